@@ -1,0 +1,10 @@
+import { ensureDataDir } from '../store/data-dir';
+import { createHandlers } from './handlers';
+import { type Router, createRouter } from './router';
+
+export type { RequestContext, Router } from './router';
+
+/** The API over one data folder, as every transport (IPC, HTTP, CLI) uses it. */
+export function createApi(dataDir: string): Router {
+  return createRouter(createHandlers({ dataDir: ensureDataDir(dataDir) }));
+}

@@ -1,0 +1,169 @@
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ApiResult, type ErrorCode, IsoflopError } from '../../src-shared/contract';
+import type { Router } from '../api';
+import { readRendererAsset, securityHeaders } from './renderer-assets';
+
+/** Web mode: the renderer and the API over HTTP, on the loopback interface only. */
+
+export interface ServerOptions {
+  router: Router;
+  rendererDir: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const host = '127.0.0.1';
+const maxBodyBytes = 1 << 20;
+
+const statusOf: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNKNOWN_CHANNEL: 404,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  STORE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+/** Refuses anything that is not this very server on loopback: other machines, other sites, DNS rebinding. */
+function checkOrigin(req: IncomingMessage, port: number): void {
+  if (!isLoopbackAddress(req.socket.remoteAddress)) {
+    throw new IsoflopError('FORBIDDEN', 'IsoFLOP answers only requests from this computer.');
+  }
+  const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
+  if (!allowedHosts.includes(req.headers.host ?? '')) {
+    throw new IsoflopError(
+      'FORBIDDEN',
+      `Requests must be addressed to http://127.0.0.1:${port}, not to host "${req.headers.host ?? ''}".`,
+    );
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && !allowedHosts.some((allowed) => origin === `http://${allowed}`)) {
+    throw new IsoflopError('FORBIDDEN', `Requests from the page at "${origin}" are not allowed.`);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        reject(new IsoflopError('BAD_REQUEST', 'The request body is larger than 1 MiB.'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, result: ApiResult<unknown>): void {
+  res.writeHead(status, {
+    ...securityHeaders(),
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
+  res.end(JSON.stringify(result));
+}
+
+function sendError(res: ServerResponse, error: unknown): void {
+  const typed =
+    error instanceof IsoflopError
+      ? error
+      : new IsoflopError('INTERNAL', error instanceof Error ? error.message : String(error));
+  sendJson(res, statusOf[typed.code], { ok: false, error: typed.toJSON() });
+}
+
+async function handleApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  router: Router,
+  channel: string,
+): Promise<void> {
+  if (req.method !== 'POST') {
+    throw new IsoflopError('BAD_REQUEST', `API calls are POST requests; got ${req.method}.`);
+  }
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    throw new IsoflopError('BAD_REQUEST', 'API calls must send Content-Type: application/json.');
+  }
+  const text = await readBody(req);
+  let payload: unknown;
+  try {
+    payload = text.length === 0 ? {} : JSON.parse(text);
+  } catch {
+    throw new IsoflopError('BAD_REQUEST', `The body of the ${channel} call is not valid JSON.`);
+  }
+  const result = await router.call(channel, payload, { transport: 'http' });
+  sendJson(res, result.ok ? 200 : statusOf[result.error.code], result);
+}
+
+async function handleAsset(req: IncomingMessage, res: ServerResponse, rendererDir: string, path: string) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new IsoflopError('BAD_REQUEST', `Only GET is served here; got ${req.method}.`);
+  }
+  const asset = await readRendererAsset(rendererDir, path);
+  res.writeHead(200, {
+    ...securityHeaders(),
+    'Content-Type': asset.contentType,
+    'Content-Length': asset.body.length,
+    // Vite fingerprints everything under assets/; index.html must always be fresh.
+    'Cache-Control': path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+  });
+  res.end(req.method === 'HEAD' ? undefined : asset.body);
+}
+
+export function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { router, rendererDir } = options;
+  let port = options.port;
+  const server = createServer((req, res) => {
+    const handle = async () => {
+      checkOrigin(req, port);
+      const url = new URL(req.url ?? '/', `http://${host}:${port}`);
+      if (url.pathname.startsWith('/api/')) {
+        await handleApi(req, res, router, url.pathname.slice('/api/'.length));
+      } else {
+        await handleAsset(req, res, rendererDir, url.pathname);
+      }
+    };
+    handle().catch((error: unknown) => sendError(res, error));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new IsoflopError(
+            'BAD_REQUEST',
+            `Port ${options.port} is already in use. Pick another with --port N (or 0 for any free port).`,
+          ),
+        );
+      } else reject(error);
+    });
+    server.listen(options.port, host, () => {
+      port = (server.address() as AddressInfo).port;
+      resolve({
+        url: `http://${host}:${port}/`,
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,24 @@
+import { type Channel, type Input, type Output, api, unwrapResult } from '../../../src-shared/contract';
+
+/**
+ * How the renderer reaches the main side. Two implementations (Electron IPC, HTTP);
+ * the code above this interface cannot tell which one it has.
+ */
+export interface Transport {
+  send(channel: Channel, input: unknown): Promise<unknown>;
+}
+
+export interface ApiClient {
+  /** Calls one API channel; throws IsoflopError with the main side's code and message on failure. */
+  call<C extends Channel>(channel: C, input: Input<C>): Promise<Output<C>>;
+}
+
+export function createClient(transport: Transport): ApiClient {
+  return {
+    async call(channel, input) {
+      const value = unwrapResult<unknown>(await transport.send(channel, input));
+      // Trust nothing that crossed the boundary: parse it with the contract once, here.
+      return api[channel].output.parse(value) as Output<typeof channel>;
+    },
+  };
+}

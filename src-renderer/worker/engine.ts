@@ -1,0 +1,37 @@
+import { BackendReport } from '../../src-shared/contract/backend';
+import type { WorkerReply, WorkerRequest } from './protocol';
+
+/** The UI thread's handle on the engine worker. */
+export interface Engine {
+  probeBackends(): Promise<BackendReport>;
+}
+
+export function startEngine(): Engine {
+  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'isoflop-engine' });
+  let nextId = 1;
+  const pending = new Map<number, { resolve(reply: WorkerReply): void; reject(error: Error): void }>();
+  worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+    const waiter = pending.get(event.data.id);
+    pending.delete(event.data.id);
+    waiter?.resolve(event.data);
+  };
+  worker.onerror = (event) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`The training worker failed: ${event.message}`));
+    pending.clear();
+  };
+  function request(message: Omit<WorkerRequest, 'id'>): Promise<WorkerReply> {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id });
+    });
+  }
+  return {
+    async probeBackends() {
+      const reply = await request({ type: 'probe' });
+      if (reply.type === 'error') throw new Error(reply.message);
+      if (reply.type !== 'probe') throw new Error('The training worker answered out of turn.');
+      return BackendReport.parse(reply.report);
+    },
+  };
+}
