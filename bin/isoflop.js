@@ -14,7 +14,10 @@ if (!existsSync(built)) {
     process.exit(1);
   }
   process.stderr.write('isoflop: first run in this checkout, building (about 20 s)...\n');
-  const build = spawnSync(process.execPath, [fileURLToPath(buildScript)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const build = spawnSync(process.execPath, [fileURLToPath(buildScript)], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   if (build.status !== 0) {
     process.stderr.write("isoflop: the build failed; run 'npm run build' to see why.\n");
     process.exit(1);

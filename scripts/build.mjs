@@ -18,7 +18,9 @@ await Promise.all([
     outfile: 'dist/cli/isoflop.js',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
   }),
   esbuild({
     ...common,

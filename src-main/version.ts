@@ -1,4 +1,2 @@
-declare const __ISOFLOP_VERSION__: string;
-
 /** Injected at build time from package.json (esbuild and vitest both define it). */
 export const appVersion: string = __ISOFLOP_VERSION__;

@@ -1,6 +1,6 @@
 import { ensureDataDir } from '../store/data-dir';
 import { createHandlers } from './handlers';
-import { type Router, createRouter } from './router';
+import { createRouter, type Router } from './router';
 
 export type { RequestContext, Router } from './router';
 

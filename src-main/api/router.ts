@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import {
   type ApiResult,
+  api,
   type Channel,
   type Input,
   IsoflopError,
+  isChannel,
   type Output,
   type TransportKind,
-  api,
-  isChannel,
 } from '../../src-shared/contract';
 
 /** What a handler knows about who is asking. */
@@ -39,11 +39,7 @@ function describeIssues(error: z.ZodError): string {
 }
 
 export function createRouter(handlers: Handlers): Router {
-  async function call(
-    channel: string,
-    payload: unknown,
-    ctx: RequestContext,
-  ): Promise<ApiResult<unknown>> {
+  async function call(channel: string, payload: unknown, ctx: RequestContext): Promise<ApiResult<unknown>> {
     if (!isChannel(channel)) {
       return {
         ok: false,

@@ -139,7 +139,7 @@ export function helpText(): string {
   return lines.join('\n');
 }
 
-function commandHelp(name: string, command: Command): string {
+function commandHelp(command: Command): string {
   return [`${command.summary}.`, '', `Usage: ${command.usage}`].join('\n');
 }
 
@@ -147,7 +147,7 @@ function describeParseError(error: unknown, name: string): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = /Unknown option '([^']+)'/.exec(message);
   if (unknown) return `unknown option '${unknown[1]}' for '${name}'. See 'isoflop ${name} --help'.`;
-  const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message);
+  const missing = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message);
   if (missing) return `option '${missing[1]}' needs a value. See 'isoflop ${name} --help'.`;
   return `${message.split('\n')[0]} See 'isoflop ${name} --help'.`;
 }
@@ -185,7 +185,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   if (values.help) {
-    io.out(commandHelp(first, command));
+    io.out(commandHelp(command));
     return 0;
   }
   if (!command.run) {

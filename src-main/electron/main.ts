@@ -1,17 +1,10 @@
 import { join } from 'node:path';
-import { BrowserWindow, app, ipcMain, protocol, session, shell } from 'electron';
-import { IsoflopError, channels } from '../../src-shared/contract';
+import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { channels, IsoflopError } from '../../src-shared/contract';
 import { createApi } from '../api';
 import { readRendererAsset, securityHeaders } from '../server/renderer-assets';
 import { resolveDataDir } from '../store/data-dir';
-import {
-  appEntryUrl,
-  appHost,
-  appScheme,
-  ipcChannelOf,
-  isTrustedSenderUrl,
-  webGpuSwitches,
-} from './security';
+import { appEntryUrl, appHost, appScheme, ipcChannelOf, isTrustedSenderUrl, webGpuSwitches } from './security';
 
 // Built to dist/electron/main.cjs; the renderer sits in dist/renderer.
 const rendererDir = join(__dirname, '..', 'renderer');

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, relative, isAbsolute } from 'node:path';
+import { extname, isAbsolute, join, normalize, relative } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 
 /**

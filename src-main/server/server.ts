@@ -1,4 +1,4 @@
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiResult, type ErrorCode, IsoflopError } from '../../src-shared/contract';
 import type { Router } from '../api';
@@ -89,12 +89,7 @@ function sendError(res: ServerResponse, error: unknown): void {
   sendJson(res, statusOf[typed.code], { ok: false, error: typed.toJSON() });
 }
 
-async function handleApi(
-  req: IncomingMessage,
-  res: ServerResponse,
-  router: Router,
-  channel: string,
-): Promise<void> {
+async function handleApi(req: IncomingMessage, res: ServerResponse, router: Router, channel: string): Promise<void> {
   if (req.method !== 'POST') {
     throw new IsoflopError('BAD_REQUEST', `API calls are POST requests; got ${req.method}.`);
   }

@@ -1,9 +1,13 @@
-/// <reference lib="webworker" />
-import { type GpuLike, type WebGlLike, probeBackends } from '../../src-shared/engine/probe';
+import { type GpuLike, probeBackends, type WebGlLike } from '../../src-shared/engine/probe';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
 // Training runs here, off the UI thread; for now the worker answers which backends it can get.
-const scope = self as unknown as DedicatedWorkerGlobalScope;
+// The few parts of the worker's global scope used here (the DOM lib, not the WebWorker one, is loaded).
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+  postMessage(message: WorkerReply): void;
+  crossOriginIsolated?: boolean;
+};
 
 function createWebGl2(): WebGlLike | null {
   if (typeof OffscreenCanvas === 'undefined') return null;

@@ -1,4 +1,4 @@
 export * from './api';
+export * from './backend';
 export * from './errors';
 export * from './system';
-export * from './backend';

@@ -32,7 +32,7 @@ export interface WebGlLike {
 export interface ProbeEnvironment {
   gpu?: GpuLike | undefined;
   createWebGl2?: (() => WebGlLike | null) | undefined;
-  webAssembly?: { validate(bytes: Uint8Array): boolean } | undefined;
+  webAssembly?: { validate(bytes: Uint8Array<ArrayBuffer>): boolean } | undefined;
   /** true where SharedArrayBuffer may be used (cross-origin isolated pages, Node). */
   sharedMemory?: boolean;
 }
@@ -95,8 +95,8 @@ export function probeWebGl(createWebGl2: ProbeEnvironment['createWebGl2']): Back
 
 // The smallest module using a SIMD instruction: (func (result v128) (v128.const i32x4 0 0 0 0))
 const simdModule = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 const emptyModule = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 

@@ -1,4 +1,4 @@
-import { type Channel, type Input, type Output, api, unwrapResult } from '../../../src-shared/contract';
+import { api, type Channel, type Input, type Output, unwrapResult } from '../../../src-shared/contract';
 
 /**
  * How the renderer reaches the main side. Two implementations (Electron IPC, HTTP);

@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+import { type ConsoleMessage, expect, test } from '@playwright/test';
+import { e2eStore } from '../playwright.config';
+
+test.describe('web mode: the first screen', () => {
+  const problems: string[] = [];
+
+  test.beforeEach(async ({ page }) => {
+    problems.length = 0;
+    page.on('console', (message: ConsoleMessage) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+      });
+    });
+  });
+
+  test.afterEach(() => {
+    expect(problems, 'no console errors, page errors or CSP violations').toEqual([]);
+  });
+
+  test('shows the frame, an empty state that explains itself, and the training backend', async ({ page }, info) => {
+    await page.goto('/');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const label of ['Datasets', 'Sweeps', 'Runs', 'Frontier', 'Reports']) {
+      await expect(nav.getByRole('link', { name: label })).toBeVisible();
+    }
+    await expect(page.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'No datasets yet' })).toBeVisible();
+    await expect(page.getByTestId('data-folder')).toHaveText(resolve(e2eStore));
+    const badge = page.getByTestId('compute-badge');
+    await expect(badge).toContainText('WebGPU', { timeout: 20_000 });
+    await page.screenshot({ path: info.outputPath('first-screen.png') });
+  });
+
+  test("probes WebGPU in the training worker and shows the adapter's vendor and architecture", async ({
+    page,
+  }, info) => {
+    await page.goto('/#/system');
+    await expect(page.getByRole('heading', { level: 1, name: 'This computer' })).toBeVisible();
+    const table = page.getByTestId('backend-table');
+    await expect(table).toBeVisible({ timeout: 20_000 });
+    const webgpu = table.locator('tr[data-backend="webgpu"]');
+    await expect(webgpu.getByTestId('gpu-adapter')).toContainText('vendor');
+    const adapterText = await webgpu.getByTestId('gpu-adapter').textContent();
+    expect(adapterText).toMatch(/architecture \S+/);
+    await expect(table.locator('tr[data-backend="cpu"]')).toContainText('available');
+    // COOP/COEP make the page cross-origin isolated, so WASM gets threads.
+    await expect(table.locator('tr[data-backend="wasm"]')).toContainText('threads');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await expect(page.getByTestId('system-info')).toContainText(resolve(e2eStore));
+    await expect(page.getByTestId('transport')).toHaveText(/web mode/);
+    await page.screenshot({ path: info.outputPath('this-computer.png') });
+  });
+
+  test('moves between views from the sidebar, and each empty view says how to start', async ({ page }) => {
+    await page.goto('/');
+    const expectations: Array<[string, string]> = [
+      ['Sweeps', 'No sweeps yet'],
+      ['Runs', 'No runs yet'],
+      ['Frontier', 'No scaling law fitted yet'],
+      ['Reports', 'No reports yet'],
+      ['Datasets', 'No datasets yet'],
+    ];
+    for (const [label, emptyTitle] of expectations) {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+      await expect(page.getByRole('heading', { level: 1, name: label })).toBeVisible();
+      await expect(page.getByRole('heading', { level: 2, name: emptyTitle })).toBeVisible();
+      await expect(page).toHaveURL(new RegExp(`#/${label.toLowerCase()}$`));
+    }
+    await page.goBack();
+    await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
+  });
+
+  test('the API answers over HTTP, and refuses bad payloads and foreign origins', async ({ request, baseURL }) => {
+    const good = await request.post('/api/system.info', { data: {} });
+    expect(good.status()).toBe(200);
+    const info = await good.json();
+    expect(info.value.dataDir).toBe(resolve(e2eStore));
+    const bad = await request.post('/api/system.info', { data: { page: -1 } });
+    expect(bad.status()).toBe(400);
+    expect((await bad.json()).error.code).toBe('BAD_REQUEST');
+    const foreign = await request.post('/api/system.info', { data: {}, headers: { Origin: 'https://example.com' } });
+    expect(foreign.status()).toBe(403);
+    const same = await request.post('/api/system.info', { data: {}, headers: { Origin: baseURL ?? '' } });
+    expect(same.status()).toBe(200);
+  });
+});

@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempFolder } from '../testing';
+import { helpText, runCli } from './main';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    rendererDir: '/nonexistent',
+    env: {},
+    untilStopped: () => Promise.resolve(),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('isoflop CLI', () => {
+  it('lists every subcommand in --help', async () => {
+    const { code, out } = await cli('--help');
+    expect(code).toBe(0);
+    for (const name of ['serve', 'datasets', 'sweep', 'runs', 'fit', 'report', 'bench', 'info']) {
+      expect(out).toMatch(new RegExp(`^  ${name} `, 'm'));
+    }
+    expect(out).toBe(helpText());
+  });
+
+  it('prints the package version', async () => {
+    const { code, out } = await cli('--version');
+    expect(code).toBe(0);
+    expect(out).toBe(__ISOFLOP_VERSION__);
+  });
+
+  it('exits 2 with one line for an unknown command', async () => {
+    const { code, err, out } = await cli('frobnicate');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err.split('\n')).toHaveLength(1);
+    expect(err).toContain("unknown command 'frobnicate'");
+  });
+
+  it('exits 2 with one line for an unknown flag, globally or on a command', async () => {
+    for (const argv of [['--frobnicate'], ['serve', '--frobnicate'], ['info', '-z']]) {
+      const { code, err } = await cli(...argv);
+      expect(code).toBe(2);
+      expect(err.split('\n')).toHaveLength(1);
+      expect(err).toMatch(/unknown option/);
+    }
+  });
+
+  it('exits 2 when a flag lacks its value or has a bad one', async () => {
+    const missing = await cli('serve', '--port');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("'--port'");
+    const bad = await cli('serve', '--port', 'eighty');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('"eighty"');
+  });
+
+  it('says a planned command is not available yet, rather than pretending', async () => {
+    const { code, err } = await cli('sweep');
+    expect(code).toBe(1);
+    expect(err).toContain("'sweep' is not available");
+  });
+
+  it('info --json reports the store given by --store, through the same API', async () => {
+    const store = tempFolder();
+    cleanups.push(store.cleanup);
+    const { code, out } = await cli('info', '--json', '--store', store.dir);
+    expect(code).toBe(0);
+    const info = JSON.parse(out);
+    expect(info.dataDir).toBe(store.dir);
+    expect(info.transport).toBe('cli');
+    expect(existsSync(join(store.dir, 'runs'))).toBe(true);
+  });
+
+  it('reports an unusable store as one line and exit 1', async () => {
+    const { code, err } = await cli('info', '--store', '/dev/null/store');
+    expect(code).toBe(1);
+    expect(err).toContain('/dev/null/store');
+    expect(err.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('the isoflop binary', () => {
+  const bin = fileURLToPath(new URL('../../bin/isoflop.js', import.meta.url));
+
+  it('exits 2 for an unknown command, with one line on stderr and no stack trace', () => {
+    const result = spawnSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(
+      result.stderr
+        .trim()
+        .split('\n')
+        .filter((line) => !line.includes('building')),
+    ).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/\bat .+:\d+:\d+/);
+  }, 120_000);
+
+  it('--help lists the subcommands', () => {
+    const result = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('serve');
+    expect(result.stdout).toContain('bench');
+  });
+});

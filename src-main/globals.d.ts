@@ -1,0 +1,1 @@
+declare const __ISOFLOP_VERSION__: string;

@@ -1,0 +1,160 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../api';
+import { tempFolder } from '../testing';
+import { type RunningServer, startServer } from './server';
+
+// A real server on a free loopback port, over a real store in a temp folder.
+let server: RunningServer;
+let dataDir: string;
+const folder = tempFolder();
+
+beforeAll(async () => {
+  // The secret sits right above the renderer folder: one `..` away.
+  const rendererDir = join(folder.dir, 'renderer');
+  mkdirSync(join(rendererDir, 'assets'), { recursive: true });
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>IsoFLOP</title>');
+  writeFileSync(join(rendererDir, 'assets', 'app-1234.js'), 'console.log(1)');
+  writeFileSync(join(folder.dir, 'secret.txt'), 'do not serve');
+  dataDir = join(folder.dir, 'data');
+  server = await startServer({ router: createApi(dataDir), rendererDir, port: 0 });
+});
+afterAll(async () => {
+  await server.close();
+  folder.cleanup();
+});
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Raw HTTP so that Host and Origin can be forged and paths sent as-is. */
+function send(method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<Reply>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers: options.headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const json = { 'Content-Type': 'application/json' };
+
+describe('web mode server', () => {
+  it('listens on loopback and reports its URL', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+  });
+
+  it('serves the renderer with CSP and cross-origin isolation headers', async () => {
+    const reply = await send('GET', '/');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toContain('<title>IsoFLOP</title>');
+    expect(reply.headers['content-type']).toContain('text/html');
+    expect(reply.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(reply.headers['content-security-policy']).not.toContain("'unsafe-inline'");
+    expect(reply.headers['content-security-policy']).not.toContain("'unsafe-eval'");
+    expect(reply.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(reply.headers['cross-origin-embedder-policy']).toBe('require-corp');
+    const asset = await send('GET', '/assets/app-1234.js');
+    expect(asset.headers['content-type']).toContain('text/javascript');
+    expect(asset.headers['cache-control']).toContain('immutable');
+  });
+
+  it('answers API calls as typed results', async () => {
+    const reply = await send('POST', '/api/system.info', { headers: json, body: '{}' });
+    expect(reply.status).toBe(200);
+    const result = JSON.parse(reply.body);
+    expect(result.ok).toBe(true);
+    expect(result.value.dataDir).toBe(dataDir);
+    expect(result.value.transport).toBe('http');
+  });
+
+  it('answers a malformed payload with 400 and a message naming the field', async () => {
+    const reply = await send('POST', '/api/system.info', { headers: json, body: '{"limit": "ten"}' });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toEqual({
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: expect.stringContaining('limit') },
+    });
+  });
+
+  it('answers broken JSON, a wrong method and a wrong content type with 400', async () => {
+    const broken = await send('POST', '/api/system.info', { headers: json, body: '{"a":' });
+    expect(broken.status).toBe(400);
+    expect(JSON.parse(broken.body).error.message).toContain('not valid JSON');
+    const get = await send('GET', '/api/system.info');
+    expect(get.status).toBe(400);
+    const form = await send('POST', '/api/system.info', {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
+    expect(form.status).toBe(400);
+    expect(JSON.parse(form.body).error.message).toContain('application/json');
+  });
+
+  it('answers an unknown channel with 404 UNKNOWN_CHANNEL', async () => {
+    const reply = await send('POST', '/api/datasets.format', { headers: json, body: '{}' });
+    expect(reply.status).toBe(404);
+    expect(JSON.parse(reply.body).error.code).toBe('UNKNOWN_CHANNEL');
+  });
+
+  it('refuses requests from another origin, and DNS-rebinding Host headers', async () => {
+    const fromSite = await send('POST', '/api/system.info', {
+      headers: { ...json, Origin: 'https://evil.example' },
+      body: '{}',
+    });
+    expect(fromSite.status).toBe(403);
+    expect(JSON.parse(fromSite.body).error).toEqual({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('evil.example'),
+    });
+    const otherPort = await send('GET', '/', { headers: { Origin: 'http://127.0.0.1:1' } });
+    expect(otherPort.status).toBe(403);
+    const rebound = await send('GET', '/', { headers: { Host: `attacker.example:${server.port}` } });
+    expect(rebound.status).toBe(403);
+    const sameOrigin = await send('POST', '/api/system.info', {
+      headers: { ...json, Origin: `http://127.0.0.1:${server.port}` },
+      body: '{}',
+    });
+    expect(sameOrigin.status).toBe(200);
+  });
+
+  it('never serves a file outside the renderer folder', async () => {
+    for (const path of [
+      '/../secret.txt',
+      '/..%2fsecret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%5csecret.txt',
+    ]) {
+      const reply = await send('GET', path);
+      expect([403, 404]).toContain(reply.status);
+      expect(reply.body).not.toContain('do not serve');
+      expect(JSON.parse(reply.body).ok).toBe(false);
+    }
+    const encoded = await send('GET', '/assets/..%2f..%2fsecret.txt');
+    expect(JSON.parse(encoded.body).error.code).toBe('FORBIDDEN');
+  });
+
+  it('writes nothing to the data folder for refused requests', async () => {
+    const before = readdirSync(dataDir).sort();
+    await send('POST', '/api/nope', { headers: json, body: '{}' });
+    await send('POST', '/api/system.info', { headers: { ...json, Origin: 'https://evil.example' }, body: '{}' });
+    expect(readdirSync(dataDir).sort()).toEqual(before);
+  });
+
+  it('says clearly when the port is taken', async () => {
+    await expect(startServer({ router: createApi(dataDir), rendererDir: dataDir, port: server.port })).rejects.toThrow(
+      `Port ${server.port} is already in use`,
+    );
+  });
+});
