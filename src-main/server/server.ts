@@ -27,6 +27,7 @@ const statusOf: Record<ErrorCode, number> = {
   UNKNOWN_CHANNEL: 404,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  INVALID_INPUT: 422,
   STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };

@@ -6,6 +6,7 @@ export const errorCodes = [
   'UNKNOWN_CHANNEL', // no such API call
   'FORBIDDEN', // the request came from somewhere it may not
   'NOT_FOUND', // the named thing does not exist
+  'INVALID_INPUT', // a file's content is not what it should be: the message names the file, line or column
   'STORE_UNAVAILABLE', // the data folder cannot be read or written
   'INTERNAL', // a bug: the message says what to report
 ] as const;
