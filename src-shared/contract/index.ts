@@ -1,5 +1,5 @@
 export * from './api';
 export * from './backend';
+export * from './datasets';
 export * from './errors';
 export * from './system';
-export * from './datasets';

@@ -24,7 +24,9 @@ describe('byte-level BPE', () => {
   });
 
   it('is deterministic and stops at the vocabulary size', () => {
-    const rich = Array.from({ length: 400 }, (_, i) => `w${(i * 7919) % 211} and ${'xyz'.slice(i % 3)}q${i % 13}`).join(' ');
+    const rich = Array.from({ length: 400 }, (_, i) => `w${(i * 7919) % 211} and ${'xyz'.slice(i % 3)}q${i % 13}`).join(
+      ' ',
+    );
     const first = train(rich, 280);
     const second = train(rich, 280);
     expect(second).toEqual(first);

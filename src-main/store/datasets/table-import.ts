@@ -1,6 +1,6 @@
 import { IsoflopError, type TableColumn, type TableManifest, type TaskType } from '../../../src-shared/contract';
 import { SplitAssigner, type SplitFractions, type SplitName } from '../../../src-shared/data/splits';
-import { type CsvRecord, CsvParser } from './csv-reader';
+import { CsvParser, type CsvRecord } from './csv-reader';
 import { type OpenForWrite, SplitFiles } from './split-files';
 import { type SourceFile, TextReader } from './text-source';
 
@@ -83,14 +83,21 @@ function checkHeader(fields: string[], file: string, target: string | undefined)
   const duplicates = new Set<string>();
   for (const field of fields) (seen.has(field.trim()) ? duplicates : seen).add(field.trim());
   if (duplicates.size > 0) {
-    throw invalid(`${file} has more than one column named ${[...duplicates].map((d) => `"${d}"`).join(', ')}. Rename them.`);
+    throw invalid(
+      `${file} has more than one column named ${[...duplicates].map((d) => `"${d}"`).join(', ')}. Rename them.`,
+    );
   }
   if (fields.length < 2) {
     throw invalid(`${file} has a single column; a table needs at least one feature column and a target column.`);
   }
   if (target !== undefined && !seen.has(target)) {
-    const list = fields.slice(0, 20).map((f) => `"${f.trim()}"`).join(', ');
-    throw invalid(`${file} has no column named "${target}". Its columns are ${list}${fields.length > 20 ? ', ...' : ''}.`);
+    const list = fields
+      .slice(0, 20)
+      .map((f) => `"${f.trim()}"`)
+      .join(', ');
+    throw invalid(
+      `${file} has no column named "${target}". Its columns are ${list}${fields.length > 20 ? ', ...' : ''}.`,
+    );
   }
 }
 
@@ -137,7 +144,9 @@ function scanValue(scan: ColumnScan, raw: string, line: number, split: SplitName
     return;
   }
   if (!Number.isFinite(value)) {
-    throw invalid(`Line ${line} of ${file}, column "${scan.name}": "${trimmed}" overflows a number. Rescale the column.`);
+    throw invalid(
+      `Line ${line} of ${file}, column "${scan.name}": "${trimmed}" overflows a number. Rescale the column.`,
+    );
   }
   scan.numeric++;
   if (!Number.isInteger(value)) scan.allIntegers = false;
@@ -178,7 +187,8 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     if (preview.length < previewRows) preview.push(record.fields);
     const split = assigner.next();
     rows[split]++;
-    for (let c = 0; c < header.length; c++) scanValue(scans[c] as ColumnScan, record.fields[c] as string, record.line, split, name);
+    for (let c = 0; c < header.length; c++)
+      scanValue(scans[c] as ColumnScan, record.fields[c] as string, record.line, split, name);
   }
   if (!header) throw invalid(`${name} holds no rows. A CSV needs a header row and at least 10 data rows.`);
   const totalRows = rows.train + rows.val + rows.test;
@@ -208,7 +218,9 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     );
   }
   if (task === 'classification' && (targetScan.tooManyTexts || targetScan.text.size > maxClasses)) {
-    throw invalid(`The target column "${targetName}" of ${name} has more than ${maxClasses} classes. Choose regression.`);
+    throw invalid(
+      `The target column "${targetName}" of ${name} has more than ${maxClasses} classes. Choose regression.`,
+    );
   }
   const classes =
     task === 'classification'
@@ -239,7 +251,10 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     }
     columnIndexes.push(index);
   }
-  const features = columns.reduce((n, column) => n + (column.type === 'numeric' ? 1 : (column.categories?.length ?? 0)), 0);
+  const features = columns.reduce(
+    (n, column) => n + (column.type === 'numeric' ? 1 : (column.categories?.length ?? 0)),
+    0,
+  );
   if (features === 0) {
     throw invalid(`${name} has no usable feature columns besides the target "${targetName}".`);
   }
@@ -255,7 +270,9 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   await files.open();
   assigner = new SplitAssigner(options.fractions, options.seed);
   let seenHeader = false;
-  const reader = new TextReader([file], 'txt', (done) => options.onProgress('writing rows', file.size + done, 2 * file.size));
+  const reader = new TextReader([file], 'txt', (done) =>
+    options.onProgress('writing rows', file.size + done, 2 * file.size),
+  );
   const parser = new CsvParser(name);
   const decoder = new TextDecoder();
   const writeRecord = async (record: CsvRecord) => {

@@ -70,7 +70,11 @@ export async function importText(options: TextImportOptions): Promise<TextImport
     const trainer = new BpeTrainer();
     let sampled = 0;
     const reader = new TextReader(options.files, options.format, (done) =>
-      options.onProgress('learning the BPE vocabulary', Math.min(done, bpeSampleBytes), Math.min(totalBytes, bpeSampleBytes)),
+      options.onProgress(
+        'learning the BPE vocabulary',
+        Math.min(done, bpeSampleBytes),
+        Math.min(totalBytes, bpeSampleBytes),
+      ),
     );
     for await (const { block, split } of blocks(reader, blockBytes, options.seed, options.fractions)) {
       if (split !== 'train') continue;
@@ -128,7 +132,8 @@ export async function importText(options: TextImportOptions): Promise<TextImport
   }
   const unique = (c: Uint32Array) => c.reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
   const all = new Uint32Array(vocabSize);
-  for (const split of splitNames) for (let i = 0; i < vocabSize; i++) all[i] = (all[i] as number) + (counts[split][i] as number);
+  for (const split of splitNames)
+    for (let i = 0; i < vocabSize; i++) all[i] = (all[i] as number) + (counts[split][i] as number);
   const splitInfo = (split: SplitName) => ({
     file: SplitFiles.fileName(split),
     bytes: textBytes[split],

@@ -1,6 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
 import { IsoflopError } from '../../../src-shared/contract';
 import { firstInvalidUtf8, lineAt } from './utf8';
 

@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, extname, join, relative } from 'node:path';
+import {
+  DatasetId,
+  DatasetManifest,
+  type DatasetManifest as DatasetManifestType,
+  type ImportRequest,
+  IsoflopError,
+} from '../../../src-shared/contract';
+import { type SplitName, tableSplitDefaults, textSplitDefaults } from '../../../src-shared/data/splits';
+import { syncDir, writeFileAtomic } from '../atomic';
+import type { OpenForWrite } from './split-files';
+import { importTable } from './table-import';
+import { importText } from './text-import';
+import type { SourceFile, TextFormat } from './text-source';
+
+/**
+ * The datasets in `<data>/datasets/<id>/`: the only code that writes them. An import builds a hidden
+ * `.import-*` folder and renames it into place at the end, so a failed import leaves nothing behind.
+ */
+
+export const manifestFile = 'dataset.json';
+const defaultSeed = 1234;
+const defaultBpeVocab = 2048;
+
+export type ImportProgress = (phase: string, done: number, total: number) => void;
+
+export interface ResolvedImport extends ImportRequest {
+  /** The file or folder on disk (an upload's temp file in web mode). */
+  path: string;
+  /** What the user calls it: the chosen file's name. */
+  displayName: string;
+}
+
+function slugify(text: string): string {
+  const slug = text
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48)
+    .replace(/-+$/, '');
+  return slug || 'dataset';
+}
+
+function describeFsError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class DatasetStore {
+  readonly root: string;
+
+  constructor(
+    dataDir: string,
+    private readonly opener?: OpenForWrite,
+  ) {
+    this.root = join(dataDir, 'datasets');
+  }
+
+  folderOf(id: string): string {
+    const parsed = DatasetId.safeParse(id);
+    if (!parsed.success) {
+      throw new IsoflopError('BAD_REQUEST', `"${id}" is not a dataset id (${parsed.error.issues[0]?.message}).`);
+    }
+    return join(this.root, parsed.data);
+  }
+
+  /** The path of one split's binary, for the data URL; the id is validated first. */
+  binaryPath(id: string, split: SplitName): string {
+    return join(this.folderOf(id), `${split}.bin`);
+  }
+
+  async list(): Promise<DatasetManifestType[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const manifests: DatasetManifestType[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const manifest = await this.read(entry.name).catch(() => null);
+      if (manifest) manifests.push(manifest);
+    }
+    // Built-in demos first, then newest first.
+    return manifests.sort(
+      (a, b) =>
+        Number(b.builtIn) - Number(a.builtIn) || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id),
+    );
+  }
+
+  async get(id: string): Promise<DatasetManifestType> {
+    return this.read(id);
+  }
+
+  private async read(id: string): Promise<DatasetManifestType> {
+    const file = join(this.folderOf(id), manifestFile);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      throw new IsoflopError('NOT_FOUND', `There is no dataset "${id}" in ${this.root}.`);
+    }
+    const parsed = DatasetManifest.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      throw new IsoflopError(
+        'INVALID_INPUT',
+        `${file} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`,
+      );
+    }
+    return parsed.data;
+  }
+
+  async rename(id: string, name: string): Promise<DatasetManifestType> {
+    const manifest = await this.read(id);
+    const renamed = { ...manifest, name: name.trim() };
+    await writeFileAtomic(join(this.folderOf(id), manifestFile), JSON.stringify(renamed, null, 2));
+    return renamed;
+  }
+
+  async delete(id: string): Promise<void> {
+    const folder = this.folderOf(id);
+    await this.read(id);
+    // Rename first so the dataset vanishes at once, then remove the files.
+    const doomed = join(this.root, `.deleting-${id}-${randomBytes(4).toString('hex')}`);
+    await rename(folder, doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return stat(join(this.folderOf(id), manifestFile)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Finds a free id for a name: its slug, with a short random suffix. */
+  private async newId(name: string): Promise<string> {
+    for (;;) {
+      const id = `${slugify(name)}-${randomBytes(3).toString('hex')}`;
+      if (!(await this.exists(id))) return id;
+    }
+  }
+
+  /**
+   * Builds a dataset in a hidden temp folder, runs `fill` to write its files and return its manifest,
+   * then renames the folder into place. On any failure the temp folder is removed.
+   */
+  async create(id: string, fill: (dir: string) => Promise<DatasetManifestType>): Promise<DatasetManifestType> {
+    const temp = join(this.root, `.import-${randomBytes(6).toString('hex')}`);
+    const target = this.folderOf(id);
+    try {
+      await mkdir(temp, { recursive: true });
+      const manifest = DatasetManifest.parse(await fill(temp));
+      await writeFileAtomic(join(temp, manifestFile), JSON.stringify(manifest, null, 2));
+      await rename(temp, target).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOTEMPTY' || error.code === 'EEXIST') {
+          throw new IsoflopError('BAD_REQUEST', `A dataset "${id}" already exists.`);
+        }
+        throw error;
+      });
+      await syncDir(this.root);
+      return manifest;
+    } catch (error) {
+      await rm(temp, { recursive: true, force: true });
+      if (error instanceof IsoflopError) throw error;
+      throw new IsoflopError(
+        'STORE_UNAVAILABLE',
+        `Could not save the dataset into ${this.root}: ${describeFsError(error)}`,
+      );
+    }
+  }
+
+  async importFrom(
+    request: ResolvedImport,
+    onProgress: ImportProgress = () => undefined,
+  ): Promise<DatasetManifestType> {
+    const source = await this.resolveSource(request);
+    const name = request.name ?? basename(request.displayName, extname(request.displayName));
+    const id = await this.newId(name);
+    const seed = request.seed ?? defaultSeed;
+    const createdAt = new Date().toISOString();
+    const label = `"${name}"`;
+    return this.create(id, async (dir) => {
+      const base = { formatVersion: 1 as const, id, name, createdAt, builtIn: false };
+      if (source.kind === 'csv') {
+        const table = await importTable({
+          file: source.files[0] as SourceFile,
+          target: request.target,
+          task: request.task,
+          seed,
+          fractions: tableSplitDefaults,
+          dir,
+          label,
+          onProgress,
+          opener: this.opener,
+        });
+        return {
+          ...base,
+          ...table,
+          kind: 'table',
+          description: `Imported from ${request.displayName}.`,
+          source: { ...table.source, name: request.displayName },
+          irreducibleLoss: null,
+        };
+      }
+      const text = await importText({
+        files: source.files,
+        format: source.format,
+        tokenizer: request.tokenizer ?? 'byte',
+        vocabSize: request.vocabSize ?? defaultBpeVocab,
+        seed,
+        fractions: textSplitDefaults,
+        dir,
+        label,
+        onProgress,
+        opener: this.opener,
+      });
+      return {
+        ...base,
+        ...text,
+        kind: 'text',
+        description: `Imported from ${request.displayName}.`,
+        source: { ...text.source, name: request.displayName },
+        entropyBitsPerByte: null,
+      };
+    });
+  }
+
+  private async resolveSource(
+    request: ResolvedImport,
+  ): Promise<{ kind: 'csv' | 'text'; format: TextFormat; files: SourceFile[] }> {
+    const info = await stat(request.path).catch(() => null);
+    if (!info) throw new IsoflopError('NOT_FOUND', `There is no file or folder at ${request.path}.`);
+    if (info.isDirectory()) {
+      if (request.kind === 'csv') {
+        throw new IsoflopError('BAD_REQUEST', `${request.displayName} is a folder; import a CSV file on its own.`);
+      }
+      const names = (await readdir(request.path, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile() && /\.(txt|md|text)$/i.test(entry.name))
+        .map((entry) => join(entry.parentPath, entry.name))
+        .sort();
+      if (names.length === 0) {
+        throw new IsoflopError('INVALID_INPUT', `The folder ${request.displayName} holds no .txt files.`);
+      }
+      const files: SourceFile[] = [];
+      for (const path of names) {
+        const size = (await stat(path)).size;
+        files.push({ path, size, displayName: join(request.displayName, relative(request.path, path)) });
+      }
+      return { kind: 'text', format: 'txt', files };
+    }
+    const extension = extname(request.displayName).toLowerCase();
+    const kind = request.kind === 'csv' || (request.kind === undefined && extension === '.csv') ? 'csv' : 'text';
+    const format: TextFormat = extension === '.jsonl' ? 'jsonl' : 'txt';
+    if (kind === 'text' && request.target !== undefined) {
+      throw new IsoflopError('BAD_REQUEST', '--target applies to CSV tables, not to text corpora.');
+    }
+    return { kind, format, files: [{ path: request.path, size: info.size, displayName: request.displayName }] };
+  }
+}
