@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableManifest, TextManifest } from '../../../src-shared/contract';
+import { tempFolder } from '../../testing';
+import { ensureDataDir } from '../data-dir';
+import { LanguageGenerator } from './demo-language';
+import { ensureDemos } from './demos';
+import { DatasetStore } from './store';
+
+const folder = tempFolder();
+let store: DatasetStore;
+let created: string[];
+
+beforeAll(async () => {
+  store = new DatasetStore(ensureDataDir(join(folder.dir, 'data')));
+  created = await ensureDemos(store);
+}, 120_000);
+afterAll(() => folder.cleanup());
+
+describe('built-in demo datasets', () => {
+  it('are generated on first use, and a deleted one is not brought back', async () => {
+    expect(created).toEqual(['demo-teacher', 'demo-language']);
+    expect(await ensureDemos(store)).toEqual([]);
+    const ids = (await store.list()).map((m) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(['demo-teacher', 'demo-language']));
+  });
+
+  it('demo-teacher: 200k rows whose noise floor is known, and a teacher that is far from trivial', async () => {
+    const manifest = (await store.get('demo-teacher')) as TableManifest;
+    expect(manifest.builtIn).toBe(true);
+    expect(manifest.stats.rows).toBe(200_000);
+    expect(manifest.irreducibleLoss).toBeCloseTo(0.01, 10);
+    const buffer = readFileSync(join(store.root, 'demo-teacher', 'test.bin'));
+    const values = new Float32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
+    const rows = values.length / 17;
+    expect(rows).toBe(manifest.splits.test.rows);
+    let sum = 0;
+    let sumSq = 0;
+    for (let r = 0; r < rows; r++) {
+      const y = values[r * 17 + 16] as number;
+      sum += y;
+      sumSq += y * y;
+    }
+    const variance = sumSq / rows - (sum / rows) ** 2;
+    // DESIGN.md: output variance about 1 against a noise floor of 0.01, so students have room to differ.
+    expect(variance).toBeGreaterThan(0.3);
+    expect(variance / (manifest.irreducibleLoss as number)).toBeGreaterThan(30);
+  });
+
+  it('demo-language: several MB of text with its generating entropy per byte', async () => {
+    const manifest = (await store.get('demo-language')) as TextManifest;
+    expect(manifest.stats.bytes).toBeGreaterThan(4_000_000);
+    expect(manifest.entropyBitsPerByte).toBeGreaterThan(0.3);
+    expect(manifest.entropyBitsPerByte).toBeLessThan(3);
+    expect(manifest.stats.sample).toMatch(/^[A-Z][a-z]+ /);
+    expect(manifest.splits.val.uniqueTokens).toBeGreaterThan(30);
+  });
+
+  it('demo-language: subjects agree with their verbs, even across a relative clause', () => {
+    const generator = new LanguageGenerator(5);
+    const text = Array.from({ length: 200 }, () => generator.sentence()).join(' ');
+    // "<det> ... that <verb>" : after a plural determiner + noun, the relative clause's verb has no -s.
+    const plural = [
+      ...text.matchAll(/\b(?:These|Those|Some|Many|Few|All|these|those|some|many|few|all) ([a-z]+s) that ([a-z]+)\b/g),
+    ];
+    expect(plural.length).toBeGreaterThan(3);
+    for (const match of plural) expect(match[2]?.endsWith('s')).toBe(false);
+  });
+});
