@@ -1,9 +1,22 @@
 import { arch, platform } from 'node:os';
+import { basename } from 'node:path';
+import { IsoflopError } from '../../src-shared/contract';
+import type { DatasetStore } from '../store/datasets/store';
+import { discardUpload, uploadPath } from '../store/uploads';
 import { appVersion } from '../version';
+import type { JobRegistry } from './jobs';
 import type { Handlers } from './router';
+
+export interface DemoState {
+  preparing: boolean;
+  error: string | null;
+}
 
 export interface AppContext {
   dataDir: string;
+  datasets: DatasetStore;
+  jobs: JobRegistry;
+  demos: DemoState;
 }
 
 /** The main side's answers to every channel in the contract. */
@@ -21,5 +34,43 @@ export function createHandlers(app: AppContext): Handlers {
       },
       transport: ctx.transport,
     }),
+    'datasets.list': async () => ({
+      datasets: await app.datasets.list(),
+      preparingDemos: app.demos.preparing,
+      demoError: app.demos.error,
+    }),
+    'datasets.get': ({ id }) => app.datasets.get(id),
+    'datasets.rename': ({ id, name }) => app.datasets.rename(id, name),
+    'datasets.delete': async ({ id }) => {
+      await app.datasets.delete(id);
+      return { id };
+    },
+    'datasets.import': (request, ctx) => {
+      const { source } = request;
+      let path: string;
+      let displayName: string;
+      let cleanup = async () => undefined as void;
+      if ('path' in source) {
+        // A browser page cannot name a path on this computer; only the desktop app and the CLI may.
+        if (ctx.transport === 'http') {
+          throw new IsoflopError('FORBIDDEN', 'In web mode, upload the file instead of naming a path.');
+        }
+        path = source.path;
+        displayName = basename(source.path);
+      } else {
+        path = uploadPath(app.datasets.root, source.uploadId);
+        displayName = basename(source.fileName);
+        cleanup = () => discardUpload(app.datasets.root, source.uploadId);
+      }
+      return app.jobs.start(displayName, async (control) => {
+        try {
+          const manifest = await app.datasets.importFrom({ ...request, path, displayName }, control.progress);
+          return manifest.id;
+        } finally {
+          await cleanup();
+        }
+      });
+    },
+    'jobs.get': ({ id }) => app.jobs.get(id),
   };
 }

@@ -1,10 +1,46 @@
 import { ensureDataDir } from '../store/data-dir';
-import { createHandlers } from './handlers';
+import { ensureDemos } from '../store/datasets/demos';
+import { DatasetStore } from '../store/datasets/store';
+import { type AppContext, createHandlers } from './handlers';
+import { JobRegistry } from './jobs';
 import { createRouter, type Router } from './router';
 
 export type { RequestContext, Router } from './router';
 
+export interface App extends AppContext {
+  router: Router;
+  /** Settles when the built-in demos exist (or failed; see demos.error). */
+  demosReady: Promise<void>;
+}
+
+export interface AppOptions {
+  /** Generate the built-in demo datasets in the background if this data folder never had them. */
+  prepareDemos?: boolean;
+}
+
 /** The API over one data folder, as every transport (IPC, HTTP, CLI) uses it. */
-export function createApi(dataDir: string): Router {
-  return createRouter(createHandlers({ dataDir: ensureDataDir(dataDir) }));
+export function createApp(dataDir: string, options: AppOptions = {}): App {
+  const context: AppContext = {
+    dataDir: ensureDataDir(dataDir),
+    datasets: new DatasetStore(dataDir),
+    jobs: new JobRegistry(),
+    demos: { preparing: options.prepareDemos === true, error: null },
+  };
+  const demosReady = options.prepareDemos
+    ? ensureDemos(context.datasets).then(
+        () => {
+          context.demos.preparing = false;
+        },
+        (error: unknown) => {
+          context.demos.preparing = false;
+          context.demos.error = `The built-in demo datasets could not be made: ${error instanceof Error ? error.message : String(error)}`;
+        },
+      )
+    : Promise.resolve();
+  return { ...context, demos: context.demos, router: createRouter(createHandlers(context)), demosReady };
+}
+
+/** The router alone, for callers that need nothing else. */
+export function createApi(dataDir: string, options: AppOptions = {}): Router {
+  return createApp(dataDir, options).router;
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SystemInfo } from '../../src-shared/contract';
 import { tempFolder } from '../testing';
 import { createHandlers } from './handlers';
-import { createApi } from './index';
+import { createApi, createApp } from './index';
 import { createRouter } from './router';
 
 const cleanups: Array<() => void> = [];
@@ -65,7 +65,7 @@ describe('API router', () => {
     const store = tempFolder();
     cleanups.push(store.cleanup);
     const router = createRouter({
-      ...createHandlers({ dataDir: store.dir }),
+      ...createHandlers(createApp(store.dir)),
       'system.info': () => {
         throw new Error('disk on fire');
       },
@@ -80,7 +80,7 @@ describe('API router', () => {
   it('refuses to send an answer that breaks its own contract', async () => {
     const store = tempFolder();
     cleanups.push(store.cleanup);
-    const handlers = createHandlers({ dataDir: store.dir });
+    const handlers = createHandlers(createApp(store.dir));
     const router = createRouter({
       ...handlers,
       'system.info': (input, ctx) => ({ ...handlers['system.info'](input, ctx), dataDir: 42 as unknown as string }),

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,6 +88,50 @@ describe('isoflop CLI', () => {
     expect(code).toBe(1);
     expect(err).toContain('/dev/null/store');
     expect(err.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('isoflop datasets', () => {
+  it('imports a file, shows it, renames and deletes it, with exit codes a script can rely on', async () => {
+    const store = tempFolder();
+    cleanups.push(store.cleanup);
+    const csvPath = join(store.dir, 'houses.csv');
+    const rows = Array.from(
+      { length: 50 },
+      (_, i) => `${i},${(i * 37) % 11},${i % 2 ? 'brick' : 'wood'},${100 + i * 3.5}`,
+    );
+    writeFileSync(csvPath, `rooms,age,material,price\n${rows.join('\n')}\n`);
+    const data = join(store.dir, 'data');
+    const imported = await cli('datasets', 'import', csvPath, '--target', 'price', '--store', data, '--json');
+    expect(imported.code).toBe(0);
+    const manifest = JSON.parse(imported.out);
+    expect(manifest.task).toBe('regression');
+    expect(imported.err).toMatch(/writing rows/);
+    const shown = await cli('datasets', 'show', manifest.id, '--store', data);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain('material');
+    expect((await cli('datasets', 'rename', manifest.id, 'House', 'prices', '--store', data)).out).toContain(
+      '"House prices"',
+    );
+    const unconfirmed = await cli('datasets', 'delete', manifest.id, '--store', data);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.err).toContain('--yes');
+    expect((await cli('datasets', 'delete', manifest.id, '--yes', '--store', data)).code).toBe(0);
+    expect((await cli('datasets', 'show', manifest.id, '--store', data)).code).toBe(1);
+  });
+
+  it('fails with one line naming the file, and exit 1, for bad input', async () => {
+    const store = tempFolder();
+    cleanups.push(store.cleanup);
+    const path = join(store.dir, 'ragged.csv');
+    writeFileSync(path, 'a,b,y\n1,2\n');
+    const result = await cli('datasets', 'import', path, '--store', join(store.dir, 'data'));
+    expect(result.code).toBe(1);
+    expect(result.err.trim().split('\n').at(-1)).toMatch(/^isoflop: Line 2 of ragged\.csv has 2 fields/);
+    const usage = await cli('datasets', 'import', path, '--tokenizer', 'words');
+    expect(usage.code).toBe(2);
+    expect(usage.err).toContain('--tokenizer must be one of byte, bpe');
+    expect((await cli('datasets', 'explode')).code).toBe(2);
   });
 });
 

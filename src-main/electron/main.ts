@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
 import { channels, IsoflopError } from '../../src-shared/contract';
-import { createApi } from '../api';
+import { type App, createApp } from '../api';
+import { dataPrefix, openDatasetFile } from '../server/data-files';
 import { readRendererAsset, securityHeaders } from '../server/renderer-assets';
 import { resolveDataDir } from '../store/data-dir';
 import { appEntryUrl, appHost, appScheme, ipcChannelOf, isTrustedSenderUrl, webGpuSwitches } from './security';
@@ -24,18 +26,28 @@ function storeFlag(): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
-function serveRenderer(): void {
+function serveRenderer(app: App): void {
   protocol.handle(appScheme, async (request) => {
     const url = new URL(request.url);
     try {
       if (url.host !== appHost) throw new IsoflopError('FORBIDDEN', `Unknown host "${url.host}".`);
+      if (url.pathname.startsWith(dataPrefix)) {
+        const file = await openDatasetFile(
+          app.datasets,
+          url.pathname.slice(dataPrefix.length),
+          request.headers.get('range') ?? undefined,
+        );
+        const body = file.body ? (Readable.toWeb(file.body) as ReadableStream<Uint8Array>) : null;
+        return new Response(body, { status: file.status, headers: file.headers });
+      }
       const asset = await readRendererAsset(rendererDir, url.pathname);
       return new Response(new Uint8Array(asset.body), {
         headers: { ...securityHeaders(), 'Content-Type': asset.contentType },
       });
     } catch (error) {
       const typed = error instanceof IsoflopError ? error : new IsoflopError('INTERNAL', String(error));
-      const status = typed.code === 'NOT_FOUND' ? 404 : typed.code === 'FORBIDDEN' ? 403 : 500;
+      const statusOf: Record<string, number> = { NOT_FOUND: 404, FORBIDDEN: 403, BAD_REQUEST: 400 };
+      const status = statusOf[typed.code] ?? 500;
       return new Response(JSON.stringify({ ok: false, error: typed.toJSON() }), {
         status,
         headers: { ...securityHeaders(), 'Content-Type': 'application/json' },
@@ -44,8 +56,8 @@ function serveRenderer(): void {
   });
 }
 
-function registerApi(): void {
-  const router = createApi(resolveDataDir({ flag: storeFlag() }));
+function registerApi(app: App): void {
+  const { router } = app;
   for (const channel of channels) {
     ipcMain.handle(ipcChannelOf(channel), async (event, payload: unknown) => {
       if (!isTrustedSenderUrl(event.senderFrame?.url)) {
@@ -100,14 +112,16 @@ function createWindow(): void {
 app.enableSandbox();
 lockDown();
 app.whenReady().then(() => {
-  serveRenderer();
+  let isoflop: App;
   try {
-    registerApi();
+    isoflop = createApp(resolveDataDir({ flag: storeFlag() }), { prepareDemos: true });
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     app.exit(1);
     return;
   }
+  serveRenderer(isoflop);
+  registerApi(isoflop);
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../api';
+import { createApp } from '../api';
 import { tempFolder } from '../testing';
 import { type RunningServer, startServer } from './server';
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
   writeFileSync(join(rendererDir, 'assets', 'app-1234.js'), 'console.log(1)');
   writeFileSync(join(folder.dir, 'secret.txt'), 'do not serve');
   dataDir = join(folder.dir, 'data');
-  server = await startServer({ router: createApi(dataDir), rendererDir, port: 0 });
+  server = await startServer({ app: createApp(dataDir), rendererDir, port: 0 });
 });
 afterAll(async () => {
   await server.close();
@@ -152,8 +152,62 @@ describe('web mode server', () => {
     expect(readdirSync(dataDir).sort()).toEqual(before);
   });
 
+  it('takes an upload, imports it, and serves the split binaries with byte ranges', async () => {
+    const text = Array.from({ length: 300 }, (_, i) => `sentence ${i} of the uploaded corpus.`).join('\n');
+    const upload = await send('POST', '/upload', {
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: text,
+    });
+    expect(upload.status).toBe(200);
+    const { uploadId, bytes } = JSON.parse(upload.body).value;
+    expect(bytes).toBe(Buffer.byteLength(text));
+    const started = await send('POST', '/api/datasets.import', {
+      headers: json,
+      body: JSON.stringify({ source: { uploadId, fileName: 'uploaded.txt' } }),
+    });
+    let job = JSON.parse(started.body).value;
+    while (job.state === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = JSON.parse(
+        (await send('POST', '/api/jobs.get', { headers: json, body: JSON.stringify({ id: job.id }) })).body,
+      ).value;
+    }
+    expect(job.state).toBe('succeeded');
+    // The upload is gone once imported.
+    expect(readdirSync(join(dataDir, 'datasets')).filter((name) => name.startsWith('.upload'))).toEqual([]);
+    const whole = await send('GET', `/data/datasets/${job.datasetId}/train.bin`);
+    expect(whole.status).toBe(200);
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    const length = Number(whole.headers['content-length']);
+    const part = await send('GET', `/data/datasets/${job.datasetId}/train.bin`, { headers: { Range: 'bytes=0-9' } });
+    expect(part.status).toBe(206);
+    expect(part.headers['content-range']).toBe(`bytes 0-9/${length}`);
+    expect(part.body).toBe(whole.body.slice(0, 10));
+    const tail = await send('GET', `/data/datasets/${job.datasetId}/train.bin`, { headers: { Range: 'bytes=-5' } });
+    expect(tail.body).toBe(whole.body.slice(-5));
+    const beyond = await send('GET', `/data/datasets/${job.datasetId}/train.bin`, {
+      headers: { Range: `bytes=${length}-` },
+    });
+    expect(beyond.status).toBe(416);
+  });
+
+  it('refuses dataset paths that could leave the dataset folder', async () => {
+    for (const path of [
+      '/data/datasets/..%2f..%2fsecret.txt/train.bin',
+      '/data/datasets/%2e%2e/secret.txt',
+      '/data/datasets/x/..%2f..%2f..%2fsecret.txt',
+      '/data/datasets/x/dataset.json/extra',
+    ]) {
+      const reply = await send('GET', path);
+      expect([400, 403, 404]).toContain(reply.status);
+      expect(reply.body).not.toContain('do not serve');
+    }
+    const form = await send('POST', '/upload', { headers: { 'Content-Type': 'text/plain' }, body: 'x' });
+    expect(form.status).toBe(400);
+  });
+
   it('says clearly when the port is taken', async () => {
-    await expect(startServer({ router: createApi(dataDir), rendererDir: dataDir, port: server.port })).rejects.toThrow(
+    await expect(startServer({ app: createApp(dataDir), rendererDir: dataDir, port: server.port })).rejects.toThrow(
       `Port ${server.port} is already in use`,
     );
   });

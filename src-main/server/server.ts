@@ -1,13 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiResult, type ErrorCode, IsoflopError } from '../../src-shared/contract';
-import type { Router } from '../api';
+import type { App, Router } from '../api';
+import { saveUpload } from '../store/uploads';
+import { dataPrefix, openDatasetFile } from './data-files';
 import { readRendererAsset, securityHeaders } from './renderer-assets';
 
 /** Web mode: the renderer and the API over HTTP, on the loopback interface only. */
 
 export interface ServerOptions {
-  router: Router;
+  app: App;
   rendererDir: string;
   /** 0 picks a free port. */
   port: number;
@@ -123,8 +125,39 @@ async function handleAsset(req: IncomingMessage, res: ServerResponse, rendererDi
   res.end(req.method === 'HEAD' ? undefined : asset.body);
 }
 
+async function handleUpload(req: IncomingMessage, res: ServerResponse, app: App): Promise<void> {
+  if (req.method !== 'POST') throw new IsoflopError('BAD_REQUEST', `Uploads are POST requests; got ${req.method}.`);
+  // Not a CORS-safelisted type: another site's page cannot send it without a preflight we never grant.
+  if (req.headers['content-type'] !== 'application/octet-stream') {
+    throw new IsoflopError('BAD_REQUEST', 'Uploads must send Content-Type: application/octet-stream.');
+  }
+  const upload = await saveUpload(app.datasets.root, req);
+  sendJson(res, 200, { ok: true, value: upload });
+}
+
+async function handleData(req: IncomingMessage, res: ServerResponse, app: App, rest: string): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new IsoflopError('BAD_REQUEST', `Only GET is served here; got ${req.method}.`);
+  }
+  const file = await openDatasetFile(app.datasets, rest, req.headers.range);
+  res.writeHead(file.status, file.headers);
+  if (!file.body || req.method === 'HEAD') {
+    file.body?.destroy();
+    res.end();
+    return;
+  }
+  file.body.pipe(res);
+  await new Promise<void>((resolve) => {
+    res.on('close', () => {
+      file.body?.destroy();
+      resolve();
+    });
+  });
+}
+
 export function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { router, rendererDir } = options;
+  const { app, rendererDir } = options;
+  const router: Router = app.router;
   let port = options.port;
   const server = createServer((req, res) => {
     const handle = async () => {
@@ -132,11 +165,18 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       const url = new URL(req.url ?? '/', `http://${host}:${port}`);
       if (url.pathname.startsWith('/api/')) {
         await handleApi(req, res, router, url.pathname.slice('/api/'.length));
+      } else if (url.pathname === '/upload') {
+        await handleUpload(req, res, app);
+      } else if (url.pathname.startsWith(dataPrefix)) {
+        await handleData(req, res, app, url.pathname.slice(dataPrefix.length));
       } else {
         await handleAsset(req, res, rendererDir, url.pathname);
       }
     };
-    handle().catch((error: unknown) => sendError(res, error));
+    handle().catch((error: unknown) => {
+      if (res.headersSent) res.destroy();
+      else sendError(res, error);
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {

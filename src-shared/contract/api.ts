@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatasetId, DatasetManifest, ImportRequest, Job } from './datasets';
 import { SystemInfo } from './system';
 
 /** One API call: what it takes, what it answers, one line on what it is for. */
@@ -16,6 +17,41 @@ export const api = {
     input: noInput,
     output: SystemInfo,
     summary: 'App version, data folder, platform and transport',
+  },
+  'datasets.list': {
+    input: noInput,
+    output: z.object({
+      datasets: z.array(DatasetManifest),
+      /** The built-in demos are being generated (first start of a data folder). */
+      preparingDemos: z.boolean(),
+      demoError: z.string().nullable(),
+    }),
+    summary: 'Every dataset in the data folder, built-in demos first',
+  },
+  'datasets.get': {
+    input: z.object({ id: DatasetId }).strict(),
+    output: DatasetManifest,
+    summary: "One dataset's manifest: sizes, splits, statistics, preview",
+  },
+  'datasets.rename': {
+    input: z.object({ id: DatasetId, name: z.string().trim().min(1).max(200) }).strict(),
+    output: DatasetManifest,
+    summary: 'Give a dataset a new display name (its id stays)',
+  },
+  'datasets.delete': {
+    input: z.object({ id: DatasetId }).strict(),
+    output: z.object({ id: DatasetId }),
+    summary: 'Delete a dataset and its files',
+  },
+  'datasets.import': {
+    input: ImportRequest,
+    output: Job,
+    summary: 'Start importing a file or folder; follow it with jobs.get',
+  },
+  'jobs.get': {
+    input: z.object({ id: z.string().regex(/^[a-z0-9]{8,64}$/) }).strict(),
+    output: Job,
+    summary: "A background job's progress, result or error",
   },
 } as const satisfies Record<string, ChannelSpec>;
 

@@ -1,0 +1,58 @@
+/** What every `isoflop` subcommand is made of. */
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** Progress on stderr; `final` ends the line. Only where stderr is a terminal. */
+  progress?(text: string, final: boolean): void;
+  rendererDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Resolves when the user asks a long-running command (serve) to stop. */
+  untilStopped(): Promise<void>;
+}
+
+export type OptionSpec = { type: 'string' | 'boolean'; short?: string };
+export type OptionValues = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  positionals?: boolean;
+  /** Work that later releases fill in: listed honestly, refused with a clear line. */
+  planned?: boolean;
+  run?(values: OptionValues, positionals: string[], io: CliIo): Promise<number>;
+}
+
+/** Misuse of the command line: one line, exit 2. */
+export class UsageError extends Error {}
+
+export const storeOption: Record<string, OptionSpec> = { store: { type: 'string' } };
+
+export function stringOption(values: OptionValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function intOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  }
+  return value;
+}
+
+export function choiceOption<T extends string>(
+  values: OptionValues,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, not "${text}"`);
+  }
+  return text as T;
+}

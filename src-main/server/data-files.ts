@@ -1,0 +1,90 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { IsoflopError } from '../../src-shared/contract';
+import type { DatasetStore } from '../store/datasets/store';
+import { contentTypeOf, securityHeaders } from './renderer-assets';
+
+/**
+ * `/data/datasets/<id>/<file>`: what the training worker reads, over HTTP in web mode and over the
+ * custom protocol in Electron. Single byte ranges are honoured so the worker can fetch a window.
+ */
+
+export const dataPrefix = '/data/datasets/';
+const servedFiles = new Set(['train.bin', 'val.bin', 'test.bin', 'tokenizer.json', 'dataset.json']);
+
+export interface DataResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable | null;
+}
+
+/** Parses one `bytes=a-b` range; null when the header is absent or asks for several ranges. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return header.includes(',') ? null : 'unsatisfiable';
+  const [, from = '', to = ''] = match;
+  if (from === '' && to === '') return 'unsatisfiable';
+  let start: number;
+  let end: number;
+  if (from === '') {
+    const suffix = Number(to);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(from);
+    end = to === '' ? size - 1 : Math.min(Number(to), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+export async function openDatasetFile(
+  store: DatasetStore,
+  rest: string,
+  rangeHeader: string | undefined,
+): Promise<DataResponse> {
+  const parts = rest.split('/');
+  let segments: string[];
+  try {
+    segments = parts.map((part) => decodeURIComponent(part));
+  } catch {
+    throw new IsoflopError('BAD_REQUEST', `"${rest}" is not valid URL encoding.`);
+  }
+  const [id = '', file = ''] = segments;
+  const folder = store.folderOf(id); // validates the id: nothing outside the datasets folder can be named
+  if (segments.length !== 2 || !servedFiles.has(file)) {
+    throw new IsoflopError('NOT_FOUND', `Datasets serve only ${[...servedFiles].join(', ')}; not "${rest}".`);
+  }
+  const path = join(folder, file);
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) throw new IsoflopError('NOT_FOUND', `Dataset "${id}" has no ${file}.`);
+  const base = {
+    ...securityHeaders(),
+    'Content-Type': contentTypeOf(file),
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'no-cache',
+  };
+  const range = parseRange(rangeHeader, info.size);
+  if (range === 'unsatisfiable') {
+    return { status: 416, headers: { ...base, 'Content-Range': `bytes */${info.size}` }, body: null };
+  }
+  if (range) {
+    return {
+      status: 206,
+      headers: {
+        ...base,
+        'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
+        'Content-Length': String(range.end - range.start + 1),
+      },
+      body: createReadStream(path, { start: range.start, end: range.end }),
+    };
+  }
+  return { status: 200, headers: { ...base, 'Content-Length': String(info.size) }, body: createReadStream(path) };
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { IsoflopError } from '../../src-shared/contract';
+
+/**
+ * Files a browser sends in web mode (it cannot hand over a path). Kept as hidden files in the
+ * datasets folder until the import that uses them ends.
+ */
+
+const uploadIdPattern = /^[a-z0-9]{16,64}$/;
+
+export function uploadPath(datasetsRoot: string, uploadId: string): string {
+  if (!uploadIdPattern.test(uploadId)) throw new IsoflopError('BAD_REQUEST', `"${uploadId}" is not an upload id.`);
+  return join(datasetsRoot, `.upload-${uploadId}`);
+}
+
+export async function saveUpload(datasetsRoot: string, body: Readable): Promise<{ uploadId: string; bytes: number }> {
+  const uploadId = randomBytes(12).toString('hex');
+  const path = uploadPath(datasetsRoot, uploadId);
+  const partial = `${path}.part`;
+  try {
+    await pipeline(body, createWriteStream(partial));
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new IsoflopError(
+      code === 'ENOSPC' ? 'STORE_UNAVAILABLE' : 'BAD_REQUEST',
+      code === 'ENOSPC'
+        ? 'The disk holding the data folder is full; the upload was discarded. Free some space and try again.'
+        : `The upload did not finish (${(error as Error).message}); nothing was kept. Try again.`,
+    );
+  }
+  return { uploadId, bytes: (await stat(path)).size };
+}
+
+export async function discardUpload(datasetsRoot: string, uploadId: string): Promise<void> {
+  await rm(uploadPath(datasetsRoot, uploadId), { force: true });
+}

@@ -1,0 +1,50 @@
+/** How numbers are shown to people, the same in the app, the CLI and reports. */
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = -1;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatCount(n: number): string {
+  if (n < 10_000) return n.toLocaleString('en-US');
+  const units: Array<[number, string]> = [
+    [1e12, 'T'],
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [size, suffix] of units) {
+    if (n >= size) {
+      const value = n / size;
+      return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)}${suffix}`;
+    }
+  }
+  return String(n);
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '—';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Seconds left, from the rate so far; null until there is enough to go on. */
+export function estimateEta(elapsedSeconds: number, done: number, total: number): number | null {
+  if (done <= 0 || elapsedSeconds < 0.5 || total <= done) return done >= total && total > 0 ? 0 : null;
+  return (elapsedSeconds * (total - done)) / done;
+}
+
+export function progressBar(fraction: number, width = 24): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+}
