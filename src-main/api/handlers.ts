@@ -49,7 +49,7 @@ export function createHandlers(app: AppContext): Handlers {
       const { source } = request;
       let path: string;
       let displayName: string;
-      let cleanup = async () => undefined as void;
+      let cleanup: () => Promise<void> = async () => {};
       if ('path' in source) {
         // A browser page cannot name a path on this computer; only the desktop app and the CLI may.
         if (ctx.transport === 'http') {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BpeTokenizer, BpeTrainer } from './bpe';
 
-const corpus = 'the cat sat on the mat. the dog sat on the log. '.repeat(50) + 'naïve café 123 — ok!\n';
+const corpus = `${'the cat sat on the mat. the dog sat on the log. '.repeat(50)}naïve café 123 — ok!\n`;
 
 function train(text: string, vocabSize: number) {
   const trainer = new BpeTrainer();

@@ -29,7 +29,7 @@ function summaryLine(m: DatasetManifest): string {
   return `${m.id.padEnd(28)} ${m.kind.padEnd(6)} ${size.padEnd(34)} ${m.name}${m.builtIn ? '  (built-in)' : ''}`;
 }
 
-function describe(m: DatasetManifest): string[] {
+function describeDataset(m: DatasetManifest): string[] {
   const lines = [
     `${m.name}  [${m.id}]`,
     m.description,
@@ -114,7 +114,7 @@ async function runImport(values: OptionValues, positionals: string[], io: CliIo)
   if (values.json) io.out(JSON.stringify(manifest, null, 2));
   else {
     io.out(`Imported ${basename(path)} as ${manifest.id}.`);
-    for (const line of describe(manifest).slice(2, 8)) io.out(line);
+    for (const line of describeDataset(manifest).slice(2, 8)) io.out(line);
   }
   return 0;
 }
@@ -167,7 +167,7 @@ export const datasets: Command = {
     if (action === 'show') {
       const manifest = await store.get(id);
       if (values.json) io.out(JSON.stringify(manifest, null, 2));
-      else for (const line of describe(manifest)) io.out(line);
+      else for (const line of describeDataset(manifest)) io.out(line);
       return 0;
     }
     if (action === 'rename') {
