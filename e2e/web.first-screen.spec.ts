@@ -22,15 +22,16 @@ test.describe('web mode: the first screen', () => {
     expect(problems, 'no console errors, page errors or CSP violations').toEqual([]);
   });
 
-  test('shows the frame, an empty state that explains itself, and the training backend', async ({ page }, info) => {
+  test('shows the frame, the built-in demo data, and the training backend', async ({ page }, info) => {
     await page.goto('/');
     const nav = page.getByRole('navigation', { name: 'Main' });
     for (const label of ['Datasets', 'Sweeps', 'Runs', 'Frontier', 'Reports']) {
       await expect(nav.getByRole('link', { name: label })).toBeVisible();
     }
     await expect(page.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
-    await expect(page.getByRole('heading', { name: 'No datasets yet' })).toBeVisible();
-    await expect(page.getByTestId('data-folder')).toHaveText(resolve(e2eStore));
+    // A new user sees data, not an empty screen: the demos are made on a data folder's first start.
+    await expect(page.getByRole('button', { name: /Teacher–student regression/ })).toBeVisible({ timeout: 90_000 });
+    await expect(page.getByRole('button', { name: /Synthetic language/ })).toBeVisible();
     const badge = page.getByTestId('compute-badge');
     await expect(badge).toContainText('WebGPU', { timeout: 20_000 });
     await page.screenshot({ path: info.outputPath('first-screen.png') });
@@ -63,7 +64,6 @@ test.describe('web mode: the first screen', () => {
       ['Runs', 'No runs yet'],
       ['Frontier', 'No scaling law fitted yet'],
       ['Reports', 'No reports yet'],
-      ['Datasets', 'No datasets yet'],
     ];
     for (const [label, emptyTitle] of expectations) {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
@@ -71,6 +71,8 @@ test.describe('web mode: the first screen', () => {
       await expect(page.getByRole('heading', { level: 2, name: emptyTitle })).toBeVisible();
       await expect(page).toHaveURL(new RegExp(`#/${label.toLowerCase()}$`));
     }
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Datasets' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
     await page.goBack();
     await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
   });

@@ -1,4 +1,4 @@
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { channels } from '../../src-shared/contract/api';
 import { ipcChannelOf } from './security';
 
@@ -10,4 +10,11 @@ const calls = Object.fromEntries(
   ]),
 );
 
-contextBridge.exposeInMainWorld('isoflop', Object.freeze({ api: Object.freeze(calls) }));
+contextBridge.exposeInMainWorld(
+  'isoflop',
+  Object.freeze({
+    api: Object.freeze(calls),
+    // A dropped or picked file's path, so the main process can read it in place instead of copying it.
+    pathForFile: (file: File) => webUtils.getPathForFile(file),
+  }),
+);

@@ -26,7 +26,7 @@ export const api = {
       preparingDemos: z.boolean(),
       demoError: z.string().nullable(),
     }),
-    summary: 'Every dataset in the data folder, built-in demos first',
+    summary: "Every dataset in the data folder: the user's own, newest first, then the built-in demos",
   },
   'datasets.get': {
     input: z.object({ id: DatasetId }).strict(),

@@ -12,6 +12,8 @@ import { type OpenForWrite, SplitFiles } from './split-files';
  */
 
 const spec = seeds['demo-teacher'];
+// Rounded so that 0.1² reads 0.01, not 0.010000000000000002.
+const noiseVariance = Number((spec.noiseStd ** 2).toPrecision(12));
 export const demoTeacherId = 'demo-teacher';
 
 interface Layer {
@@ -118,7 +120,7 @@ export async function generateDemoTeacher(
     description:
       `A fixed random teacher network (${spec.inputs} inputs, ${spec.hidden.length} tanh layers of ${spec.hidden[0]}) ` +
       `maps Gaussian inputs to a target, plus Gaussian noise of σ = ${spec.noiseStd}. No model can beat a test MSE of ` +
-      `${spec.noiseStd ** 2}; the teacher's own output has variance ${signalVariance.toFixed(2)}.`,
+      `${noiseVariance}; the teacher's own output has variance ${signalVariance.toFixed(2)}.`,
     source: {
       name: `generated from seed ${spec.seed}`,
       bytes: spec.rows * width * 4,
@@ -130,7 +132,7 @@ export async function generateDemoTeacher(
     kind: 'table',
     task: 'regression',
     taskInferred: 'regression',
-    target: { name: 'y', classes: null, mean, std: Math.sqrt(signalVariance + spec.noiseStd ** 2) },
+    target: { name: 'y', classes: null, mean, std: Math.sqrt(signalVariance + noiseVariance) },
     features: spec.inputs,
     columns: header
       .slice(0, -1)
@@ -143,6 +145,6 @@ export async function generateDemoTeacher(
     },
     stats: { rows: spec.rows, columns: width, missingCells: 0, classBalance: null },
     preview: { header, rows: preview },
-    irreducibleLoss: spec.noiseStd ** 2,
+    irreducibleLoss: noiseVariance,
   };
 }

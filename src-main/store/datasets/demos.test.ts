@@ -30,7 +30,7 @@ describe('built-in demo datasets', () => {
     const manifest = (await store.get('demo-teacher')) as TableManifest;
     expect(manifest.builtIn).toBe(true);
     expect(manifest.stats.rows).toBe(200_000);
-    expect(manifest.irreducibleLoss).toBeCloseTo(0.01, 10);
+    expect(manifest.irreducibleLoss).toBe(0.01);
     const buffer = readFileSync(join(store.root, 'demo-teacher', 'test.bin'));
     const values = new Float32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
     const rows = values.length / 17;

@@ -1,6 +1,6 @@
 import { IsoflopError, type TableColumn, type TableManifest, type TaskType } from '../../../src-shared/contract';
+import { CsvParser, type CsvRecord } from '../../../src-shared/data/csv';
 import { SplitAssigner, type SplitFractions, type SplitName } from '../../../src-shared/data/splits';
-import { CsvParser, type CsvRecord } from './csv-reader';
 import { type OpenForWrite, SplitFiles } from './split-files';
 import { type SourceFile, TextReader } from './text-source';
 

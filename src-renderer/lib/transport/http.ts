@@ -1,4 +1,4 @@
-import type { Channel } from '../../../src-shared/contract';
+import { type Channel, type ImportSource, unwrapResult } from '../../../src-shared/contract';
 import type { Transport } from './transport';
 
 /** Web mode: the same API as POST /api/<channel> on the server that served this page. */
@@ -11,6 +11,25 @@ export function httpTransport(base = '/api/'): Transport {
         body: JSON.stringify(input ?? {}),
       });
       return response.json();
+    },
+    prepareFile(file, onProgress) {
+      // XMLHttpRequest, not fetch: it reports upload progress, and streams the file from disk.
+      return new Promise<ImportSource>((resolve, reject) => {
+        const request = new XMLHttpRequest();
+        request.open('POST', '/upload');
+        request.setRequestHeader('Content-Type', 'application/octet-stream');
+        request.upload.onprogress = (event) => onProgress(event.loaded, event.total || file.size);
+        request.onerror = () => reject(new Error(`Uploading ${file.name} failed: the connection to IsoFLOP was lost.`));
+        request.onload = () => {
+          try {
+            const { uploadId } = unwrapResult<{ uploadId: string }>(JSON.parse(request.responseText));
+            resolve({ uploadId, fileName: file.name });
+          } catch (error) {
+            reject(error);
+          }
+        };
+        request.send(file);
+      });
     },
   };
 }

@@ -1,9 +1,10 @@
-import type { Channel } from '../../../src-shared/contract';
+import { type Channel, IsoflopError } from '../../../src-shared/contract';
 import type { Transport } from './transport';
 
-/** What the preload exposes: one named function per API call. */
+/** What the preload exposes: one named function per API call, and a file's path on disk. */
 export interface PreloadApi {
   api: Record<string, (input: unknown) => Promise<unknown>>;
+  pathForFile(file: File): string;
 }
 
 export function preloadApi(): PreloadApi | undefined {
@@ -16,6 +17,11 @@ export function ipcTransport(bridge: PreloadApi): Transport {
       const call = bridge.api[channel];
       if (!call) return Promise.reject(new Error(`The desktop shell does not offer ${channel}; update IsoFLOP.`));
       return call(input);
+    },
+    async prepareFile(file) {
+      const path = bridge.pathForFile(file);
+      if (!path) throw new IsoflopError('BAD_REQUEST', `${file.name} is not a file on this computer.`);
+      return { path };
     },
   };
 }

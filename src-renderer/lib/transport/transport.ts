@@ -1,4 +1,11 @@
-import { api, type Channel, type Input, type Output, unwrapResult } from '../../../src-shared/contract';
+import {
+  api,
+  type Channel,
+  type ImportSource,
+  type Input,
+  type Output,
+  unwrapResult,
+} from '../../../src-shared/contract';
 
 /**
  * How the renderer reaches the main side. Two implementations (Electron IPC, HTTP);
@@ -6,11 +13,17 @@ import { api, type Channel, type Input, type Output, unwrapResult } from '../../
  */
 export interface Transport {
   send(channel: Channel, input: unknown): Promise<unknown>;
+  /**
+   * Makes a file the user chose importable: the desktop app hands over its path, a browser uploads it.
+   * `onProgress` sees bytes sent, where there is anything to send.
+   */
+  prepareFile(file: File, onProgress: (done: number, total: number) => void): Promise<ImportSource>;
 }
 
 export interface ApiClient {
   /** Calls one API channel; throws IsoflopError with the main side's code and message on failure. */
   call<C extends Channel>(channel: C, input: Input<C>): Promise<Output<C>>;
+  prepareFile: Transport['prepareFile'];
 }
 
 export function createClient(transport: Transport): ApiClient {
@@ -20,5 +33,6 @@ export function createClient(transport: Transport): ApiClient {
       // Trust nothing that crossed the boundary: parse it with the contract once, here.
       return api[channel].output.parse(value) as Output<typeof channel>;
     },
+    prepareFile: (file, onProgress) => transport.prepareFile(file, onProgress),
   };
 }

@@ -1,4 +1,4 @@
-import { IsoflopError } from '../../../src-shared/contract';
+import { IsoflopError } from '../contract/errors';
 
 /**
  * A streaming RFC 4180 parser: commas, double-quoted fields with "" escapes and newlines inside,
