@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { IsoflopError } from '../../src-shared/contract';
 import { appVersion } from '../version';
 import { type CliIo, type Command, storeOption, UsageError } from './command';
+import { bench } from './commands/bench';
 import { datasets } from './commands/datasets';
 import { info } from './commands/info';
 import { serve } from './commands/serve';
@@ -22,7 +23,7 @@ const commands: Record<string, Command> = {
   runs: planned('List and inspect training runs', 'isoflop runs [--store DIR]'),
   fit: planned("Fit scaling laws (Chinchilla's three approaches)", 'isoflop fit [--store DIR]'),
   report: planned('Export a sweep as PDF and JSON', 'isoflop report [--store DIR]'),
-  bench: planned('Measure training throughput on each backend', 'isoflop bench'),
+  bench,
 };
 
 export function helpText(): string {

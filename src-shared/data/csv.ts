@@ -22,7 +22,7 @@ export class CsvParser {
 
   constructor(private readonly fileName: string) {}
 
-  *push(text: string): Generator<CsvRecord> {
+  push(text: string, emit: (record: CsvRecord) => void): void {
     let i = 0;
     const n = text.length;
     if (this.quotePending) {
@@ -71,7 +71,7 @@ export class CsvParser {
         const record = this.endRecord();
         this.line++;
         this.recordLine = this.line;
-        if (record) yield record;
+        if (record) emit(record);
       } else if (this.field.length === 0 && !this.fieldStarted) {
         this.inQuotes = true;
         this.fieldStarted = true;
@@ -86,7 +86,7 @@ export class CsvParser {
     }
   }
 
-  *end(): Generator<CsvRecord> {
+  end(emit: (record: CsvRecord) => void): void {
     if (this.quotePending) {
       this.quotePending = false;
       this.inQuotes = false;
@@ -98,7 +98,7 @@ export class CsvParser {
       );
     }
     const record = this.endRecord();
-    if (record) yield record;
+    if (record) emit(record);
   }
 
   private endField(): void {
@@ -114,6 +114,22 @@ export class CsvParser {
     if (fields.length === 1 && fields[0] === '') return null;
     return { fields, line: this.recordLine };
   }
+}
+
+/** The header row of the start of a CSV file; [] if it cannot be read there. */
+export function csvHeader(text: string, fileName: string): string[] {
+  const parser = new CsvParser(fileName);
+  let header: string[] | null = null;
+  const take = (record: CsvRecord) => {
+    header ??= record.fields.map((field) => field.trim());
+  };
+  try {
+    parser.push(text.replace(/^\ufeff/, '').replaceAll('\r\n', '\n'), take);
+    if (!header) parser.end(take);
+  } catch {
+    // A malformed line after the header does not matter here; the import reports it properly.
+  }
+  return header ?? [];
 }
 
 function countNewlines(text: string): number {

@@ -33,6 +33,7 @@ const bufferBytes = 4 << 20;
 export class SplitFiles {
   private readonly files = new Map<SplitName, WritableFile>();
   private readonly buffers = new Map<SplitName, { data: Uint8Array; used: number }>();
+  private readonly queued: Array<[SplitName, Uint8Array]> = [];
   readonly bytes: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
 
   constructor(
@@ -52,24 +53,43 @@ export class SplitFiles {
     }
   }
 
-  async write(split: SplitName, bytes: Uint8Array): Promise<void> {
+  /** Copies bytes into the split's buffer without waiting; full buffers queue for `flush`. */
+  append(split: SplitName, bytes: Uint8Array): void {
     const buffer = this.buffers.get(split) as { data: Uint8Array; used: number };
     this.bytes[split] += bytes.length;
     if (buffer.used + bytes.length > buffer.data.length) {
-      await this.drain(split);
+      if (buffer.used > 0) this.queued.push([split, buffer.data.subarray(0, buffer.used)]);
       if (bytes.length > buffer.data.length) {
-        await this.guard(() => (this.files.get(split) as WritableFile).write(bytes));
+        this.queued.push([split, bytes.slice()]);
+        this.buffers.set(split, { data: new Uint8Array(bufferBytes), used: 0 });
         return;
       }
+      buffer.data = new Uint8Array(bufferBytes);
+      buffer.used = 0;
     }
     buffer.data.set(bytes, buffer.used);
     buffer.used += bytes.length;
   }
 
+  /** Writes the buffers that filled up since the last flush. */
+  async flush(): Promise<void> {
+    while (this.queued.length > 0) {
+      const [split, bytes] = this.queued.shift() as [SplitName, Uint8Array];
+      await this.guard(() => (this.files.get(split) as WritableFile).write(bytes));
+    }
+  }
+
+  async write(split: SplitName, bytes: Uint8Array): Promise<void> {
+    this.append(split, bytes);
+    await this.flush();
+  }
+
   private async drain(split: SplitName): Promise<void> {
+    await this.flush();
     const buffer = this.buffers.get(split) as { data: Uint8Array; used: number };
     if (buffer.used === 0) return;
-    const bytes = buffer.data.slice(0, buffer.used);
+    const bytes = buffer.data.subarray(0, buffer.used);
+    buffer.data = new Uint8Array(bufferBytes);
     buffer.used = 0;
     await this.guard(() => (this.files.get(split) as WritableFile).write(bytes));
   }
@@ -84,6 +104,7 @@ export class SplitFiles {
 
   /** Closes quietly after a failure; the caller removes the folder. */
   async abandon(): Promise<void> {
+    this.queued.length = 0;
     for (const file of this.files.values()) await file.close().catch(() => undefined);
     this.files.clear();
   }

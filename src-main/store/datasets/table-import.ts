@@ -54,16 +54,30 @@ function invalid(message: string): IsoflopError {
 }
 
 function isMissing(value: string): boolean {
+  // Most cells are numbers: decide without allocating for anything longer than the longest marker.
+  if (value.length === 0) return true;
+  if (value.length > 6) return false;
   return missingMarkers.has(value.trim().toLowerCase());
 }
 
-async function* records(file: SourceFile, onProgress: (done: number) => void): AsyncGenerator<CsvRecord> {
+/** Every record of the file, handed to `each` synchronously chunk by chunk; `afterChunk` may await (writes). */
+async function readRecords(
+  file: SourceFile,
+  onProgress: (done: number) => void,
+  each: (record: CsvRecord) => void,
+  afterChunk: () => Promise<void> = async () => undefined,
+): Promise<string> {
   const reader = new TextReader([file], 'txt', onProgress);
   const parser = new CsvParser(file.displayName);
   const decoder = new TextDecoder();
-  for await (const chunk of reader.chunks()) yield* parser.push(decoder.decode(chunk, { stream: true }));
-  yield* parser.push(decoder.decode());
-  yield* parser.end();
+  for await (const chunk of reader.chunks()) {
+    parser.push(decoder.decode(chunk, { stream: true }), each);
+    await afterChunk();
+  }
+  parser.push(decoder.decode(), each);
+  parser.end(each);
+  await afterChunk();
+  return reader.stats.sha256;
 }
 
 function checkHeader(fields: string[], file: string, target: string | undefined): void {
@@ -124,6 +138,19 @@ function scanValue(scan: ColumnScan, raw: string, line: number, split: SplitName
     if (scan.firstMissingLine === 0) scan.firstMissingLine = line;
     return;
   }
+  const value = Number(raw);
+  if (Number.isFinite(value)) {
+    scan.numeric++;
+    if (!Number.isInteger(value)) scan.allIntegers = false;
+    if (scan.numeric <= maxClasses + 1) scan.text.set(raw.trim(), (scan.text.get(raw.trim()) ?? 0) + 1);
+    if (split === 'train') {
+      scan.n++;
+      const delta = value - scan.mean;
+      scan.mean += delta / scan.n;
+      scan.m2 += delta * (value - scan.mean);
+    }
+    return;
+  }
   const trimmed = raw.trim();
   if (nonFiniteLiteral.test(trimmed)) {
     throw invalid(
@@ -131,7 +158,6 @@ function scanValue(scan: ColumnScan, raw: string, line: number, split: SplitName
         'Replace it with a value, or leave the cell empty to mark it missing.',
     );
   }
-  const value = Number(trimmed);
   if (Number.isNaN(value)) {
     if (scan.firstTextLine === 0) {
       scan.firstTextLine = line;
@@ -165,18 +191,17 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   if (file.size === 0) throw invalid(`${name} is empty. A CSV needs a header row and at least 10 data rows.`);
 
   // Pass 1: check and learn.
-  let header: string[] | null = null;
   let scans: ColumnScan[] = [];
   const preview: string[][] = [];
   const rows: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
   let assigner = new SplitAssigner(options.fractions, options.seed);
-  let sha256 = '';
-  for await (const record of records(file, (done) => options.onProgress('checking rows', done, 2 * file.size))) {
+  let header: string[] | null = null as string[] | null;
+  const checkRecord = (record: CsvRecord) => {
     if (!header) {
       checkHeader(record.fields, name, options.target);
       header = record.fields.map((field) => field.trim());
       scans = header.map(newScan);
-      continue;
+      return;
     }
     if (record.fields.length !== header.length) {
       throw invalid(
@@ -187,10 +212,13 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     if (preview.length < previewRows) preview.push(record.fields);
     const split = assigner.next();
     rows[split]++;
-    for (let c = 0; c < header.length; c++)
+    for (let c = 0; c < header.length; c++) {
       scanValue(scans[c] as ColumnScan, record.fields[c] as string, record.line, split, name);
-  }
+    }
+  };
+  await readRecords(file, (done) => options.onProgress('checking rows', done, 2 * file.size), checkRecord);
   if (!header) throw invalid(`${name} holds no rows. A CSV needs a header row and at least 10 data rows.`);
+  const columnNames: string[] = header;
   const totalRows = rows.train + rows.val + rows.test;
   if (totalRows < assigner.windowSize || rows.val === 0 || rows.test === 0) {
     throw invalid(
@@ -199,8 +227,8 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   }
 
   // Decide what each column is.
-  const targetName = options.target ?? (header[header.length - 1] as string);
-  const targetIndex = header.indexOf(targetName);
+  const targetName = options.target ?? (columnNames[columnNames.length - 1] as string);
+  const targetIndex = columnNames.indexOf(targetName);
   const targetScan = scans[targetIndex] as ColumnScan;
   if (targetScan.missing > 0) {
     throw invalid(
@@ -270,22 +298,18 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   await files.open();
   assigner = new SplitAssigner(options.fractions, options.seed);
   let seenHeader = false;
-  const reader = new TextReader([file], 'txt', (done) =>
-    options.onProgress('writing rows', file.size + done, 2 * file.size),
-  );
-  const parser = new CsvParser(name);
-  const decoder = new TextDecoder();
-  const writeRecord = async (record: CsvRecord) => {
+  const writeRecord = (record: CsvRecord) => {
     if (!seenHeader) {
       seenHeader = true;
       return;
     }
     let at = 0;
-    for (const [k, column] of columns.entries()) {
+    for (let k = 0; k < columns.length; k++) {
+      const column = columns[k] as TableColumn;
       const raw = record.fields[columnIndexes[k] as number] as string;
       if (column.type === 'numeric') {
         const std = column.std && column.std > 0 ? column.std : 1;
-        row[at++] = isMissing(raw) ? 0 : (Number(raw.trim()) - (column.mean ?? 0)) / std;
+        row[at++] = isMissing(raw) ? 0 : (Number(raw) - (column.mean ?? 0)) / std;
       } else {
         const count = column.categories?.length ?? 0;
         row.fill(0, at, at + count);
@@ -297,16 +321,17 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     const target = (record.fields[targetIndex] as string).trim();
     row[at] = classes ? (classIndex.get(target) as number) : Number(target);
     if (classes) classCounts.set(target, (classCounts.get(target) ?? 0) + 1);
-    await files.write(assigner.next(), rowBytes.slice());
+    files.append(assigner.next(), rowBytes);
   };
+  let sha256: string;
   try {
-    for await (const chunk of reader.chunks()) {
-      for (const record of parser.push(decoder.decode(chunk, { stream: true }))) await writeRecord(record);
-    }
-    for (const record of parser.push(decoder.decode())) await writeRecord(record);
-    for (const record of parser.end()) await writeRecord(record);
+    sha256 = await readRecords(
+      file,
+      (done) => options.onProgress('writing rows', file.size + done, 2 * file.size),
+      writeRecord,
+      () => files.flush(),
+    );
     await files.close();
-    sha256 = reader.stats.sha256;
   } catch (error) {
     await files.abandon();
     throw error;
@@ -332,10 +357,10 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     splits: { train: fileOf('train'), val: fileOf('val'), test: fileOf('test') },
     stats: {
       rows: totalRows,
-      columns: header.length,
+      columns: columnNames.length,
       missingCells: scans.reduce((n, scan) => n + scan.missing, 0),
       classBalance: classes ? Object.fromEntries(classes.map((c) => [c, classCounts.get(c) ?? 0])) : null,
     },
-    preview: { header, rows: preview },
+    preview: { header: columnNames, rows: preview },
   };
 }

@@ -79,10 +79,6 @@ export async function importFile(
 
 /** The header row of a CSV the user picked, read in the page, so the target column can be chosen before upload. */
 export async function readCsvHeader(file: File): Promise<string[]> {
-  const { CsvParser } = await import('../../../src-shared/data/csv');
-  const text = await file.slice(0, 256 * 1024).text();
-  const parser = new CsvParser(file.name);
-  const firstLine = text.replace(/^\ufeff/, '').replace(/\r\n/g, '\n');
-  for (const record of parser.push(firstLine)) return record.fields.map((field) => field.trim());
-  return [];
+  const { csvHeader } = await import('../../../src-shared/data/csv');
+  return csvHeader(await file.slice(0, 256 * 1024).text(), file.name);
 }

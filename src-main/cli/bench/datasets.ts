@@ -1,0 +1,116 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Random } from '../../../src-shared/random';
+import { ensureDataDir } from '../../store/data-dir';
+import { generateLanguage } from '../../store/datasets/demo-language';
+import { DatasetStore } from '../../store/datasets/store';
+
+/**
+ * Import throughput against reading the same file with fs.createReadStream alone, and the peak
+ * resident memory of each import. Ratios within one run are what to compare, not absolute speeds.
+ */
+
+export interface DatasetBenchRow {
+  what: string;
+  megabytes: number;
+  seconds: number;
+  mbPerSecond: number;
+  ratioToRawRead: number;
+  peakRssMb: number;
+  target: string;
+  met: boolean;
+}
+
+async function writeChunks(path: string, chunks: () => Generator<string>, bytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  let written = 0;
+  for (const chunk of chunks()) {
+    if (!out.write(chunk)) await once(out, 'drain');
+    written += chunk.length;
+    if (written >= bytes) break;
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+function* textChunks(): Generator<string> {
+  for (let seed = 1; ; seed++) yield* generateLanguage(8_000_000, seed);
+}
+
+function* csvChunks(): Generator<string> {
+  const random = new Random(42);
+  yield 'f1,f2,f3,f4,f5,f6,f7,f8,colour,target\n';
+  const colours = ['red', 'green', 'blue', 'amber'];
+  for (;;) {
+    let block = '';
+    for (let r = 0; r < 5000; r++) {
+      const values = Array.from({ length: 8 }, () => random.normal().toFixed(5));
+      block += `${values.join(',')},${colours[random.int(4)]},${(random.normal() * 3).toFixed(4)}\n`;
+    }
+    yield block;
+  }
+}
+
+/** Samples resident memory while `work` runs; returns the peak in MB. */
+async function measure<T>(work: () => Promise<T>): Promise<{ seconds: number; peakRssMb: number; result: T }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  const start = process.hrtime.bigint();
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakRssMb: peak / 1e6, result };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function rawRead(path: string): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) bytes += (chunk as Buffer).length;
+  return bytes;
+}
+
+export async function benchDatasets(sizeMb: number, log: (line: string) => void): Promise<DatasetBenchRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'isoflop-bench-'));
+  try {
+    const textPath = join(dir, 'corpus.txt');
+    const csvPath = join(dir, 'table.csv');
+    log(`Generating a ${sizeMb} MB text file and a ${sizeMb} MB CSV in ${dir}...`);
+    await writeChunks(textPath, textChunks, sizeMb * 1e6);
+    await writeChunks(csvPath, csvChunks, sizeMb * 1e6);
+    const store = new DatasetStore(ensureDataDir(join(dir, 'data')));
+    const rows: DatasetBenchRow[] = [];
+    const cases = [
+      { what: 'text, byte-level', path: textPath, name: 'corpus.txt', minRatio: 1 / 3 },
+      { what: 'CSV', path: csvPath, name: 'table.csv', minRatio: 1 / 8 },
+    ];
+    for (const { what, path, name, minRatio } of cases) {
+      const megabytes = (await stat(path)).size / 1e6;
+      await rawRead(path); // warm the page cache so both sides read from memory
+      const raw = await measure(() => rawRead(path));
+      log(`${what}: raw read ${(megabytes / raw.seconds).toFixed(0)} MB/s; importing...`);
+      const imported = await measure(() => store.importFrom({ source: { path }, path, displayName: name }));
+      await store.delete(imported.result.id);
+      const ratio = raw.seconds / imported.seconds;
+      rows.push({
+        what,
+        megabytes,
+        seconds: imported.seconds,
+        mbPerSecond: megabytes / imported.seconds,
+        ratioToRawRead: ratio,
+        peakRssMb: imported.peakRssMb,
+        target: `≥ 1/${Math.round(1 / minRatio)} of raw read, < 300 MB`,
+        met: ratio >= minRatio && imported.peakRssMb < 300,
+      });
+    }
+    return rows;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
