@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IsoflopError } from '../../../src-shared/contract';
-import type { SplitName } from '../../../src-shared/data/splits';
+import type { SplitFractions, SplitName } from '../../../src-shared/data/splits';
 
 /** Where an import writes its bytes; tests inject one that fails like a full disk. */
 export interface WritableFile {
@@ -26,6 +26,18 @@ export const openForWrite: OpenForWrite = async (path) => {
     },
   };
 };
+
+/** What every importer is told: where to write, how to split, whom to tell about progress. */
+export interface ImportTarget {
+  seed: number;
+  fractions: SplitFractions;
+  /** the hidden temp folder the dataset is built in */
+  dir: string;
+  /** how messages name the dataset */
+  label: string;
+  onProgress(phase: string, done: number, total: number): void;
+  opener?: OpenForWrite | undefined;
+}
 
 const bufferBytes = 4 << 20;
 

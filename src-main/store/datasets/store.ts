@@ -179,48 +179,36 @@ export class DatasetStore {
     const createdAt = new Date().toISOString();
     const label = `"${name}"`;
     return this.create(id, async (dir) => {
-      const base = { formatVersion: 1 as const, id, name, createdAt, builtIn: false };
+      const target = { seed, dir, label, onProgress, opener: this.opener };
+      const common = {
+        formatVersion: 1 as const,
+        id,
+        name,
+        createdAt,
+        builtIn: false,
+        description: `Imported from ${request.displayName}.`,
+      };
       if (source.kind === 'csv') {
         const table = await importTable({
+          ...target,
           file: source.files[0] as SourceFile,
           target: request.target,
           task: request.task,
-          seed,
           fractions: tableSplitDefaults,
-          dir,
-          label,
-          onProgress,
-          opener: this.opener,
         });
-        return {
-          ...base,
-          ...table,
-          kind: 'table',
-          description: `Imported from ${request.displayName}.`,
-          source: { ...table.source, name: request.displayName },
-          irreducibleLoss: null,
-        };
+        const named = { ...table.source, name: request.displayName };
+        return { ...common, ...table, kind: 'table', source: named, irreducibleLoss: null };
       }
       const text = await importText({
+        ...target,
         files: source.files,
         format: source.format,
         tokenizer: request.tokenizer ?? 'byte',
         vocabSize: request.vocabSize ?? defaultBpeVocab,
-        seed,
         fractions: textSplitDefaults,
-        dir,
-        label,
-        onProgress,
-        opener: this.opener,
       });
-      return {
-        ...base,
-        ...text,
-        kind: 'text',
-        description: `Imported from ${request.displayName}.`,
-        source: { ...text.source, name: request.displayName },
-        entropyBitsPerByte: null,
-      };
+      const named = { ...text.source, name: request.displayName };
+      return { ...common, ...text, kind: 'text', source: named, entropyBitsPerByte: null };
     });
   }
 

@@ -1,7 +1,7 @@
 import { IsoflopError, type TableColumn, type TableManifest, type TaskType } from '../../../src-shared/contract';
 import { CsvParser, type CsvRecord } from '../../../src-shared/data/csv';
-import { SplitAssigner, type SplitFractions, type SplitName } from '../../../src-shared/data/splits';
-import { type OpenForWrite, SplitFiles } from './split-files';
+import { SplitAssigner, type SplitName } from '../../../src-shared/data/splits';
+import { type ImportTarget, SplitFiles } from './split-files';
 import { type SourceFile, TextReader } from './text-source';
 
 /**
@@ -16,16 +16,10 @@ const previewRows = 10;
 const missingMarkers = new Set(['', 'na', 'n/a', 'null', 'none', '?']);
 const nonFiniteLiteral = /^[+-]?(nan|inf|infinity)$/i;
 
-export interface TableImportOptions {
+export interface TableImportOptions extends ImportTarget {
   file: SourceFile;
   target: string | undefined;
   task: TaskType | undefined;
-  seed: number;
-  fractions: SplitFractions;
-  dir: string;
-  label: string;
-  onProgress(phase: string, done: number, total: number): void;
-  opener?: OpenForWrite;
 }
 
 export type TableImportResult = Omit<

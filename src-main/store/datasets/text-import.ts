@@ -4,24 +4,18 @@ import { join } from 'node:path';
 import { IsoflopError, type TextManifest } from '../../../src-shared/contract';
 import { BpeTokenizer, BpeTrainer } from '../../../src-shared/data/bpe';
 import { SplitAssigner, type SplitFractions, type SplitName, splitNames } from '../../../src-shared/data/splits';
-import { type OpenForWrite, SplitFiles } from './split-files';
+import { type ImportTarget, SplitFiles } from './split-files';
 import { BlockCutter, type SourceFile, type TextFormat, TextReader } from './text-source';
 
 /** Text corpora -> tokens: validate, normalize, cut into blocks, deal blocks to splits, tokenize, count. */
 
 if (endianness() !== 'LE') throw new Error('IsoFLOP stores uint16 tokens little-endian and needs a little-endian CPU');
 
-export interface TextImportOptions {
+export interface TextImportOptions extends ImportTarget {
   files: SourceFile[];
   format: TextFormat;
   tokenizer: 'byte' | 'bpe';
   vocabSize: number;
-  seed: number;
-  fractions: SplitFractions;
-  dir: string;
-  label: string;
-  onProgress(phase: string, done: number, total: number): void;
-  opener?: OpenForWrite;
 }
 
 export type TextImportResult = Pick<
