@@ -1,4 +1,7 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { e2eStore } from '../playwright.config';
 
 // Runs after the first-screen spec on the same fresh data folder: the demos are made on its first start.
 test.describe('web mode: datasets', () => {
@@ -85,6 +88,23 @@ test.describe('web mode: datasets', () => {
     await expect(page.getByTestId('dataset-sample')).toContainText('Line 0: scaling laws');
   });
 
+  test('a file dropped on the view opens the import dialog', async ({ page }) => {
+    const region = page.getByRole('region', { name: 'Datasets' });
+    const dataTransfer = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      const rows = Array.from({ length: 40 }, (_, i) => `${i},${i * 2},${i % 2}`).join('\n');
+      transfer.items.add(new File([`a,b,label\n${rows}\n`], 'dropped.csv', { type: 'text/csv' }));
+      return transfer;
+    });
+    await region.dispatchEvent('dragover', { dataTransfer });
+    await region.dispatchEvent('drop', { dataTransfer });
+    const dialog = page.getByRole('dialog', { name: 'Import dropped.csv' });
+    await expect(dialog.getByTestId('target-column')).toHaveValue('label');
+    await dialog.getByRole('button', { name: 'Import' }).click();
+    await expect(dialog).toBeHidden({ timeout: 30_000 });
+    await expect(page.getByTestId('dataset-details').getByRole('heading', { name: 'dropped' })).toBeVisible();
+  });
+
   test('a bad file gets a clear error in the dialog and leaves the list as it was', async ({ page }) => {
     const before = await (await page.request.post('/api/datasets.list', { data: {} })).json();
     const bytes = Buffer.alloc(9000, 65);
@@ -94,6 +114,9 @@ test.describe('web mode: datasets', () => {
     await dialog.getByRole('button', { name: 'Import' }).click();
     await expect(dialog.getByRole('alert')).toContainText('scan.txt looks like a binary file');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // The uploaded bytes were discarded with the failed import.
+    const stray = readdirSync(join(e2eStore, 'datasets')).filter((name) => name.startsWith('.'));
+    expect(stray.filter((name) => name !== '.demos.json')).toEqual([]);
     const after = await (await page.request.post('/api/datasets.list', { data: {} })).json();
     expect(after.value.datasets.map((d: { id: string }) => d.id)).toEqual(
       before.value.datasets.map((d: { id: string }) => d.id),
