@@ -24,6 +24,15 @@ export class Random {
     for (let i = 0; i < 12; i++) this.uint32();
   }
 
+  /** The whole state, to save in a checkpoint so a resumed run draws the same numbers. */
+  getState(): [number, number, number, number, number | null] {
+    return [this.a, this.b, this.c, this.d, this.spareNormal];
+  }
+
+  setState(state: readonly [number, number, number, number, number | null]): void {
+    [this.a, this.b, this.c, this.d, this.spareNormal] = state;
+  }
+
   uint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;

@@ -1,0 +1,28 @@
+import { type BackendName, backendOrder } from '../contract/backend';
+import { tf } from './tf';
+
+/**
+ * Picks the training backend: the user's preference if it starts, else the first that starts in
+ * WebGPU -> WebGL -> WASM -> CPU order. The host registers the backends it has before calling this.
+ */
+export async function selectBackend(
+  preference?: BackendName,
+  order: readonly BackendName[] = backendOrder,
+): Promise<BackendName> {
+  const candidates = preference ? [preference, ...order.filter((name) => name !== preference)] : [...order];
+  const registered = new Set(Object.keys(tf.engine().registryFactory));
+  const failures: string[] = [];
+  for (const name of candidates) {
+    if (!registered.has(name)) continue;
+    try {
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return name;
+      }
+      failures.push(`${name}: did not start`);
+    } catch (error) {
+      failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(`No training backend could start (${failures.join('; ') || 'none registered'}).`);
+}

@@ -1,0 +1,203 @@
+import { type FlopCount, type ParamCount, type TransformerShape, transformerTrainingFlops } from '../accounting';
+import { type Tensor, tf, type Variable } from '../tf';
+import { gelu } from './mlp';
+import { type Batch, Initializer, type Model } from './model';
+
+/**
+ * A decoder-only transformer (GPT-2 style): pre-LayerNorm blocks of causal self-attention and a GELU
+ * feed-forward layer, learned or rotary positions, optionally tied input and output embeddings.
+ */
+
+export interface GptConfig {
+  vocabSize: number;
+  contextLength: number;
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  /** feed-forward width; 4 d_model when omitted */
+  dFeedForward?: number;
+  positions: 'learned' | 'rotary';
+  tiedEmbeddings: boolean;
+  dropout: number;
+  /**
+   * How token ids become vectors. 'onehot' is a one-hot matmul, which every backend can differentiate
+   * (tfjs's WASM backend has no gradient for gather); 'gather' is cheaper for large vocabularies.
+   */
+  embedding: 'gather' | 'onehot';
+}
+
+export function gptShape(config: GptConfig): TransformerShape {
+  return {
+    vocabSize: config.vocabSize,
+    contextLength: config.contextLength,
+    dModel: config.dModel,
+    nLayers: config.nLayers,
+    nHeads: config.nHeads,
+    dFeedForward: config.dFeedForward ?? 4 * config.dModel,
+  };
+}
+
+export function gptParamCount(config: GptConfig): ParamCount {
+  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, dFeedForward: ffw } = gptShape(config);
+  const tokenEmbedding = V * d;
+  const positionEmbedding = config.positions === 'learned' ? T * d : 0;
+  const perLayer = 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + 2 * d + (d * ffw + ffw) + (ffw * d + d);
+  const finalNorm = 2 * d;
+  const unembedding = config.tiedEmbeddings ? 0 : d * V;
+  const total = tokenEmbedding + positionEmbedding + L * perLayer + finalNorm + unembedding;
+  return { total, nonEmbedding: total - tokenEmbedding - positionEmbedding - unembedding };
+}
+
+export function gptFlops(config: GptConfig): FlopCount {
+  return transformerTrainingFlops(gptShape(config), gptParamCount(config));
+}
+
+function layerNorm(x: Tensor, gain: Variable, bias: Variable): Tensor {
+  const mean = tf.mean(x, -1, true);
+  const centred = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centred), -1, true);
+  return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), gain), bias);
+}
+
+interface Block {
+  norm1: [Variable, Variable];
+  qkv: [Variable, Variable];
+  proj: [Variable, Variable];
+  norm2: [Variable, Variable];
+  fc: [Variable, Variable];
+  out: [Variable, Variable];
+}
+
+export function createGpt(config: GptConfig, seed: number): Model {
+  const shape = gptShape(config);
+  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, nHeads: H, dFeedForward: ffw } = shape;
+  if (d % H !== 0) throw new RangeError(`d_model ${d} must be a multiple of n_heads ${H}`);
+  const headSize = d / H;
+  if (config.positions === 'rotary' && headSize % 2 !== 0)
+    throw new RangeError('rotary positions need an even head size');
+  const init = new Initializer(seed);
+  const std = 0.02;
+  // GPT-2 scales the projections that feed the residual stream by 1/sqrt(2L).
+  const residualStd = std / Math.sqrt(2 * L);
+  const tokenEmbedding = init.normal('wte', [V, d], std);
+  const positionEmbedding = config.positions === 'learned' ? init.normal('wpe', [T, d], std) : null;
+  const blocks: Block[] = [];
+  for (let l = 0; l < L; l++) {
+    blocks.push({
+      norm1: [init.constant(`h${l}.ln1.g`, [d], 1), init.constant(`h${l}.ln1.b`, [d], 0)],
+      qkv: [init.normal(`h${l}.attn.qkv.w`, [d, 3 * d], std), init.constant(`h${l}.attn.qkv.b`, [3 * d], 0)],
+      proj: [init.normal(`h${l}.attn.proj.w`, [d, d], residualStd), init.constant(`h${l}.attn.proj.b`, [d], 0)],
+      norm2: [init.constant(`h${l}.ln2.g`, [d], 1), init.constant(`h${l}.ln2.b`, [d], 0)],
+      fc: [init.normal(`h${l}.mlp.fc.w`, [d, ffw], std), init.constant(`h${l}.mlp.fc.b`, [ffw], 0)],
+      out: [init.normal(`h${l}.mlp.proj.w`, [ffw, d], residualStd), init.constant(`h${l}.mlp.proj.b`, [d], 0)],
+    });
+  }
+  const finalNorm: [Variable, Variable] = [init.constant('ln_f.g', [d], 1), init.constant('ln_f.b', [d], 0)];
+  const unembedding = config.tiedEmbeddings ? null : init.normal('lm_head', [d, V], std);
+
+  // Constants kept across steps: the causal mask and, for rotary positions, the angle tables.
+  const causalMask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9));
+  const rotary = config.positions === 'rotary' ? rotaryTables(T, headSize) : null;
+
+  function attention(
+    x: Tensor,
+    block: Block,
+    batch: number,
+    length: number,
+    training: boolean,
+    dropoutSeed: number,
+  ): Tensor {
+    const flat = tf.reshape(x, [batch * length, d]);
+    const qkv = tf.add(tf.matMul(flat, block.qkv[0]), block.qkv[1]);
+    const heads = tf.transpose(tf.reshape(qkv, [batch, length, 3, H, headSize]), [2, 0, 3, 1, 4]);
+    let [q, k, v] = tf.unstack(heads) as [Tensor, Tensor, Tensor];
+    if (rotary) {
+      q = applyRotary(q, rotary, length, headSize);
+      k = applyRotary(k, rotary, length, headSize);
+    }
+    const mask = length === T ? causalMask : tf.slice(causalMask, [0, 0], [length, length]);
+    let scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headSize)), mask);
+    scores = tf.softmax(scores);
+    if (training && config.dropout > 0) scores = tf.dropout(scores, config.dropout, undefined, dropoutSeed);
+    const mixed = tf.reshape(tf.transpose(tf.matMul(scores, v), [0, 2, 1, 3]), [batch * length, d]);
+    return tf.reshape(tf.add(tf.matMul(mixed, block.proj[0]), block.proj[1]), [batch, length, d]);
+  }
+
+  function feedForward(x: Tensor, block: Block, batch: number, length: number): Tensor {
+    const flat = tf.reshape(x, [batch * length, d]);
+    const hidden = gelu(tf.add(tf.matMul(flat, block.fc[0]), block.fc[1]));
+    return tf.reshape(tf.add(tf.matMul(hidden, block.out[0]), block.out[1]), [batch, length, d]);
+  }
+
+  function embed(ids: Tensor, batch: number, length: number): Tensor {
+    const flatIds = tf.reshape(ids, [batch * length]);
+    const vectors =
+      config.embedding === 'onehot'
+        ? tf.matMul(tf.oneHot(tf.cast(flatIds, 'int32'), V), tokenEmbedding)
+        : tf.gather(tokenEmbedding, tf.cast(flatIds, 'int32'));
+    let h = tf.reshape(vectors, [batch, length, d]);
+    if (positionEmbedding) h = tf.add(h, tf.slice(positionEmbedding, [0, 0], [length, d]));
+    return h;
+  }
+
+  return {
+    family: 'gpt',
+    parameters: init.parameters,
+    paramCount: gptParamCount(config),
+    flops: gptFlops(config),
+    itemsPerBatch: (batchSize) => batchSize * T,
+    loss(batch: Batch, training: boolean, dropoutSeed: number) {
+      return tf.tidy(() => {
+        const [size, length] = batch.x.shape as [number, number];
+        const drop = (x: Tensor, salt: number) =>
+          training && config.dropout > 0 ? tf.dropout(x, config.dropout, undefined, dropoutSeed + salt) : x;
+        let h = drop(embed(batch.x, size, length), 0);
+        blocks.forEach((block, l) => {
+          h = tf.add(
+            h,
+            drop(
+              attention(layerNorm(h, ...block.norm1), block, size, length, training, dropoutSeed + 10 * l + 1),
+              10 * l + 2,
+            ),
+          );
+          h = tf.add(h, drop(feedForward(layerNorm(h, ...block.norm2), block, size, length), 10 * l + 3));
+        });
+        const final = tf.reshape(layerNorm(h, ...finalNorm), [size * length, d]);
+        const logits = unembedding ? tf.matMul(final, unembedding) : tf.matMul(final, tokenEmbedding, false, true);
+        const targets = tf.oneHot(tf.cast(tf.reshape(batch.y, [size * length]), 'int32'), V);
+        return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), -1))) as tf.Scalar;
+      });
+    },
+    dispose() {
+      for (const p of init.parameters) p.variable.dispose();
+      causalMask.dispose();
+      rotary?.cos.dispose();
+      rotary?.sin.dispose();
+    },
+  };
+}
+
+/** cos and sin of position x frequency, [T, headSize], in the rotate-half layout. */
+function rotaryTables(T: number, headSize: number): { cos: Tensor; sin: Tensor } {
+  const half = headSize / 2;
+  const cos = new Float32Array(T * headSize);
+  const sin = new Float32Array(T * headSize);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = t * 10000 ** (-(2 * i) / headSize);
+      for (const offset of [0, half]) {
+        cos[t * headSize + i + offset] = Math.cos(angle);
+        sin[t * headSize + i + offset] = Math.sin(angle);
+      }
+    }
+  }
+  return { cos: tf.tensor2d(cos, [T, headSize]), sin: tf.tensor2d(sin, [T, headSize]) };
+}
+
+function applyRotary(x: Tensor, tables: { cos: Tensor; sin: Tensor }, length: number, headSize: number): Tensor {
+  const cos = tf.slice(tables.cos, [0, 0], [length, headSize]);
+  const sin = tf.slice(tables.sin, [0, 0], [length, headSize]);
+  const [first, second] = tf.split(x, 2, -1) as [Tensor, Tensor];
+  const rotated = tf.concat([tf.neg(second), first], -1);
+  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+}

@@ -1,0 +1,83 @@
+import { type FlopCount, mlpTrainingFlops, type ParamCount } from '../accounting';
+import { type Tensor, tf, type Variable } from '../tf';
+import { type Batch, Initializer, type Model } from './model';
+
+/** A multilayer perceptron for tables: regression (MSE) or classification (cross-entropy). */
+
+export interface MlpConfig {
+  inputs: number;
+  width: number;
+  /** hidden layers */
+  depth: number;
+  activation: 'tanh' | 'relu' | 'gelu';
+  dropout: number;
+  task: 'regression' | 'classification';
+  /** 1 for regression; the number of classes for classification */
+  outputs: number;
+}
+
+export function mlpLayerSizes(config: MlpConfig): number[] {
+  return [config.inputs, ...Array.from({ length: config.depth }, () => config.width), config.outputs];
+}
+
+export function mlpParamCount(config: MlpConfig): ParamCount {
+  const sizes = mlpLayerSizes(config);
+  let total = 0;
+  for (let i = 0; i + 1 < sizes.length; i++)
+    total += (sizes[i] as number) * (sizes[i + 1] as number) + (sizes[i + 1] as number);
+  return { total, nonEmbedding: total };
+}
+
+export function mlpFlops(config: MlpConfig): FlopCount {
+  return mlpTrainingFlops(mlpLayerSizes(config), mlpParamCount(config));
+}
+
+export function gelu(x: Tensor): Tensor {
+  // The tanh approximation (Hendrycks & Gimpel), as GPT-2 uses.
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+function activate(x: Tensor, activation: MlpConfig['activation']): Tensor {
+  if (activation === 'tanh') return tf.tanh(x);
+  if (activation === 'relu') return tf.relu(x);
+  return gelu(x);
+}
+
+export function createMlp(config: MlpConfig, seed: number): Model {
+  const init = new Initializer(seed);
+  const sizes = mlpLayerSizes(config);
+  const layers: Array<{ w: Variable; b: Variable }> = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    // PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
+    const bound = 1 / Math.sqrt(sizes[i] as number);
+    const w = init.uniform(`layer${i}.weight`, [sizes[i] as number, sizes[i + 1] as number], bound);
+    const b = init.uniform(`layer${i}.bias`, [sizes[i + 1] as number], bound, false);
+    layers.push({ w, b });
+  }
+  return {
+    family: 'mlp',
+    parameters: init.parameters,
+    paramCount: mlpParamCount(config),
+    flops: mlpFlops(config),
+    itemsPerBatch: (batchSize) => batchSize,
+    loss(batch: Batch, training: boolean, dropoutSeed: number) {
+      return tf.tidy(() => {
+        let h: Tensor = batch.x;
+        layers.forEach(({ w, b }, i) => {
+          h = tf.add(tf.matMul(h, w), b);
+          if (i < layers.length - 1) {
+            h = activate(h, config.activation);
+            if (training && config.dropout > 0) h = tf.dropout(h, config.dropout, undefined, dropoutSeed + i);
+          }
+        });
+        if (config.task === 'regression') return tf.mean(tf.square(tf.sub(tf.reshape(h, [-1]), batch.y))) as tf.Scalar;
+        const targets = tf.oneHot(tf.cast(batch.y, 'int32'), config.outputs);
+        return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(h)), -1))) as tf.Scalar;
+      });
+    },
+    dispose() {
+      for (const p of init.parameters) p.variable.dispose();
+    },
+  };
+}
