@@ -6,3 +6,5 @@ declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
   decode(input?: Uint8Array, options?: { stream?: boolean }): string;
 }
+declare function setTimeout(callback: () => void, ms?: number): unknown;
+declare const performance: { now(): number };

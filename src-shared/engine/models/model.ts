@@ -12,6 +12,7 @@ export interface Batch {
 }
 
 export interface Parameter {
+  /** the model's own name for it ("h0.attn.qkv.w"), the same in every instance */
   name: string;
   variable: Variable;
   /** weight decay applies to matrices, not to biases or layer-norm gains */
@@ -31,9 +32,13 @@ export interface Model {
 }
 
 /** Seeded initial values, so the same seed gives the same model on every backend. */
+let modelsMade = 0;
+
 export class Initializer {
   private readonly random: Random;
   private readonly created: Parameter[] = [];
+  /** tfjs variable names are global: each model's get a prefix of their own. */
+  private readonly prefix = `m${++modelsMade}/`;
 
   constructor(seed: number) {
     this.random = new Random(seed);
@@ -58,7 +63,7 @@ export class Initializer {
   }
 
   private add(name: string, initial: Tensor, decay: boolean): Variable {
-    const variable = tf.variable(initial, true, name);
+    const variable = tf.variable(initial, true, this.prefix + name);
     initial.dispose();
     this.created.push({ name, variable, decay });
     return variable;

@@ -1,0 +1,354 @@
+import { AdamW, type AdamWOptions, defaultAdamW } from './adamw';
+import type { Sampler, SamplerState } from './data';
+import type { Batch, Model } from './models/model';
+import { learningRate, type Schedule } from './schedule';
+import { type Tensor, tf } from './tf';
+
+/**
+ * The training loop: tf.variableGrads + AdamW, warmup and cosine over the planned steps, global-norm
+ * clipping, L1/L2 penalties, seeded dropout. The hot loop never reads from the device synchronously:
+ * losses are summed on the device and read asynchronously every `readLossEvery` steps.
+ */
+
+export interface TrainerOptions {
+  batchSize: number;
+  /** the cosine runs over exactly these steps */
+  plannedSteps: number;
+  peakLearningRate: number;
+  warmupSteps: number;
+  minLearningRateRatio: number;
+  adamw: AdamWOptions;
+  /** global gradient-norm clip; null for none */
+  gradClip: number | null;
+  l1: number;
+  l2: number;
+  seed: number;
+  readLossEvery: number;
+  /** steps after which to evaluate on the validation split (the last step always is) */
+  evalSteps: number[];
+  /** checkpoint every this many steps (a multiple of readLossEvery); 0 for only at the end */
+  checkpointEvery: number;
+  budget: { tokens?: number; flops?: number; wallSeconds?: number };
+  /** a read loss above this multiple of the best so far (after warmup) counts as divergence */
+  spikeFactor: number;
+}
+
+export const defaultTrainerOptions: Omit<TrainerOptions, 'batchSize' | 'plannedSteps' | 'evalSteps'> = {
+  peakLearningRate: 1e-3,
+  warmupSteps: 0,
+  minLearningRateRatio: 0.1,
+  adamw: defaultAdamW,
+  gradClip: 1,
+  l1: 0,
+  l2: 0,
+  seed: 1,
+  readLossEvery: 10,
+  checkpointEvery: 0,
+  budget: {},
+  spikeFactor: 4,
+};
+
+export interface Metrics {
+  step: number;
+  tokens: number;
+  flops: number;
+  trainLoss: number;
+  valLoss: number | null;
+  learningRate: number;
+  tokensPerSecond: number;
+  flopsPerSecond: number;
+  wallSeconds: number;
+}
+
+export type StopReason = 'planned steps done' | 'token budget' | 'FLOP budget' | 'time limit' | 'stopped on request';
+
+export interface TrainResult {
+  status: 'completed' | 'stopped' | 'diverged';
+  reason: StopReason | 'loss is not finite' | 'loss spiked';
+  step: number;
+  tokens: number;
+  flops: number;
+  wallSeconds: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  /** the step whose read showed the divergence */
+  divergedAt: number | null;
+}
+
+export interface Checkpoint {
+  step: number;
+  tokens: number;
+  flops: number;
+  wallSeconds: number;
+  adamStep: number;
+  bestLoss: number | null;
+  sampler: SamplerState;
+  /** parameters, then AdamW's first and second moments, by the model's own names */
+  tensors: Array<{ name: string; shape: number[]; values: Float32Array }>;
+}
+
+export interface TrainerHooks {
+  evaluate(): Promise<number>;
+  onMetrics?(metrics: Metrics): void | Promise<void>;
+  onCheckpoint?(checkpoint: Checkpoint): void | Promise<void>;
+  now?(): number;
+}
+
+const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+export class Trainer {
+  step = 0;
+  tokens = 0;
+  flops = 0;
+  private wallBefore = 0;
+  private bestLoss: number | null = null;
+  private readonly optimizer: AdamW;
+  private readonly schedule: Schedule;
+  private readonly evalSteps: Set<number>;
+  private stopRequested = false;
+  private pauseGate: { promise: Promise<void>; open(): void } | null = null;
+  private lastTrainLoss: number | null = null;
+  private lastValLoss: number | null = null;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly model: Model,
+    private readonly sampler: Sampler,
+    private readonly options: TrainerOptions,
+    private readonly hooks: TrainerHooks,
+  ) {
+    if (options.checkpointEvery % options.readLossEvery !== 0) {
+      throw new RangeError('checkpointEvery must be a multiple of readLossEvery');
+    }
+    this.optimizer = new AdamW(model.parameters, options.adamw);
+    this.schedule = {
+      peak: options.peakLearningRate,
+      warmupSteps: options.warmupSteps,
+      totalSteps: options.plannedSteps,
+      minRatio: options.minLearningRateRatio,
+    };
+    this.evalSteps = new Set([...options.evalSteps, options.plannedSteps]);
+    this.now = hooks.now ?? (() => performance.now() / 1000);
+  }
+
+  get tokensPerStep(): number {
+    return this.model.itemsPerBatch(this.options.batchSize);
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.pauseGate?.open();
+  }
+
+  pause(): void {
+    if (this.pauseGate) return;
+    let open = () => undefined as void;
+    const promise = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.pauseGate = { promise, open };
+  }
+
+  resume(): void {
+    const gate = this.pauseGate;
+    this.pauseGate = null;
+    gate?.open();
+  }
+
+  private stopReason(startedAt: number): StopReason | null {
+    const { budget, plannedSteps } = this.options;
+    if (this.stopRequested) return 'stopped on request';
+    if (this.step >= plannedSteps) return 'planned steps done';
+    if (budget.tokens !== undefined && this.tokens + this.tokensPerStep > budget.tokens) return 'token budget';
+    if (budget.flops !== undefined && this.flops + this.tokensPerStep * this.model.flops.perToken > budget.flops)
+      return 'FLOP budget';
+    if (budget.wallSeconds !== undefined && this.wallBefore + this.now() - startedAt >= budget.wallSeconds)
+      return 'time limit';
+    return null;
+  }
+
+  private lossWithPenalties(batch: Batch): tf.Scalar {
+    const { l1, l2 } = this.options;
+    let loss: Tensor = this.model.loss(batch, true, this.options.seed * 1_000_003 + this.step * 101);
+    for (const p of this.model.parameters) {
+      if (!p.decay) continue;
+      if (l2 > 0) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(p.variable))));
+      if (l1 > 0) loss = tf.add(loss, tf.mul(l1, tf.sum(tf.abs(p.variable))));
+    }
+    return loss as tf.Scalar;
+  }
+
+  /** One optimizer step; returns the batch loss, still on the device. */
+  private trainStep(batch: Batch, lr: number): Tensor {
+    return tf.tidy(() => {
+      const variables = this.model.parameters.map((p) => p.variable);
+      const { value, grads } = tf.variableGrads(() => this.lossWithPenalties(batch), variables);
+      let ordered = variables.map((v) => grads[v.name] as Tensor);
+      const clip = this.options.gradClip;
+      if (clip !== null) {
+        const norm = tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.div(clip, tf.maximum(norm, clip));
+        ordered = ordered.map((g) => tf.mul(g, scale));
+      }
+      this.optimizer.apply(ordered, lr);
+      return value;
+    });
+  }
+
+  async run(): Promise<TrainResult> {
+    const startedAt = this.now();
+    let lossSum: Tensor = tf.scalar(0);
+    let summed = 0;
+    let windowStart = { time: startedAt, tokens: this.tokens };
+    let stop: StopReason | null = null;
+    let diverged: TrainResult['reason'] | null = null;
+    try {
+      for (;;) {
+        stop = this.stopReason(startedAt);
+        if (stop) break;
+        if (this.pauseGate) {
+          await this.pauseGate.promise;
+          continue;
+        }
+        const lr = learningRate(this.step, this.schedule);
+        const batch = this.sampler.next();
+        const loss = this.trainStep(batch, lr);
+        tf.dispose([batch.x, batch.y]);
+        const nextSum = tf.add(lossSum, loss);
+        tf.dispose([lossSum, loss]);
+        lossSum = nextSum;
+        summed++;
+        this.step++;
+        this.tokens += this.tokensPerStep;
+        this.flops += this.tokensPerStep * this.model.flops.perToken;
+
+        const evalNow = this.evalSteps.has(this.step);
+        const lastPlanned = this.step >= this.options.plannedSteps;
+        if (this.step % this.options.readLossEvery !== 0 && !evalNow && !lastPlanned) continue;
+
+        const trainLoss = ((await lossSum.data())[0] as number) / summed;
+        lossSum.dispose();
+        lossSum = tf.scalar(0);
+        summed = 0;
+        this.lastTrainLoss = trainLoss;
+        diverged = this.divergence(trainLoss);
+        if (diverged) break;
+        if (evalNow || lastPlanned) {
+          const valLoss = await this.hooks.evaluate();
+          this.lastValLoss = valLoss;
+          const time = this.now();
+          const seconds = Math.max(1e-9, time - windowStart.time);
+          const tokensPerSecond = (this.tokens - windowStart.tokens) / seconds;
+          windowStart = { time, tokens: this.tokens };
+          await this.hooks.onMetrics?.({
+            step: this.step,
+            tokens: this.tokens,
+            flops: this.flops,
+            trainLoss,
+            valLoss,
+            learningRate: lr,
+            tokensPerSecond,
+            flopsPerSecond: tokensPerSecond * this.model.flops.perToken,
+            wallSeconds: this.wallBefore + time - startedAt,
+          });
+        }
+        const { checkpointEvery } = this.options;
+        if (checkpointEvery > 0 && this.step % checkpointEvery === 0 && this.hooks.onCheckpoint) {
+          await this.hooks.onCheckpoint(await this.checkpoint(startedAt));
+        }
+        // Let messages in (stop, pause) between bursts of steps.
+        await yieldToEvents();
+      }
+    } finally {
+      lossSum.dispose();
+    }
+    const wallSeconds = this.wallBefore + this.now() - startedAt;
+    if (!diverged && this.hooks.onCheckpoint) await this.hooks.onCheckpoint(await this.checkpoint(startedAt));
+    return {
+      status: diverged ? 'diverged' : stop === 'stopped on request' || stop === 'time limit' ? 'stopped' : 'completed',
+      reason: diverged ?? (stop as StopReason),
+      step: this.step,
+      tokens: this.tokens,
+      flops: this.flops,
+      wallSeconds,
+      trainLoss: this.lastTrainLoss,
+      valLoss: this.lastValLoss,
+      divergedAt: diverged ? this.step : null,
+    };
+  }
+
+  private divergence(loss: number): TrainResult['reason'] | null {
+    if (!Number.isFinite(loss)) return 'loss is not finite';
+    if (
+      this.step > this.options.warmupSteps &&
+      this.bestLoss !== null &&
+      loss > this.options.spikeFactor * this.bestLoss
+    ) {
+      return 'loss spiked';
+    }
+    if (this.bestLoss === null || loss < this.bestLoss) this.bestLoss = loss;
+    return null;
+  }
+
+  async checkpoint(startedAt = this.now()): Promise<Checkpoint> {
+    const tensors: Checkpoint['tensors'] = [];
+    const parameters = this.model.parameters;
+    for (const p of parameters)
+      tensors.push({ name: p.name, shape: p.variable.shape, values: (await p.variable.data()) as Float32Array });
+    for (const [i, { m, v }] of this.optimizer.moments.entries()) {
+      const name = (parameters[i] as { name: string }).name;
+      tensors.push({ name: `${name}#m`, shape: m.shape, values: (await m.data()) as Float32Array });
+      tensors.push({ name: `${name}#v`, shape: v.shape, values: (await v.data()) as Float32Array });
+    }
+    return {
+      step: this.step,
+      tokens: this.tokens,
+      flops: this.flops,
+      wallSeconds: this.wallBefore + this.now() - startedAt,
+      adamStep: this.optimizer.step,
+      bestLoss: this.bestLoss,
+      sampler: this.sampler.state(),
+      tensors,
+    };
+  }
+
+  /** Puts the model, optimizer and sampler back where a checkpoint left them. */
+  restore(checkpoint: Checkpoint): void {
+    const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
+    const assign = (name: string, target: tf.Variable) => {
+      const saved = byName.get(name);
+      if (!saved || saved.values.length !== target.size) throw new Error(`the checkpoint has no matching "${name}"`);
+      tf.tidy(() => target.assign(tf.tensor(saved.values, target.shape)));
+    };
+    this.model.parameters.forEach((p, i) => {
+      assign(p.name, p.variable);
+      const moments = this.optimizer.moments[i] as { m: tf.Variable; v: tf.Variable };
+      assign(`${p.name}#m`, moments.m);
+      assign(`${p.name}#v`, moments.v);
+    });
+    this.optimizer.step = checkpoint.adamStep;
+    this.step = checkpoint.step;
+    this.tokens = checkpoint.tokens;
+    this.flops = checkpoint.flops;
+    this.wallBefore = checkpoint.wallSeconds;
+    this.bestLoss = checkpoint.bestLoss;
+    this.sampler.restore(checkpoint.sampler);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Mean loss over fixed batches, read asynchronously. */
+export async function meanLoss(model: Model, batches: () => Iterable<Batch>): Promise<number> {
+  let total = 0;
+  let count = 0;
+  for (const batch of batches()) {
+    const loss = tf.tidy(() => model.loss(batch, false, 0));
+    total += (await loss.data())[0] as number;
+    count++;
+    tf.dispose([loss, batch.x, batch.y]);
+  }
+  return total / Math.max(1, count);
+}
