@@ -1,5 +1,5 @@
 // Builds everything the app, web mode and the CLI run from: dist/renderer, dist/cli, dist/electron.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 
@@ -17,9 +17,18 @@ await Promise.all([
     entryPoints: ['src-main/cli/isoflop.ts'],
     outfile: 'dist/cli/isoflop.js',
     format: 'esm',
-    // Bundled CommonJS dependencies may call require(); give ESM output one.
+    // tfjs's ESM builds list their side-effect files (kernel and gradient registration) for bundlers.
+    mainFields: ['module', 'main'],
+    // Bundled CommonJS code may call require() or read __dirname; give the ESM output both.
     banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      js: [
+        "import { createRequire as __createRequire } from 'node:module';",
+        "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+        "import { dirname as __pathDirname } from 'node:path';",
+        'const require = __createRequire(import.meta.url);',
+        'const __filename = __fileURLToPath(import.meta.url);',
+        'const __dirname = __pathDirname(__filename);',
+      ].join(' '),
     },
   }),
   esbuild({
@@ -37,4 +46,12 @@ await Promise.all([
     external: ['electron'],
   }),
 ]);
+// The WASM backend's binaries, beside the CLI (dist/wasm) and the renderer (dist/renderer/wasm).
+const wasmSource = new URL('node_modules/@tensorflow/tfjs-backend-wasm/dist/', root);
+for (const target of ['dist/wasm', 'dist/renderer/wasm']) {
+  mkdirSync(new URL(`${target}/`, root), { recursive: true });
+  for (const file of readdirSync(wasmSource).filter((name) => name.endsWith('.wasm'))) {
+    copyFileSync(new URL(file, wasmSource), new URL(`${target}/${file}`, root));
+  }
+}
 if (!quiet) console.log('built dist/renderer, dist/cli, dist/electron');

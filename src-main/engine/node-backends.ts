@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../../src-shared/contract/backend';
 import { selectBackend } from '../../src-shared/engine/backend';
+import { tf } from '../../src-shared/engine/tf';
 
 /** Training backends in Node: WASM (SIMD) and the plain-JavaScript CPU backend. */
 
@@ -23,6 +24,8 @@ let pathsSet = false;
 
 export async function useNodeBackend(preference?: BackendName): Promise<BackendName> {
   if (!pathsSet) {
+    // Production mode: no per-op debug checks, and no advert for tfjs-node (which cannot install here).
+    tf.env().set('PROD', true);
     setWasmPaths(`${wasmFolder()}/`);
     pathsSet = true;
   }

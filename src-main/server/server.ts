@@ -31,6 +31,7 @@ const statusOf: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   INVALID_INPUT: 422,
   STORE_UNAVAILABLE: 503,
+  BACKEND_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

@@ -8,6 +8,7 @@ export const errorCodes = [
   'NOT_FOUND', // the named thing does not exist
   'INVALID_INPUT', // a file's content is not what it should be: the message names the file, line or column
   'STORE_UNAVAILABLE', // the data folder cannot be read or written
+  'BACKEND_UNAVAILABLE', // no training backend could start here
   'INTERNAL', // a bug: the message says what to report
 ] as const;
 

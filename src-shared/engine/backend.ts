@@ -1,4 +1,5 @@
 import { type BackendName, backendOrder } from '../contract/backend';
+import { IsoflopError } from '../contract/errors';
 import { tf } from './tf';
 
 /**
@@ -24,5 +25,8 @@ export async function selectBackend(
       failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  throw new Error(`No training backend could start (${failures.join('; ') || 'none registered'}).`);
+  throw new IsoflopError(
+    'BACKEND_UNAVAILABLE',
+    `No training backend could start (${failures.join('; ') || 'none registered'}). Try another with --backend.`,
+  );
 }

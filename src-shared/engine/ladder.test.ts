@@ -3,7 +3,14 @@ import { gptForParams, gptSmall, mlpForParams } from './ladder';
 import { gptParamCount } from './models/gpt';
 import { mlpParamCount } from './models/mlp';
 
-const base = { vocabSize: 256, contextLength: 128, positions: 'learned' as const, tiedEmbeddings: true, dropout: 0, embedding: 'onehot' as const };
+const base = {
+  vocabSize: 256,
+  contextLength: 128,
+  positions: 'learned' as const,
+  tiedEmbeddings: true,
+  dropout: 0,
+  embedding: 'onehot' as const,
+};
 
 describe('size ladder', () => {
   it('finds transformer shapes within 15% of the target across three orders of magnitude', () => {
@@ -26,7 +33,14 @@ describe('size ladder', () => {
   });
 
   it('finds MLP widths for the teacher demo sizes of DESIGN.md', () => {
-    const mlp = { inputs: 16, depth: 2, activation: 'tanh' as const, dropout: 0, task: 'regression' as const, outputs: 1 };
+    const mlp = {
+      inputs: 16,
+      depth: 2,
+      activation: 'tanh' as const,
+      dropout: 0,
+      task: 'regression' as const,
+      outputs: 1,
+    };
     expect(mlpForParams(93, mlp).width).toBe(4);
     expect(mlpForParams(18_800, mlp).width).toBe(128);
     const mid = mlpForParams(5000, mlp);

@@ -183,14 +183,15 @@ export class Trainer {
     return tf.tidy(() => {
       const variables = this.model.parameters.map((p) => p.variable);
       const { value, grads } = tf.variableGrads(() => this.lossWithPenalties(batch), variables);
-      let ordered = variables.map((v) => grads[v.name] as Tensor);
+      const ordered = variables.map((v) => grads[v.name] as Tensor);
       const clip = this.options.gradClip;
+      let scale: Tensor | undefined;
       if (clip !== null) {
+        // Global-norm clipping, as a factor the optimizer folds in: no device read, no extra pass.
         const norm = tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g)))));
-        const scale = tf.div(clip, tf.maximum(norm, clip));
-        ordered = ordered.map((g) => tf.mul(g, scale));
+        scale = tf.div(clip, tf.maximum(norm, clip));
       }
-      this.optimizer.apply(ordered, lr);
+      this.optimizer.apply(ordered, lr, scale);
       return value;
     });
   }

@@ -1,38 +1,84 @@
+import { backendOrder } from '../../../src-shared/contract/backend';
+import { type BenchModel, benchTraining, type TrainingBench } from '../../../src-shared/engine/bench';
+import { useNodeBackend } from '../../engine/node-backends';
 import { benchDatasets } from '../bench/datasets';
-import { type Command, intOption, UsageError } from '../command';
+import { type CliIo, type Command, choiceOption, intOption, type OptionValues, UsageError } from '../command';
+
+function formatBytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function printTraining(result: TrainingBench, io: CliIo): void {
+  io.out(
+    `${result.model}: ${(result.params / 1e6).toFixed(2)}M parameters, ${(result.flopsPerToken / 1e6).toFixed(2)} MFLOP per token (Chinchilla count), ${result.steps} timed steps`,
+  );
+  io.out('loop       backend   tokens/s    GFLOP/s   peak tensor memory');
+  for (const [name, figures] of [
+    ['engine', result.engine],
+    ['naive', result.baseline],
+  ] as const) {
+    io.out(
+      `${name.padEnd(10)} ${figures.backend.padEnd(8)} ${figures.tokensPerSec.toFixed(0).padStart(9)} ${figures.gflops.toFixed(2).padStart(10)}   ${formatBytes(figures.peakBytes)}`,
+    );
+  }
+  io.out(`engine / naive: ${result.ratio.toFixed(2)}x`);
+}
+
+async function runDatasets(values: OptionValues, io: CliIo): Promise<number> {
+  const sizeMb = intOption(values, 'size-mb', 1, 100_000) ?? 200;
+  const rows = await benchDatasets(sizeMb, (line) => io.err(line));
+  if (values.json) {
+    io.out(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  io.out('import               size      time     MB/s   vs raw read   peak RSS   target');
+  for (const row of rows) {
+    io.out(
+      [
+        row.what.padEnd(18),
+        `${row.megabytes.toFixed(0)} MB`.padStart(8),
+        `${row.seconds.toFixed(2)} s`.padStart(9),
+        row.mbPerSecond.toFixed(1).padStart(8),
+        `${row.ratioToRawRead.toFixed(3)}x`.padStart(13),
+        `${row.peakRssMb.toFixed(0)} MB`.padStart(10),
+        `  ${row.target} ${row.met ? 'met' : 'NOT met'}`,
+      ].join(' '),
+    );
+  }
+  return 0;
+}
 
 export const bench: Command = {
-  summary: 'Benchmarks that print figures: --datasets measures import throughput and memory',
-  usage: 'isoflop bench --datasets [--size-mb N] [--json]',
-  options: { datasets: { type: 'boolean' }, 'size-mb': { type: 'string' }, json: { type: 'boolean' } },
+  summary: 'Benchmarks that print figures: training throughput (engine vs a naive loop), or dataset import',
+  usage: [
+    'isoflop bench [--model gpt-small|mlp] [--backend wasm|cpu] [--steps N] [--json]',
+    '       isoflop bench --datasets [--size-mb N] [--json]',
+  ].join('\n'),
+  options: {
+    datasets: { type: 'boolean' },
+    'size-mb': { type: 'string' },
+    model: { type: 'string' },
+    backend: { type: 'string' },
+    steps: { type: 'string' },
+    json: { type: 'boolean' },
+  },
   async run(values, _positionals, io) {
-    if (!values.datasets) {
+    if (values.datasets) return runDatasets(values, io);
+    const model = choiceOption(values, 'model', ['gpt-small', 'mlp'] as const) ?? ('gpt-small' as BenchModel);
+    const preference = choiceOption(values, 'backend', backendOrder);
+    if (preference === 'webgpu' || preference === 'webgl') {
       throw new UsageError(
-        'say what to measure: --datasets (training throughput benchmarks come with the training engine)',
+        `--backend ${preference} runs in the browser: open the app's "This computer" view (isoflop serve)`,
       );
     }
-    const sizeMb = intOption(values, 'size-mb', 1, 100_000) ?? 200;
-    const rows = await benchDatasets(sizeMb, (line) => io.err(line));
-    if (values.json) {
-      io.out(JSON.stringify(rows, null, 2));
-      return 0;
-    }
-    io.out(
-      'import               size      time     MB/s   vs raw read   peak RSS   target                              ',
-    );
-    for (const row of rows) {
-      io.out(
-        [
-          row.what.padEnd(18),
-          `${row.megabytes.toFixed(0)} MB`.padStart(8),
-          `${row.seconds.toFixed(2)} s`.padStart(9),
-          row.mbPerSecond.toFixed(1).padStart(8),
-          `${row.ratioToRawRead.toFixed(3)}x`.padStart(13),
-          `${row.peakRssMb.toFixed(0)} MB`.padStart(10),
-          `  ${row.target} ${row.met ? 'met' : 'NOT met'}`,
-        ].join(' '),
-      );
-    }
+    const steps = intOption(values, 'steps', 1, 100_000) ?? (model === 'gpt-small' ? 5 : 50);
+    const backend = await useNodeBackend(preference);
+    if (preference && backend !== preference)
+      io.err(`The ${preference} backend did not start; measuring on ${backend}.`);
+    io.err(`Measuring ${model} on ${backend}: ${steps} steps with the engine and with a naive loop...`);
+    const result = await benchTraining(model, steps);
+    if (values.json) io.out(JSON.stringify(result, null, 2));
+    else printTraining(result, io);
     return 0;
   },
 };
