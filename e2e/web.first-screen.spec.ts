@@ -33,7 +33,8 @@ test.describe('web mode: the first screen', () => {
     await expect(page.getByRole('button', { name: /Teacher–student regression/ })).toBeVisible({ timeout: 90_000 });
     await expect(page.getByRole('button', { name: /Synthetic language/ })).toBeVisible();
     const badge = page.getByTestId('compute-badge');
-    await expect(badge).toContainText('WebGPU', { timeout: 20_000 });
+    // Here WebGPU is SwiftShader (software), so WebGL, several times faster on this CPU, trains.
+    await expect(badge).toContainText(/WebGPU|WebGL/, { timeout: 20_000 });
     await page.screenshot({ path: info.outputPath('first-screen.png') });
   });
 

@@ -32,6 +32,8 @@ export const app = $state<{
 });
 
 export const client = connect();
+/** The training worker: one for the app's lifetime. */
+export const engine = startEngine();
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -54,14 +56,12 @@ export function start(): void {
       app.info = { state: 'failed', message: messageOf(error) };
     },
   );
-  startEngine()
-    .probeBackends()
-    .then(
-      (value) => {
-        app.backends = { state: 'ready', value };
-      },
-      (error: unknown) => {
-        app.backends = { state: 'failed', message: messageOf(error) };
-      },
-    );
+  engine.probeBackends().then(
+    (value) => {
+      app.backends = { state: 'ready', value };
+    },
+    (error: unknown) => {
+      app.backends = { state: 'failed', message: messageOf(error) };
+    },
+  );
 }

@@ -1,9 +1,13 @@
-import { BackendReport } from '../../src-shared/contract/backend';
+import { type BackendName, BackendReport } from '../../src-shared/contract/backend';
+import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
 import type { WorkerReply, WorkerRequest } from './protocol';
+
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /** The UI thread's handle on the engine worker. */
 export interface Engine {
   probeBackends(): Promise<BackendReport>;
+  benchTraining(model: BenchModel, steps: number, backend: BackendName | null): Promise<TrainingBench>;
 }
 
 export function startEngine(): Engine {
@@ -19,7 +23,7 @@ export function startEngine(): Engine {
     for (const waiter of pending.values()) waiter.reject(new Error(`The training worker failed: ${event.message}`));
     pending.clear();
   };
-  function request(message: Omit<WorkerRequest, 'id'>): Promise<WorkerReply> {
+  function request(message: DistributiveOmit<WorkerRequest, 'id'>): Promise<WorkerReply> {
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
@@ -32,6 +36,12 @@ export function startEngine(): Engine {
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'probe') throw new Error('The training worker answered out of turn.');
       return BackendReport.parse(reply.report);
+    },
+    async benchTraining(model, steps, backend) {
+      const reply = await request({ type: 'bench', model, steps, backend });
+      if (reply.type === 'error') throw new Error(reply.message);
+      if (reply.type !== 'bench') throw new Error('The training worker answered out of turn.');
+      return reply.result;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeBackends, probeWasm, probeWebGl, probeWebGpu } from './probe';
+import { probeBackends, probeWasm, probeWebGl, probeWebGpu, trainingOrder } from './probe';
 
 describe('backend probe', () => {
   it("finds Node's own WebAssembly, with SIMD", () => {
@@ -44,6 +44,23 @@ describe('backend probe', () => {
     expect(report.chosen).toBe('wasm');
     const bare = await probeBackends({});
     expect(bare.chosen).toBe('cpu');
+  });
+
+  it('puts a software WebGPU adapter after WebGL, and a hardware one first', async () => {
+    const gl = () => ({ getParameter: () => 'ANGLE (SwiftShader)', getExtension: () => null });
+    const software = await probeBackends({
+      gpu: { requestAdapter: async () => ({ info: { vendor: 'google', architecture: 'swiftshader' } }) },
+      createWebGl2: gl,
+      webAssembly: WebAssembly,
+    });
+    expect(software.chosen).toBe('webgl');
+    expect(trainingOrder(software)).toEqual(['webgl', 'webgpu', 'wasm', 'cpu']);
+    const hardware = await probeBackends({
+      gpu: { requestAdapter: async () => ({ info: { vendor: 'nvidia', architecture: 'hopper' } }) },
+      createWebGl2: gl,
+      webAssembly: WebAssembly,
+    });
+    expect(trainingOrder(hardware)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
   });
 
   it('reports WebGL as missing when the context cannot be made', () => {

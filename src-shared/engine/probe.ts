@@ -1,4 +1,4 @@
-import type { BackendProbe, BackendReport, GpuAdapter } from '../contract/backend';
+import type { BackendName, BackendProbe, BackendReport, GpuAdapter } from '../contract/backend';
 
 /**
  * Which training backends this environment can give, tried in order WebGPU -> WebGL -> WASM -> CPU.
@@ -118,6 +118,19 @@ export async function probeBackends(env: ProbeEnvironment): Promise<BackendRepor
     probeWasm(env),
     { backend: 'cpu', available: true, detail: 'Plain JavaScript: always there, slowest.', adapter: null },
   ];
-  const chosen = probes.find((probe) => probe.available)?.backend ?? 'cpu';
-  return { chosen, probes };
+  return { chosen: trainingOrder({ chosen: 'cpu', probes })[0] ?? 'cpu', probes };
+}
+
+/**
+ * The order to try backends in: WebGPU, WebGL, WASM, CPU, except that a software WebGPU adapter
+ * (SwiftShader and the like) goes after WebGL, which is several times faster on the same CPU.
+ */
+export function trainingOrder(report: BackendReport): BackendName[] {
+  const available = report.probes.filter((probe) => probe.available);
+  const softwareGpu = available.some((probe) => probe.backend === 'webgpu' && probe.adapter?.isSoftware);
+  const hasWebGl = available.some((probe) => probe.backend === 'webgl');
+  const order: BackendName[] = available.map((probe) => probe.backend);
+  if (!softwareGpu || !hasWebGl) return order;
+  const rank: Record<BackendName, number> = { webgl: 0, webgpu: 1, wasm: 2, cpu: 3 };
+  return order.sort((a, b) => rank[a] - rank[b]);
 }

@@ -195,7 +195,9 @@ describe('trainer', () => {
     expect(resumed.result.step).toBe(60);
     expect(resumed.result.valLoss).toBe(whole.result.valLoss);
     expect(resumed.result.trainLoss).toBe(whole.result.trainLoss);
-    resumed.weights.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(whole.weights[i] as Float32Array)));
+    for (const [i, w] of resumed.weights.entries()) {
+      expect(Array.from(w)).toEqual(Array.from(whole.weights[i] as Float32Array));
+    }
   });
 
   it('pauses and resumes', async () => {

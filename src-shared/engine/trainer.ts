@@ -142,7 +142,7 @@ export class Trainer {
 
   pause(): void {
     if (this.pauseGate) return;
-    let open = () => undefined as void;
+    let open: () => void = () => {};
     const promise = new Promise<void>((resolve) => {
       open = resolve;
     });

@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test';
+
+// Training runs in the worker: the page's main thread must stay free while it does.
+test.describe('web mode: training in the worker', () => {
+  for (const backend of ['webgl', 'wasm'] as const) {
+    test(`trains the MLP benchmark on ${backend} with no long task on the main thread`, async ({ page }, info) => {
+      test.setTimeout(120_000);
+      await page.addInitScript(() => {
+        const longTasks: number[] = [];
+        (globalThis as { longTasks?: number[] }).longTasks = longTasks;
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) longTasks.push(entry.duration);
+        }).observe({ type: 'longtask', buffered: false });
+      });
+      await page.goto('/#/system');
+      await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 20_000 });
+      await page.getByTestId('bench-backend').selectOption(backend);
+      await page.getByLabel('Steps').fill('15');
+      // Let the first render's work settle before watching for long tasks.
+      await page.waitForTimeout(500);
+      await page.evaluate(() => {
+        (globalThis as { longTasks?: number[] }).longTasks?.splice(0);
+      });
+      await page.getByRole('button', { name: 'Run benchmark' }).click();
+      await expect(page.getByRole('button', { name: 'Measuring…' })).toBeVisible();
+      const result = page.getByTestId('bench-result');
+      await expect(result).toBeVisible({ timeout: 100_000 });
+      await expect(result.locator('tbody tr').first()).toContainText(backend);
+      const ratio = Number((await page.getByTestId('bench-ratio').textContent())?.replace('×', ''));
+      expect(ratio).toBeGreaterThan(0.3);
+      const longTasks = await page.evaluate(() => (globalThis as { longTasks?: number[] }).longTasks ?? []);
+      expect(
+        longTasks.filter((duration) => duration > 50),
+        'main-thread tasks over 50 ms while training',
+      ).toEqual([]);
+      await page.screenshot({ path: info.outputPath(`bench-${backend}.png`), fullPage: true });
+    });
+  }
+});
