@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src-main/engine/node-backends';
 import { Random } from '../random';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { evalTokenBatches, RowSampler, rowBatch, TokenSampler, windows } from './data';
 import { createGpt } from './models/gpt';
 import { createMlp } from './models/mlp';
@@ -190,7 +191,11 @@ describe('trainer', () => {
     };
     const whole = await run(null, null);
     const firstHalf = await run(30, null);
-    const atStep20 = firstHalf.checkpoints.find((c) => c.step === 20) as Checkpoint;
+    const saved = firstHalf.checkpoints.find((c) => c.step === 20) as Checkpoint;
+    // Through the on-disk form and back, as a resumed run reads it.
+    const { manifest, weights } = encodeCheckpoint(saved);
+    const atStep20 = decodeCheckpoint(JSON.parse(JSON.stringify(manifest)), weights.slice());
+    expect(atStep20.tensors.map((t) => t.name)).toEqual(saved.tensors.map((t) => t.name));
     const resumed = await run(null, atStep20);
     expect(resumed.result.step).toBe(60);
     expect(resumed.result.valLoss).toBe(whole.result.valLoss);

@@ -1,0 +1,69 @@
+import type { Checkpoint } from './trainer';
+
+/**
+ * A checkpoint on disk, in the shape of a tfjs model artifact: `model.json` (everything but the numbers,
+ * with a weights manifest) and `weights.bin` (every tensor's float32 values, little-endian, in order).
+ */
+
+export interface CheckpointManifest {
+  format: 'isoflop-checkpoint';
+  version: 1;
+  step: number;
+  tokens: number;
+  flops: number;
+  wallSeconds: number;
+  adamStep: number;
+  bestLoss: number | null;
+  sampler: Checkpoint['sampler'];
+  weightsManifest: Array<{
+    paths: ['weights.bin'];
+    weights: Array<{ name: string; shape: number[]; dtype: 'float32' }>;
+  }>;
+}
+
+export function encodeCheckpoint(checkpoint: Checkpoint): { manifest: CheckpointManifest; weights: Uint8Array } {
+  const total = checkpoint.tensors.reduce((n, t) => n + t.values.length, 0);
+  const values = new Float32Array(total);
+  let at = 0;
+  for (const tensor of checkpoint.tensors) {
+    values.set(tensor.values, at);
+    at += tensor.values.length;
+  }
+  const { tensors, ...rest } = checkpoint;
+  return {
+    manifest: {
+      format: 'isoflop-checkpoint',
+      version: 1,
+      ...rest,
+      weightsManifest: [
+        {
+          paths: ['weights.bin'],
+          weights: tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const })),
+        },
+      ],
+    },
+    weights: new Uint8Array(values.buffer),
+  };
+}
+
+export function decodeCheckpoint(manifest: CheckpointManifest, weights: Uint8Array): Checkpoint {
+  if (manifest.format !== 'isoflop-checkpoint' || manifest.version !== 1) {
+    throw new Error('this is not an IsoFLOP checkpoint (model.json has another format or version)');
+  }
+  const specs = manifest.weightsManifest.flatMap((group) => group.weights);
+  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  if (weights.byteLength !== expected * 4) {
+    throw new Error(`weights.bin holds ${weights.byteLength} bytes; model.json describes ${expected * 4}`);
+  }
+  const aligned = weights.byteOffset % 4 === 0 ? weights : weights.slice();
+  const values = new Float32Array(aligned.buffer, aligned.byteOffset, expected);
+  let at = 0;
+  const tensors = specs.map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const slice = values.slice(at, at + size);
+    at += size;
+    return { name: spec.name, shape: spec.shape, values: slice };
+  });
+  const { format: _format, version: _version, weightsManifest: _weights, ...rest } = manifest;
+  return { ...rest, tensors };
+}
