@@ -43,8 +43,8 @@ export function minimize(
 ): MinimizeResult {
   const { maxIterations, gradientTolerance, valueTolerance, memory } = { ...defaults, ...options };
   const n = start.length;
-  let x = Float64Array.from(start);
-  let g = new Float64Array(n);
+  let x: Float64Array = Float64Array.from(start);
+  let g: Float64Array = new Float64Array(n);
   let value = f(x, g);
   if (!Number.isFinite(value)) return { x, value, iterations: 0, converged: false };
   const s: Float64Array[] = [];

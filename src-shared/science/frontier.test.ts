@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { Random } from '../random';
+import { allocate, bootstrapParametric, classifyRun, effectiveTokens, inferenceOptimal, overtrainingCost } from './frontier';
+import { computeOptimal, fitParametric, type Observation, predictLoss } from './parametric';
+
+const law = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };
+
+function draw(seed: number): Observation[] {
+  const random = new Random(seed);
+  const runs: Observation[] = [];
+  for (const flops of [1e18, 3e18, 1e19, 3e19, 1e20]) {
+    const optimum = computeOptimal(law, flops);
+    for (let k = -3; k <= 3; k++) {
+      const n = optimum.params * 2 ** (k / 1.5);
+      const d = flops / (6 * n);
+      runs.push({ n, d, loss: predictLoss(law, n, d) * Math.exp(0.01 * random.normal()) });
+    }
+  }
+  return runs;
+}
+
+describe('bootstrap intervals', () => {
+  it('cover the true exponents at roughly their nominal rate over repeated draws', () => {
+    let coveredAlpha = 0;
+    let coveredB = 0;
+    const seeds = 16;
+    for (let seed = 1; seed <= seeds; seed++) {
+      const data = draw(seed);
+      const fit = fitParametric(data);
+      const { ci95 } = bootstrapParametric(data, fit, 80, seed);
+      if (ci95.alpha[0] <= law.alpha && law.alpha <= ci95.alpha[1]) coveredAlpha++;
+      const b = law.alpha / (law.alpha + law.beta);
+      if (ci95.b[0] <= b && b <= ci95.b[1]) coveredB++;
+    }
+    // Nominal 95%; with 16 draws and 80 resamples anything from about 75% up is consistent with it.
+    expect(coveredAlpha / seeds).toBeGreaterThanOrEqual(0.75);
+    expect(coveredB / seeds).toBeGreaterThanOrEqual(0.75);
+  }, 120_000);
+});
+
+describe('what the user gets', () => {
+  it('allocates a budget: Chinchilla-like ~20 tokens per parameter near 1e23 FLOPs', () => {
+    const allocation = allocate(law, 5.76e23);
+    expect(allocation.params).toBeGreaterThan(2e10);
+    expect(allocation.params).toBeLessThan(2e11);
+    expect(allocation.tokensPerParam).toBeGreaterThan(5);
+    expect(allocation.tokensPerParam).toBeLessThan(100);
+    expect(6 * allocation.params * allocation.tokens).toBeCloseTo(5.76e23, -19);
+  });
+
+  it('classifies runs against the optimal tokens per parameter at their own budget', () => {
+    const optimum = computeOptimal(law, 1e20);
+    const at = (factor: number) => {
+      const params = optimum.params / Math.sqrt(factor);
+      return classifyRun(law, { params, tokens: 1e20 / (6 * params) });
+    };
+    expect(at(1).verdict).toBe('near-optimal');
+    expect(at(10).verdict).toBe('over-trained');
+    expect(at(10).ratio).toBeCloseTo(10, 5);
+    expect(at(0.1).verdict).toBe('under-trained');
+  });
+
+  it('prices over-training: a smaller model needs more compute for the same loss', () => {
+    expect(overtrainingCost(law, 1e21, 1)).toBeCloseTo(0, 6);
+    const half = overtrainingCost(law, 1e21, 2);
+    const quarter = overtrainingCost(law, 1e21, 4);
+    expect(half).toBeGreaterThan(0);
+    expect(quarter).toBeGreaterThan(half);
+  });
+
+  it('shrinks the model when inference dominates (Sardana et al.)', () => {
+    const target = computeOptimal(law, 1e21).loss;
+    const none = inferenceOptimal(law, target, 0);
+    const heavy = inferenceOptimal(law, target, 1e13);
+    expect(Math.abs(Math.log((none?.params as number) / computeOptimal(law, 1e21).params))).toBeLessThan(0.05);
+    expect(heavy?.params).toBeLessThan((none?.params as number) / 2);
+    expect(heavy?.tokens).toBeGreaterThan(none?.tokens as number);
+  });
+
+  it('discounts repeated data (Muennighoff et al.)', () => {
+    expect(effectiveTokens(5e9, 1e10)).toBe(5e9);
+    expect(effectiveTokens(4e10, 1e10)).toBeGreaterThan(3.5e10);
+    expect(effectiveTokens(4e10, 1e10)).toBeLessThan(4e10);
+    expect(effectiveTokens(1e13, 1e10)).toBeLessThan(1e10 * 17);
+  });
+});

@@ -1,0 +1,117 @@
+import { Random } from '../random';
+import { type Observation, type ParametricFit, type ScalingLaw, computeOptimal, exponents, fitParametric, lawToTheta, predictLoss } from './parametric';
+import { interval95 } from './stats';
+
+/** What a user gets from a fitted law: intervals, verdicts on runs, and the calculators. */
+
+export type Ci95 = Record<'E' | 'A' | 'B' | 'alpha' | 'beta' | 'a' | 'b', [number, number]>;
+
+/** Resamples runs with replacement and refits from the full-data optimum (a warm start). */
+export function bootstrapParametric(data: Observation[], fit: ScalingLaw, samples = 200, seed = 1): { ci95: Ci95; laws: ScalingLaw[] } {
+  const random = new Random(seed);
+  const start = lawToTheta(fit);
+  const laws: ScalingLaw[] = [];
+  for (let i = 0; i < samples; i++) {
+    const resample = data.map(() => data[random.int(data.length)] as Observation);
+    laws.push(fitParametric(resample, [start], undefined, 1));
+  }
+  const of = (pick: (law: ScalingLaw) => number) => interval95(laws.map(pick));
+  return {
+    laws,
+    ci95: {
+      E: of((l) => l.E),
+      A: of((l) => l.A),
+      B: of((l) => l.B),
+      alpha: of((l) => l.alpha),
+      beta: of((l) => l.beta),
+      a: of((l) => exponents(l).a),
+      b: of((l) => exponents(l).b),
+    },
+  };
+}
+
+export interface Allocation {
+  flops: number;
+  params: number;
+  tokens: number;
+  tokensPerParam: number;
+  loss: number;
+  paramsCi95: [number, number] | null;
+  tokensPerParamCi95: [number, number] | null;
+}
+
+export function allocate(fit: ScalingLaw, flops: number, laws: ScalingLaw[] = []): Allocation {
+  const best = computeOptimal(fit, flops);
+  const spread = laws.map((law) => computeOptimal(law, flops));
+  return {
+    flops,
+    ...best,
+    paramsCi95: spread.length ? interval95(spread.map((s) => s.params)) : null,
+    tokensPerParamCi95: spread.length ? interval95(spread.map((s) => s.tokensPerParam)) : null,
+  };
+}
+
+/** Thresholds for the verdicts, as shown in the UI: within a factor of 2 of the optimal ratio is near-optimal. */
+export const trainingVerdictFactor = 2;
+
+export type TrainingVerdict = 'under-trained' | 'near-optimal' | 'over-trained';
+
+export function classifyRun(fit: ScalingLaw, run: { params: number; tokens: number }) {
+  const flops = 6 * run.params * run.tokens;
+  const optimum = computeOptimal(fit, flops);
+  const ratio = run.tokens / run.params / optimum.tokensPerParam;
+  const verdict: TrainingVerdict =
+    ratio > trainingVerdictFactor ? 'over-trained' : ratio < 1 / trainingVerdictFactor ? 'under-trained' : 'near-optimal';
+  return { flops, tokensPerParam: run.tokens / run.params, optimalTokensPerParam: optimum.tokensPerParam, ratio, verdict };
+}
+
+/** Tokens a model of `params` needs to reach `loss`; Infinity when it never can. */
+export function tokensToReach(fit: ScalingLaw, params: number, loss: number): number {
+  const room = loss - fit.E - fit.A / params ** fit.alpha;
+  return room > 0 ? (fit.B / room) ** (1 / fit.beta) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The over-training cost: a model k times smaller than N* must see more tokens to reach the optimum's loss.
+ * Returns the extra training compute as a fraction (0.3 = 30% more).
+ */
+export function overtrainingCost(fit: ScalingLaw, flops: number, k: number): number {
+  const optimum = computeOptimal(fit, flops);
+  const params = optimum.params / k;
+  const tokens = tokensToReach(fit, params, optimum.loss);
+  return (6 * params * tokens) / flops - 1;
+}
+
+/**
+ * Sardana et al. (2023): the model that reaches `loss` for the least training plus inference compute,
+ * 6 N D + 2 N D_inference.
+ */
+export function inferenceOptimal(fit: ScalingLaw, loss: number, inferenceTokens: number) {
+  let best: { params: number; tokens: number; trainingFlops: number; totalFlops: number } | null = null;
+  // A fine log grid over N is exact enough and cannot fall into a wrong local minimum.
+  for (let logN = Math.log(1e3); logN <= Math.log(1e13); logN += 0.005) {
+    const params = Math.exp(logN);
+    const tokens = tokensToReach(fit, params, loss);
+    if (!Number.isFinite(tokens)) continue;
+    const trainingFlops = 6 * params * tokens;
+    const totalFlops = trainingFlops + 2 * params * inferenceTokens;
+    if (!best || totalFlops < best.totalFlops) best = { params, tokens, trainingFlops, totalFlops };
+  }
+  return best;
+}
+
+/**
+ * Muennighoff et al. (2023): repeated tokens are worth less. With U unique tokens seen D times in all,
+ * the effective data is U + U R* (1 − exp(−R / R*)), R = D / U − 1 repetitions, R* ≈ 15.4.
+ */
+export function effectiveTokens(tokens: number, uniqueTokens: number, rStar = 15.4): number {
+  if (tokens <= uniqueTokens) return tokens;
+  const repetitions = tokens / uniqueTokens - 1;
+  return uniqueTokens + uniqueTokens * rStar * (1 - Math.exp(-repetitions / rStar));
+}
+
+export function predictedLoss(fit: ScalingLaw, params: number, tokens: number): number {
+  return predictLoss(fit, params, tokens);
+}
+
+export type { ParametricFit };
