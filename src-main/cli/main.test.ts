@@ -135,6 +135,63 @@ describe('isoflop datasets', () => {
   });
 });
 
+describe('isoflop fit', () => {
+  function synthetic(): string {
+    const law = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };
+    const lines = ['name,params,flops,loss'];
+    for (const flops of [1e18, 1e19, 1e20, 1e21]) {
+      for (const params of [2e7, 6e7, 2e8, 6e8, 2e9]) {
+        const tokens = flops / (6 * params);
+        const loss = law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta;
+        lines.push(`run,${params},${flops},${loss}`);
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  it('prints exactly one JSON object in the documented shape', async () => {
+    const folder = tempFolder();
+    cleanups.push(folder.cleanup);
+    const path = join(folder.dir, 'runs.csv');
+    writeFileSync(path, synthetic());
+    const result = await cli('fit', path, '--json', '--bootstrap', '30', '--budgets', '1e22,1e23');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.out);
+    expect(json.n).toBe(20);
+    expect(Object.keys(json.parametric)).toEqual(['E', 'A', 'B', 'alpha', 'beta', 'a', 'b', 'ci95']);
+    expect(json.parametric.alpha).toBeCloseTo(0.34, 2);
+    expect(json.parametric.ci95.alpha[0]).toBeLessThanOrEqual(json.parametric.alpha);
+    expect(json.isoflop.budgets).toHaveLength(4);
+    expect(json.isoflop.a).toBeCloseTo(0.28 / 0.62, 1);
+    expect(json.allocation.map((a: { flops: number }) => a.flops)).toEqual([1e22, 1e23]);
+    expect(Object.keys(json.allocation[0])).toEqual(
+      expect.arrayContaining(['flops', 'params', 'tokens', 'tokensPerParam', 'loss']),
+    );
+  });
+
+  it('exits 2 naming the line and column of a bad CSV', async () => {
+    const folder = tempFolder();
+    cleanups.push(folder.cleanup);
+    const cases: Array<[string, RegExp]> = [
+      ['params,loss\n1,2\n', /no tokens or flops column/],
+      [
+        'params,tokens,loss\n1e6,1e8,3\n1e6,1e8,-1\n',
+        /line 3 of .*bad\.csv, column "loss": "-1" is not a positive number/,
+      ],
+      ['params,tokens,loss\n1e6,abc,3\n', /line 2 of .*column "tokens": "abc"/],
+      ['params,tokens,loss\n1e6,1e8,3\n2e6,1e8,2.9\n', /has 2 runs; a fit needs at least 5/],
+    ];
+    for (const [content, message] of cases) {
+      const path = join(folder.dir, 'bad.csv');
+      writeFileSync(path, content);
+      const result = await cli('fit', path);
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(message);
+      expect(result.err.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
 describe('the isoflop binary', () => {
   const bin = fileURLToPath(new URL('../../bin/isoflop.js', import.meta.url));
 

@@ -4,6 +4,7 @@ import { appVersion } from '../version';
 import { type CliIo, type Command, storeOption, UsageError } from './command';
 import { bench } from './commands/bench';
 import { datasets } from './commands/datasets';
+import { fit } from './commands/fit';
 import { info } from './commands/info';
 import { serve } from './commands/serve';
 
@@ -21,7 +22,7 @@ const commands: Record<string, Command> = {
   datasets,
   sweep: planned('Plan and run an IsoFLOP sweep headless', 'isoflop sweep [--store DIR]'),
   runs: planned('List and inspect training runs', 'isoflop runs [--store DIR]'),
-  fit: planned("Fit scaling laws (Chinchilla's three approaches)", 'isoflop fit [--store DIR]'),
+  fit,
   report: planned('Export a sweep as PDF and JSON', 'isoflop report [--store DIR]'),
   bench,
 };

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../random';
-import { allocate, bootstrapParametric, classifyRun, effectiveTokens, inferenceOptimal, overtrainingCost } from './frontier';
+import {
+  allocate,
+  bootstrapParametric,
+  classifyRun,
+  effectiveTokens,
+  inferenceOptimal,
+  overtrainingCost,
+} from './frontier';
 import { computeOptimal, fitParametric, type Observation, predictLoss } from './parametric';
 
 const law = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };

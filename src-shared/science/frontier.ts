@@ -1,5 +1,14 @@
 import { Random } from '../random';
-import { type Observation, type ParametricFit, type ScalingLaw, computeOptimal, exponents, fitParametric, lawToTheta, predictLoss } from './parametric';
+import {
+  computeOptimal,
+  exponents,
+  fitParametric,
+  lawToTheta,
+  type Observation,
+  type ParametricFit,
+  predictLoss,
+  type ScalingLaw,
+} from './parametric';
 import { interval95 } from './stats';
 
 /** What a user gets from a fitted law: intervals, verdicts on runs, and the calculators. */
@@ -7,7 +16,12 @@ import { interval95 } from './stats';
 export type Ci95 = Record<'E' | 'A' | 'B' | 'alpha' | 'beta' | 'a' | 'b', [number, number]>;
 
 /** Resamples runs with replacement and refits from the full-data optimum (a warm start). */
-export function bootstrapParametric(data: Observation[], fit: ScalingLaw, samples = 200, seed = 1): { ci95: Ci95; laws: ScalingLaw[] } {
+export function bootstrapParametric(
+  data: Observation[],
+  fit: ScalingLaw,
+  samples = 200,
+  seed = 1,
+): { ci95: Ci95; laws: ScalingLaw[] } {
   const random = new Random(seed);
   const start = lawToTheta(fit);
   const laws: ScalingLaw[] = [];
@@ -61,8 +75,18 @@ export function classifyRun(fit: ScalingLaw, run: { params: number; tokens: numb
   const optimum = computeOptimal(fit, flops);
   const ratio = run.tokens / run.params / optimum.tokensPerParam;
   const verdict: TrainingVerdict =
-    ratio > trainingVerdictFactor ? 'over-trained' : ratio < 1 / trainingVerdictFactor ? 'under-trained' : 'near-optimal';
-  return { flops, tokensPerParam: run.tokens / run.params, optimalTokensPerParam: optimum.tokensPerParam, ratio, verdict };
+    ratio > trainingVerdictFactor
+      ? 'over-trained'
+      : ratio < 1 / trainingVerdictFactor
+        ? 'under-trained'
+        : 'near-optimal';
+  return {
+    flops,
+    tokensPerParam: run.tokens / run.params,
+    optimalTokensPerParam: optimum.tokensPerParam,
+    ratio,
+    verdict,
+  };
 }
 
 /** Tokens a model of `params` needs to reach `loss`; Infinity when it never can. */

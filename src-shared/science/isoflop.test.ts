@@ -48,7 +48,12 @@ describe('approach 2 (IsoFLOP profiles)', () => {
   });
 
   it('returns null when runs do not form IsoFLOP budgets', () => {
-    expect(fitIsoflop([{ params: 1e6, tokens: 1e8, loss: 3 }, { params: 2e6, tokens: 3e9, loss: 2.5 }])).toBeNull();
+    expect(
+      fitIsoflop([
+        { params: 1e6, tokens: 1e8, loss: 3 },
+        { params: 2e6, tokens: 3e9, loss: 2.5 },
+      ]),
+    ).toBeNull();
   });
 });
 

@@ -50,7 +50,10 @@ export function groupByBudget(runs: Run[]): Run[][] {
 
 function vertex(runs: Run[], flops: number): { params: number; tokens: number; loss: number } | null {
   const x = runs.map((run) => Math.log(run.params));
-  const { c0, c1, c2 } = parabolaFit(x, runs.map((run) => run.loss));
+  const { c0, c1, c2 } = parabolaFit(
+    x,
+    runs.map((run) => run.loss),
+  );
   if (!(c2 > 0)) return null;
   const at = -c1 / (2 * c2);
   const params = Math.exp(at);
@@ -85,13 +88,22 @@ function profile(runs: Run[]): Omit<BudgetProfile, 'paramsCi95'> {
   };
 }
 
-function powerLaws(profiles: Array<{ flops: number; params: number | null; tokens: number | null }>): { a: number; b: number } {
+function powerLaws(profiles: Array<{ flops: number; params: number | null; tokens: number | null }>): {
+  a: number;
+  b: number;
+} {
   const usable = profiles.filter((p) => p.params !== null && p.tokens !== null);
   if (usable.length < 2) return { a: Number.NaN, b: Number.NaN };
   const logC = usable.map((p) => Math.log(p.flops));
   return {
-    a: linearFit(logC, usable.map((p) => Math.log(p.params as number))).slope,
-    b: linearFit(logC, usable.map((p) => Math.log(p.tokens as number))).slope,
+    a: linearFit(
+      logC,
+      usable.map((p) => Math.log(p.params as number)),
+    ).slope,
+    b: linearFit(
+      logC,
+      usable.map((p) => Math.log(p.tokens as number)),
+    ).slope,
   };
 }
 
@@ -150,7 +162,13 @@ export function fitEnvelope(points: Array<{ flops: number; loss: number; params:
   const logC = envelope.map((p) => Math.log(p.flops));
   return {
     envelope,
-    a: linearFit(logC, envelope.map((p) => Math.log(p.params))).slope,
-    b: linearFit(logC, envelope.map((p) => Math.log(p.flops / (6 * p.params)))).slope,
+    a: linearFit(
+      logC,
+      envelope.map((p) => Math.log(p.params)),
+    ).slope,
+    b: linearFit(
+      logC,
+      envelope.map((p) => Math.log(p.flops / (6 * p.params))),
+    ).slope,
   };
 }

@@ -1,0 +1,156 @@
+import { readFile } from 'node:fs/promises';
+import { CsvParser, type CsvRecord } from '../../../src-shared/data/csv';
+import { formatCount } from '../../../src-shared/format';
+import { allocate, bootstrapParametric } from '../../../src-shared/science/frontier';
+import { fitIsoflop } from '../../../src-shared/science/isoflop';
+import { exponents, fitParametric, type Observation } from '../../../src-shared/science/parametric';
+import { type Command, intOption, stringOption, UsageError } from '../command';
+
+/**
+ * `isoflop fit runs.csv`: the three things the issue's contract asks for, from any runs: the parametric
+ * law with bootstrap intervals, the IsoFLOP exponents where the runs form budgets, and allocations.
+ */
+
+export function parseRunsCsv(text: string, file: string): Observation[] {
+  const records: CsvRecord[] = [];
+  const parser = new CsvParser(file);
+  try {
+    parser.push(text.replace(/^\ufeff/, '').replaceAll('\r\n', '\n'), (record) => records.push(record));
+    parser.end((record) => records.push(record));
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\.$/, ''));
+  }
+  const [header, ...rows] = records;
+  if (!header) throw new UsageError(`${file} is empty: it needs a header row with params, loss and tokens or flops`);
+  const names = header.fields.map((field) => field.trim().toLowerCase());
+  const column = (name: string) => names.indexOf(name);
+  const [params, loss, tokens, flops] = ['params', 'loss', 'tokens', 'flops'].map(column) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  const missing = [
+    params < 0 ? 'params' : '',
+    loss < 0 ? 'loss' : '',
+    tokens < 0 && flops < 0 ? 'tokens or flops' : '',
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new UsageError(`${file} has no ${missing.join(', no ')} column (its header is: ${header.fields.join(', ')})`);
+  }
+  const value = (record: CsvRecord, index: number, name: string) => {
+    const text = record.fields[index]?.trim() ?? '';
+    const number = Number(text);
+    if (text === '' || !Number.isFinite(number) || number <= 0) {
+      throw new UsageError(`line ${record.line} of ${file}, column "${name}": "${text}" is not a positive number`);
+    }
+    return number;
+  };
+  const runs = rows.map((record) => {
+    const n = value(record, params, 'params');
+    const d = tokens >= 0 ? value(record, tokens, 'tokens') : value(record, flops, 'flops') / (6 * n);
+    return { n, d, loss: value(record, loss, 'loss') };
+  });
+  if (runs.length < 5) throw new UsageError(`${file} has ${runs.length} runs; a fit needs at least 5`);
+  return runs;
+}
+
+function parseBudgets(text: string | undefined): number[] {
+  if (text === undefined) return [];
+  return text.split(',').map((part) => {
+    const value = Number(part.trim());
+    if (!Number.isFinite(value) || value <= 0)
+      throw new UsageError(`--budgets takes positive numbers such as 1e18,1e21, not "${part}"`);
+    return value;
+  });
+}
+
+export const fit: Command = {
+  summary: "Fit scaling laws (Chinchilla's approaches 2 and 3) to runs in a CSV",
+  usage:
+    'isoflop fit <runs.csv> [--json] [--bootstrap N] [--budgets 1e18,1e21] [--seed S]\n  The CSV needs columns params, loss, and tokens or flops (D = C / 6N); others are ignored.',
+  options: {
+    json: { type: 'boolean' },
+    bootstrap: { type: 'string' },
+    budgets: { type: 'string' },
+    seed: { type: 'string' },
+  },
+  positionals: true,
+  async run(values, positionals, io) {
+    const path = positionals[0];
+    if (!path) throw new UsageError('fit needs a CSV of runs: isoflop fit <runs.csv>');
+    const samples = intOption(values, 'bootstrap', 0, 100_000) ?? 200;
+    const seed = intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1;
+    const budgets = parseBudgets(stringOption(values, 'budgets'));
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      throw new UsageError(`there is no CSV file at "${path}" (fitting a sweep by id comes with the sweep runner)`);
+    }
+    const runs = parseRunsCsv(text, path);
+    const law = fitParametric(runs);
+    const { ci95, laws } = samples > 0 ? bootstrapParametric(runs, law, samples, seed) : { ci95: null, laws: [] };
+    const isoflop = fitIsoflop(
+      runs.map((r) => ({ params: r.n, tokens: r.d, loss: r.loss })),
+      samples,
+      seed,
+    );
+    const { a, b } = exponents(law);
+    const result = {
+      n: runs.length,
+      parametric: { E: law.E, A: law.A, B: law.B, alpha: law.alpha, beta: law.beta, a, b, ci95 },
+      isoflop: isoflop
+        ? {
+            a: isoflop.a,
+            b: isoflop.b,
+            aCi95: isoflop.aCi95,
+            bCi95: isoflop.bCi95,
+            budgets: isoflop.budgets.map(({ runs: _runs, ...budget }) => budget),
+          }
+        : null,
+      allocation: budgets.map((flops) => {
+        const { paramsCi95, tokensPerParamCi95, ...allocation } = allocate(law, flops, laws);
+        return { ...allocation, paramsCi95, tokensPerParamCi95 };
+      }),
+    };
+    if (values.json) {
+      io.out(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    const interval = (name: keyof NonNullable<typeof ci95>) =>
+      ci95 ? `  [${ci95[name][0].toPrecision(3)}, ${ci95[name][1].toPrecision(3)}]` : '';
+    io.out(
+      `Fitted L(N, D) = E + A / N^α + B / D^β to ${runs.length} runs (Huber δ = 1e-3 on log loss, L-BFGS from Chinchilla's grid):`,
+    );
+    for (const [name, key] of [
+      ['E', 'E'],
+      ['A', 'A'],
+      ['B', 'B'],
+      ['α', 'alpha'],
+      ['β', 'beta'],
+      ['a (N* ∝ C^a)', 'a'],
+      ['b (D* ∝ C^b)', 'b'],
+    ] as const) {
+      const valueOf = { E: law.E, A: law.A, B: law.B, alpha: law.alpha, beta: law.beta, a, b }[key];
+      io.out(`  ${name.padEnd(14)} ${valueOf.toPrecision(4).padStart(10)}${interval(key)}`);
+    }
+    if (isoflop) {
+      io.out(
+        `IsoFLOP profiles (${isoflop.budgets.length} budgets): a = ${isoflop.a.toFixed(3)}, b = ${isoflop.b.toFixed(3)}`,
+      );
+      for (const budget of isoflop.budgets.filter((x) => x.edge)) {
+        io.out(
+          `  ${budget.flops.toExponential(2)} FLOPs: the lowest loss is at the ${budget.edge === 'smaller' ? 'smallest' : 'largest'} size; add ${budget.suggestedParams.map(formatCount).join(' and ')} parameters`,
+        );
+      }
+    }
+    for (const allocation of result.allocation) {
+      io.out(
+        `At ${allocation.flops.toExponential(2)} FLOPs: N* = ${formatCount(allocation.params)}, D* = ${formatCount(allocation.tokens)}, ` +
+          `${allocation.tokensPerParam.toFixed(1)} tokens/param, predicted loss ${allocation.loss.toFixed(3)}`,
+      );
+    }
+    return 0;
+  },
+};
