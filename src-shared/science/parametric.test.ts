@@ -4,7 +4,10 @@ import { Random } from '../random';
 import { computeOptimal, fitParametric, type Observation, predictLoss } from './parametric';
 
 function chinchillaRuns(): Observation[] {
-  const text = readFileSync(new URL('../../tests/data/chinchilla_svg_extracted.csv', import.meta.url), 'utf8').trim();
+  const text = readFileSync(
+    new URL('../../assets/validation/chinchilla_svg_extracted.csv', import.meta.url),
+    'utf8',
+  ).trim();
   const [header, ...lines] = text.split('\n');
   const columns = (header as string).split(',');
   const [iN, iC, iL] = ['Model Size', 'Training FLOP', 'loss'].map((name) => columns.indexOf(name)) as [

@@ -1,59 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { CsvParser, type CsvRecord } from '../../../src-shared/data/csv';
+import { IsoflopError } from '../../../src-shared/contract';
 import { formatCount } from '../../../src-shared/format';
-import { allocate, bootstrapParametric } from '../../../src-shared/science/frontier';
-import { fitIsoflop } from '../../../src-shared/science/isoflop';
-import { exponents, fitParametric, type Observation } from '../../../src-shared/science/parametric';
+import { analyzeRuns } from '../../../src-shared/science/analysis';
+import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
 import { type Command, intOption, stringOption, UsageError } from '../command';
 
 /**
  * `isoflop fit runs.csv`: the three things the issue's contract asks for, from any runs: the parametric
  * law with bootstrap intervals, the IsoFLOP exponents where the runs form budgets, and allocations.
  */
-
-export function parseRunsCsv(text: string, file: string): Observation[] {
-  const records: CsvRecord[] = [];
-  const parser = new CsvParser(file);
-  try {
-    parser.push(text.replace(/^\ufeff/, '').replaceAll('\r\n', '\n'), (record) => records.push(record));
-    parser.end((record) => records.push(record));
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\.$/, ''));
-  }
-  const [header, ...rows] = records;
-  if (!header) throw new UsageError(`${file} is empty: it needs a header row with params, loss and tokens or flops`);
-  const names = header.fields.map((field) => field.trim().toLowerCase());
-  const column = (name: string) => names.indexOf(name);
-  const [params, loss, tokens, flops] = ['params', 'loss', 'tokens', 'flops'].map(column) as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  const missing = [
-    params < 0 ? 'params' : '',
-    loss < 0 ? 'loss' : '',
-    tokens < 0 && flops < 0 ? 'tokens or flops' : '',
-  ].filter(Boolean);
-  if (missing.length > 0) {
-    throw new UsageError(`${file} has no ${missing.join(', no ')} column (its header is: ${header.fields.join(', ')})`);
-  }
-  const value = (record: CsvRecord, index: number, name: string) => {
-    const text = record.fields[index]?.trim() ?? '';
-    const number = Number(text);
-    if (text === '' || !Number.isFinite(number) || number <= 0) {
-      throw new UsageError(`line ${record.line} of ${file}, column "${name}": "${text}" is not a positive number`);
-    }
-    return number;
-  };
-  const runs = rows.map((record) => {
-    const n = value(record, params, 'params');
-    const d = tokens >= 0 ? value(record, tokens, 'tokens') : value(record, flops, 'flops') / (6 * n);
-    return { n, d, loss: value(record, loss, 'loss') };
-  });
-  if (runs.length < 5) throw new UsageError(`${file} has ${runs.length} runs; a fit needs at least 5`);
-  return runs;
-}
 
 function parseBudgets(text: string | undefined): number[] {
   if (text === undefined) return [];
@@ -88,17 +43,19 @@ export const fit: Command = {
     } catch {
       throw new UsageError(`there is no CSV file at "${path}" (fitting a sweep by id comes with the sweep runner)`);
     }
-    const runs = parseRunsCsv(text, path);
-    const law = fitParametric(runs);
-    const { ci95, laws } = samples > 0 ? bootstrapParametric(runs, law, samples, seed) : { ci95: null, laws: [] };
-    const isoflop = fitIsoflop(
-      runs.map((r) => ({ params: r.n, tokens: r.d, loss: r.loss })),
-      samples,
-      seed,
-    );
-    const { a, b } = exponents(law);
+    let runs: ReturnType<typeof parseRunsCsv>;
+    try {
+      runs = parseRunsCsv(text, path);
+    } catch (error) {
+      // A CSV that cannot be fitted is a usage error: exit 2, with the line and column.
+      if (error instanceof IsoflopError) throw new UsageError(error.message.replace(/\.$/, ''));
+      throw error;
+    }
+    const analysis = analyzeRuns(runs, { bootstrap: samples, seed, budgets });
+    const { law, ci95, isoflop } = analysis;
+    const { a, b } = law;
     const result = {
-      n: runs.length,
+      n: analysis.n,
       parametric: { E: law.E, A: law.A, B: law.B, alpha: law.alpha, beta: law.beta, a, b, ci95 },
       isoflop: isoflop
         ? {
@@ -109,10 +66,7 @@ export const fit: Command = {
             budgets: isoflop.budgets.map(({ runs: _runs, ...budget }) => budget),
           }
         : null,
-      allocation: budgets.map((flops) => {
-        const { paramsCi95, tokensPerParamCi95, ...allocation } = allocate(law, flops, laws);
-        return { ...allocation, paramsCi95, tokensPerParamCi95 };
-      }),
+      allocation: analysis.allocation,
     };
     if (values.json) {
       io.out(JSON.stringify(result, null, 2));
