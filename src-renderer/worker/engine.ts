@@ -1,5 +1,7 @@
 import { type BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
+import type { AnalysisOptions, FrontierAnalysis } from '../../src-shared/science/analysis';
+import type { Observation } from '../../src-shared/science/parametric';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -8,6 +10,7 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 export interface Engine {
   probeBackends(): Promise<BackendReport>;
   benchTraining(model: BenchModel, steps: number, backend: BackendName | null): Promise<TrainingBench>;
+  fit(runs: Observation[], options: AnalysisOptions): Promise<FrontierAnalysis>;
 }
 
 export function startEngine(): Engine {
@@ -42,6 +45,12 @@ export function startEngine(): Engine {
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'bench') throw new Error('The training worker answered out of turn.');
       return reply.result;
+    },
+    async fit(runs, options) {
+      const reply = await request({ type: 'fit', runs, options });
+      if (reply.type === 'error') throw new Error(reply.message);
+      if (reply.type !== 'fit') throw new Error('The training worker answered out of turn.');
+      return reply.analysis;
     },
   };
 }

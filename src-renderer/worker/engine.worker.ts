@@ -7,6 +7,7 @@ import { selectBackend } from '../../src-shared/engine/backend';
 import { benchTraining } from '../../src-shared/engine/bench';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
 import { tf } from '../../src-shared/engine/tf';
+import { analyzeRuns } from '../../src-shared/science/analysis';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
 // Training runs here, off the UI thread. The few parts of the worker's global scope used here
@@ -71,6 +72,9 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
       } else if (request.type === 'bench') {
         await useBackend(request.backend);
         scope.postMessage({ id: request.id, type: 'bench', result: await benchTraining(request.model, request.steps) });
+      } else if (request.type === 'fit') {
+        // Fitting takes a second or more: here, not on the UI thread.
+        scope.postMessage({ id: request.id, type: 'fit', analysis: analyzeRuns(request.runs, request.options) });
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -86,8 +86,8 @@ export const fit: Command = {
       ['a (N* ∝ C^a)', 'a'],
       ['b (D* ∝ C^b)', 'b'],
     ] as const) {
-      const valueOf = { E: law.E, A: law.A, B: law.B, alpha: law.alpha, beta: law.beta, a, b }[key];
-      io.out(`  ${name.padEnd(14)} ${valueOf.toPrecision(4).padStart(10)}${interval(key)}`);
+      const fitted = law[key];
+      io.out(`  ${name.padEnd(14)} ${fitted.toPrecision(4).padStart(10)}${interval(key)}`);
     }
     if (isoflop) {
       io.out(

@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test';
+
+test.describe('web mode: the frontier', () => {
+  test("fits Chinchilla's published runs in the worker and answers for a budget", async ({ page }, info) => {
+    page.on('pageerror', (error) => {
+      throw error;
+    });
+    await page.goto('/#/frontier');
+    await expect(page.getByRole('heading', { name: 'No scaling law fitted yet' })).toBeVisible();
+    await page.getByRole('button', { name: "Chinchilla's published runs" }).click();
+    const law = page.getByTestId('law-table');
+    await expect(law).toBeVisible({ timeout: 60_000 });
+    // Besiroglu et al. (2024): E = 1.82, α = 0.348, β = 0.366.
+    await expect(law.locator('tr', { hasText: 'E (irreducible loss)' })).toContainText('1.8');
+    await expect(law.locator('tr', { hasText: 'α' })).toContainText('0.34');
+    await page.getByTestId('budget-input').fill('5.76e23');
+    const allocation = page.getByTestId('allocation');
+    await expect(allocation).toContainText('Parameters N*');
+    const tokensPerParam = Number(
+      (await allocation.locator('div', { hasText: 'Tokens / parameter' }).locator('dd').first().textContent()) ?? '',
+    );
+    expect(tokensPerParam).toBeGreaterThan(10);
+    expect(tokensPerParam).toBeLessThan(40);
+    await expect(page.getByTestId('runs-verdicts').locator('tbody tr')).toHaveCount(240);
+    await page.screenshot({ path: info.outputPath('frontier.png'), fullPage: true });
+  });
+
+  test('a CSV of runs that cannot be fitted gets a message naming the line and column', async ({ page }) => {
+    await page.goto('/#/frontier');
+    await page.getByTestId('runs-file').setInputFiles({
+      name: 'mine.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('params,tokens,loss\n1e6,1e8,3\n2e6,abc,2.9\n'),
+    });
+    await expect(page.getByRole('alert')).toContainText(
+      'line 3 of mine.csv, column "tokens": "abc" is not a positive number',
+    );
+  });
+});
