@@ -5,21 +5,14 @@ import type { Checkpoint } from './trainer';
  * with a weights manifest) and `weights.bin` (every tensor's float32 values, little-endian, in order).
  */
 
-export interface CheckpointManifest {
+export type CheckpointManifest = Omit<Checkpoint, 'tensors'> & {
   format: 'isoflop-checkpoint';
   version: 1;
-  step: number;
-  tokens: number;
-  flops: number;
-  wallSeconds: number;
-  adamStep: number;
-  bestLoss: number | null;
-  sampler: Checkpoint['sampler'];
   weightsManifest: Array<{
     paths: ['weights.bin'];
     weights: Array<{ name: string; shape: number[]; dtype: 'float32' }>;
   }>;
-}
+};
 
 export function encodeCheckpoint(checkpoint: Checkpoint): { manifest: CheckpointManifest; weights: Uint8Array } {
   const total = checkpoint.tensors.reduce((n, t) => n + t.values.length, 0);

@@ -1,22 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src-main/engine/node-backends';
 import { transformerForwardFlops } from '../accounting';
+import { gptSmall } from '../ladder';
 import { tf } from '../tf';
 import { createGpt, type GptConfig, gptParamCount } from './gpt';
 import { createMlp, type MlpConfig, mlpParamCount } from './mlp';
 import { countWeights } from './model';
-
-const gptSmall: GptConfig = {
-  vocabSize: 256,
-  contextLength: 128,
-  dModel: 128,
-  nLayers: 4,
-  nHeads: 4,
-  positions: 'learned',
-  tiedEmbeddings: true,
-  dropout: 0,
-  embedding: 'onehot',
-};
 
 beforeAll(async () => {
   await useNodeBackend('cpu');
