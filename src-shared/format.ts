@@ -13,7 +13,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatCount(n: number): string {
-  if (n < 10_000) return n.toLocaleString('en-US');
+  if (n < 10_000) return Math.round(n).toLocaleString('en-US');
   const units: Array<[number, string]> = [
     [1e12, 'T'],
     [1e9, 'B'],

@@ -5,8 +5,10 @@ import { type CliIo, type Command, storeOption, UsageError } from './command';
 import { bench } from './commands/bench';
 import { datasets } from './commands/datasets';
 import { fit } from './commands/fit';
+import { runs } from './commands/runs';
 import { info } from './commands/info';
 import { serve } from './commands/serve';
+import { sweep } from './commands/sweep';
 
 export type { CliIo } from './command';
 
@@ -20,8 +22,8 @@ const commands: Record<string, Command> = {
   serve,
   info,
   datasets,
-  sweep: planned('Plan and run an IsoFLOP sweep headless', 'isoflop sweep [--store DIR]'),
-  runs: planned('List and inspect training runs', 'isoflop runs [--store DIR]'),
+  sweep,
+  runs,
   fit,
   report: planned('Export a sweep as PDF and JSON', 'isoflop report [--store DIR]'),
   bench,

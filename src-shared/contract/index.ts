@@ -3,3 +3,4 @@ export * from './backend';
 export * from './datasets';
 export * from './errors';
 export * from './system';
+export * from './runs';

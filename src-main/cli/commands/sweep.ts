@@ -1,0 +1,148 @@
+import { type PlannedRun, type RunRecord, backendOrder } from '../../../src-shared/contract';
+import { estimateEta, formatCount, formatDuration } from '../../../src-shared/format';
+import { planSweep } from '../../../src-shared/engine/planner';
+import { analyzeRuns } from '../../../src-shared/science/analysis';
+import { createSweep, runSweep } from '../../engine/sweep';
+import { DatasetStore } from '../../store/datasets/store';
+import { ensureDemos } from '../../store/datasets/demos';
+import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
+import { RunStore } from '../../store/runs';
+import { SweepStore } from '../../store/sweeps';
+import { type CliIo, type Command, type OptionValues, UsageError, choiceOption, intOption, storeOption, stringOption } from '../command';
+
+function parseBudgets(text: string | undefined): number[] {
+  if (!text) throw new UsageError('say which compute budgets to sweep: --budgets 1e8,3e8,1e9');
+  return text.split(',').map((part) => {
+    const value = Number(part.trim());
+    if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--budgets takes positive FLOP counts such as 1e9, not "${part}"`);
+    return value;
+  });
+}
+
+function printPlan(plan: PlannedRun[], io: CliIo): void {
+  io.out('budget (FLOPs)   params    tokens     tokens/param   steps    epochs   warnings');
+  for (const run of plan) {
+    io.out(
+      [
+        run.budgetFlops.toExponential(1).padEnd(15),
+        formatCount(run.params).padStart(7),
+        formatCount(run.tokens).padStart(9),
+        run.tokensPerParam.toFixed(0).padStart(14),
+        String(run.steps).padStart(7),
+        run.epochs.toFixed(2).padStart(9),
+        `   ${run.warnings.join('; ')}`,
+      ].join(' '),
+    );
+  }
+}
+
+function stores(values: OptionValues, io: CliIo) {
+  const dataDir = ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+  return { dataDir, runs: new RunStore(dataDir), sweeps: new SweepStore(dataDir), datasets: new DatasetStore(dataDir) };
+}
+
+export const sweep: Command = {
+  summary: 'Plan and run an IsoFLOP sweep headless, into the same store the app shows',
+  usage: [
+    'isoflop sweep (--demo teacher|language | --dataset ID) --budgets 1e8,3e8,1e9 [--sizes K] [--batch B]',
+    '               [--backend wasm|cpu] [--seed S] [--plan-only] [--json] [--store DIR]',
+    '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--json] [--store DIR]',
+  ].join('\n'),
+  options: {
+    ...storeOption,
+    demo: { type: 'string' },
+    dataset: { type: 'string' },
+    budgets: { type: 'string' },
+    sizes: { type: 'string' },
+    batch: { type: 'string' },
+    backend: { type: 'string' },
+    seed: { type: 'string' },
+    resume: { type: 'string' },
+    'plan-only': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  async run(values, _positionals, io) {
+    const s = stores(values, io);
+    const backend = choiceOption(values, 'backend', backendOrder);
+    if (backend === 'webgpu' || backend === 'webgl') throw new UsageError(`--backend ${backend} trains in the app; headless sweeps use wasm or cpu`);
+    let sweepId = stringOption(values, 'resume');
+    if (!sweepId) {
+      const demo = choiceOption(values, 'demo', ['teacher', 'language'] as const);
+      const datasetId = demo ? `demo-${demo}` : stringOption(values, 'dataset');
+      if (!datasetId) throw new UsageError('say which data to sweep: --demo teacher, --demo language or --dataset ID');
+      if (demo) await ensureDemos(s.datasets);
+      const dataset = await s.datasets.get(datasetId);
+      const batchSize = intOption(values, 'batch', 1, 65_536) ?? (dataset.kind === 'table' ? 64 : 16);
+      const plan = planSweep({
+        dataset,
+        budgets: parseBudgets(stringOption(values, 'budgets')),
+        sizesPerBudget: intOption(values, 'sizes', 1, 20) ?? 5,
+        batchSize,
+      });
+      if (values['plan-only']) {
+        if (values.json) io.out(JSON.stringify({ datasetId: dataset.id, batchSize, plan }, null, 2));
+        else printPlan(plan, io);
+        return 0;
+      }
+      const created = await createSweep(s, dataset, plan, { batchSize, seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1 });
+      sweepId = created.id;
+      io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);
+    }
+    let stopping = false;
+    const control: { stop?: () => void } = {};
+    const onSignal = () => {
+      stopping = true;
+      control.stop?.();
+    };
+    process.once('SIGINT', onSignal);
+    let runStart = Date.now();
+    try {
+      const runs = await runSweep(s, sweepId, {
+        backend,
+        control,
+        shouldStop: () => stopping,
+        onRunStart: (run, index, total) => {
+          runStart = Date.now();
+          io.progress?.('', true);
+          io.err(`[${index + 1}/${total}] ${run.name}: ${run.config.plannedSteps} steps`);
+        },
+        onMetrics: (run, m) => {
+          const eta = estimateEta((Date.now() - runStart) / 1000, m.step, run.config.plannedSteps);
+          const text = `  step ${m.step}/${run.config.plannedSteps}  train ${m.trainLoss.toFixed(4)}  val ${m.valLoss?.toFixed(4) ?? '-'}  ${formatCount(m.tokensPerSecond)} tok/s  ETA ${eta === null ? '…' : formatDuration(eta)}`;
+          if (io.progress) io.progress(text, false);
+        },
+      });
+      io.progress?.('', true);
+      return report(runs, sweepId, values, io);
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+  },
+};
+
+function report(runs: RunRecord[], sweepId: string, values: OptionValues, io: CliIo): number {
+  const completed = runs.filter((r) => r.status === 'completed' && r.result?.valLoss != null);
+  const observations = completed.map((r) => ({ n: r.params.total, d: r.result?.tokens ?? 0, loss: r.result?.valLoss ?? 0 }));
+  const fit = observations.length >= 5 ? analyzeRuns(observations, { bootstrap: 100, seed: 1, budgets: [] }) : null;
+  const summary = runs.map((r) => ({
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    params: r.params.total,
+    budgetFlops: r.config.budgetFlops,
+    tokens: r.result?.tokens ?? null,
+    valLoss: r.result?.valLoss ?? null,
+    bestValLoss: r.result?.bestValLoss ?? null,
+    wallSeconds: r.result?.wallSeconds ?? null,
+  }));
+  if (values.json) {
+    io.out(JSON.stringify({ sweepId, runs: summary, fit: fit ? { law: fit.law, ci95: fit.ci95, isoflop: fit.isoflop ? { a: fit.isoflop.a, b: fit.isoflop.b } : null } : null }, null, 2));
+  } else {
+    io.out(`Sweep ${sweepId}:`);
+    for (const r of summary) {
+      io.out(`  ${r.status.padEnd(11)} ${r.name.padEnd(34)} val ${r.valLoss?.toFixed(4) ?? '-'}  ${r.wallSeconds === null ? '' : `${r.wallSeconds.toFixed(1)} s`}`);
+    }
+    if (fit) io.out(`Fitted E = ${fit.law.E.toPrecision(3)}, α = ${fit.law.alpha.toFixed(3)}, β = ${fit.law.beta.toFixed(3)}, a = ${fit.law.a.toFixed(3)}`);
+  }
+  return runs.some((r) => r.status === 'failed') ? 1 : 0;
+}

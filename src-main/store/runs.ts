@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IsoflopError, MetricRow, RunId, RunRecord } from '../../src-shared/contract';
+import type { CheckpointManifest } from '../../src-shared/engine/checkpoint';
+import { syncDir, writeFileAtomic } from './atomic';
+
+/**
+ * `<data>/runs/<id>/`: run.json written whole (temp, fsync, rename), metrics.jsonl appended a line
+ * at a time (a torn last line is ignored on read), checkpoints/<step>/ model.json + weights.bin.
+ */
+
+export type RunListEntry = { ok: true; run: RunRecord } | { ok: false; id: string; error: string };
+
+const keepCheckpoints = 2;
+
+export class RunStore {
+  readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, 'runs');
+  }
+
+  folderOf(id: string): string {
+    const parsed = RunId.safeParse(id);
+    if (!parsed.success) throw new IsoflopError('BAD_REQUEST', `"${id}" is not a run id.`);
+    return join(this.root, parsed.data);
+  }
+
+  newId(prefix: string): string {
+    return `${prefix}-${randomBytes(4).toString('hex')}`;
+  }
+
+  async create(run: RunRecord): Promise<RunRecord> {
+    const record = RunRecord.parse(run);
+    await mkdir(this.folderOf(record.id), { recursive: true });
+    await writeFileAtomic(join(this.folderOf(record.id), 'run.json'), JSON.stringify(record, null, 2));
+    return record;
+  }
+
+  async get(id: string): Promise<RunRecord> {
+    const file = join(this.folderOf(id), 'run.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      throw new IsoflopError('NOT_FOUND', `There is no run "${id}" in ${this.root}.`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new IsoflopError('INVALID_INPUT', `${file} is damaged: it is not valid JSON.`);
+    }
+    const parsed = RunRecord.safeParse(json);
+    if (!parsed.success) {
+      throw new IsoflopError('INVALID_INPUT', `${file} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`);
+    }
+    return parsed.data;
+  }
+
+  async update(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+    const next = RunRecord.parse({ ...(await this.get(id)), ...patch, updatedAt: new Date().toISOString() });
+    await writeFileAtomic(join(this.folderOf(id), 'run.json'), JSON.stringify(next, null, 2));
+    return next;
+  }
+
+  /** Every run, newest first; a damaged run.json is listed as such instead of breaking the list. */
+  async list(): Promise<RunListEntry[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const out: RunListEntry[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      try {
+        out.push({ ok: true, run: await this.get(entry.name) });
+      } catch (error) {
+        out.push({ ok: false, id: entry.name, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return out.sort((a, b) => (a.ok && b.ok ? b.run.createdAt.localeCompare(a.run.createdAt) : a.ok ? -1 : 1));
+  }
+
+  async appendMetrics(id: string, row: MetricRow): Promise<void> {
+    try {
+      await appendFile(join(this.folderOf(id), 'metrics.jsonl'), `${JSON.stringify(MetricRow.parse(row))}\n`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new IsoflopError(
+        'STORE_UNAVAILABLE',
+        code === 'ENOSPC'
+          ? `The disk is full: run ${id} stopped; its metrics up to now are intact. Free some space and resume it.`
+          : `Could not append to the metrics of run ${id}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  async metrics(id: string): Promise<MetricRow[]> {
+    const text = await readFile(join(this.folderOf(id), 'metrics.jsonl'), 'utf8').catch(() => '');
+    const rows: MetricRow[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        rows.push(MetricRow.parse(JSON.parse(line)));
+      } catch {
+        // A torn last line (the process died mid-write) is skipped; the rest stays readable.
+      }
+    }
+    return rows;
+  }
+
+  /** Drops metrics past a step: a resumed run replays from its checkpoint and writes them again. */
+  async truncateMetrics(id: string, lastStep: number): Promise<void> {
+    const kept = (await this.metrics(id)).filter((row) => row.step <= lastStep);
+    await writeFileAtomic(join(this.folderOf(id), 'metrics.jsonl'), kept.map((row) => `${JSON.stringify(row)}\n`).join(''));
+  }
+
+  async saveCheckpoint(id: string, manifest: CheckpointManifest, weights: Uint8Array): Promise<void> {
+    const folder = join(this.folderOf(id), 'checkpoints');
+    await mkdir(folder, { recursive: true });
+    const temp = join(folder, `.${manifest.step}-${randomBytes(4).toString('hex')}`);
+    await mkdir(temp);
+    await writeFileAtomic(join(temp, 'weights.bin'), weights);
+    await writeFileAtomic(join(temp, 'model.json'), JSON.stringify(manifest));
+    const target = join(folder, String(manifest.step));
+    await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+    await syncDir(folder);
+    const steps = (await readdir(folder)).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => b - a);
+    for (const old of steps.slice(keepCheckpoints)) await rm(join(folder, String(old)), { recursive: true, force: true });
+  }
+
+  async latestCheckpoint(id: string): Promise<{ manifest: CheckpointManifest; weights: Uint8Array } | null> {
+    const folder = join(this.folderOf(id), 'checkpoints');
+    const steps = (await readdir(folder).catch(() => [])).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => b - a);
+    for (const step of steps) {
+      try {
+        const manifest = JSON.parse(await readFile(join(folder, String(step), 'model.json'), 'utf8')) as CheckpointManifest;
+        const weights = new Uint8Array(await readFile(join(folder, String(step), 'weights.bin')));
+        return { manifest, weights };
+      } catch {
+        // An unreadable checkpoint: try the one before it.
+      }
+    }
+    return null;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id).catch((error: unknown) => {
+      if (error instanceof IsoflopError && error.code === 'NOT_FOUND') throw error;
+    });
+    const doomed = join(this.root, `.deleting-${id}-${randomBytes(3).toString('hex')}`);
+    await rename(this.folderOf(id), doomed);
+    await rm(doomed, { recursive: true, force: true });
+  }
+}

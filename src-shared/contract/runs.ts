@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { BackendName } from './backend';
+import { DatasetId } from './datasets';
+
+/** Runs and sweeps as the store keeps them: `<data>/runs/<id>/run.json`, `metrics.jsonl`; `<data>/sweeps/<id>/sweep.json`. */
+
+export const RunId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,80}$/, 'a run id is lowercase letters, digits and dashes');
+export const SweepId = RunId;
+
+/** The same words everywhere: the app, the CLI, the reports. */
+export const RunStatus = z.enum(['queued', 'running', 'completed', 'interrupted', 'diverged', 'failed', 'cancelled']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const MlpModel = z.object({
+  family: z.literal('mlp'),
+  inputs: z.number().int().positive(),
+  width: z.number().int().positive(),
+  depth: z.number().int().positive(),
+  activation: z.enum(['tanh', 'relu', 'gelu']),
+  dropout: z.number().min(0).max(0.9),
+  task: z.enum(['regression', 'classification']),
+  outputs: z.number().int().positive(),
+});
+
+export const GptModel = z.object({
+  family: z.literal('gpt'),
+  vocabSize: z.number().int().positive(),
+  contextLength: z.number().int().positive(),
+  dModel: z.number().int().positive(),
+  nLayers: z.number().int().positive(),
+  nHeads: z.number().int().positive(),
+  positions: z.enum(['learned', 'rotary']),
+  tiedEmbeddings: z.boolean(),
+  dropout: z.number().min(0).max(0.9),
+  embedding: z.enum(['gather', 'onehot']),
+});
+
+export const ModelSpec = z.discriminatedUnion('family', [MlpModel, GptModel]);
+export type ModelSpec = z.infer<typeof ModelSpec>;
+
+export const RunConfig = z.object({
+  datasetId: DatasetId,
+  model: ModelSpec,
+  batchSize: z.number().int().positive(),
+  /** the compute budget this run was planned for */
+  budgetFlops: z.number().positive(),
+  plannedTokens: z.number().positive(),
+  plannedSteps: z.number().int().positive(),
+  peakLearningRate: z.number().positive(),
+  warmupSteps: z.number().int().nonnegative(),
+  weightDecay: z.number().nonnegative(),
+  seed: z.number().int(),
+  evalSteps: z.array(z.number().int().positive()),
+});
+export type RunConfig = z.infer<typeof RunConfig>;
+
+export const RunRecord = z.object({
+  formatVersion: z.literal(1),
+  id: RunId,
+  sweepId: SweepId.nullable(),
+  name: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  status: RunStatus,
+  config: RunConfig,
+  params: z.object({ total: z.number(), nonEmbedding: z.number() }),
+  flopsPerToken: z.object({ perToken: z.number(), perTokenNonEmbedding: z.number(), sixN: z.number() }),
+  environment: z
+    .object({ backend: BackendName, adapter: z.string().nullable(), platform: z.string(), appVersion: z.string() })
+    .nullable(),
+  result: z
+    .object({
+      step: z.number(),
+      tokens: z.number(),
+      flops: z.number(),
+      wallSeconds: z.number(),
+      trainLoss: z.number().nullable(),
+      valLoss: z.number().nullable(),
+      bestValLoss: z.number().nullable(),
+      divergedAt: z.number().nullable(),
+      reason: z.string(),
+    })
+    .nullable(),
+  error: z.string().nullable(),
+  lastCheckpointStep: z.number().nullable(),
+});
+export type RunRecord = z.infer<typeof RunRecord>;
+
+export const MetricRow = z.object({
+  step: z.number(),
+  tokens: z.number(),
+  flops: z.number(),
+  trainLoss: z.number(),
+  valLoss: z.number().nullable(),
+  learningRate: z.number(),
+  tokensPerSecond: z.number(),
+  flopsPerSecond: z.number(),
+  wallSeconds: z.number(),
+});
+export type MetricRow = z.infer<typeof MetricRow>;
+
+export const PlannedRun = z.object({
+  budgetFlops: z.number(),
+  label: z.string(),
+  model: ModelSpec,
+  params: z.number(),
+  flopsPerToken: z.number(),
+  tokens: z.number(),
+  steps: z.number().int(),
+  tokensPerParam: z.number(),
+  epochs: z.number(),
+  warnings: z.array(z.string()),
+});
+export type PlannedRun = z.infer<typeof PlannedRun>;
+
+export const SweepRecord = z.object({
+  formatVersion: z.literal(1),
+  id: SweepId,
+  name: z.string(),
+  createdAt: z.string(),
+  datasetId: DatasetId,
+  budgets: z.array(z.number()),
+  batchSize: z.number().int().positive(),
+  plan: z.array(PlannedRun),
+  runIds: z.array(RunId),
+});
+export type SweepRecord = z.infer<typeof SweepRecord>;
