@@ -5,8 +5,8 @@ import { type CliIo, type Command, storeOption, UsageError } from './command';
 import { bench } from './commands/bench';
 import { datasets } from './commands/datasets';
 import { fit } from './commands/fit';
-import { runs } from './commands/runs';
 import { info } from './commands/info';
+import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { sweep } from './commands/sweep';
 

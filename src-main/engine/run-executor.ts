@@ -1,14 +1,21 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { platform } from 'node:os';
+import { join } from 'node:path';
 import type { DatasetManifest, ModelSpec, RunRecord } from '../../src-shared/contract';
+import type { BackendName } from '../../src-shared/contract/backend';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
-import { RowSampler, type Sampler, TokenSampler, evalTokenBatches, rowBatch, windows } from '../../src-shared/engine/data';
+import {
+  evalTokenBatches,
+  RowSampler,
+  rowBatch,
+  type Sampler,
+  TokenSampler,
+  windows,
+} from '../../src-shared/engine/data';
 import { createGpt } from '../../src-shared/engine/models/gpt';
 import { createMlp } from '../../src-shared/engine/models/mlp';
 import type { Batch, Model } from '../../src-shared/engine/models/model';
-import { type Metrics, Trainer, defaultTrainerOptions, meanLoss } from '../../src-shared/engine/trainer';
-import type { BackendName } from '../../src-shared/contract/backend';
+import { defaultTrainerOptions, type Metrics, meanLoss, Trainer } from '../../src-shared/engine/trainer';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import { appVersion } from '../version';
@@ -81,7 +88,10 @@ export async function executeRun(
   const model = createModel(run.config.model, run.config.seed);
   const { sampler, evalBatches: batches } = await dataFor(stores.datasets, manifest, run);
   const readLossEvery = 10;
-  const checkpointEvery = Math.max(readLossEvery, Math.round(run.config.plannedSteps / 4 / readLossEvery) * readLossEvery);
+  const checkpointEvery = Math.max(
+    readLossEvery,
+    Math.round(run.config.plannedSteps / 4 / readLossEvery) * readLossEvery,
+  );
   let best = run.result?.bestValLoss ?? null;
   const trainer = new Trainer(
     model,
@@ -127,7 +137,8 @@ export async function executeRun(
       environment: { backend, adapter: null, platform: `${platform()} (Node ${process.versions.node})`, appVersion },
     });
     const result = await trainer.run();
-    const status = result.status === 'diverged' ? 'diverged' : result.reason === 'stopped on request' ? 'interrupted' : 'completed';
+    const status =
+      result.status === 'diverged' ? 'diverged' : result.reason === 'stopped on request' ? 'interrupted' : 'completed';
     return await stores.runs.update(run.id, {
       status,
       result: { ...result, bestValLoss: best },

@@ -83,7 +83,10 @@ export async function createSweep(
 export async function runSweep(
   stores: Stores,
   sweepId: string,
-  options: ExecuteOptions & { onRunStart?(run: RunRecord, index: number, total: number): void; shouldStop?(): boolean } = {},
+  options: ExecuteOptions & {
+    onRunStart?(run: RunRecord, index: number, total: number): void;
+    shouldStop?(): boolean;
+  } = {},
 ): Promise<RunRecord[]> {
   const sweep = await stores.sweeps.get(sweepId);
   const runs = await Promise.all(sweep.runIds.map((id) => stores.runs.get(id)));

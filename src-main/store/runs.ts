@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IsoflopError, MetricRow, RunId, RunRecord } from '../../src-shared/contract';
 import type { CheckpointManifest } from '../../src-shared/engine/checkpoint';
@@ -54,7 +54,10 @@ export class RunStore {
     }
     const parsed = RunRecord.safeParse(json);
     if (!parsed.success) {
-      throw new IsoflopError('INVALID_INPUT', `${file} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`);
+      throw new IsoflopError(
+        'INVALID_INPUT',
+        `${file} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`,
+      );
     }
     return parsed.data;
   }
@@ -111,7 +114,10 @@ export class RunStore {
   /** Drops metrics past a step: a resumed run replays from its checkpoint and writes them again. */
   async truncateMetrics(id: string, lastStep: number): Promise<void> {
     const kept = (await this.metrics(id)).filter((row) => row.step <= lastStep);
-    await writeFileAtomic(join(this.folderOf(id), 'metrics.jsonl'), kept.map((row) => `${JSON.stringify(row)}\n`).join(''));
+    await writeFileAtomic(
+      join(this.folderOf(id), 'metrics.jsonl'),
+      kept.map((row) => `${JSON.stringify(row)}\n`).join(''),
+    );
   }
 
   async saveCheckpoint(id: string, manifest: CheckpointManifest, weights: Uint8Array): Promise<void> {
@@ -125,16 +131,25 @@ export class RunStore {
     await rm(target, { recursive: true, force: true });
     await rename(temp, target);
     await syncDir(folder);
-    const steps = (await readdir(folder)).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => b - a);
-    for (const old of steps.slice(keepCheckpoints)) await rm(join(folder, String(old)), { recursive: true, force: true });
+    const steps = (await readdir(folder))
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .sort((a, b) => b - a);
+    for (const old of steps.slice(keepCheckpoints))
+      await rm(join(folder, String(old)), { recursive: true, force: true });
   }
 
   async latestCheckpoint(id: string): Promise<{ manifest: CheckpointManifest; weights: Uint8Array } | null> {
     const folder = join(this.folderOf(id), 'checkpoints');
-    const steps = (await readdir(folder).catch(() => [])).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => b - a);
+    const steps = (await readdir(folder).catch(() => []))
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .sort((a, b) => b - a);
     for (const step of steps) {
       try {
-        const manifest = JSON.parse(await readFile(join(folder, String(step), 'model.json'), 'utf8')) as CheckpointManifest;
+        const manifest = JSON.parse(
+          await readFile(join(folder, String(step), 'model.json'), 'utf8'),
+        ) as CheckpointManifest;
         const weights = new Uint8Array(await readFile(join(folder, String(step), 'weights.bin')));
         return { manifest, weights };
       } catch {

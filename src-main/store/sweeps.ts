@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IsoflopError, SweepId, SweepRecord } from '../../src-shared/contract';
 import { writeFileAtomic } from './atomic';

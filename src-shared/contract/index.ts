@@ -2,5 +2,5 @@ export * from './api';
 export * from './backend';
 export * from './datasets';
 export * from './errors';
-export * from './system';
 export * from './runs';
+export * from './system';

@@ -24,7 +24,17 @@ export const maxUsefulEpochs = 4;
 function modelFor(dataset: DatasetManifest, params: number, contextLength: number): ModelSpec {
   if (dataset.kind === 'table') {
     const outputs = dataset.task === 'classification' ? (dataset.target.classes?.length ?? 2) : 1;
-    return { family: 'mlp', ...mlpForParams(params, { inputs: dataset.features, depth: 2, activation: 'tanh', dropout: 0, task: dataset.task, outputs }) };
+    return {
+      family: 'mlp',
+      ...mlpForParams(params, {
+        inputs: dataset.features,
+        depth: 2,
+        activation: 'tanh',
+        dropout: 0,
+        task: dataset.task,
+        outputs,
+      }),
+    };
   }
   const shape = gptForParams(params, {
     vocabSize: dataset.tokenizer.vocabSize,
@@ -65,7 +75,10 @@ export function planSweep(request: PlanRequest): PlannedRun[] {
       const steps = Math.max(1, Math.round(tokens / tokensPerStep));
       const epochs = tokens / unique;
       const warnings: string[] = [];
-      if (epochs > maxUsefulEpochs) warnings.push(`repeats the training data ${epochs.toFixed(1)} times (more than ${maxUsefulEpochs} epochs add little)`);
+      if (epochs > maxUsefulEpochs)
+        warnings.push(
+          `repeats the training data ${epochs.toFixed(1)} times (more than ${maxUsefulEpochs} epochs add little)`,
+        );
       if (steps < 50) warnings.push(`only ${steps} steps: too few to train; raise the budget or shrink the batch`);
       if (tokens / params < 1) warnings.push('fewer tokens than parameters: far too large for this budget');
       plan.push({

@@ -1,11 +1,12 @@
 import { formatCount } from '../../../src-shared/format';
 import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { RunStore } from '../../store/runs';
-import { type Command, UsageError, storeOption, stringOption } from '../command';
+import { type Command, storeOption, stringOption, UsageError } from '../command';
 
 export const runs: Command = {
   summary: 'List, inspect and remove training runs',
-  usage: 'isoflop runs list [--json]\n       isoflop runs show <id> [--json]\n       isoflop runs rm <id> --yes\n  All take --store DIR.',
+  usage:
+    'isoflop runs list [--json]\n       isoflop runs show <id> [--json]\n       isoflop runs rm <id> --yes\n  All take --store DIR.',
   options: { ...storeOption, json: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
   positionals: true,
   async run(values, positionals, io) {
@@ -14,7 +15,13 @@ export const runs: Command = {
     if (action === 'list') {
       const all = await store.list();
       if (values.json) {
-        io.out(JSON.stringify(all.map((e) => (e.ok ? e.run : { id: e.id, damaged: true, error: e.error })), null, 2));
+        io.out(
+          JSON.stringify(
+            all.map((e) => (e.ok ? e.run : { id: e.id, damaged: true, error: e.error })),
+            null,
+            2,
+          ),
+        );
         return 0;
       }
       for (const entry of all) {
@@ -23,11 +30,16 @@ export const runs: Command = {
           continue;
         }
         const r = entry.run;
-        io.out(`${r.id.padEnd(32)} ${r.status.padEnd(12)} ${formatCount(r.params.total).padStart(7)} params  val ${r.result?.valLoss?.toFixed(4) ?? '-'}  ${r.name}`);
+        io.out(
+          `${r.id.padEnd(32)} ${r.status.padEnd(12)} ${formatCount(r.params.total).padStart(7)} params  val ${r.result?.valLoss?.toFixed(4) ?? '-'}  ${r.name}`,
+        );
       }
       return 0;
     }
-    if (action !== 'show' && action !== 'rm') throw new UsageError(action ? `unknown runs action '${action}' (use list, show, rm)` : 'say what to do: list, show, rm');
+    if (action !== 'show' && action !== 'rm')
+      throw new UsageError(
+        action ? `unknown runs action '${action}' (use list, show, rm)` : 'say what to do: list, show, rm',
+      );
     if (!id) throw new UsageError(`runs ${action} needs a run id (see 'isoflop runs list')`);
     if (action === 'show') {
       const run = await store.get(id);
@@ -35,8 +47,13 @@ export const runs: Command = {
       if (values.json) io.out(JSON.stringify({ ...run, metrics }, null, 2));
       else {
         io.out(`${run.name}  [${run.id}]  ${run.status}`);
-        io.out(`params ${formatCount(run.params.total)}, budget ${run.config.budgetFlops.toExponential(2)} FLOPs, ${run.config.plannedSteps} steps planned`);
-        for (const m of metrics) io.out(`  step ${String(m.step).padStart(6)}  train ${m.trainLoss.toFixed(4)}  val ${m.valLoss?.toFixed(4) ?? '-'}`);
+        io.out(
+          `params ${formatCount(run.params.total)}, budget ${run.config.budgetFlops.toExponential(2)} FLOPs, ${run.config.plannedSteps} steps planned`,
+        );
+        for (const m of metrics)
+          io.out(
+            `  step ${String(m.step).padStart(6)}  train ${m.trainLoss.toFixed(4)}  val ${m.valLoss?.toFixed(4) ?? '-'}`,
+          );
       }
       return 0;
     }

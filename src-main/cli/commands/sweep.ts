@@ -1,20 +1,30 @@
-import { type PlannedRun, type RunRecord, backendOrder } from '../../../src-shared/contract';
-import { estimateEta, formatCount, formatDuration } from '../../../src-shared/format';
+import { backendOrder, type PlannedRun, type RunRecord } from '../../../src-shared/contract';
 import { planSweep } from '../../../src-shared/engine/planner';
+import { estimateEta, formatCount, formatDuration } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { createSweep, runSweep } from '../../engine/sweep';
-import { DatasetStore } from '../../store/datasets/store';
-import { ensureDemos } from '../../store/datasets/demos';
 import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
+import { ensureDemos } from '../../store/datasets/demos';
+import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
 import { SweepStore } from '../../store/sweeps';
-import { type CliIo, type Command, type OptionValues, UsageError, choiceOption, intOption, storeOption, stringOption } from '../command';
+import {
+  type CliIo,
+  type Command,
+  choiceOption,
+  intOption,
+  type OptionValues,
+  storeOption,
+  stringOption,
+  UsageError,
+} from '../command';
 
 function parseBudgets(text: string | undefined): number[] {
   if (!text) throw new UsageError('say which compute budgets to sweep: --budgets 1e8,3e8,1e9');
   return text.split(',').map((part) => {
     const value = Number(part.trim());
-    if (!Number.isFinite(value) || value <= 0) throw new UsageError(`--budgets takes positive FLOP counts such as 1e9, not "${part}"`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new UsageError(`--budgets takes positive FLOP counts such as 1e9, not "${part}"`);
     return value;
   });
 }
@@ -64,7 +74,8 @@ export const sweep: Command = {
   async run(values, _positionals, io) {
     const s = stores(values, io);
     const backend = choiceOption(values, 'backend', backendOrder);
-    if (backend === 'webgpu' || backend === 'webgl') throw new UsageError(`--backend ${backend} trains in the app; headless sweeps use wasm or cpu`);
+    if (backend === 'webgpu' || backend === 'webgl')
+      throw new UsageError(`--backend ${backend} trains in the app; headless sweeps use wasm or cpu`);
     let sweepId = stringOption(values, 'resume');
     if (!sweepId) {
       const demo = choiceOption(values, 'demo', ['teacher', 'language'] as const);
@@ -84,7 +95,10 @@ export const sweep: Command = {
         else printPlan(plan, io);
         return 0;
       }
-      const created = await createSweep(s, dataset, plan, { batchSize, seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1 });
+      const created = await createSweep(s, dataset, plan, {
+        batchSize,
+        seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1,
+      });
       sweepId = created.id;
       io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);
     }
@@ -122,7 +136,11 @@ export const sweep: Command = {
 
 function report(runs: RunRecord[], sweepId: string, values: OptionValues, io: CliIo): number {
   const completed = runs.filter((r) => r.status === 'completed' && r.result?.valLoss != null);
-  const observations = completed.map((r) => ({ n: r.params.total, d: r.result?.tokens ?? 0, loss: r.result?.valLoss ?? 0 }));
+  const observations = completed.map((r) => ({
+    n: r.params.total,
+    d: r.result?.tokens ?? 0,
+    loss: r.result?.valLoss ?? 0,
+  }));
   const fit = observations.length >= 5 ? analyzeRuns(observations, { bootstrap: 100, seed: 1, budgets: [] }) : null;
   const summary = runs.map((r) => ({
     id: r.id,
@@ -136,13 +154,30 @@ function report(runs: RunRecord[], sweepId: string, values: OptionValues, io: Cl
     wallSeconds: r.result?.wallSeconds ?? null,
   }));
   if (values.json) {
-    io.out(JSON.stringify({ sweepId, runs: summary, fit: fit ? { law: fit.law, ci95: fit.ci95, isoflop: fit.isoflop ? { a: fit.isoflop.a, b: fit.isoflop.b } : null } : null }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          sweepId,
+          runs: summary,
+          fit: fit
+            ? { law: fit.law, ci95: fit.ci95, isoflop: fit.isoflop ? { a: fit.isoflop.a, b: fit.isoflop.b } : null }
+            : null,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     io.out(`Sweep ${sweepId}:`);
     for (const r of summary) {
-      io.out(`  ${r.status.padEnd(11)} ${r.name.padEnd(34)} val ${r.valLoss?.toFixed(4) ?? '-'}  ${r.wallSeconds === null ? '' : `${r.wallSeconds.toFixed(1)} s`}`);
+      io.out(
+        `  ${r.status.padEnd(11)} ${r.name.padEnd(34)} val ${r.valLoss?.toFixed(4) ?? '-'}  ${r.wallSeconds === null ? '' : `${r.wallSeconds.toFixed(1)} s`}`,
+      );
     }
-    if (fit) io.out(`Fitted E = ${fit.law.E.toPrecision(3)}, α = ${fit.law.alpha.toFixed(3)}, β = ${fit.law.beta.toFixed(3)}, a = ${fit.law.a.toFixed(3)}`);
+    if (fit)
+      io.out(
+        `Fitted E = ${fit.law.E.toPrecision(3)}, α = ${fit.law.alpha.toFixed(3)}, β = ${fit.law.beta.toFixed(3)}, a = ${fit.law.a.toFixed(3)}`,
+      );
   }
   return runs.some((r) => r.status === 'failed') ? 1 : 0;
 }

@@ -1,0 +1,118 @@
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src-shared/contract';
+import { planSweep } from '../../src-shared/engine/planner';
+import { ensureDataDir } from '../store/data-dir';
+import { DatasetStore } from '../store/datasets/store';
+import { RunStore } from '../store/runs';
+import { SweepStore } from '../store/sweeps';
+import { tempFolder } from '../testing';
+import { executeRun } from './run-executor';
+import { createSweep, runSweep } from './sweep';
+
+// A small table dataset of our own, so the test does not wait for the 200k-row demo.
+const folder = tempFolder();
+let stores: { runs: RunStore; sweeps: SweepStore; datasets: DatasetStore };
+let datasetId: string;
+
+beforeAll(async () => {
+  const dataDir = ensureDataDir(join(folder.dir, 'data'));
+  stores = { runs: new RunStore(dataDir), sweeps: new SweepStore(dataDir), datasets: new DatasetStore(dataDir) };
+  const lines = ['x1,x2,x3,y'];
+  for (let i = 0; i < 3000; i++) {
+    const x = [Math.sin(i * 1.3), Math.cos(i * 0.7), ((i * 37) % 100) / 50 - 1];
+    lines.push(`${x.join(',')},${Math.tanh(2 * x[0]! * x[1]!) + 0.5 * (x[2] as number)}`);
+  }
+  const path = join(folder.dir, 'table.csv');
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  datasetId = (await stores.datasets.importFrom({ source: { path }, path, displayName: 'table.csv' })).id;
+}, 60_000);
+afterAll(() => folder.cleanup());
+
+async function newSweep() {
+  const dataset = await stores.datasets.get(datasetId);
+  const plan = planSweep({ dataset, budgets: [2e6, 6e6], sizesPerBudget: 3, batchSize: 32 });
+  return createSweep(stores, dataset, plan, { batchSize: 32, seed: 1 });
+}
+
+describe('headless sweeps', () => {
+  it('plans sizes around each budget and trains every run to completion, smallest budget first', async () => {
+    const sweep = await newSweep();
+    expect(sweep.plan.length).toBe(6);
+    for (const planned of sweep.plan)
+      expect(planned.tokens * planned.flopsPerToken).toBeCloseTo(planned.budgetFlops, -1);
+    const order: number[] = [];
+    const runs = await runSweep(stores, sweep.id, {
+      backend: 'cpu',
+      onRunStart: (run) => order.push(run.config.budgetFlops),
+    });
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    for (const run of runs) {
+      expect(run.status).toBe('completed');
+      expect(run.environment?.backend).toBe('cpu');
+      expect(run.result?.valLoss).toBeGreaterThan(0);
+      const metrics = await stores.runs.metrics(run.id);
+      expect(metrics.at(-1)?.step).toBe(run.config.plannedSteps);
+    }
+  }, 120_000);
+
+  it('resumes an interrupted run from its checkpoint and ends where an uninterrupted one does', async () => {
+    const sweep = await newSweep();
+    const [first] = sweep.runIds;
+    const reference = await executeRun(stores, first as string, { backend: 'cpu' });
+    // The same run again, stopped part-way, then resumed.
+    const again: RunRecord = {
+      ...(await stores.runs.get(first as string)),
+      id: `${first}-again`,
+      status: 'queued',
+      result: null,
+      lastCheckpointStep: null,
+    };
+    await stores.runs.create(again);
+    const control: { stop?: () => void } = {};
+    let evals = 0;
+    const stopped = await executeRun(stores, again.id, {
+      backend: 'cpu',
+      control,
+      onMetrics: () => {
+        evals++;
+        if (evals === 7) control.stop?.();
+      },
+    });
+    expect(stopped.status).toBe('interrupted');
+    expect(stopped.lastCheckpointStep).toBeGreaterThan(0);
+    const resumed = await executeRun(stores, again.id, { backend: 'cpu' });
+    expect(resumed.status).toBe('completed');
+    expect(resumed.result?.valLoss).toBe(reference.result?.valLoss);
+    const steps = (await stores.runs.metrics(again.id)).map((m) => m.step);
+    expect(new Set(steps).size).toBe(steps.length);
+  }, 120_000);
+});
+
+describe('run store faults', () => {
+  it('skips a torn last line of metrics.jsonl and lists a damaged run.json as damaged', async () => {
+    const sweep = await newSweep();
+    const id = sweep.runIds[0] as string;
+    await stores.runs.appendMetrics(id, {
+      step: 1,
+      tokens: 32,
+      flops: 1,
+      trainLoss: 1,
+      valLoss: null,
+      learningRate: 0.1,
+      tokensPerSecond: 1,
+      flopsPerSecond: 1,
+      wallSeconds: 1,
+    });
+    appendFileSync(join(stores.runs.folderOf(id), 'metrics.jsonl'), '{"step": 2, "tok');
+    expect((await stores.runs.metrics(id)).map((m) => m.step)).toEqual([1]);
+    const other = sweep.runIds[1] as string;
+    writeFileSync(join(stores.runs.folderOf(other), 'run.json'), '{ not json');
+    const listed = await stores.runs.list();
+    const damaged = listed.find((entry) => !entry.ok && entry.id === other);
+    expect(damaged).toBeDefined();
+    expect(listed.filter((entry) => entry.ok).length).toBeGreaterThan(0);
+    expect(readFileSync(join(stores.runs.folderOf(id), 'run.json'), 'utf8')).toContain('"status"');
+  });
+});
