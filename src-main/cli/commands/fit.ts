@@ -3,12 +3,33 @@ import { IsoflopError } from '../../../src-shared/contract';
 import { formatCount } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
-import { type Command, intOption, stringOption, UsageError } from '../command';
+import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
+import { RunStore } from '../../store/runs';
+import { SweepStore } from '../../store/sweeps';
+import { type CliIo, type Command, type OptionValues, intOption, storeOption, stringOption, UsageError } from '../command';
 
 /**
  * `isoflop fit runs.csv`: the three things the issue's contract asks for, from any runs: the parametric
  * law with bootstrap intervals, the IsoFLOP exponents where the runs form budgets, and allocations.
  */
+
+/** A sweep's completed runs: parameters, tokens trained, final validation loss. */
+async function sweepRuns(id: string, values: OptionValues, io: CliIo) {
+  const dataDir = ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+  const sweeps = new SweepStore(dataDir);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(id) || !(await sweeps.exists(id))) {
+    throw new UsageError(`"${id}" is neither a CSV file nor a sweep in ${sweeps.root}`);
+  }
+  const store = new RunStore(dataDir);
+  const sweep = await sweeps.get(id);
+  const runs = [];
+  for (const runId of sweep.runIds) {
+    const run = await store.get(runId);
+    if (run.status === 'completed' && run.result?.valLoss != null) runs.push({ n: run.params.total, d: run.result.tokens, loss: run.result.valLoss });
+  }
+  if (runs.length < 5) throw new UsageError(`sweep ${id} has ${runs.length} completed runs; a fit needs at least 5`);
+  return runs;
+}
 
 function parseBudgets(text: string | undefined): number[] {
   if (text === undefined) return [];
@@ -23,7 +44,7 @@ function parseBudgets(text: string | undefined): number[] {
 export const fit: Command = {
   summary: "Fit scaling laws (Chinchilla's approaches 2 and 3) to runs in a CSV",
   usage:
-    'isoflop fit <runs.csv> [--json] [--bootstrap N] [--budgets 1e18,1e21] [--seed S]\n  The CSV needs columns params, loss, and tokens or flops (D = C / 6N); others are ignored.',
+    'isoflop fit <runs.csv | sweep-id> [--store DIR] [--json] [--bootstrap N] [--budgets 1e18,1e21] [--seed S]\n  The CSV needs columns params, loss, and tokens or flops (D = C / 6N); others are ignored.',
   options: {
     json: { type: 'boolean' },
     bootstrap: { type: 'string' },
@@ -37,19 +58,18 @@ export const fit: Command = {
     const samples = intOption(values, 'bootstrap', 0, 100_000) ?? 200;
     const seed = intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1;
     const budgets = parseBudgets(stringOption(values, 'budgets'));
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      throw new UsageError(`there is no CSV file at "${path}" (fitting a sweep by id comes with the sweep runner)`);
-    }
     let runs: ReturnType<typeof parseRunsCsv>;
-    try {
-      runs = parseRunsCsv(text, path);
-    } catch (error) {
-      // A CSV that cannot be fitted is a usage error: exit 2, with the line and column.
-      if (error instanceof IsoflopError) throw new UsageError(error.message.replace(/\.$/, ''));
-      throw error;
+    const text = await readFile(path, 'utf8').catch(() => null);
+    if (text !== null) {
+      try {
+        runs = parseRunsCsv(text, path);
+      } catch (error) {
+        // A CSV that cannot be fitted is a usage error: exit 2, with the line and column.
+        if (error instanceof IsoflopError) throw new UsageError(error.message.replace(/\.$/, ''));
+        throw error;
+      }
+    } else {
+      runs = await sweepRuns(path, values, io);
     }
     const analysis = analyzeRuns(runs, { bootstrap: samples, seed, budgets });
     const { law, ci95, isoflop } = analysis;
