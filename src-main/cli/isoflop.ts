@@ -4,6 +4,12 @@ import { runCli } from './main';
 // Built to dist/cli/isoflop.js; the renderer sits beside it in dist/renderer.
 const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url));
 
+// `isoflop runs list | head`: a closed pipe ends the command quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 // One progress line, redrawn in place; `final` moves on to a new line if one was drawn.
 let progressShown = false;
 function drawProgress(text: string, final: boolean): void {

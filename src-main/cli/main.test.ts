@@ -67,9 +67,9 @@ describe('isoflop CLI', () => {
   });
 
   it('says a planned command is not available yet, rather than pretending', async () => {
-    const { code, err } = await cli('sweep');
+    const { code, err } = await cli('report');
     expect(code).toBe(1);
-    expect(err).toContain("'sweep' is not available");
+    expect(err).toContain("'report' is not available");
   });
 
   it('info --json reports the store given by --store, through the same API', async () => {

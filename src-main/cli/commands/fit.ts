@@ -6,7 +6,15 @@ import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
 import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { RunStore } from '../../store/runs';
 import { SweepStore } from '../../store/sweeps';
-import { type CliIo, type Command, type OptionValues, intOption, storeOption, stringOption, UsageError } from '../command';
+import {
+  type CliIo,
+  type Command,
+  intOption,
+  type OptionValues,
+  storeOption,
+  stringOption,
+  UsageError,
+} from '../command';
 
 /**
  * `isoflop fit runs.csv`: the three things the issue's contract asks for, from any runs: the parametric
@@ -25,7 +33,8 @@ async function sweepRuns(id: string, values: OptionValues, io: CliIo) {
   const runs = [];
   for (const runId of sweep.runIds) {
     const run = await store.get(runId);
-    if (run.status === 'completed' && run.result?.valLoss != null) runs.push({ n: run.params.total, d: run.result.tokens, loss: run.result.valLoss });
+    if (run.status === 'completed' && run.result?.valLoss != null)
+      runs.push({ n: run.params.total, d: run.result.tokens, loss: run.result.valLoss });
   }
   if (runs.length < 5) throw new UsageError(`sweep ${id} has ${runs.length} completed runs; a fit needs at least 5`);
   return runs;
@@ -46,6 +55,7 @@ export const fit: Command = {
   usage:
     'isoflop fit <runs.csv | sweep-id> [--store DIR] [--json] [--bootstrap N] [--budgets 1e18,1e21] [--seed S]\n  The CSV needs columns params, loss, and tokens or flops (D = C / 6N); others are ignored.',
   options: {
+    ...storeOption,
     json: { type: 'boolean' },
     bootstrap: { type: 'string' },
     budgets: { type: 'string' },
