@@ -2,6 +2,8 @@ import { arch, platform } from 'node:os';
 import { basename } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 import type { DatasetStore } from '../store/datasets/store';
+import type { RunStore } from '../store/runs';
+import type { SweepStore } from '../store/sweeps';
 import { discardUpload, uploadPath } from '../store/uploads';
 import { appVersion } from '../version';
 import type { JobRegistry } from './jobs';
@@ -15,6 +17,8 @@ export interface DemoState {
 export interface AppContext {
   dataDir: string;
   datasets: DatasetStore;
+  runs: RunStore;
+  sweeps: SweepStore;
   jobs: JobRegistry;
   demos: DemoState;
 }
@@ -70,6 +74,24 @@ export function createHandlers(app: AppContext): Handlers {
           await cleanup();
         }
       });
+    },
+    'runs.list': async () => {
+      const entries = await app.runs.list();
+      return {
+        runs: entries.flatMap((entry) => (entry.ok ? [entry.run] : [])),
+        damaged: entries.flatMap((entry) => (entry.ok ? [] : [{ id: entry.id, error: entry.error }])),
+      };
+    },
+    'runs.get': async ({ id }) => ({ run: await app.runs.get(id), metrics: await app.runs.metrics(id) }),
+    'sweeps.list': () => app.sweeps.list(),
+    'sweeps.get': async ({ id }) => {
+      const sweep = await app.sweeps.get(id);
+      const runs = [];
+      for (const runId of sweep.runIds) {
+        const run = await app.runs.get(runId).catch(() => null);
+        if (run) runs.push(run);
+      }
+      return { sweep, runs };
     },
     'jobs.get': ({ id }) => app.jobs.get(id),
   };

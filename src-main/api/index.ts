@@ -1,6 +1,8 @@
 import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos';
 import { DatasetStore } from '../store/datasets/store';
+import { RunStore } from '../store/runs';
+import { SweepStore } from '../store/sweeps';
 import { type AppContext, createHandlers } from './handlers';
 import { JobRegistry } from './jobs';
 import { createRouter, type Router } from './router';
@@ -23,6 +25,8 @@ export function createApp(dataDir: string, options: AppOptions = {}): App {
   const context: AppContext = {
     dataDir: ensureDataDir(dataDir),
     datasets: new DatasetStore(dataDir),
+    runs: new RunStore(dataDir),
+    sweeps: new SweepStore(dataDir),
     jobs: new JobRegistry(),
     demos: { preparing: options.prepareDemos === true, error: null },
   };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatasetId, DatasetManifest, ImportRequest, Job } from './datasets';
+import { MetricRow, RunId, RunRecord, SweepId, SweepRecord } from './runs';
 import { SystemInfo } from './system';
 
 /** One API call: what it takes, what it answers, one line on what it is for. */
@@ -47,6 +48,26 @@ export const api = {
     input: ImportRequest,
     output: Job,
     summary: 'Start importing a file or folder; follow it with jobs.get',
+  },
+  'runs.list': {
+    input: noInput,
+    output: z.object({ runs: z.array(RunRecord), damaged: z.array(z.object({ id: z.string(), error: z.string() })) }),
+    summary: 'Every run in the data folder, newest first; damaged ones listed apart',
+  },
+  'runs.get': {
+    input: z.object({ id: RunId }).strict(),
+    output: z.object({ run: RunRecord, metrics: z.array(MetricRow) }),
+    summary: "One run's record and its metrics so far",
+  },
+  'sweeps.list': {
+    input: noInput,
+    output: z.array(SweepRecord),
+    summary: 'Every sweep, newest first',
+  },
+  'sweeps.get': {
+    input: z.object({ id: SweepId }).strict(),
+    output: z.object({ sweep: SweepRecord, runs: z.array(RunRecord) }),
+    summary: 'A sweep with its runs',
   },
   'jobs.get': {
     input: z.object({ id: z.string().regex(/^[a-z0-9]{8,64}$/) }).strict(),

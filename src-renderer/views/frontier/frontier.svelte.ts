@@ -49,4 +49,9 @@ export async function loadChinchilla(): Promise<void> {
   await fitRuns(`Hoffmann et al. (2022), Epoch AI's extraction (${runs.length} runs)`, runs);
 }
 
+/** A sweep's completed runs, sent from the Sweeps view. */
+export async function loadRuns(source: string, runs: Observation[]): Promise<void> {
+  await fitRuns(source, runs);
+}
+
 export const bootstrapSamples = bootstrap;

@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { expect, test } from '@playwright/test';
+import { e2eStore } from '../playwright.config';
+
+// A tiny sweep from the CLI into the server's data folder: the app must show it, and fit it.
+test.describe('web mode: sweeps from the CLI', () => {
+  test.beforeAll(() => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        'bin/isoflop.js',
+        'sweep',
+        '--demo',
+        'teacher',
+        '--budgets',
+        '1e7,3e7',
+        '--sizes',
+        '3',
+        '--store',
+        e2eStore,
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.runs).toHaveLength(6);
+  });
+
+  test('shows the sweep, its runs and their curves, and fits it on the Frontier', async ({ page }, info) => {
+    test.setTimeout(120_000);
+    await page.goto('/#/sweeps');
+    const details = page.getByTestId('sweep-details');
+    await expect(details).toBeVisible({ timeout: 20_000 });
+    await expect(details).toContainText('6 of 6 completed');
+    await expect(details.getByRole('img', { name: /IsoFLOP profiles/ })).toBeVisible();
+    await page.screenshot({ path: info.outputPath('sweep.png') });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+    const table = page.getByTestId('runs-table');
+    await expect(table.locator('tbody tr')).toHaveCount(6);
+    await table.locator('tbody tr').first().click();
+    await expect(page.getByTestId('run-details').getByRole('img', { name: 'Loss' })).toBeVisible();
+    await page.screenshot({ path: info.outputPath('runs.png'), fullPage: true });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sweeps' }).click();
+    await page.getByRole('button', { name: 'Fit on the Frontier' }).click();
+    await expect(page.getByTestId('frontier-source')).toContainText('6 completed runs', { timeout: 60_000 });
+    await expect(page.getByTestId('law-table')).toBeVisible();
+    await page.screenshot({ path: info.outputPath('frontier-from-sweep.png'), fullPage: true });
+  });
+});
