@@ -1,0 +1,71 @@
+import type { DatasetManifest, ModelSpec, RunRecord } from '../contract';
+import { evalTokenBatches, RowSampler, rowBatch, type Sampler, TokenSampler, windows } from './data';
+import { createGpt } from './models/gpt';
+import { createMlp } from './models/mlp';
+import type { Batch, Model } from './models/model';
+
+/**
+ * What a run trains on and how it is evaluated, from its dataset's split files. The host says how to
+ * read a split: the file system in Node, `fetch` of the data URL in the app's worker.
+ */
+
+export type ReadSplit = (split: 'train' | 'val') => Promise<ArrayBuffer>;
+
+export const evalBatchCount = 4;
+
+export function createModel(spec: ModelSpec, seed: number): Model {
+  if (spec.family === 'mlp') {
+    const { family: _family, ...config } = spec;
+    return createMlp(config, seed);
+  }
+  const { family: _family, ...config } = spec;
+  return createGpt(config, seed);
+}
+
+export async function prepareRunData(
+  manifest: DatasetManifest,
+  run: RunRecord,
+  read: ReadSplit,
+): Promise<{ sampler: Sampler; evalBatches: () => Batch[] }> {
+  const { batchSize, seed, model } = run.config;
+  if (manifest.kind === 'table') {
+    const classification = manifest.task === 'classification';
+    const train = new Float32Array(await read('train'));
+    const val = new Float32Array(await read('val'));
+    const width = manifest.features + 1;
+    const evalRows = Math.min(val.length / width, 2048);
+    const perBatch = Math.ceil(evalRows / evalBatchCount);
+    const evalSets = Array.from({ length: evalBatchCount }, (_, b) =>
+      Array.from({ length: Math.max(0, Math.min(perBatch, evalRows - b * perBatch)) }, (_, i) => b * perBatch + i),
+    ).filter((rows) => rows.length > 0);
+    return {
+      sampler: new RowSampler(train, manifest.features, batchSize, seed, classification),
+      evalBatches: () => evalSets.map((rows) => rowBatch(val, manifest.features, rows, classification)),
+    };
+  }
+  const contextLength = model.family === 'gpt' ? model.contextLength : 64;
+  const asTokens = (buffer: ArrayBuffer) =>
+    manifest.dtype === 'uint8' ? new Uint8Array(buffer) : new Uint16Array(buffer);
+  const train = asTokens(await read('train'));
+  const val = asTokens(await read('val'));
+  const starts = evalTokenBatches(val, contextLength, batchSize, evalBatchCount);
+  return {
+    sampler: new TokenSampler(train, contextLength, batchSize, seed),
+    evalBatches: () => starts.map((s) => windows(val, s, contextLength)),
+  };
+}
+
+/** Trainer options for a stored run. */
+export function trainerSettings(run: RunRecord) {
+  const readLossEvery = 10;
+  return {
+    batchSize: run.config.batchSize,
+    plannedSteps: run.config.plannedSteps,
+    peakLearningRate: run.config.peakLearningRate,
+    warmupSteps: run.config.warmupSteps,
+    seed: run.config.seed,
+    readLossEvery,
+    evalSteps: run.config.evalSteps,
+    checkpointEvery: Math.max(readLossEvery, Math.round(run.config.plannedSteps / 4 / readLossEvery) * readLossEvery),
+  };
+}
