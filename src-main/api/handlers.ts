@@ -1,9 +1,11 @@
 import { arch, platform } from 'node:os';
 import { basename } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
+import { planSweep } from '../../src-shared/engine/planner';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import type { SweepStore } from '../store/sweeps';
+import { createSweep } from '../store/sweeps';
 import { discardUpload, uploadPath } from '../store/uploads';
 import { appVersion } from '../version';
 import type { JobRegistry } from './jobs';
@@ -21,6 +23,19 @@ export interface AppContext {
   sweeps: SweepStore;
   jobs: JobRegistry;
   demos: DemoState;
+}
+
+async function planFor(
+  app: AppContext,
+  request: { datasetId: string; budgets: number[]; sizesPerBudget: number; batchSize?: number | undefined },
+) {
+  const dataset = await app.datasets.get(request.datasetId);
+  const batchSize = request.batchSize ?? (dataset.kind === 'table' ? 64 : 16);
+  return {
+    dataset,
+    batchSize,
+    plan: planSweep({ dataset, budgets: request.budgets, sizesPerBudget: request.sizesPerBudget, batchSize }),
+  };
 }
 
 /** The main side's answers to every channel in the contract. */
@@ -93,6 +108,22 @@ export function createHandlers(app: AppContext): Handlers {
       }
       return { sweep, runs };
     },
+    'sweeps.plan': async (request) => planFor(app, request),
+    'sweeps.create': async (request) => {
+      const { batchSize, plan, dataset } = await planFor(app, request);
+      return createSweep(app, dataset, plan, { batchSize, seed: 1 });
+    },
+    'runs.start': ({ id, backend, adapter, platform: where }) =>
+      app.runs.update(id, {
+        status: 'running',
+        error: null,
+        environment: { backend, adapter, platform: where, appVersion },
+      }),
+    'runs.appendMetrics': async ({ id, rows }) => {
+      for (const row of rows) await app.runs.appendMetrics(id, row);
+      return { appended: rows.length };
+    },
+    'runs.finish': ({ id, status, result, error }) => app.runs.update(id, { status, result, error }),
     'jobs.get': ({ id }) => app.jobs.get(id),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { BackendName } from './backend';
 import { DatasetId, DatasetManifest, ImportRequest, Job } from './datasets';
-import { MetricRow, RunId, RunRecord, SweepId, SweepRecord } from './runs';
+import { MetricRow, PlannedRun, RunId, RunRecord, RunStatus, SweepId, SweepRecord } from './runs';
 import { SystemInfo } from './system';
 
 /** One API call: what it takes, what it answers, one line on what it is for. */
@@ -11,6 +12,15 @@ export interface ChannelSpec<I extends z.ZodType = z.ZodType, O extends z.ZodTyp
 }
 
 const noInput = z.object({}).strict();
+
+const SweepRequest = z
+  .object({
+    datasetId: DatasetId,
+    budgets: z.array(z.number().positive()).min(1).max(12),
+    sizesPerBudget: z.number().int().min(1).max(20),
+    batchSize: z.number().int().min(1).max(65536).optional(),
+  })
+  .strict();
 
 /** Every call the renderer, the web server and the CLI may make. The one source of truth. */
 export const api = {
@@ -68,6 +78,38 @@ export const api = {
     input: z.object({ id: SweepId }).strict(),
     output: z.object({ sweep: SweepRecord, runs: z.array(RunRecord) }),
     summary: 'A sweep with its runs',
+  },
+  'sweeps.plan': {
+    input: SweepRequest,
+    output: z.object({ batchSize: z.number().int(), plan: z.array(PlannedRun) }),
+    summary: 'Plan an IsoFLOP sweep: sizes, tokens, steps and warnings for each budget',
+  },
+  'sweeps.create': {
+    input: SweepRequest,
+    output: SweepRecord,
+    summary: 'Create a sweep and queue its runs (the app then trains them in its worker)',
+  },
+  'runs.start': {
+    input: z.object({ id: RunId, backend: BackendName, adapter: z.string().nullable(), platform: z.string() }).strict(),
+    output: RunRecord,
+    summary: 'Mark a run as running, with the backend and adapter it trains on',
+  },
+  'runs.appendMetrics': {
+    input: z.object({ id: RunId, rows: z.array(MetricRow).min(1).max(1000) }).strict(),
+    output: z.object({ appended: z.number() }),
+    summary: 'Append evaluation rows to a run as they happen',
+  },
+  'runs.finish': {
+    input: z
+      .object({
+        id: RunId,
+        status: RunStatus.exclude(['queued', 'running']),
+        result: RunRecord.shape.result,
+        error: z.string().nullable(),
+      })
+      .strict(),
+    output: RunRecord,
+    summary: 'Record how a run ended: its status, result or error',
   },
   'jobs.get': {
     input: z.object({ id: z.string().regex(/^[a-z0-9]{8,64}$/) }).strict(),
