@@ -119,7 +119,7 @@ export async function createSweep(
   return stores.sweeps.save({
     formatVersion: 1,
     id,
-    name: options.name ?? `${dataset.name}: ${plan.length} runs`,
+    name: options.name ?? `${dataset.name}, ${now.slice(0, 16).replace('T', ' ')} UTC`,
     createdAt: now,
     datasetId: dataset.id,
     budgets: [...new Set(plan.map((p) => p.budgetFlops))],

@@ -6,7 +6,9 @@ import type { BackendName, BackendReport } from '../../src-shared/contract/backe
 import { selectBackend } from '../../src-shared/engine/backend';
 import { benchTraining } from '../../src-shared/engine/bench';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
+import { createModel, prepareRunData, trainerSettings } from '../../src-shared/engine/run-data';
 import { tf } from '../../src-shared/engine/tf';
+import { defaultTrainerOptions, meanLoss, Trainer } from '../../src-shared/engine/trainer';
 import { analyzeRuns } from '../../src-shared/science/analysis';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
@@ -62,9 +64,58 @@ async function useBackend(preference: BackendName | null): Promise<BackendName> 
 
 // One request at a time: a benchmark and a probe must not share the GPU.
 let queue: Promise<unknown> = Promise.resolve();
+let training: Trainer | null = null;
+
+async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
+  const backend = await useBackend(request.backend);
+  const { run, dataset } = request;
+  if (run.config.model.family === 'gpt' && backend === 'wasm') run.config.model.embedding = 'onehot';
+  const model = createModel(run.config.model, run.config.seed);
+  const read = async (split: 'train' | 'val') => {
+    // The same origin serves the page, the worker and the data, over HTTP or the app's own protocol.
+    const response = await fetch(new URL(`/data/datasets/${dataset.id}/${split}.bin`, self.location.href));
+    if (!response.ok)
+      throw new Error(`Could not read the ${split} split of ${dataset.name} (HTTP ${response.status}).`);
+    return response.arrayBuffer();
+  };
+  const { sampler, evalBatches } = await prepareRunData(dataset, run, read);
+  let bestValLoss: number | null = null;
+  const trainer = new Trainer(
+    model,
+    sampler,
+    {
+      ...defaultTrainerOptions,
+      ...trainerSettings(run),
+      checkpointEvery: 0,
+      adamw: { ...defaultTrainerOptions.adamw, weightDecay: run.config.weightDecay },
+    },
+    {
+      evaluate: () => meanLoss(model, evalBatches),
+      onMetrics: (metrics) => {
+        if (metrics.valLoss !== null && (bestValLoss === null || metrics.valLoss < bestValLoss))
+          bestValLoss = metrics.valLoss;
+        scope.postMessage({ id: request.id, type: 'metrics', metrics });
+      },
+    },
+  );
+  training = trainer;
+  try {
+    const result = await trainer.run();
+    const adapter = report?.probes.find((p) => p.backend === backend)?.detail ?? null;
+    scope.postMessage({ id: request.id, type: 'trained', result: { ...result, bestValLoss }, backend, adapter });
+  } finally {
+    training = null;
+    trainer.dispose();
+    model.dispose();
+  }
+}
 
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
+  if (request.type === 'stop') {
+    training?.requestStop();
+    return;
+  }
   queue = queue.then(async () => {
     try {
       if (request.type === 'probe') {
@@ -72,6 +123,8 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
       } else if (request.type === 'bench') {
         await useBackend(request.backend);
         scope.postMessage({ id: request.id, type: 'bench', result: await benchTraining(request.model, request.steps) });
+      } else if (request.type === 'train') {
+        await train(request);
       } else if (request.type === 'fit') {
         // Fitting takes a second or more: here, not on the UI thread.
         scope.postMessage({ id: request.id, type: 'fit', analysis: analyzeRuns(request.runs, request.options) });

@@ -1,5 +1,7 @@
+import type { DatasetManifest, RunRecord } from '../../src-shared/contract';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
+import type { Metrics, TrainResult } from '../../src-shared/engine/trainer';
 import type { AnalysisOptions, FrontierAnalysis } from '../../src-shared/science/analysis';
 import type { Observation } from '../../src-shared/science/parametric';
 
@@ -7,10 +9,21 @@ import type { Observation } from '../../src-shared/science/parametric';
 export type WorkerRequest =
   | { id: number; type: 'probe' }
   | { id: number; type: 'bench'; model: BenchModel; steps: number; backend: BackendName | null }
-  | { id: number; type: 'fit'; runs: Observation[]; options: AnalysisOptions };
+  | { id: number; type: 'fit'; runs: Observation[]; options: AnalysisOptions }
+  | { id: number; type: 'train'; run: RunRecord; dataset: DatasetManifest; backend: BackendName | null }
+  /** Stops the run in training now (not queued behind it). */
+  | { id: number; type: 'stop' };
 
 export type WorkerReply =
   | { id: number; type: 'probe'; report: BackendReport }
   | { id: number; type: 'bench'; result: TrainingBench }
   | { id: number; type: 'fit'; analysis: FrontierAnalysis }
+  | { id: number; type: 'metrics'; metrics: Metrics }
+  | {
+      id: number;
+      type: 'trained';
+      result: TrainResult & { bestValLoss: number | null };
+      backend: BackendName;
+      adapter: string | null;
+    }
   | { id: number; type: 'error'; message: string };

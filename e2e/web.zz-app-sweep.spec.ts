@@ -1,0 +1,35 @@
+import { expect, test } from '@playwright/test';
+
+// Planning and running a sweep in the app: the worker trains, the view follows it live.
+test('plans a tiny sweep in the app, trains it in the worker and shows it live', async ({ page }, info) => {
+  test.setTimeout(300_000);
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  await page.goto('/#/sweeps');
+  await page.getByRole('button', { name: 'New sweep…' }).click();
+  const form = page.getByTestId('new-sweep');
+  await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
+  await form.getByTestId('sweep-budgets').fill('1e6,3e6');
+  await form.getByLabel('Sizes per budget').fill('3');
+  await form.getByRole('button', { name: 'Plan' }).click();
+  const planned = form.getByTestId('sweep-plan').locator('tbody tr');
+  await expect(planned.first()).toBeVisible();
+  const count = await planned.count();
+  expect(count).toBeGreaterThanOrEqual(4);
+  await page.screenshot({ path: info.outputPath('planner.png') });
+  await form.getByRole('button', { name: /Start sweep/ }).click();
+  const live = page.getByTestId('training-now');
+  await expect(live).toBeVisible({ timeout: 30_000 });
+  await expect(live.getByRole('progressbar')).toBeVisible();
+  await page.screenshot({ path: info.outputPath('live.png') });
+  await expect(live).toBeHidden({ timeout: 240_000 });
+  const details = page.getByTestId('sweep-details');
+  await expect(details).toContainText(`${count} of ${count} completed`, { timeout: 20_000 });
+  await page.screenshot({ path: info.outputPath('finished.png') });
+  const runs = await (await page.request.post('/api/runs.list', { data: {} })).json();
+  const appRuns = runs.value.runs.filter(
+    (run: { environment: { backend: string } | null }) => run.environment?.backend === 'webgl',
+  );
+  expect(appRuns.length).toBeGreaterThanOrEqual(count);
+});
