@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempFolder } from '../testing';
+
+// The real binary, killed with SIGKILL mid-sweep: nothing it finished may be lost, and the sweep resumes.
+const bin = fileURLToPath(new URL('../../bin/isoflop.js', import.meta.url));
+const folder = tempFolder();
+afterAll(() => folder.cleanup());
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 180_000 });
+}
+
+function runStates(store: string): Array<{ id: string; status: string; checkpoints: boolean }> {
+  const root = join(store, 'runs');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((name) => !name.startsWith('.'))
+    .map((id) => {
+      try {
+        const run = JSON.parse(readFileSync(join(root, id, 'run.json'), 'utf8'));
+        return { id, status: run.status as string, checkpoints: existsSync(join(root, id, 'checkpoints')) };
+      } catch {
+        return { id, status: 'unreadable', checkpoints: false };
+      }
+    });
+}
+
+describe('isoflop sweep under kill -9', () => {
+  it('keeps completed runs intact, and --resume finishes the killed one from its checkpoint', async () => {
+    const store = join(folder.dir, 'data');
+    const csv = join(folder.dir, 'table.csv');
+    const lines = [
+      'a,b,c,y',
+      ...Array.from(
+        { length: 3000 },
+        (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${(i % 50) / 25 - 1},${Math.sin(i) * Math.cos(i * 0.3)}`,
+      ),
+    ];
+    writeFileSync(csv, `${lines.join('\n')}\n`);
+    const imported = cli('datasets', 'import', csv, '--store', store, '--json');
+    expect(imported.status, imported.stderr).toBe(0);
+    const datasetId = JSON.parse(imported.stdout).id;
+
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        bin,
+        'sweep',
+        '--dataset',
+        datasetId,
+        '--budgets',
+        '3e6,1e7',
+        '--sizes',
+        '3',
+        '--backend',
+        'cpu',
+        '--store',
+        store,
+      ],
+      { stdio: 'ignore' },
+    );
+    const started = Date.now();
+    let killedWhile: Array<{ id: string; status: string; checkpoints: boolean }> = [];
+    while (Date.now() - started < 120_000) {
+      const states = runStates(store);
+      if (states.some((s) => s.status === 'completed') && states.some((s) => s.status === 'running' && s.checkpoints)) {
+        child.kill('SIGKILL');
+        killedWhile = states;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(killedWhile.length).toBeGreaterThan(0);
+
+    const after = runStates(store);
+    const killed = after.find((s) => s.status === 'running');
+    expect(killed).toBeDefined();
+    for (const done of killedWhile.filter((s) => s.status === 'completed')) {
+      expect(after.find((s) => s.id === done.id)?.status).toBe('completed');
+    }
+    // Every metrics line but possibly a torn last one still parses.
+    const metricsFile = join(store, 'runs', killed?.id as string, 'metrics.jsonl');
+    const metricLines = readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean);
+    expect(metricLines.slice(0, -1).every((line) => JSON.parse(line).step > 0)).toBe(true);
+
+    const sweepId = (killed?.id as string).replace(/-r\d+$/, '');
+    const resumed = cli('sweep', '--resume', sweepId, '--backend', 'cpu', '--store', store, '--json');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const summary = JSON.parse(resumed.stdout);
+    expect(summary.runs.every((run: { status: string }) => run.status === 'completed')).toBe(true);
+    const steps = readFileSync(metricsFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).step);
+    expect(new Set(steps).size).toBe(steps.length);
+  }, 240_000);
+});
