@@ -1,4 +1,5 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src-shared/contract';
@@ -87,6 +88,40 @@ describe('headless sweeps', () => {
     expect(resumed.result?.valLoss).toBe(reference.result?.valLoss);
     const steps = (await stores.runs.metrics(again.id)).map((m) => m.step);
     expect(new Set(steps).size).toBe(steps.length);
+  }, 120_000);
+});
+
+describe('run locks', () => {
+  it('let one process claim a run, and take over a lock whose process is gone', async () => {
+    const sweep = await newSweep();
+    const id = sweep.runIds[0] as string;
+    const release = await stores.runs.tryLock(id);
+    expect(release).not.toBeNull();
+    expect(await stores.runs.tryLock(id)).toBeNull();
+    await release?.();
+    // A lock left by a process that no longer exists on this host is stale.
+    writeFileSync(
+      join(stores.runs.folderOf(id), 'lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), at: new Date().toISOString() }),
+    );
+    const taken = await stores.runs.tryLock(id);
+    expect(taken).not.toBeNull();
+    await taken?.();
+  });
+
+  it('shards split a sweep between processes by run index', async () => {
+    const sweep = await newSweep();
+    const seen: string[][] = [[], []];
+    for (const index of [0, 1]) {
+      await runSweep(stores, sweep.id, {
+        backend: 'cpu',
+        shard: { index, count: 2 },
+        onRunStart: (run) => seen[index]?.push(run.id),
+      });
+    }
+    expect(seen[0]?.length).toBe(3);
+    expect(seen[1]?.length).toBe(3);
+    expect(new Set([...(seen[0] ?? []), ...(seen[1] ?? [])]).size).toBe(6);
   }, 120_000);
 });
 

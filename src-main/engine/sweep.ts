@@ -20,6 +20,8 @@ export async function runSweep(
   options: ExecuteOptions & {
     onRunStart?(run: RunRecord, index: number, total: number): void;
     shouldStop?(): boolean;
+    /** run only the runs i with i mod count = index (cluster array jobs) */
+    shard?: { index: number; count: number };
   } = {},
 ): Promise<RunRecord[]> {
   const sweep = await stores.sweeps.get(sweepId);
@@ -27,13 +29,23 @@ export async function runSweep(
   const order = runs
     .map((run, index) => ({ run, index }))
     .sort((a, b) => a.run.config.budgetFlops - b.run.config.budgetFlops || a.index - b.index);
-  for (const [position, { run }] of order.entries()) {
+  const shard = options.shard;
+  for (const [position, { run, index }] of order.entries()) {
     if (options.shouldStop?.()) break;
+    if (shard && index % shard.count !== shard.index) continue;
     if (run.status !== 'queued' && run.status !== 'interrupted' && run.status !== 'running') continue;
-    options.onRunStart?.(run, position, order.length);
-    // A run found 'running' was left by a process that died: resume it from its checkpoint.
-    if (run.status === 'running') await stores.runs.update(run.id, { status: 'interrupted' });
-    await executeRun(stores, run.id, options);
+    const release = await stores.runs.tryLock(run.id);
+    if (!release) continue; // another process is training it
+    try {
+      const current = await stores.runs.get(run.id);
+      if (current.status === 'completed' || current.status === 'diverged' || current.status === 'failed') continue;
+      options.onRunStart?.(current, position, order.length);
+      // Found 'running' with its lock free: the process that ran it died. Resume from its checkpoint.
+      if (current.status === 'running') await stores.runs.update(run.id, { status: 'interrupted' });
+      await executeRun(stores, run.id, options);
+    } finally {
+      await release();
+    }
   }
   return Promise.all(sweep.runIds.map((id) => stores.runs.get(id)));
 }

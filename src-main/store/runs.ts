@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IsoflopError, MetricRow, RunId, RunRecord } from '../../src-shared/contract';
 import type { CheckpointManifest } from '../../src-shared/engine/checkpoint';
@@ -31,9 +32,16 @@ export class RunStore {
     return `${prefix}-${randomBytes(4).toString('hex')}`;
   }
 
-  async create(run: RunRecord): Promise<RunRecord> {
+  /** `ifAbsent`: another process (a shard) may have made it first; keep theirs. */
+  async create(run: RunRecord, options: { ifAbsent?: boolean } = {}): Promise<RunRecord> {
     const record = RunRecord.parse(run);
-    await mkdir(this.folderOf(record.id), { recursive: true });
+    await mkdir(this.root, { recursive: true });
+    try {
+      await mkdir(this.folderOf(record.id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (options.ifAbsent) return this.get(record.id);
+    }
     await writeFileAtomic(join(this.folderOf(record.id), 'run.json'), JSON.stringify(record, null, 2));
     return record;
   }
@@ -81,6 +89,48 @@ export class RunStore {
       }
     }
     return out.sort((a, b) => (a.ok && b.ok ? b.run.createdAt.localeCompare(a.run.createdAt) : a.ok ? -1 : 1));
+  }
+
+  /**
+   * Claims a run for this process (`runs/<id>/lock`, created exclusively), so two CLI processes or two
+   * cluster shards never train the same run. A lock left by a dead process on this host, or one older
+   * than `staleMinutes` elsewhere, is taken over. Returns a release function, or null if it is taken.
+   */
+  async tryLock(id: string, staleMinutes = 30): Promise<(() => Promise<void>) | null> {
+    const file = join(this.folderOf(id), 'lock');
+    const claim = async () => {
+      const handle = await open(file, 'wx');
+      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
+      await handle.close();
+      return async () => {
+        await rm(file, { force: true });
+      };
+    };
+    try {
+      return await claim();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let stale = false;
+    try {
+      const holder = JSON.parse(await readFile(file, 'utf8')) as { pid: number; host: string; at: string };
+      if (holder.host === hostname()) {
+        try {
+          process.kill(holder.pid, 0);
+        } catch {
+          stale = true;
+        }
+      } else stale = Date.now() - Date.parse(holder.at) > staleMinutes * 60_000;
+    } catch {
+      stale = true;
+    }
+    if (!stale) return null;
+    await rm(file, { force: true });
+    try {
+      return await claim();
+    } catch {
+      return null;
+    }
   }
 
   async appendMetrics(id: string, row: MetricRow): Promise<void> {

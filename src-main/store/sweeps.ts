@@ -76,9 +76,11 @@ export async function createSweep(
   stores: { runs: RunStore; sweeps: SweepStore },
   dataset: DatasetManifest,
   plan: PlannedRun[],
-  options: { batchSize: number; seed: number; name?: string },
+  options: { batchSize: number; seed: number; name?: string; id?: string },
 ): Promise<SweepRecord> {
-  const id = `sweep-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+  // Shards of one plan on several machines agree on its id and share the sweep (see --plan).
+  if (options.id && (await stores.sweeps.exists(options.id))) return stores.sweeps.get(options.id);
+  const id = options.id ?? `sweep-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
   const runIds: string[] = [];
   const now = new Date().toISOString();
   for (const [index, planned] of plan.entries()) {
@@ -113,7 +115,7 @@ export async function createSweep(
       error: null,
       lastCheckpointStep: null,
     };
-    await stores.runs.create(run);
+    await stores.runs.create(run, { ifAbsent: true });
     runIds.push(run.id);
   }
   return stores.sweeps.save({

@@ -1,4 +1,7 @@
-import { backendOrder, type PlannedRun, type RunRecord } from '../../../src-shared/contract';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { backendOrder, PlannedRun, type RunRecord } from '../../../src-shared/contract';
 import { planSweep } from '../../../src-shared/engine/planner';
 import { estimateEta, formatCount, formatDuration } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
@@ -29,6 +32,44 @@ function parseBudgets(text: string | undefined): number[] {
   });
 }
 
+const PlanFile = z.object({
+  datasetId: z.string(),
+  batchSize: z.number().int().positive(),
+  plan: z.array(PlannedRun).min(1),
+});
+
+/** A plan written by --plan-only --json: every shard derives the same sweep id from its content. */
+async function sweepFromPlanFile(path: string, s: ReturnType<typeof stores>): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new UsageError(`there is no plan file at "${path}" (write one with --plan-only --json > plan.json)`);
+  });
+  let parsed: z.infer<typeof PlanFile>;
+  try {
+    parsed = PlanFile.parse(JSON.parse(text));
+  } catch {
+    throw new UsageError(`${path} is not a sweep plan from 'isoflop sweep --plan-only --json'`);
+  }
+  const id = `sweep-plan-${createHash('sha256').update(JSON.stringify(parsed)).digest('hex').slice(0, 12)}`;
+  const dataset = await s.datasets.get(parsed.datasetId);
+  await createSweep(s, dataset, parsed.plan, { batchSize: parsed.batchSize, seed: 1, id });
+  return id;
+}
+
+function parseShard(text: string | undefined, env: NodeJS.ProcessEnv): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+|env)\/(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`--shard takes I/N such as 0/8, or env/8, not "${text}"`);
+  const count = Number(match[2]);
+  const fromEnv = env.SLURM_ARRAY_TASK_ID ?? env.JOB_COMPLETION_INDEX;
+  const index = match[1] === 'env' ? Number(fromEnv) : Number(match[1]);
+  if (match[1] === 'env' && fromEnv === undefined) {
+    throw new UsageError('--shard env/N needs SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX in the environment');
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= count)
+    throw new UsageError(`--shard ${text}: I must be from 0 to ${count - 1}`);
+  return { index, count };
+}
+
 function printPlan(plan: PlannedRun[], io: CliIo): void {
   io.out('budget (FLOPs)   params    tokens     tokens/param   steps    epochs   warnings');
   for (const run of plan) {
@@ -57,6 +98,9 @@ export const sweep: Command = {
     'isoflop sweep (--demo teacher|language | --dataset ID) --budgets 1e8,3e8,1e9 [--sizes K] [--batch B]',
     '               [--backend wasm|cpu] [--seed S] [--plan-only] [--json] [--store DIR]',
     '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--json] [--store DIR]',
+    '       isoflop sweep --plan plan.json [--shard I/N] [--backend wasm|cpu] [--store SHARED_DIR]',
+    '  plan.json comes from --plan-only --json; every shard of one plan joins the same sweep. I may be',
+    '  "env": SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (Kubernetes indexed Jobs).',
   ].join('\n'),
   options: {
     ...storeOption,
@@ -68,6 +112,8 @@ export const sweep: Command = {
     backend: { type: 'string' },
     seed: { type: 'string' },
     resume: { type: 'string' },
+    plan: { type: 'string' },
+    shard: { type: 'string' },
     'plan-only': { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -77,6 +123,9 @@ export const sweep: Command = {
     if (backend === 'webgpu' || backend === 'webgl')
       throw new UsageError(`--backend ${backend} trains in the app; headless sweeps use wasm or cpu`);
     let sweepId = stringOption(values, 'resume');
+    const shard = parseShard(stringOption(values, 'shard'), io.env);
+    const planFile = stringOption(values, 'plan');
+    if (planFile) sweepId = await sweepFromPlanFile(planFile, s);
     if (!sweepId) {
       const demo = choiceOption(values, 'demo', ['teacher', 'language'] as const);
       const datasetId = demo ? `demo-${demo}` : stringOption(values, 'dataset');
@@ -114,6 +163,7 @@ export const sweep: Command = {
       const runs = await runSweep(s, sweepId, {
         backend,
         control,
+        ...(shard ? { shard } : {}),
         shouldStop: () => stopping,
         onRunStart: (run, index, total) => {
           runStart = Date.now();
