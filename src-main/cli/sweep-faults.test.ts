@@ -88,7 +88,7 @@ describe('isoflop sweep under kill -9', () => {
     const metricLines = readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean);
     expect(metricLines.slice(0, -1).every((line) => JSON.parse(line).step > 0)).toBe(true);
 
-    const sweepId = (killed?.id as string).replace(/-r\d+$/, '');
+    const sweepId = String(killed?.id).replace(/-r\d+$/, '');
     const resumed = cli('sweep', '--resume', sweepId, '--backend', 'cpu', '--store', store, '--json');
     expect(resumed.status, resumed.stderr).toBe(0);
     const summary = JSON.parse(resumed.stdout);

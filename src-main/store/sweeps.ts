@@ -76,7 +76,19 @@ export async function createSweep(
   stores: { runs: RunStore; sweeps: SweepStore },
   dataset: DatasetManifest,
   plan: PlannedRun[],
-  options: { batchSize: number; seed: number; name?: string; id?: string },
+  options: {
+    batchSize: number;
+    seed: number;
+    name?: string;
+    id?: string;
+    regularization?: {
+      weightDecay?: number;
+      l1?: number;
+      l2?: number;
+      dropout?: number;
+      earlyStoppingPatience?: number;
+    };
+  },
 ): Promise<SweepRecord> {
   // Shards of one plan on several machines agree on its id and share the sweep (see --plan).
   if (options.id && (await stores.sweeps.exists(options.id))) return stores.sweeps.get(options.id);
@@ -84,7 +96,8 @@ export async function createSweep(
   const runIds: string[] = [];
   const now = new Date().toISOString();
   for (const [index, planned] of plan.entries()) {
-    const model = planned.model;
+    const reg = options.regularization ?? {};
+    const model = reg.dropout ? { ...planned.model, dropout: reg.dropout } : planned.model;
     const counts = model.family === 'mlp' ? mlpParamCount(model) : gptParamCount(model);
     const flops = model.family === 'mlp' ? mlpFlops(model) : gptFlops(model);
     const run: RunRecord = {
@@ -104,7 +117,12 @@ export async function createSweep(
         plannedSteps: planned.steps,
         peakLearningRate: model.family === 'mlp' ? 1e-2 : 3e-3,
         warmupSteps: Math.max(1, Math.round(planned.steps * 0.05)),
-        weightDecay: 0,
+        weightDecay: reg.weightDecay ?? 0,
+        l1: reg.l1 ?? 0,
+        l2: reg.l2 ?? 0,
+        earlyStopping: reg.earlyStoppingPatience
+          ? { patience: reg.earlyStoppingPatience, minDelta: 0, restoreBest: true }
+          : null,
         seed: options.seed + index,
         evalSteps: evalStepsFor(planned.steps),
       },

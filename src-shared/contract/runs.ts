@@ -49,6 +49,13 @@ export const RunConfig = z.object({
   peakLearningRate: z.number().positive(),
   warmupSteps: z.number().int().nonnegative(),
   weightDecay: z.number().nonnegative(),
+  /** L1 and L2 penalties on the weight matrices, added to the loss */
+  l1: z.number().nonnegative().default(0),
+  l2: z.number().nonnegative().default(0),
+  earlyStopping: z
+    .object({ patience: z.number().int().positive(), minDelta: z.number().nonnegative(), restoreBest: z.boolean() })
+    .nullable()
+    .default(null),
   seed: z.number().int(),
   evalSteps: z.array(z.number().int().positive()),
 });

@@ -66,6 +66,9 @@ export function trainerSettings(run: RunRecord) {
     seed: run.config.seed,
     readLossEvery,
     evalSteps: run.config.evalSteps,
+    l1: run.config.l1,
+    l2: run.config.l2,
+    earlyStopping: run.config.earlyStopping,
     checkpointEvery: Math.max(readLossEvery, Math.round(run.config.plannedSteps / 4 / readLossEvery) * readLossEvery),
   };
 }

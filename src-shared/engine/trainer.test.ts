@@ -205,6 +205,38 @@ describe('trainer', () => {
     }
   });
 
+  it('stops early when validation stops improving, and restores the best weights', async () => {
+    const noisy = regressionRows(48, 21).map((v, i) => (i % 4 === 3 ? v + 0.6 * Math.sin(i * 12.9898) : v));
+    const model = createMlp(
+      { inputs: 3, width: 128, depth: 3, activation: 'tanh', dropout: 0, task: 'regression', outputs: 1 },
+      2,
+    );
+    const evalSteps = Array.from({ length: 100 }, (_, i) => (i + 1) * 20);
+    const metrics: Metrics[] = [];
+    const trainer = new Trainer(
+      model,
+      new RowSampler(noisy, 3, 16, 3, false),
+      options({
+        plannedSteps: 2000,
+        evalSteps,
+        peakLearningRate: 1e-2,
+        earlyStopping: { patience: 5, minDelta: 0, restoreBest: true },
+      }),
+      { evaluate: evaluateOn(model), onMetrics: (m) => void metrics.push(m) },
+    );
+    const result = await trainer.run();
+    expect(result.reason).toBe('early stopping');
+    expect(result.step).toBeLessThan(2000);
+    expect(result.bestStep).toBe(
+      Math.min(...metrics.filter((m) => m.valLoss === result.bestValLoss).map((m) => m.step)),
+    );
+    // The model now holds the best evaluation's weights.
+    expect(await evaluateOn(model)()).toBeCloseTo(result.bestValLoss as number, 5);
+    expect(metrics.length - metrics.findIndex((m) => m.step === result.bestStep) - 1).toBe(5);
+    trainer.dispose();
+    model.dispose();
+  });
+
   it('pauses and resumes', async () => {
     const model = mlp();
     const trainer = new Trainer(model, new RowSampler(train, 3, 32, 9, false), options({ plannedSteps: 100 }), {

@@ -31,6 +31,11 @@ export interface TrainerOptions {
   budget: { tokens?: number; flops?: number; wallSeconds?: number };
   /** a read loss above this multiple of the best so far (after warmup) counts as divergence */
   spikeFactor: number;
+  /**
+   * Stop when validation loss has not improved by `minDelta` for `patience` evaluations; with
+   * `restoreBest` the weights go back to the best evaluation's (and so does the final checkpoint).
+   */
+  earlyStopping: { patience: number; minDelta: number; restoreBest: boolean } | null;
 }
 
 export const defaultTrainerOptions: Omit<TrainerOptions, 'batchSize' | 'plannedSteps' | 'evalSteps'> = {
@@ -46,6 +51,7 @@ export const defaultTrainerOptions: Omit<TrainerOptions, 'batchSize' | 'plannedS
   checkpointEvery: 0,
   budget: {},
   spikeFactor: 4,
+  earlyStopping: null,
 };
 
 export interface Metrics {
@@ -60,7 +66,13 @@ export interface Metrics {
   wallSeconds: number;
 }
 
-export type StopReason = 'planned steps done' | 'token budget' | 'FLOP budget' | 'time limit' | 'stopped on request';
+export type StopReason =
+  | 'planned steps done'
+  | 'token budget'
+  | 'FLOP budget'
+  | 'time limit'
+  | 'stopped on request'
+  | 'early stopping';
 
 export interface TrainResult {
   status: 'completed' | 'stopped' | 'diverged';
@@ -73,6 +85,9 @@ export interface TrainResult {
   valLoss: number | null;
   /** the step whose read showed the divergence */
   divergedAt: number | null;
+  /** the evaluation with the lowest validation loss */
+  bestStep: number | null;
+  bestValLoss: number | null;
 }
 
 export interface Checkpoint {
@@ -109,6 +124,8 @@ export class Trainer {
   private pauseGate: { promise: Promise<void>; open(): void } | null = null;
   private lastTrainLoss: number | null = null;
   private lastValLoss: number | null = null;
+  private best: { step: number; valLoss: number; weights: Tensor[] | null } | null = null;
+  private evalsSinceBest = 0;
   private readonly now: () => number;
 
   constructor(
@@ -201,10 +218,11 @@ export class Trainer {
     let lossSum: Tensor = tf.scalar(0);
     let summed = 0;
     let windowStart = { time: startedAt, tokens: this.tokens };
-    let stop: StopReason | null = null;
+    let stop: StopReason | null = null as StopReason | null;
     let diverged: TrainResult['reason'] | null = null;
     try {
       for (;;) {
+        if (stop === 'early stopping') break;
         stop = this.stopReason(startedAt);
         if (stop) break;
         if (this.pauseGate) {
@@ -237,6 +255,7 @@ export class Trainer {
         if (evalNow || lastPlanned) {
           const valLoss = await this.hooks.evaluate();
           this.lastValLoss = valLoss;
+          if (this.noteEvaluation(valLoss)) stop = 'early stopping';
           const time = this.now();
           const seconds = Math.max(1e-9, time - windowStart.time);
           const tokensPerSecond = (this.tokens - windowStart.tokens) / seconds;
@@ -253,6 +272,7 @@ export class Trainer {
             wallSeconds: this.wallBefore + time - startedAt,
           });
         }
+        if (stop === 'early stopping') break;
         const { checkpointEvery } = this.options;
         if (checkpointEvery > 0 && this.step % checkpointEvery === 0 && this.hooks.onCheckpoint) {
           await this.hooks.onCheckpoint(await this.checkpoint(startedAt));
@@ -264,6 +284,12 @@ export class Trainer {
       lossSum.dispose();
     }
     const wallSeconds = this.wallBefore + this.now() - startedAt;
+    if (stop === 'early stopping' && this.best?.weights) {
+      // Restore the best evaluation's weights: the final checkpoint is the best model.
+      const weights = this.best.weights;
+      for (const [i, p] of this.model.parameters.entries()) p.variable.assign(weights[i] as Tensor);
+      this.lastValLoss = this.best.valLoss;
+    }
     if (!diverged && this.hooks.onCheckpoint) await this.hooks.onCheckpoint(await this.checkpoint(startedAt));
     return {
       status: diverged ? 'diverged' : stop === 'stopped on request' || stop === 'time limit' ? 'stopped' : 'completed',
@@ -275,7 +301,24 @@ export class Trainer {
       trainLoss: this.lastTrainLoss,
       valLoss: this.lastValLoss,
       divergedAt: diverged ? this.step : null,
+      bestStep: this.best?.step ?? null,
+      bestValLoss: this.best?.valLoss ?? null,
     };
+  }
+
+  /** Tracks the best validation loss; true when early stopping says stop. */
+  private noteEvaluation(valLoss: number): boolean {
+    const early = this.options.earlyStopping;
+    const minDelta = early?.minDelta ?? 0;
+    if (this.best === null || valLoss < this.best.valLoss - minDelta) {
+      if (this.best?.weights) tf.dispose(this.best.weights);
+      const weights = early?.restoreBest ? this.model.parameters.map((p) => tf.keep(tf.clone(p.variable))) : null;
+      this.best = { step: this.step, valLoss, weights };
+      this.evalsSinceBest = 0;
+      return false;
+    }
+    this.evalsSinceBest++;
+    return early !== null && this.evalsSinceBest >= early.patience;
   }
 
   private divergence(loss: number): TrainResult['reason'] | null {
@@ -338,6 +381,7 @@ export class Trainer {
 
   dispose(): void {
     this.optimizer.dispose();
+    if (this.best?.weights) tf.dispose(this.best.weights);
   }
 }
 

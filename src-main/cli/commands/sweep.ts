@@ -70,6 +70,15 @@ function parseShard(text: string | undefined, env: NodeJS.ProcessEnv): { index: 
   return { index, count };
 }
 
+function numberOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, not "${text}"`);
+  return value;
+}
+
 function printPlan(plan: PlannedRun[], io: CliIo): void {
   io.out('budget (FLOPs)   params    tokens     tokens/param   steps    epochs   warnings');
   for (const run of plan) {
@@ -99,6 +108,7 @@ export const sweep: Command = {
     '               [--backend wasm|cpu] [--seed S] [--plan-only] [--json] [--store DIR]',
     '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--json] [--store DIR]',
     '       isoflop sweep --plan plan.json [--shard I/N] [--backend wasm|cpu] [--store SHARED_DIR]',
+    '  Regularization for every run: [--weight-decay X] [--l1 X] [--l2 X] [--dropout P] [--early-stopping PATIENCE]',
     '  plan.json comes from --plan-only --json; every shard of one plan joins the same sweep. I may be',
     '  "env": SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (Kubernetes indexed Jobs).',
   ].join('\n'),
@@ -114,6 +124,11 @@ export const sweep: Command = {
     resume: { type: 'string' },
     plan: { type: 'string' },
     shard: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    l1: { type: 'string' },
+    l2: { type: 'string' },
+    dropout: { type: 'string' },
+    'early-stopping': { type: 'string' },
     'plan-only': { type: 'boolean' },
     json: { type: 'boolean' },
   },
