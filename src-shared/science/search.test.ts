@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { Random } from '../random';
+import { gamma, gridPoints, type Space, sampleRandom, sampleTpe, type Trial, validateSpace } from './search';
+
+const space: Space = { x: { type: 'float', min: -5, max: 5 }, y: { type: 'float', min: -5, max: 5 } };
+const quadratic = (p: Record<string, number | string>) => ((p.x as number) - 1.3) ** 2 + ((p.y as number) + 2.1) ** 2;
+
+function study(sampler: 'random' | 'tpe', seed: number, n = 50): number {
+  const random = new Random(seed);
+  const trials: Trial[] = [];
+  for (let i = 0; i < n; i++) {
+    const params = sampler === 'tpe' ? sampleTpe(space, trials, random) : sampleRandom(space, random);
+    trials.push({ params, value: quadratic(params) });
+  }
+  return Math.min(...trials.map((t) => t.value));
+}
+
+describe('hyper-parameter samplers', () => {
+  it('TPE beats random search on a 2-D quadratic over 50 trials, on average over seeds', () => {
+    let tpe = 0;
+    let random = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      tpe += study('tpe', seed);
+      random += study('random', seed);
+    }
+    expect(tpe / 20).toBeLessThan(random / 20);
+  });
+
+  it("uses Optuna's γ(n) = min(⌈0.1 n⌉, 25)", () => {
+    expect(gamma(10)).toBe(1);
+    expect(gamma(11)).toBe(2);
+    expect(gamma(1000)).toBe(25);
+  });
+
+  it('grids every combination, log dimensions on a log scale, choices as given', () => {
+    const points = gridPoints(
+      { lr: { type: 'log', min: 1e-4, max: 1e-2 }, width: { type: 'choice', values: [16, 32] } },
+      3,
+    );
+    expect(points).toHaveLength(6);
+    expect(
+      points
+        .map((p) => p.lr as number)
+        .slice(0, 3)
+        .map((v) => Number(v.toPrecision(6))),
+    ).toEqual([1e-4, 1e-4, 1e-3]);
+  });
+
+  it('refuses empty ranges and non-positive learning rates before anything trains', () => {
+    expect(() => validateSpace({})).toThrow(/empty/);
+    expect(() => validateSpace({ width: { type: 'int', min: 8, max: 8 } })).toThrow(/"width" has an empty range/);
+    expect(() => validateSpace({ learningRate: { type: 'float', min: -1, max: 1 } })).toThrow(
+      /"learningRate" must be positive/,
+    );
+    expect(() => validateSpace({ learningRate: { type: 'log', min: 0, max: 1 } })).toThrow(/above 0/);
+  });
+});

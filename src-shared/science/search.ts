@@ -1,0 +1,150 @@
+import type { Random } from '../random';
+
+/**
+ * Hyper-parameter search: a space, and samplers that propose the next trial from the finished ones.
+ * TPE follows Optuna's defaults (Bergstra et al. 2011; Optuna's TPESampler): 10 random start-up trials,
+ * the best γ(n) = min(⌈0.1 n⌉, 25) trials are "good", 24 candidates drawn from the good density
+ * l(x), and the one maximising l(x) / g(x) is proposed. Lower values are better.
+ */
+
+export type Dimension =
+  | { type: 'float'; min: number; max: number }
+  | { type: 'log'; min: number; max: number }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'choice'; values: Array<number | string> };
+
+export type Space = Record<string, Dimension>;
+export type Params = Record<string, number | string>;
+export interface Trial {
+  params: Params;
+  value: number;
+}
+
+export function validateSpace(space: Space): void {
+  const names = Object.keys(space);
+  if (names.length === 0) throw new RangeError('the search space is empty: name at least one parameter');
+  for (const [name, dim] of Object.entries(space)) {
+    if (dim.type === 'choice') {
+      if (dim.values.length === 0) throw new RangeError(`"${name}" has no values to choose from`);
+      continue;
+    }
+    if (!(dim.min < dim.max))
+      throw new RangeError(`"${name}" has an empty range: min ${dim.min} is not below max ${dim.max}`);
+    if (dim.type === 'log' && dim.min <= 0)
+      throw new RangeError(`"${name}" is log-scaled, so its min must be above 0, not ${dim.min}`);
+    if (name === 'learningRate' && dim.min <= 0)
+      throw new RangeError(`"learningRate" must be positive, not ${dim.min}`);
+  }
+}
+
+/** Each dimension as a number in [0, 1] (choices: an index), so densities work the same way. */
+function toUnit(dim: Dimension, value: number | string): number {
+  if (dim.type === 'choice') return dim.values.indexOf(value);
+  const v = value as number;
+  if (dim.type === 'log') return (Math.log(v) - Math.log(dim.min)) / (Math.log(dim.max) - Math.log(dim.min));
+  return (v - dim.min) / (dim.max - dim.min);
+}
+
+function fromUnit(dim: Dimension, u: number): number | string {
+  const clamped = Math.min(1, Math.max(0, u));
+  if (dim.type === 'choice')
+    return dim.values[Math.min(dim.values.length - 1, Math.max(0, Math.round(u)))] as number | string;
+  if (dim.type === 'log') return Math.exp(Math.log(dim.min) + clamped * (Math.log(dim.max) - Math.log(dim.min)));
+  if (dim.type === 'int') return Math.round(dim.min + clamped * (dim.max - dim.min));
+  return dim.min + clamped * (dim.max - dim.min);
+}
+
+export function sampleRandom(space: Space, random: Random): Params {
+  const params: Params = {};
+  for (const [name, dim] of Object.entries(space)) {
+    params[name] =
+      dim.type === 'choice'
+        ? (dim.values[random.int(dim.values.length)] as number | string)
+        : fromUnit(dim, random.next());
+  }
+  return params;
+}
+
+/** Every combination, with `steps` levels per numeric dimension. */
+export function gridPoints(space: Space, steps = 3): Params[] {
+  let points: Params[] = [{}];
+  for (const [name, dim] of Object.entries(space)) {
+    const levels =
+      dim.type === 'choice'
+        ? dim.values
+        : [...new Set(Array.from({ length: steps }, (_, i) => fromUnit(dim, steps === 1 ? 0.5 : i / (steps - 1))))];
+    points = points.flatMap((point) => levels.map((level) => ({ ...point, [name]: level })));
+  }
+  return points;
+}
+
+const startupTrials = 10;
+const candidates = 24;
+
+export function gamma(n: number): number {
+  return Math.min(Math.ceil(0.1 * n), 25);
+}
+
+/** A Parzen estimator on [0, 1]: Gaussians at the observations plus a uniform prior, Scott-like bandwidth. */
+function parzen(points: number[]): { sample(random: Random): number; logDensity(x: number): number } {
+  const n = points.length;
+  const sigma = Math.max(0.05, Math.min(1, 1 / Math.max(1, n) ** 0.2) * 0.3);
+  return {
+    sample(random) {
+      const pick = random.int(n + 1);
+      if (pick === n) return random.next();
+      return (points[pick] as number) + sigma * random.normal();
+    },
+    logDensity(x) {
+      let density = 1 / (n + 1); // the prior's share, uniform on [0, 1]
+      for (const p of points)
+        density += Math.exp(-0.5 * ((x - p) / sigma) ** 2) / (sigma * Math.sqrt(2 * Math.PI)) / (n + 1);
+      return Math.log(density);
+    },
+  };
+}
+
+function categorical(indices: number[], size: number) {
+  const counts = new Array(size).fill(1); // a prior count of one per choice
+  for (const i of indices) counts[i]++;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return {
+    sample(random: Random): number {
+      let u = random.next() * total;
+      for (let i = 0; i < size; i++) {
+        u -= counts[i];
+        if (u < 0) return i;
+      }
+      return size - 1;
+    },
+    logDensity: (i: number) => Math.log(counts[Math.round(i)] / total),
+  };
+}
+
+export function sampleTpe(space: Space, trials: Trial[], random: Random): Params {
+  const finished = trials.filter((t) => Number.isFinite(t.value));
+  if (finished.length < startupTrials) return sampleRandom(space, random);
+  const sorted = [...finished].sort((a, b) => a.value - b.value);
+  const cut = gamma(sorted.length);
+  const good = sorted.slice(0, cut);
+  const bad = sorted.slice(cut);
+  // Independent TPE, one dimension at a time, as Optuna does by default.
+  const params: Params = {};
+  for (const [name, dim] of Object.entries(space)) {
+    const unit = (ts: Trial[]) => ts.map((t) => toUnit(dim, t.params[name] as number | string));
+    const l = dim.type === 'choice' ? categorical(unit(good), dim.values.length) : parzen(unit(good));
+    const g = dim.type === 'choice' ? categorical(unit(bad), dim.values.length) : parzen(unit(bad));
+    let best = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < candidates; c++) {
+      const x = l.sample(random);
+      const score = l.logDensity(x) - g.logDensity(x);
+      if (score > bestScore) {
+        bestScore = score;
+        best = x;
+      }
+    }
+    params[name] = fromUnit(dim, best);
+  }
+  return params;
+}
