@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -188,6 +188,75 @@ describe('isoflop fit', () => {
       expect(result.code).toBe(2);
       expect(result.err).toMatch(message);
       expect(result.err.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('isoflop tune', () => {
+  it('runs a seeded study, prunes by the median rule, and reports the best trial', async () => {
+    const folder = tempFolder();
+    cleanups.push(folder.cleanup);
+    const csv = join(folder.dir, 'table.csv');
+    const rows = Array.from(
+      { length: 800 },
+      (_, i) => `${Math.sin(i)},${Math.cos(i * 0.7)},${Math.sin(i) * Math.cos(i * 0.7)}`,
+    );
+    writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
+    const data = join(folder.dir, 'data');
+    const imported = JSON.parse((await cli('datasets', 'import', csv, '--store', data, '--json')).out);
+    const space = join(folder.dir, 'space.json');
+    writeFileSync(
+      space,
+      JSON.stringify({ learningRate: { type: 'log', min: 1e-3, max: 3e-2 }, width: { type: 'int', min: 4, max: 32 } }),
+    );
+    const result = await cli(
+      'tune',
+      '--dataset',
+      imported.id,
+      '--space',
+      space,
+      '--sampler',
+      'random',
+      '--trials',
+      '6',
+      '--steps',
+      '60',
+      '--store',
+      data,
+      '--json',
+    );
+    expect(result.code).toBe(0);
+    const study = JSON.parse(result.out);
+    expect(study.trials).toHaveLength(6);
+    const complete = study.trials.filter((t: { state: string }) => t.state === 'complete');
+    expect(complete.length).toBeGreaterThan(0);
+    expect(study.best.value).toBe(Math.min(...complete.map((t: { value: number }) => t.value)));
+    expect(study.trials.every((t: { runId: string }) => t.runId.startsWith(study.studyId))).toBe(true);
+  }, 120_000);
+
+  it('refuses a bad search space before anything trains', async () => {
+    const folder = tempFolder();
+    cleanups.push(folder.cleanup);
+    const space = join(folder.dir, 'space.json');
+    for (const [content, message] of [
+      [{ width: { type: 'int', min: 8, max: 8 } }, '"width" has an empty range'],
+      [{ learningRate: { type: 'float', min: -0.1, max: 0.1 } }, '"learningRate" must be positive'],
+    ] as const) {
+      writeFileSync(space, JSON.stringify(content));
+      const result = await cli(
+        'tune',
+        '--dataset',
+        'demo-teacher',
+        '--space',
+        space,
+        '--store',
+        join(folder.dir, 'data'),
+      );
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(message);
+      expect(existsSync(join(folder.dir, 'data', 'runs')) ? readdirSync(join(folder.dir, 'data', 'runs')) : []).toEqual(
+        [],
+      );
     }
   });
 });

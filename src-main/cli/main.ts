@@ -9,6 +9,7 @@ import { info } from './commands/info';
 import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { sweep } from './commands/sweep';
+import { tune } from './commands/tune';
 
 export type { CliIo } from './command';
 
@@ -24,6 +25,7 @@ const commands: Record<string, Command> = {
   datasets,
   sweep,
   runs,
+  tune,
   fit,
   report: planned('Export a sweep as PDF and JSON', 'isoflop report [--store DIR]'),
   bench,
