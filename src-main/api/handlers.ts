@@ -2,6 +2,7 @@ import { arch, platform } from 'node:os';
 import { basename } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 import { planSweep } from '../../src-shared/engine/planner';
+import { createOverfitDemoRun } from '../store/datasets/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import type { SweepStore } from '../store/sweeps';
@@ -113,12 +114,17 @@ export function createHandlers(app: AppContext): Handlers {
       const { batchSize, plan, dataset } = await planFor(app, request);
       return createSweep(app, dataset, plan, { batchSize, seed: 1 });
     },
-    'runs.start': ({ id, backend, adapter, platform: where }) =>
-      app.runs.update(id, {
+    'runs.createOverfitDemo': () => createOverfitDemoRun(app),
+    'runs.start': async ({ id, backend, adapter, platform: where }) => {
+      // The app's worker trains a run from its start, so metrics of an earlier attempt are dropped.
+      await app.runs.truncateMetrics(id, 0);
+      return app.runs.update(id, {
         status: 'running',
         error: null,
+        result: null,
         environment: { backend, adapter, platform: where, appVersion },
-      }),
+      });
+    },
     'runs.appendMetrics': async ({ id, rows }) => {
       for (const row of rows) await app.runs.appendMetrics(id, row);
       return { appended: rows.length };

@@ -55,6 +55,29 @@ export async function runQueue(sweepId: string): Promise<void> {
   }
 }
 
+/** Trains single runs outside a sweep (the over-fitting demo), through the same queue. */
+export async function trainRuns(runs: RunRecord[]): Promise<void> {
+  if (queue.sweepId) throw new Error('A sweep is already training; stop it first.');
+  queue.sweepId = 'single';
+  queue.stopping = false;
+  queue.error = null;
+  queue.total = runs.length;
+  queue.done = 0;
+  try {
+    for (const run of runs) {
+      if (queue.stopping) break;
+      await trainOne(run);
+      queue.done++;
+      queue.finished++;
+    }
+  } catch (error) {
+    queue.error = error instanceof Error ? error.message : String(error);
+  } finally {
+    queue.sweepId = null;
+    queue.current = null;
+  }
+}
+
 async function trainOne(run: RunRecord): Promise<void> {
   const dataset = await client.call('datasets.get', { id: run.config.datasetId });
   const backends = await engine.probeBackends();

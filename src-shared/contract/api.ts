@@ -89,6 +89,11 @@ export const api = {
     output: SweepRecord,
     summary: 'Create a sweep and queue its runs (the app then trains them in its worker)',
   },
+  'runs.createOverfitDemo': {
+    input: noInput,
+    output: RunRecord,
+    summary: 'Queue the over-fitting demo: a large network on 256 rows of the teacher demo, with early stopping',
+  },
   'runs.start': {
     input: z.object({ id: RunId, backend: BackendName, adapter: z.string().nullable(), platform: z.string() }).strict(),
     output: RunRecord,
