@@ -6,6 +6,7 @@ import { bench } from './commands/bench';
 import { datasets } from './commands/datasets';
 import { fit } from './commands/fit';
 import { info } from './commands/info';
+import { report } from './commands/report';
 import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { sweep } from './commands/sweep';
@@ -15,10 +16,6 @@ export type { CliIo } from './command';
 
 /** The `isoflop` command. Returns the exit code: 0 ok, 1 failed, 2 misused. */
 
-function planned(summary: string, usage: string): Command {
-  return { summary, usage, options: storeOption, positionals: true, planned: true };
-}
-
 const commands: Record<string, Command> = {
   serve,
   info,
@@ -27,7 +24,7 @@ const commands: Record<string, Command> = {
   runs,
   tune,
   fit,
-  report: planned('Export a sweep as PDF and JSON', 'isoflop report [--store DIR]'),
+  report,
   bench,
 };
 

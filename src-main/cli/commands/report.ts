@@ -1,0 +1,38 @@
+import { exportReport } from '../../reports/export';
+import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
+import { DatasetStore } from '../../store/datasets/store';
+import { RunStore } from '../../store/runs';
+import { SweepStore } from '../../store/sweeps';
+import { type Command, choiceOption, storeOption, stringOption, UsageError } from '../command';
+
+export const report: Command = {
+  summary: 'Export a sweep as a PDF a person can read and a JSON a program can check',
+  usage:
+    'isoflop report --sweep ID --format pdf|json|both --out FILE [--paper a4|letter] [--budget FLOPs] [--store DIR]',
+  options: {
+    ...storeOption,
+    sweep: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    paper: { type: 'string' },
+    budget: { type: 'string' },
+  },
+  async run(values, _positionals, io) {
+    const sweepId = stringOption(values, 'sweep');
+    const out = stringOption(values, 'out');
+    if (!sweepId || !out) throw new UsageError('report needs --sweep ID and --out FILE');
+    const format = choiceOption(values, 'format', ['pdf', 'json', 'both'] as const) ?? 'both';
+    const paper = choiceOption(values, 'paper', ['a4', 'letter'] as const) ?? 'a4';
+    const budgetText = stringOption(values, 'budget');
+    const budget = budgetText === undefined ? undefined : Number(budgetText);
+    if (budget !== undefined && !(budget > 0))
+      throw new UsageError(`--budget must be a positive number of FLOPs, not "${budgetText}"`);
+    const dataDir = ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+    const result = await exportReport(
+      { dataDir, runs: new RunStore(dataDir), sweeps: new SweepStore(dataDir), datasets: new DatasetStore(dataDir) },
+      { sweepId, format, out, paper: paper === 'a4' ? 'A4' : 'Letter', ...(budget ? { budget } : {}) },
+    );
+    for (const file of result.files) io.out(`Wrote ${file}`);
+    return 0;
+  },
+};

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** A report as data: what the PDF shows, in SI units, with what it takes to reproduce it. */
+
+const Interval = z.tuple([z.number(), z.number()]).nullable();
+
+export const ReportData = z.object({
+  reportVersion: z.literal(1),
+  generatedAt: z.string(),
+  appVersion: z.string(),
+  title: z.string(),
+  dataset: z.object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['text', 'table']),
+    sourceSha256: z.string(),
+    trainItems: z.number(),
+    irreducibleLoss: z.number().nullable(),
+  }),
+  sweep: z.object({ id: z.string(), name: z.string(), budgetsFlops: z.array(z.number()) }),
+  environment: z.object({ backends: z.array(z.string()), platforms: z.array(z.string()) }),
+  summary: z.string(),
+  notes: z.array(z.string()),
+  fit: z
+    .object({
+      runsUsed: z.number().int(),
+      method: z.string(),
+      E: z.number(),
+      A: z.number(),
+      B: z.number(),
+      alpha: z.number(),
+      beta: z.number(),
+      a: z.number(),
+      b: z.number(),
+      ci95: z.record(z.string(), Interval).nullable(),
+      allocation: z.object({
+        flops: z.number(),
+        params: z.number(),
+        tokens: z.number(),
+        tokensPerParam: z.number(),
+        loss: z.number(),
+        paramsCi95: Interval,
+        tokensPerParamCi95: Interval,
+      }),
+      isoflop: z.object({ a: z.number(), b: z.number(), aCi95: Interval, bCi95: Interval }).nullable(),
+    })
+    .nullable(),
+  runs: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      status: z.string(),
+      params: z.number(),
+      budgetFlops: z.number(),
+      tokens: z.number().nullable(),
+      tokensPerParam: z.number().nullable(),
+      finalValLoss: z.number().nullable(),
+      bestValLoss: z.number().nullable(),
+      verdict: z.enum(['under-trained', 'near-optimal', 'over-trained']).nullable(),
+      overfitting: z.boolean(),
+      backend: z.string().nullable(),
+      config: z.record(z.string(), z.unknown()),
+      curve: z.array(
+        z.object({ step: z.number(), tokens: z.number(), trainLoss: z.number(), valLoss: z.number().nullable() }),
+      ),
+    }),
+  ),
+  methods: z.array(z.string()),
+});
+export type ReportData = z.infer<typeof ReportData>;

@@ -1,0 +1,142 @@
+import type { DatasetManifest, MetricRow, ReportData, RunRecord, SweepRecord } from '../contract';
+import { formatCount } from '../format';
+import { analyzeRuns } from '../science/analysis';
+import { detectOverfitting } from '../science/overfit';
+
+/** Report data from a sweep, its runs and their metrics: the fit is computed here, once, for both formats. */
+
+export interface ReportInput {
+  sweep: SweepRecord;
+  runs: Array<{ run: RunRecord; metrics: MetricRow[] }>;
+  dataset: DatasetManifest;
+  appVersion: string;
+  /** the budget the summary speaks about; the largest swept budget × 10 when omitted */
+  budget?: number;
+  bootstrap?: number;
+}
+
+const sig = (n: number) => Number(n.toPrecision(3)).toLocaleString('en-US');
+
+export function buildReport(input: ReportInput): ReportData {
+  const { sweep, runs, dataset } = input;
+  const notes: string[] = [];
+  const completed = runs.filter(({ run }) => run.status === 'completed' && run.result?.valLoss != null);
+  const unfinished = runs.filter(
+    ({ run }) => run.status === 'running' || run.status === 'queued' || run.status === 'interrupted',
+  );
+  if (unfinished.length > 0)
+    notes.push(
+      `${unfinished.length} of ${runs.length} runs had not finished when this report was made; it shows what exists.`,
+    );
+  const budget = input.budget ?? Math.max(...sweep.budgets) * 10;
+  const observations = completed.map(({ run }) => ({
+    n: run.params.total,
+    d: run.result?.tokens ?? 0,
+    loss: run.result?.valLoss ?? 0,
+  }));
+  const analysis =
+    observations.length >= 5
+      ? analyzeRuns(observations, { bootstrap: input.bootstrap ?? 200, seed: 1, budgets: [budget] })
+      : null;
+  if (!analysis)
+    notes.push(`Only ${completed.length} runs completed; a scaling-law fit needs at least 5, so none is shown.`);
+  const allocation = analysis?.allocation[0];
+
+  const reportRuns = runs.map(({ run, metrics }) => {
+    const verdict = analysis?.runs.find((r) => r.n === run.params.total && r.d === run.result?.tokens)?.verdict ?? null;
+    const points = metrics
+      .filter((m) => m.valLoss !== null)
+      .map((m) => ({ step: m.step, trainLoss: m.trainLoss, valLoss: m.valLoss as number }));
+    return {
+      id: run.id,
+      name: run.name,
+      status: run.status,
+      params: run.params.total,
+      budgetFlops: run.config.budgetFlops,
+      tokens: run.result?.tokens ?? null,
+      tokensPerParam: run.result ? run.result.tokens / run.params.total : null,
+      finalValLoss: run.result?.valLoss ?? null,
+      bestValLoss: run.result?.bestValLoss ?? null,
+      verdict,
+      overfitting: detectOverfitting(points).overfitting,
+      backend: run.environment?.backend ?? null,
+      config: run.config as unknown as Record<string, unknown>,
+      curve: metrics.map((m) => ({ step: m.step, tokens: m.tokens, trainLoss: m.trainLoss, valLoss: m.valLoss })),
+    };
+  });
+
+  let summary: string;
+  if (analysis && allocation) {
+    const overtrained = reportRuns.filter((r) => r.verdict === 'over-trained').map((r) => r.name);
+    const ci = allocation.tokensPerParamCi95;
+    summary =
+      `For ${budget.toExponential(1)} FLOPs on ${dataset.name} the compute-optimal model has about ${formatCount(allocation.params)} parameters ` +
+      `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'examples' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
+      `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}. ` +
+      `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}` +
+      `${dataset.kind === 'table' && dataset.irreducibleLoss !== null ? ` (the data's known noise floor is ${dataset.irreducibleLoss})` : ''}. ` +
+      (overtrained.length > 0
+        ? `${overtrained.length} runs are over-trained for their budget: ${overtrained.slice(0, 4).join(', ')}${overtrained.length > 4 ? ', …' : ''}.`
+        : 'No run is over-trained for its budget.');
+  } else {
+    summary = `This sweep has ${completed.length} completed runs over ${dataset.name}; too few to fit a scaling law.`;
+  }
+
+  return {
+    reportVersion: 1,
+    generatedAt: new Date().toISOString(),
+    appVersion: input.appVersion,
+    title: `IsoFLOP report: ${sweep.name}`,
+    dataset: {
+      id: dataset.id,
+      name: dataset.name,
+      kind: dataset.kind,
+      sourceSha256: dataset.source.sha256,
+      trainItems: dataset.kind === 'table' ? dataset.splits.train.rows : dataset.splits.train.tokens,
+      irreducibleLoss: dataset.kind === 'table' ? dataset.irreducibleLoss : null,
+    },
+    sweep: { id: sweep.id, name: sweep.name, budgetsFlops: sweep.budgets },
+    environment: {
+      backends: [
+        ...new Set(
+          runs.map(({ run }) => run.environment?.backend).filter((b): b is NonNullable<typeof b> => Boolean(b)),
+        ),
+      ],
+      platforms: [...new Set(runs.map(({ run }) => run.environment?.platform).filter((p): p is string => Boolean(p)))],
+    },
+    summary,
+    notes,
+    fit:
+      analysis && allocation
+        ? {
+            runsUsed: analysis.n,
+            method:
+              "Chinchilla approach 3: L(N, D) = E + A/N^α + B/D^β, Huber loss (δ = 1e-3) on log loss, L-BFGS from Chinchilla's grid of starts; intervals from bootstrap resamples of the runs.",
+            E: analysis.law.E,
+            A: analysis.law.A,
+            B: analysis.law.B,
+            alpha: analysis.law.alpha,
+            beta: analysis.law.beta,
+            a: analysis.law.a,
+            b: analysis.law.b,
+            ci95: analysis.ci95 as Record<string, [number, number]> | null,
+            allocation,
+            isoflop: analysis.isoflop
+              ? {
+                  a: analysis.isoflop.a,
+                  b: analysis.isoflop.b,
+                  aCi95: analysis.isoflop.aCi95,
+                  bCi95: analysis.isoflop.bCi95,
+                }
+              : null,
+          }
+        : null,
+    runs: reportRuns,
+    methods: [
+      'Training FLOPs are counted per Hoffmann et al. (2022), appendix F: embeddings, attention (QKV, logits, softmax, softmax·V, output projection), dense blocks and final logits; training = 3 × forward. For MLPs each dense layer costs 2·in·out per example forward.',
+      'Parameters are counted from the configuration and checked against the actual weights; N in the fit is the total count.',
+      'Tokens D are what each run trained on (examples for tables); each run was planned to spend its budget exactly under the FLOP count above.',
+      'Validation loss is measured on fixed batches of the validation split; over-fitting is flagged when it rises above its running minimum (trailing mean of 3 evaluations) by more than 1% for 5 evaluations while training loss keeps falling.',
+    ],
+  };
+}

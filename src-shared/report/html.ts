@@ -1,0 +1,172 @@
+import type { ReportData } from '../contract/report';
+import { formatCount } from '../format';
+import { computeOptimal } from '../science/parametric';
+import { type ChartSeries, renderChart } from './svg';
+
+/** Report data -> one self-contained HTML page: inline CSS and SVG, no scripts, no network. */
+
+const palette = ['#3b528b', '#21918c', '#5ec962', '#c8b100', '#e07b00', '#b5179e'];
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const sig = (n: number | null | undefined, digits = 4) => {
+  if (n === null || n === undefined) return '—';
+  const magnitude = Math.abs(n);
+  return magnitude !== 0 && (magnitude >= 1e5 || magnitude < 1e-3)
+    ? n.toExponential(digits - 1)
+    : Number(n.toPrecision(digits)).toString();
+};
+const interval = (pair: [number, number] | null | undefined) =>
+  pair ? `[${sig(pair[0], 3)}, ${sig(pair[1], 3)}]` : '';
+
+function figure(title: string, svg: string, legend: ChartSeries[]): string {
+  const items = legend
+    .filter((s) => s.legend !== false && s.label)
+    .map((s) => `<li><span style="background:${s.color}"></span>${escapeHtml(s.label)}</li>`)
+    .join('');
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption>${svg}<ul class="legend">${items}</ul></figure>`;
+}
+
+export function renderReportHtml(report: ReportData): string {
+  const completed = report.runs.filter((r) => r.finalValLoss !== null);
+  const isoSeries: ChartSeries[] = report.sweep.budgetsFlops.flatMap((budget, i) => {
+    const points = completed
+      .filter((r) => r.budgetFlops === budget)
+      .sort((a, b) => a.params - b.params)
+      .map((r) => ({ x: r.params, y: r.finalValLoss as number }));
+    const color = palette[i % palette.length] as string;
+    return [
+      { label: `${budget.toExponential(0)} FLOPs`, color, kind: 'line' as const, points },
+      { label: '', color, kind: 'points' as const, points, legend: false },
+    ];
+  });
+  const charts: string[] = [];
+  if (completed.length > 0) {
+    const title = 'IsoFLOP profiles: final validation loss against parameters';
+    charts.push(
+      figure(
+        title,
+        renderChart({ title, xLabel: 'parameters N', yLabel: 'validation loss', series: isoSeries }),
+        isoSeries,
+      ),
+    );
+  }
+  if (report.fit) {
+    const fit = report.fit;
+    const budgets = report.sweep.budgetsFlops;
+    const low = Math.min(...budgets) / 3;
+    const high = Math.max(fit.allocation.flops, ...budgets) * 3;
+    const grid = Array.from({ length: 30 }, (_, i) => low * (high / low) ** (i / 29));
+    const frontier: ChartSeries[] = [
+      {
+        label: 'N*(C), parametric fit',
+        color: '#4f46e5',
+        kind: 'line',
+        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c).params })),
+      },
+      {
+        label: 'D*(C)',
+        color: '#e07b00',
+        kind: 'line',
+        dashed: true,
+        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c).tokens })),
+      },
+      {
+        label: 'the budget in the summary',
+        color: '#dc2626',
+        kind: 'points',
+        size: 5,
+        points: [{ x: fit.allocation.flops, y: fit.allocation.params }],
+      },
+    ];
+    const title = 'Compute-optimal parameters N* and tokens D* against compute';
+    charts.push(
+      figure(
+        title,
+        renderChart({
+          title,
+          xLabel: 'training FLOPs C',
+          yLabel: 'N* (parameters), D* (tokens)',
+          yLog: true,
+          series: frontier,
+        }),
+        frontier,
+      ),
+    );
+  }
+  const curveRuns = [...completed].sort((a, b) => (a.finalValLoss as number) - (b.finalValLoss as number)).slice(0, 4);
+  if (curveRuns.length > 0) {
+    const curves: ChartSeries[] = curveRuns.flatMap((run, i) => [
+      {
+        label: `${run.name}: validation${run.overfitting ? ' (over-fitting)' : ''}`,
+        color: palette[i] as string,
+        kind: 'line' as const,
+        points: run.curve.filter((p) => p.valLoss !== null).map((p) => ({ x: p.tokens, y: p.valLoss as number })),
+      },
+      {
+        label: '',
+        color: palette[i] as string,
+        kind: 'line' as const,
+        dashed: true,
+        legend: false,
+        points: run.curve.map((p) => ({ x: p.tokens, y: p.trainLoss })),
+      },
+    ]);
+    const title = 'Learning curves of the four best runs (solid: validation, dashed: training)';
+    charts.push(
+      figure(title, renderChart({ title, xLabel: 'tokens (examples) seen', yLabel: 'loss', series: curves }), curves),
+    );
+  }
+  const fit = report.fit;
+  const lawRows = fit
+    ? (['E', 'A', 'B', 'alpha', 'beta', 'a', 'b'] as const)
+        .map(
+          (key) =>
+            `<tr><td>${{ E: 'E', A: 'A', B: 'B', alpha: 'α', beta: 'β', a: 'a (N* ∝ Cᵃ)', b: 'b (D* ∝ Cᵇ)' }[key]}</td><td class="num">${sig(fit[key])}</td><td class="num">${interval(fit.ci95?.[key] ?? null)}</td></tr>`,
+        )
+        .join('')
+    : '';
+  const runRows = report.runs
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.name)}</td><td class="num">${formatCount(r.params)}</td><td class="num">${r.budgetFlops.toExponential(1)}</td><td class="num">${r.tokensPerParam === null ? '—' : r.tokensPerParam.toFixed(0)}</td><td class="num">${sig(r.finalValLoss)}</td><td>${r.verdict ?? '—'}${r.overfitting ? ', over-fitting' : ''}</td></tr>`,
+    )
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(report.title)}</title>
+<style>
+  @page { margin: 18mm 16mm 20mm; }
+  body { font-family: "DejaVu Sans", system-ui, sans-serif; color: #1b1e27; font-size: 10.5pt; line-height: 1.45; margin: 0; }
+  h1 { font-size: 20pt; margin: 0 0 4pt; } h2 { font-size: 13pt; margin: 18pt 0 6pt; break-after: avoid; }
+  .meta { color: #5d6375; font-size: 9pt; } .summary { font-size: 11.5pt; background: #eef0ff; border-left: 3pt solid #4f46e5; padding: 8pt 10pt; }
+  table { border-collapse: collapse; width: 100%; font-size: 9pt; } th, td { text-align: left; padding: 3pt 6pt; border-bottom: 0.5pt solid #d9dce6; }
+  th { color: #5d6375; } .num { text-align: right; font-variant-numeric: tabular-nums; } tr { break-inside: avoid; }
+  figure { margin: 10pt 0; break-inside: avoid; } figcaption { font-weight: 600; margin-bottom: 4pt; } svg { width: 100%; height: auto; }
+  .legend { list-style: none; padding: 0; margin: 2pt 0 0; font-size: 8.5pt; color: #5d6375; display: flex; flex-wrap: wrap; gap: 2pt 12pt; }
+  .legend span { display: inline-block; width: 9pt; height: 9pt; border-radius: 50%; margin-right: 4pt; vertical-align: -1pt; }
+  .title-page { break-after: page; } .note { color: #9a5b00; }
+  code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; }
+</style></head><body>
+<section class="title-page">
+  <h1>${escapeHtml(report.title)}</h1>
+  <p class="meta">Dataset <strong>${escapeHtml(report.dataset.name)}</strong> (<code>${escapeHtml(report.dataset.id)}</code>, sha256 <code>${escapeHtml(report.dataset.sourceSha256.slice(0, 16))}…</code>) ·
+  sweep <code>${escapeHtml(report.sweep.id)}</code> · ${escapeHtml(report.generatedAt.slice(0, 16).replace('T', ' '))} UTC · IsoFLOP ${escapeHtml(report.appVersion)} ·
+  trained on ${escapeHtml(report.environment.backends.join(', ') || 'no backend recorded')}</p>
+  <h2>Summary</h2>
+  <p class="summary">${escapeHtml(report.summary)}</p>
+  ${report.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}
+  ${
+    fit
+      ? `<h2>Fitted law</h2><p>L(N, D) = E + A / N<sup>α</sup> + B / D<sup>β</sup>, from ${fit.runsUsed} runs. ${escapeHtml(fit.method)}</p>
+  <table><thead><tr><th>Parameter</th><th class="num">Value</th><th class="num">95% interval</th></tr></thead><tbody>${lawRows}</tbody></table>
+  ${fit.isoflop ? `<p>IsoFLOP profiles (approach 2): a = ${sig(fit.isoflop.a, 3)} ${interval(fit.isoflop.aCi95)}, b = ${sig(fit.isoflop.b, 3)} ${interval(fit.isoflop.bCi95)}.</p>` : ''}`
+      : ''
+  }
+</section>
+<h2>Charts</h2>
+${charts.join('\n')}
+<h2>Runs</h2>
+<table><thead><tr><th>Status</th><th>Run</th><th class="num">Params</th><th class="num">Budget (FLOPs)</th><th class="num">Tokens/param</th><th class="num">Val loss</th><th>Verdict</th></tr></thead><tbody>${runRows}</tbody></table>
+<h2>Methods</h2>
+${report.methods.map((m) => `<p>${escapeHtml(m)}</p>`).join('')}
+</body></html>`;
+}

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { runSweep } from '../src-main/engine/sweep';
+import { exportReport } from '../src-main/reports/export';
+import { findChromium } from '../src-main/reports/pdf';
+import { ensureDataDir } from '../src-main/store/data-dir';
+import { DatasetStore } from '../src-main/store/datasets/store';
+import { RunStore } from '../src-main/store/runs';
+import { createSweep, SweepStore } from '../src-main/store/sweeps';
+import { tempFolder } from '../src-main/testing';
+import { ReportData } from '../src-shared/contract';
+import { planSweep } from '../src-shared/engine/planner';
+
+const schemaFile = new URL('../src-shared/contract/report.schema.json', import.meta.url);
+const folder = tempFolder();
+let stores: { runs: RunStore; sweeps: SweepStore; datasets: DatasetStore; dataDir: string };
+let sweepId: string;
+
+beforeAll(async () => {
+  const dataDir = ensureDataDir(join(folder.dir, 'data'));
+  stores = {
+    dataDir,
+    runs: new RunStore(dataDir),
+    sweeps: new SweepStore(dataDir),
+    datasets: new DatasetStore(dataDir),
+  };
+  const csv = join(folder.dir, 't.csv');
+  const rows = Array.from(
+    { length: 3000 },
+    (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${Math.tanh(Math.sin(i) * 2 * Math.cos(i * 0.3))}`,
+  );
+  writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
+  const dataset = await stores.datasets.importFrom({ source: { path: csv }, path: csv, displayName: 't.csv' });
+  const plan = planSweep({ dataset, budgets: [2e6, 6e6], sizesPerBudget: 3, batchSize: 32 });
+  sweepId = (await createSweep(stores, dataset, plan, { batchSize: 32, seed: 1 })).id;
+  await runSweep(stores, sweepId, { backend: 'cpu' });
+}, 180_000);
+afterAll(() => folder.cleanup());
+
+describe('reports', () => {
+  it('ship a JSON Schema generated from the contract', () => {
+    const generated = z.toJSONSchema(ReportData);
+    if (process.env.UPDATE_SCHEMA === '1') writeFileSync(schemaFile, `${JSON.stringify(generated, null, 2)}\n`);
+    expect(JSON.parse(readFileSync(schemaFile, 'utf8'))).toEqual(JSON.parse(JSON.stringify(generated)));
+  });
+
+  it('write JSON that validates against the schema, whose summary states the fit’s own numbers', async () => {
+    const out = join(folder.dir, 'report.json');
+    const { report, files } = await exportReport(stores, { sweepId, format: 'json', out, paper: 'A4', budget: 1e8 });
+    expect(files).toEqual([out]);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.fit).not.toBeNull();
+    const fit = report.fit as NonNullable<typeof report.fit>;
+    expect(fit.allocation.flops).toBe(1e8);
+    expect(report.summary).toContain(`E = ${fit.E.toFixed(4)}`);
+    expect(report.summary).toContain(`predicted loss of ${fit.allocation.loss.toFixed(4)}`);
+    expect(report.runs).toHaveLength(6);
+  }, 60_000);
+
+  it('print a PDF that pdfinfo reads, with a page per section', async () => {
+    if (!findChromium()) throw new Error('the PDF test needs Chromium (.ci/run installs it)');
+    const out = join(folder.dir, 'report.pdf');
+    await exportReport(stores, { sweepId, format: 'pdf', out, paper: 'Letter' });
+    const info = spawnSync('pdfinfo', [out], { encoding: 'utf8' });
+    expect(info.status, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/Pages:\s+[3-9]/);
+    expect(info.stdout).toMatch(/Page size:\s+612 x 792/);
+    const text = spawnSync('pdftotext', [out, '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('Summary');
+    expect(text).toContain('Methods');
+  }, 60_000);
+
+  it('refuse an output folder that does not exist, writing nothing', async () => {
+    await expect(
+      exportReport(stores, { sweepId, format: 'both', out: join(folder.dir, 'missing', 'r.pdf'), paper: 'A4' }),
+    ).rejects.toThrow(/does not exist/);
+  });
+});
