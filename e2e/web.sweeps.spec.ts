@@ -44,6 +44,16 @@ test.describe('web mode: sweeps from the CLI', () => {
     await page.screenshot({ path: info.outputPath('runs.png'), fullPage: true });
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sweeps' }).click();
+    // Export: a PDF and a JSON land in the data folder and are listed, and open.
+    await page.getByRole('button', { name: 'Export report' }).click();
+    const reports = page.getByTestId('reports-table');
+    await expect(reports.locator('tbody tr')).toHaveCount(2, { timeout: 60_000 });
+    const pdfName = (await reports.locator('code', { hasText: '.pdf' }).textContent()) ?? '';
+    const pdf = await page.request.get(`/data/reports/${pdfName}`);
+    expect(pdf.headers()['content-type']).toBe('application/pdf');
+    expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+    await page.screenshot({ path: info.outputPath('reports.png') });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sweeps' }).click();
     await page.getByRole('button', { name: 'Fit on the Frontier' }).click();
     await expect(page.getByTestId('frontier-source')).toContainText('6 completed runs', { timeout: 60_000 });
     await expect(page.getByTestId('law-table')).toBeVisible();

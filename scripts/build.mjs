@@ -38,7 +38,7 @@ await Promise.all([
     entryPoints: ['src-main/electron/main.ts'],
     outfile: 'dist/electron/main.cjs',
     format: 'cjs',
-    external: ['electron'],
+    external: ['electron', 'playwright-core'],
   }),
   esbuild({
     ...common,

@@ -2,6 +2,7 @@ import { arch, platform } from 'node:os';
 import { basename } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 import { planSweep } from '../../src-shared/engine/planner';
+import { exportReport, listReports } from '../reports/export';
 import { createOverfitDemoRun } from '../store/datasets/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
@@ -130,6 +131,11 @@ export function createHandlers(app: AppContext): Handlers {
       return { appended: rows.length };
     },
     'runs.finish': ({ id, status, result, error }) => app.runs.update(id, { status, result, error }),
+    'reports.list': () => listReports(app.dataDir),
+    'reports.export': async ({ sweepId, format, paper }) => {
+      const { files } = await exportReport(app, { sweepId, format, paper, out: null });
+      return { files: files.map((file) => basename(file)) };
+    },
     'jobs.get': ({ id }) => app.jobs.get(id),
   };
 }

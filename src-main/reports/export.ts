@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IsoflopError, ReportData } from '../../src-shared/contract';
 import { buildReport } from '../../src-shared/report/build';
@@ -16,8 +16,8 @@ import { printPdf } from './pdf';
 export interface ExportRequest {
   sweepId: string;
   format: 'pdf' | 'json' | 'both';
-  /** file to write; for both formats its extension is replaced by .pdf and .json */
-  out: string;
+  /** file to write; for both formats its extension is replaced by .pdf and .json; null: only the data folder */
+  out: string | null;
   paper: 'A4' | 'Letter';
   budget?: number;
 }
@@ -42,31 +42,51 @@ export async function exportReport(
   stores: { runs: RunStore; sweeps: SweepStore; datasets: DatasetStore; dataDir: string },
   request: ExportRequest,
 ): Promise<{ files: string[]; report: ReportData }> {
-  checkFolder(request.out);
+  if (request.out !== null) checkFolder(request.out);
   const sweep = await stores.sweeps.get(request.sweepId);
   if (sweep.runIds.length === 0) throw new IsoflopError('INVALID_INPUT', `Sweep ${sweep.id} has no runs to report on.`);
   const runs = [];
   for (const id of sweep.runIds) runs.push({ run: await stores.runs.get(id), metrics: await stores.runs.metrics(id) });
   const dataset = await stores.datasets.get(sweep.datasetId);
   const report = ReportData.parse(buildReport({ sweep, runs, dataset, appVersion, budget: request.budget }));
-  const base = request.out.replace(/\.(pdf|json)$/i, '');
+  const base = request.out?.replace(/\.(pdf|json)$/i, '') ?? null;
   const files: string[] = [];
   const archive = join(stores.dataDir, 'reports');
   await mkdir(archive, { recursive: true });
   const stamp = report.generatedAt.replace(/[:.]/g, '-');
   if (request.format !== 'pdf') {
     const json = `${JSON.stringify(report, null, 2)}\n`;
-    const file = request.format === 'json' ? request.out : `${base}.json`;
-    await writeFileAtomic(file, json);
-    await writeFileAtomic(join(archive, `${sweep.id}-${stamp}.json`), json);
-    files.push(file);
+    const archived = join(archive, `${sweep.id}-${stamp}.json`);
+    await writeFileAtomic(archived, json);
+    if (base !== null) {
+      const file = request.format === 'json' ? (request.out as string) : `${base}.json`;
+      await writeFileAtomic(file, json);
+      files.push(file);
+    } else files.push(archived);
   }
   if (request.format !== 'json') {
     const pdf = await printPdf(renderReportHtml(report), request.paper, report.title);
-    const file = request.format === 'pdf' ? request.out : `${base}.pdf`;
-    await writeFileAtomic(file, pdf);
-    await writeFileAtomic(join(archive, `${sweep.id}-${stamp}.pdf`), pdf);
-    files.push(file);
+    const archived = join(archive, `${sweep.id}-${stamp}.pdf`);
+    await writeFileAtomic(archived, pdf);
+    if (base !== null) {
+      const file = request.format === 'pdf' ? (request.out as string) : `${base}.pdf`;
+      await writeFileAtomic(file, pdf);
+      files.push(file);
+    } else files.push(archived);
   }
   return { files, report };
+}
+
+/** The reports in <data>/reports/, newest first. */
+export async function listReports(
+  dataDir: string,
+): Promise<Array<{ name: string; bytes: number; modifiedAt: string }>> {
+  const folder = join(dataDir, 'reports');
+  const names = (await readdir(folder).catch(() => [])).filter((name) => /^[a-z0-9-]+\.(pdf|json)$/i.test(name));
+  const out = [];
+  for (const name of names) {
+    const info = await stat(join(folder, name));
+    out.push({ name, bytes: info.size, modifiedAt: info.mtime.toISOString() });
+  }
+  return out.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
 }

@@ -45,6 +45,33 @@ export function parseRange(
   return { start, end };
 }
 
+export const reportsPrefix = '/data/reports/';
+
+/** `/data/reports/<name>`: a report the app wrote, to open in the browser. */
+export async function openReportFile(dataDir: string, name: string): Promise<DataResponse> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    throw new IsoflopError('BAD_REQUEST', `"${name}" is not valid URL encoding.`);
+  }
+  if (!/^[a-z0-9-]+\.(pdf|json)$/i.test(decoded))
+    throw new IsoflopError('FORBIDDEN', `"${decoded}" is not a report name.`);
+  const path = join(dataDir, 'reports', decoded);
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) throw new IsoflopError('NOT_FOUND', `There is no report "${decoded}".`);
+  return {
+    status: 200,
+    headers: {
+      ...securityHeaders(),
+      'Content-Type': decoded.endsWith('.pdf') ? 'application/pdf' : 'application/json; charset=utf-8',
+      'Content-Length': String(info.size),
+      'Cache-Control': 'no-cache',
+    },
+    body: createReadStream(path),
+  };
+}
+
 export async function openDatasetFile(
   store: DatasetStore,
   rest: string,

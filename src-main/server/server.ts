@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type ApiResult, type ErrorCode, IsoflopError } from '../../src-shared/contract';
 import type { App, Router } from '../api';
 import { saveUpload } from '../store/uploads';
-import { dataPrefix, openDatasetFile } from './data-files';
+import { dataPrefix, openDatasetFile, openReportFile, reportsPrefix } from './data-files';
 import { readRendererAsset, securityHeaders } from './renderer-assets';
 
 /** Web mode: the renderer and the API over HTTP, on the loopback interface only. */
@@ -136,11 +136,13 @@ async function handleUpload(req: IncomingMessage, res: ServerResponse, app: App)
   sendJson(res, 200, { ok: true, value: upload });
 }
 
-async function handleData(req: IncomingMessage, res: ServerResponse, app: App, rest: string): Promise<void> {
+async function handleData(req: IncomingMessage, res: ServerResponse, app: App, path: string): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new IsoflopError('BAD_REQUEST', `Only GET is served here; got ${req.method}.`);
   }
-  const file = await openDatasetFile(app.datasets, rest, req.headers.range);
+  const file = path.startsWith(reportsPrefix)
+    ? await openReportFile(app.dataDir, path.slice(reportsPrefix.length))
+    : await openDatasetFile(app.datasets, path.slice(dataPrefix.length), req.headers.range);
   res.writeHead(file.status, file.headers);
   if (!file.body || req.method === 'HEAD') {
     file.body?.destroy();
@@ -168,8 +170,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
         await handleApi(req, res, router, url.pathname.slice('/api/'.length));
       } else if (url.pathname === '/upload') {
         await handleUpload(req, res, app);
-      } else if (url.pathname.startsWith(dataPrefix)) {
-        await handleData(req, res, app, url.pathname.slice(dataPrefix.length));
+      } else if (url.pathname.startsWith(dataPrefix) || url.pathname.startsWith(reportsPrefix)) {
+        await handleData(req, res, app, url.pathname);
       } else {
         await handleAsset(req, res, rendererDir, url.pathname);
       }

@@ -116,6 +116,18 @@ export const api = {
     output: RunRecord,
     summary: 'Record how a run ended: its status, result or error',
   },
+  'reports.list': {
+    input: noInput,
+    output: z.array(z.object({ name: z.string(), bytes: z.number(), modifiedAt: z.string() })),
+    summary: 'Reports in the data folder, newest first (open them at /data/reports/<name>)',
+  },
+  'reports.export': {
+    input: z
+      .object({ sweepId: SweepId, format: z.enum(['pdf', 'json', 'both']), paper: z.enum(['A4', 'Letter']) })
+      .strict(),
+    output: z.object({ files: z.array(z.string()) }),
+    summary: "Write a sweep's report into the data folder's reports/",
+  },
   'jobs.get': {
     input: z.object({ id: z.string().regex(/^[a-z0-9]{8,64}$/) }).strict(),
     output: Job,
