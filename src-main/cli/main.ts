@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { IsoflopError } from '../../src-shared/contract';
 import { appVersion } from '../version';
-import { type CliIo, type Command, storeOption, UsageError } from './command';
+import { type CliIo, type Command, UsageError } from './command';
 import { bench } from './commands/bench';
 import { datasets } from './commands/datasets';
 import { fit } from './commands/fit';

@@ -91,6 +91,28 @@ describe('headless sweeps', () => {
   }, 120_000);
 });
 
+describe('regularization', () => {
+  it('sets L1, L2, weight decay, dropout and early stopping on every run of a sweep', async () => {
+    const dataset = await stores.datasets.get(datasetId);
+    const plan = planSweep({ dataset, budgets: [2e6], sizesPerBudget: 2, batchSize: 32 });
+    const sweep = await createSweep(stores, dataset, plan, {
+      batchSize: 32,
+      seed: 1,
+      regularization: { l1: 1e-5, l2: 1e-3, weightDecay: 0.05, dropout: 0.2, earlyStoppingPatience: 4 },
+    });
+    for (const id of sweep.runIds) {
+      const { config } = await stores.runs.get(id);
+      expect(config).toMatchObject({
+        l1: 1e-5,
+        l2: 1e-3,
+        weightDecay: 0.05,
+        earlyStopping: { patience: 4, restoreBest: true },
+      });
+      expect(config.model.dropout).toBe(0.2);
+    }
+  });
+});
+
 describe('run locks', () => {
   it('let one process claim a run, and take over a lock whose process is gone', async () => {
     const sweep = await newSweep();

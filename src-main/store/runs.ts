@@ -2,14 +2,38 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { IsoflopError, MetricRow, RunId, RunRecord } from '../../src-shared/contract';
+import { IsoflopError, MetricRow, type RunConfig, RunId, RunRecord } from '../../src-shared/contract';
 import type { CheckpointManifest } from '../../src-shared/engine/checkpoint';
+import { gptFlops, gptParamCount } from '../../src-shared/engine/models/gpt';
+import { mlpFlops, mlpParamCount } from '../../src-shared/engine/models/mlp';
 import { syncDir, writeFileAtomic } from './atomic';
 
 /**
  * `<data>/runs/<id>/`: run.json written whole (temp, fsync, rename), metrics.jsonl appended a line
  * at a time (a torn last line is ignored on read), checkpoints/<step>/ model.json + weights.bin.
  */
+
+/** A new run waiting to train, its parameter and FLOP counts derived from its model. */
+export function queuedRun(id: string, name: string, sweepId: string | null, config: RunConfig): RunRecord {
+  const now = new Date().toISOString();
+  const model = config.model;
+  return {
+    formatVersion: 1,
+    id,
+    sweepId,
+    name,
+    createdAt: now,
+    updatedAt: now,
+    status: 'queued',
+    config,
+    params: model.family === 'mlp' ? mlpParamCount(model) : gptParamCount(model),
+    flopsPerToken: model.family === 'mlp' ? mlpFlops(model) : gptFlops(model),
+    environment: null,
+    result: null,
+    error: null,
+    lastCheckpointStep: null,
+  };
+}
 
 export type RunListEntry = { ok: true; run: RunRecord } | { ok: false; id: string; error: string };
 

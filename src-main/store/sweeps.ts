@@ -1,18 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type DatasetManifest,
-  IsoflopError,
-  type PlannedRun,
-  type RunRecord,
-  SweepId,
-  SweepRecord,
-} from '../../src-shared/contract';
-import { gptFlops, gptParamCount } from '../../src-shared/engine/models/gpt';
-import { mlpFlops, mlpParamCount } from '../../src-shared/engine/models/mlp';
+import { type DatasetManifest, IsoflopError, type PlannedRun, SweepId, SweepRecord } from '../../src-shared/contract';
 import { writeFileAtomic } from './atomic';
-import type { RunStore } from './runs';
+import { queuedRun, type RunStore } from './runs';
 
 /** `<data>/sweeps/<id>/sweep.json`: the plan and its run ids, written whole. */
 export class SweepStore {
@@ -98,41 +89,24 @@ export async function createSweep(
   for (const [index, planned] of plan.entries()) {
     const reg = options.regularization ?? {};
     const model = reg.dropout ? { ...planned.model, dropout: reg.dropout } : planned.model;
-    const counts = model.family === 'mlp' ? mlpParamCount(model) : gptParamCount(model);
-    const flops = model.family === 'mlp' ? mlpFlops(model) : gptFlops(model);
-    const run: RunRecord = {
-      formatVersion: 1,
-      id: `${id}-r${String(index + 1).padStart(2, '0')}`,
-      sweepId: id,
-      name: planned.label,
-      createdAt: now,
-      updatedAt: now,
-      status: 'queued',
-      config: {
-        datasetId: dataset.id,
-        model,
-        batchSize: options.batchSize,
-        budgetFlops: planned.budgetFlops,
-        plannedTokens: planned.tokens,
-        plannedSteps: planned.steps,
-        peakLearningRate: model.family === 'mlp' ? 1e-2 : 3e-3,
-        warmupSteps: Math.max(1, Math.round(planned.steps * 0.05)),
-        weightDecay: reg.weightDecay ?? 0,
-        l1: reg.l1 ?? 0,
-        l2: reg.l2 ?? 0,
-        earlyStopping: reg.earlyStoppingPatience
-          ? { patience: reg.earlyStoppingPatience, minDelta: 0, restoreBest: true }
-          : null,
-        seed: options.seed + index,
-        evalSteps: evalStepsFor(planned.steps),
-      },
-      params: counts,
-      flopsPerToken: flops,
-      environment: null,
-      result: null,
-      error: null,
-      lastCheckpointStep: null,
-    };
+    const run = queuedRun(`${id}-r${String(index + 1).padStart(2, '0')}`, planned.label, id, {
+      datasetId: dataset.id,
+      model,
+      batchSize: options.batchSize,
+      budgetFlops: planned.budgetFlops,
+      plannedTokens: planned.tokens,
+      plannedSteps: planned.steps,
+      peakLearningRate: model.family === 'mlp' ? 1e-2 : 3e-3,
+      warmupSteps: Math.max(1, Math.round(planned.steps * 0.05)),
+      weightDecay: reg.weightDecay ?? 0,
+      l1: reg.l1 ?? 0,
+      l2: reg.l2 ?? 0,
+      earlyStopping: reg.earlyStoppingPatience
+        ? { patience: reg.earlyStoppingPatience, minDelta: 0, restoreBest: true }
+        : null,
+      seed: options.seed + index,
+      evalSteps: evalStepsFor(planned.steps),
+    });
     await stores.runs.create(run, { ifAbsent: true });
     runIds.push(run.id);
   }

@@ -29,36 +29,19 @@ export function stopQueue(): void {
   engine.stop();
 }
 
+/** Trains a sweep's queued and interrupted runs, smallest budget first. */
 export async function runQueue(sweepId: string): Promise<void> {
-  if (queue.sweepId) throw new Error('A sweep is already training; stop it first.');
-  queue.sweepId = sweepId;
-  queue.stopping = false;
-  queue.error = null;
-  try {
-    const { runs } = await client.call('sweeps.get', { id: sweepId });
-    const todo = runs
-      .filter((run) => run.status === 'queued' || run.status === 'interrupted')
-      .sort((a, b) => a.config.budgetFlops - b.config.budgetFlops);
-    queue.total = todo.length;
-    queue.done = 0;
-    for (const run of todo) {
-      if (queue.stopping) break;
-      await trainOne(run);
-      queue.done++;
-      queue.finished++;
-    }
-  } catch (error) {
-    queue.error = error instanceof Error ? error.message : String(error);
-  } finally {
-    queue.sweepId = null;
-    queue.current = null;
-  }
+  const { runs } = await client.call('sweeps.get', { id: sweepId });
+  const todo = runs
+    .filter((run) => run.status === 'queued' || run.status === 'interrupted')
+    .sort((a, b) => a.config.budgetFlops - b.config.budgetFlops);
+  await trainRuns(todo, sweepId);
 }
 
-/** Trains single runs outside a sweep (the over-fitting demo), through the same queue. */
-export async function trainRuns(runs: RunRecord[]): Promise<void> {
+/** Trains runs one at a time; also single runs outside a sweep (the over-fitting demo). */
+export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<void> {
   if (queue.sweepId) throw new Error('A sweep is already training; stop it first.');
-  queue.sweepId = 'single';
+  queue.sweepId = sweepId;
   queue.stopping = false;
   queue.error = null;
   queue.total = runs.length;

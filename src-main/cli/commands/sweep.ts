@@ -162,6 +162,13 @@ export const sweep: Command = {
       const created = await createSweep(s, dataset, plan, {
         batchSize,
         seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1,
+        regularization: {
+          weightDecay: numberOption(values, 'weight-decay', 0, 10),
+          l1: numberOption(values, 'l1', 0, 10),
+          l2: numberOption(values, 'l2', 0, 10),
+          dropout: numberOption(values, 'dropout', 0, 0.9),
+          earlyStoppingPatience: intOption(values, 'early-stopping', 1, 1000),
+        },
       });
       sweepId = created.id;
       io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);

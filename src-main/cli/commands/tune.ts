@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { RunRecord } from '../../../src-shared/contract';
-import { mlpFlops, mlpParamCount } from '../../../src-shared/engine/models/mlp';
+import { mlpFlops } from '../../../src-shared/engine/models/mlp';
 import { Random } from '../../../src-shared/random';
 import {
   gridPoints,
@@ -17,7 +16,7 @@ import { executeRun } from '../../engine/run-executor';
 import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
-import { RunStore } from '../../store/runs';
+import { queuedRun, RunStore } from '../../store/runs';
 import { type Command, choiceOption, intOption, storeOption, stringOption, UsageError } from '../command';
 
 /**
@@ -107,39 +106,24 @@ export const tune: Command = {
       };
       const batchSize = Math.round(number(params, 'batchSize', 64));
       const flops = mlpFlops(model);
-      const now = new Date().toISOString();
+      const _now = new Date().toISOString();
       const evalSteps = Array.from({ length: 10 }, (_, i) => Math.max(1, Math.round(((i + 1) * steps) / 10)));
-      const run: RunRecord = {
-        formatVersion: 1,
-        id: `${studyId}-t${String(t + 1).padStart(3, '0')}`,
-        sweepId: null,
-        name: `${studyId} trial ${t + 1}`,
-        createdAt: now,
-        updatedAt: now,
-        status: 'queued',
-        config: {
-          datasetId,
-          model,
-          batchSize,
-          budgetFlops: flops.perToken * batchSize * steps,
-          plannedTokens: batchSize * steps,
-          plannedSteps: steps,
-          peakLearningRate: number(params, 'learningRate', 3e-3),
-          warmupSteps: Math.max(1, Math.round(steps * 0.05)),
-          weightDecay: number(params, 'weightDecay', 0),
-          l1: number(params, 'l1', 0),
-          l2: number(params, 'l2', 0),
-          earlyStopping: null,
-          seed: seed + t,
-          evalSteps,
-        },
-        params: mlpParamCount(model),
-        flopsPerToken: flops,
-        environment: null,
-        result: null,
-        error: null,
-        lastCheckpointStep: null,
-      };
+      const run = queuedRun(`${studyId}-t${String(t + 1).padStart(3, '0')}`, `${studyId} trial ${t + 1}`, null, {
+        datasetId,
+        model,
+        batchSize,
+        budgetFlops: flops.perToken * batchSize * steps,
+        plannedTokens: batchSize * steps,
+        plannedSteps: steps,
+        peakLearningRate: number(params, 'learningRate', 3e-3),
+        warmupSteps: Math.max(1, Math.round(steps * 0.05)),
+        weightDecay: number(params, 'weightDecay', 0),
+        l1: number(params, 'l1', 0),
+        l2: number(params, 'l2', 0),
+        earlyStopping: null,
+        seed: seed + t,
+        evalSteps,
+      });
       await stores.runs.create(run);
       let pruned = false;
       const control: { stop?: () => void } = {};

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunRecord, TableManifest } from '../../../src-shared/contract';
 import { mlpFlops, mlpParamCount } from '../../../src-shared/engine/models/mlp';
-import type { RunStore } from '../runs';
+import { queuedRun, type RunStore } from '../runs';
 import { demoTeacherId } from './demo-teacher';
 import type { DatasetStore } from './store';
 
@@ -62,16 +62,9 @@ export async function createOverfitDemoRun(stores: { datasets: DatasetStore; run
   const steps = 4000;
   const batchSize = 32;
   const flops = mlpFlops(model);
-  const now = new Date().toISOString();
-  return stores.runs.create({
-    formatVersion: 1,
-    id: stores.runs.newId('overfit-demo'),
-    sweepId: null,
-    name: `Over-fitting demo: ${Math.round(mlpParamCount(model).total / 1000)}k parameters on ${trainRows} rows`,
-    createdAt: now,
-    updatedAt: now,
-    status: 'queued',
-    config: {
+  const name = `Over-fitting demo: ${Math.round(mlpParamCount(model).total / 1000)}k parameters on ${trainRows} rows`;
+  return stores.runs.create(
+    queuedRun(stores.runs.newId('overfit-demo'), name, null, {
       datasetId: dataset.id,
       model,
       batchSize,
@@ -86,12 +79,6 @@ export async function createOverfitDemoRun(stores: { datasets: DatasetStore; run
       earlyStopping: { patience: 8, minDelta: 0, restoreBest: true },
       seed: 7,
       evalSteps: Array.from({ length: steps / 50 }, (_, i) => (i + 1) * 50),
-    },
-    params: mlpParamCount(model),
-    flopsPerToken: flops,
-    environment: null,
-    result: null,
-    error: null,
-    lastCheckpointStep: null,
-  });
+    }),
+  );
 }
