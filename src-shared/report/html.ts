@@ -1,5 +1,6 @@
 import type { ReportData } from '../contract/report';
 import { formatCount } from '../format';
+import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { computeOptimal } from '../science/parametric';
 import { type ChartSeries, renderChart } from './svg';
 
@@ -90,6 +91,45 @@ export function renderReportHtml(report: ReportData): string {
           series: frontier,
         }),
         frontier,
+      ),
+    );
+  }
+  if (report.fit && completed.length > 0) {
+    const law = report.fit;
+    const ns = completed.map((r) => r.params);
+    const levels = contourLevels(
+      law,
+      completed.map((r) => r.finalValLoss as number),
+    );
+    const shades = ['#c7d2fe', '#a5b4fc', '#818cf8', '#6366f1', '#4338ca'];
+    const flops = completed.map((r) => r.budgetFlops);
+    const contours: ChartSeries[] = [
+      ...isoLossContours(law, [Math.min(...ns) / 3, Math.max(...ns) * 3], levels).map((c, i) => ({
+        label: `L = ${c.loss}`,
+        color: shades[i % shades.length] as string,
+        kind: 'line' as const,
+        points: c.points,
+      })),
+      {
+        label: 'compute-optimal frontier',
+        color: '#dc2626',
+        kind: 'line',
+        points: efficientFrontier(law, [Math.min(...flops) / 3, Math.max(...flops) * 3]),
+      },
+      {
+        label: 'runs',
+        color: '#1b1e27',
+        kind: 'points',
+        size: 2.5,
+        points: completed.map((r) => ({ x: r.params, y: r.tokens as number })),
+      },
+    ];
+    const title = 'Iso-loss contours of the fitted law, with the efficient frontier and the runs';
+    charts.push(
+      figure(
+        title,
+        renderChart({ title, xLabel: 'parameters N', yLabel: 'tokens D', yLog: true, series: contours }),
+        contours,
       ),
     );
   }

@@ -91,3 +91,17 @@ describe('what the user gets', () => {
     expect(effectiveTokens(1e13, 1e10)).toBeLessThan(1e10 * 17);
   });
 });
+
+describe('iso-loss contours', () => {
+  it('lie on the law: every contour point predicts its level', async () => {
+    const { isoLossContours, efficientFrontier } = await import('./contours');
+    const contours = isoLossContours(law, [1e7, 1e11], [2.2, 2.5]);
+    for (const contour of contours) {
+      expect(contour.points.length).toBeGreaterThan(10);
+      for (const p of contour.points) expect(predictLoss(law, p.x, p.y)).toBeCloseTo(contour.loss, 8);
+    }
+    // The frontier touches each contour at its compute-optimal point: no point on a contour costs less.
+    const frontier = efficientFrontier(law, [1e18, 1e24]);
+    expect(frontier.length).toBe(30);
+  });
+});
