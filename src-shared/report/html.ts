@@ -97,6 +97,7 @@ export function renderReportHtml(report: ReportData): string {
   if (report.fit && completed.length > 0) {
     const law = report.fit;
     const ns = completed.map((r) => r.params);
+    const ds = completed.map((r) => r.tokens as number);
     const levels = contourLevels(
       law,
       completed.map((r) => r.finalValLoss as number),
@@ -104,7 +105,10 @@ export function renderReportHtml(report: ReportData): string {
     const shades = ['#c7d2fe', '#a5b4fc', '#818cf8', '#6366f1', '#4338ca'];
     const flops = completed.map((r) => r.budgetFlops);
     const contours: ChartSeries[] = [
-      ...isoLossContours(law, [Math.min(...ns) / 3, Math.max(...ns) * 3], levels).map((c, i) => ({
+      ...isoLossContours(law, [Math.min(...ns) / 3, Math.max(...ns) * 3], levels, 60, [
+        Math.min(...ds) / 30,
+        Math.max(...ds) * 30,
+      ]).map((c, i) => ({
         label: `L = ${c.loss}`,
         color: shades[i % shades.length] as string,
         kind: 'line' as const,

@@ -4,14 +4,22 @@ import { computeOptimal, type ScalingLaw } from './parametric';
  * Iso-loss contours of L(N, D) = E + A/N^α + B/D^β in the (N, D) plane, drawn exactly: on a contour,
  * D(N) = (B / (L − E − A/N^α))^(1/β). With the compute-optimal frontier through them.
  */
-export function isoLossContours(law: ScalingLaw, nRange: [number, number], levels: number[], samples = 60) {
+export function isoLossContours(
+  law: ScalingLaw,
+  nRange: [number, number],
+  levels: number[],
+  samples = 60,
+  /** drop points outside this token range, so the asymptotes do not stretch the axis */
+  dRange: [number, number] = [0, Number.POSITIVE_INFINITY],
+) {
   const [low, high] = nRange;
   const grid = Array.from({ length: samples }, (_, i) => low * (high / low) ** (i / (samples - 1)));
   return levels.map((loss) => ({
     loss,
     points: grid.flatMap((n) => {
       const room = loss - law.E - law.A / n ** law.alpha;
-      return room > 0 ? [{ x: n, y: (law.B / room) ** (1 / law.beta) }] : [];
+      const d = room > 0 ? (law.B / room) ** (1 / law.beta) : Number.NaN;
+      return d >= dRange[0] && d <= dRange[1] ? [{ x: n, y: d }] : [];
     }),
   }));
 }
