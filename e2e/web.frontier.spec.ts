@@ -5,6 +5,15 @@ test.describe('web mode: the frontier', () => {
     page.on('pageerror', (error) => {
       throw error;
     });
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (message.text().startsWith('CSP violation')) violations.push(message.text());
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (event) =>
+        console.error(`CSP violation: ${event.violatedDirective}`),
+      );
+    });
     await page.goto('/#/frontier');
     await expect(page.getByRole('heading', { name: 'No scaling law fitted yet' })).toBeVisible();
     await page.getByRole('button', { name: "Chinchilla's published runs" }).click();
@@ -23,6 +32,8 @@ test.describe('web mode: the frontier', () => {
     expect(tokensPerParam).toBeLessThan(40);
     await expect(page.getByTestId('runs-verdicts').locator('tbody tr')).toHaveCount(240);
     await page.screenshot({ path: info.outputPath('frontier.png'), fullPage: true });
+    // The charts are SVG strings put into the page: the strict CSP must not object to them.
+    expect(violations).toEqual([]);
   });
 
   test('a CSV of runs that cannot be fitted gets a message naming the line and column', async ({ page }) => {
