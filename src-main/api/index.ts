@@ -41,7 +41,7 @@ export function createApp(dataDir: string, options: AppOptions = {}): App {
         },
       )
     : Promise.resolve();
-  return { ...context, demos: context.demos, router: createRouter(createHandlers(context)), demosReady };
+  return { ...context, router: createRouter(createHandlers(context)), demosReady };
 }
 
 /** The router alone, for callers that need nothing else. */

@@ -1,3 +1,5 @@
+import { ensureDataDir, resolveDataDir } from '../store/data-dir';
+
 /** What every `isoflop` subcommand is made of. */
 
 export interface CliIo {
@@ -55,4 +57,32 @@ export function choiceOption<T extends string>(
     throw new UsageError(`--${name} must be one of ${choices.join(', ')}, not "${text}"`);
   }
   return text as T;
+}
+
+export function numberOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max}, not "${text}"`);
+  }
+  return value;
+}
+
+/** A comma-separated list of compute budgets, such as --budgets 1e9,3e9,1e10. */
+export function flopsListOption(values: OptionValues, name: string): number[] | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  return text.split(',').map((part) => {
+    const value = Number(part.trim());
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new UsageError(`--${name} takes positive FLOP counts separated by commas, such as 1e9,3e9, not "${part}"`);
+    }
+    return value;
+  });
+}
+
+/** The data folder the command works in (--store, else ISOFLOP_HOME, else the per-user default), laid out. */
+export function dataDirOf(values: OptionValues, io: CliIo): string {
+  return ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
 }

@@ -4,7 +4,7 @@ import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron'
 import { channels, IsoflopError } from '../../src-shared/contract';
 import { type App, createApp } from '../api';
 import { dataPrefix, openDatasetFile, openReportFile, reportsPrefix } from '../server/data-files';
-import { readRendererAsset, securityHeaders } from '../server/renderer-assets';
+import { httpStatusOf, readRendererAsset, securityHeaders } from '../server/renderer-assets';
 import { resolveDataDir } from '../store/data-dir';
 import { appEntryUrl, appHost, appScheme, ipcChannelOf, isTrustedSenderUrl, webGpuSwitches } from './security';
 
@@ -48,8 +48,7 @@ function serveRenderer(app: App): void {
       });
     } catch (error) {
       const typed = error instanceof IsoflopError ? error : new IsoflopError('INTERNAL', String(error));
-      const statusOf: Record<string, number> = { NOT_FOUND: 404, FORBIDDEN: 403, BAD_REQUEST: 400 };
-      const status = statusOf[typed.code] ?? 500;
+      const status = httpStatusOf[typed.code];
       return new Response(JSON.stringify({ ok: false, error: typed.toJSON() }), {
         status,
         headers: { ...securityHeaders(), 'Content-Type': 'application/json' },

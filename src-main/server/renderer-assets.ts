@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, normalize, relative } from 'node:path';
-import { IsoflopError } from '../../src-shared/contract';
+import { type ErrorCode, IsoflopError } from '../../src-shared/contract';
 
 /**
  * How the renderer is served, by the web server and by Electron's custom protocol alike:
@@ -21,6 +21,18 @@ export const contentSecurityPolicy = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** The HTTP status an error answers with, over HTTP and over the app's protocol alike. */
+export const httpStatusOf: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNKNOWN_CHANNEL: 404,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  INVALID_INPUT: 422,
+  STORE_UNAVAILABLE: 503,
+  BACKEND_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
 
 /** COOP/COEP make the page cross-origin isolated, which WASM threads (SharedArrayBuffer) need. */
 export function securityHeaders(): Record<string, string> {

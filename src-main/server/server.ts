@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ApiResult, type ErrorCode, IsoflopError } from '../../src-shared/contract';
+import { type ApiResult, IsoflopError } from '../../src-shared/contract';
 import type { App, Router } from '../api';
 import { saveUpload } from '../store/uploads';
 import { dataPrefix, openDatasetFile, openReportFile, reportsPrefix } from './data-files';
-import { readRendererAsset, securityHeaders } from './renderer-assets';
+import { httpStatusOf, readRendererAsset, securityHeaders } from './renderer-assets';
 
 /** Web mode: the renderer and the API over HTTP, on the loopback interface only. */
 
@@ -23,17 +23,6 @@ export interface RunningServer {
 
 const host = '127.0.0.1';
 const maxBodyBytes = 1 << 20;
-
-const statusOf: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400,
-  UNKNOWN_CHANNEL: 404,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  INVALID_INPUT: 422,
-  STORE_UNAVAILABLE: 503,
-  BACKEND_UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
 
 function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
@@ -90,7 +79,7 @@ function sendError(res: ServerResponse, error: unknown): void {
     error instanceof IsoflopError
       ? error
       : new IsoflopError('INTERNAL', error instanceof Error ? error.message : String(error));
-  sendJson(res, statusOf[typed.code], { ok: false, error: typed.toJSON() });
+  sendJson(res, httpStatusOf[typed.code], { ok: false, error: typed.toJSON() });
 }
 
 async function handleApi(req: IncomingMessage, res: ServerResponse, router: Router, channel: string): Promise<void> {
@@ -108,7 +97,7 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, router: Rout
     throw new IsoflopError('BAD_REQUEST', `The body of the ${channel} call is not valid JSON.`);
   }
   const result = await router.call(channel, payload, { transport: 'http' });
-  sendJson(res, result.ok ? 200 : statusOf[result.error.code], result);
+  sendJson(res, result.ok ? 200 : httpStatusOf[result.error.code], result);
 }
 
 async function handleAsset(req: IncomingMessage, res: ServerResponse, rendererDir: string, path: string) {

@@ -1,12 +1,9 @@
 import { backendOrder } from '../../../src-shared/contract/backend';
 import { type BenchModel, benchTraining, type TrainingBench } from '../../../src-shared/engine/bench';
+import { formatBytes } from '../../../src-shared/format';
 import { useNodeBackend } from '../../engine/node-backends';
 import { benchDatasets } from '../bench/datasets';
 import { type CliIo, type Command, choiceOption, intOption, type OptionValues, UsageError } from '../command';
-
-function formatBytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
 
 function printTraining(result: TrainingBench, io: CliIo): void {
   io.out(

@@ -1,13 +1,13 @@
 import { basename } from 'node:path';
 import type { DatasetManifest, ImportRequest } from '../../../src-shared/contract';
 import { estimateEta, formatBytes, formatCount, formatDuration, progressBar } from '../../../src-shared/format';
-import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import {
   type CliIo,
   type Command,
   choiceOption,
+  dataDirOf,
   intOption,
   type OptionValues,
   storeOption,
@@ -18,7 +18,7 @@ import {
 const actions = ['import', 'list', 'show', 'rename', 'delete'] as const;
 
 function openStore(values: OptionValues, io: CliIo): DatasetStore {
-  return new DatasetStore(ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env })));
+  return new DatasetStore(dataDirOf(values, io));
 }
 
 function summaryLine(m: DatasetManifest): string {

@@ -3,16 +3,16 @@ import { IsoflopError } from '../../../src-shared/contract';
 import { formatCount } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
-import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { RunStore } from '../../store/runs';
 import { SweepStore } from '../../store/sweeps';
 import {
   type CliIo,
   type Command,
+  dataDirOf,
+  flopsListOption,
   intOption,
   type OptionValues,
   storeOption,
-  stringOption,
   UsageError,
 } from '../command';
 
@@ -23,7 +23,7 @@ import {
 
 /** A sweep's completed runs: parameters, tokens trained, final validation loss. */
 async function sweepRuns(id: string, values: OptionValues, io: CliIo) {
-  const dataDir = ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+  const dataDir = dataDirOf(values, io);
   const sweeps = new SweepStore(dataDir);
   if (!/^[a-z0-9][a-z0-9-]*$/.test(id) || !(await sweeps.exists(id))) {
     throw new UsageError(`"${id}" is neither a CSV file nor a sweep in ${sweeps.root}`);
@@ -38,16 +38,6 @@ async function sweepRuns(id: string, values: OptionValues, io: CliIo) {
   }
   if (runs.length < 5) throw new UsageError(`sweep ${id} has ${runs.length} completed runs; a fit needs at least 5`);
   return runs;
-}
-
-function parseBudgets(text: string | undefined): number[] {
-  if (text === undefined) return [];
-  return text.split(',').map((part) => {
-    const value = Number(part.trim());
-    if (!Number.isFinite(value) || value <= 0)
-      throw new UsageError(`--budgets takes positive numbers such as 1e18,1e21, not "${part}"`);
-    return value;
-  });
 }
 
 export const fit: Command = {
@@ -67,7 +57,7 @@ export const fit: Command = {
     if (!path) throw new UsageError('fit needs a CSV of runs: isoflop fit <runs.csv>');
     const samples = intOption(values, 'bootstrap', 0, 100_000) ?? 200;
     const seed = intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1;
-    const budgets = parseBudgets(stringOption(values, 'budgets'));
+    const budgets = flopsListOption(values, 'budgets') ?? [];
     let runs: ReturnType<typeof parseRunsCsv>;
     const text = await readFile(path, 'utf8').catch(() => null);
     if (text !== null) {

@@ -1,9 +1,8 @@
 import { exportReport } from '../../reports/export';
-import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
 import { SweepStore } from '../../store/sweeps';
-import { type Command, choiceOption, storeOption, stringOption, UsageError } from '../command';
+import { type Command, choiceOption, dataDirOf, numberOption, storeOption, stringOption, UsageError } from '../command';
 
 export const report: Command = {
   summary: 'Export a sweep as a PDF a person can read and a JSON a program can check',
@@ -23,11 +22,8 @@ export const report: Command = {
     if (!sweepId || !out) throw new UsageError('report needs --sweep ID and --out FILE');
     const format = choiceOption(values, 'format', ['pdf', 'json', 'both'] as const) ?? 'both';
     const paper = choiceOption(values, 'paper', ['a4', 'letter'] as const) ?? 'a4';
-    const budgetText = stringOption(values, 'budget');
-    const budget = budgetText === undefined ? undefined : Number(budgetText);
-    if (budget !== undefined && !(budget > 0))
-      throw new UsageError(`--budget must be a positive number of FLOPs, not "${budgetText}"`);
-    const dataDir = ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+    const budget = numberOption(values, 'budget', 1, 1e40);
+    const dataDir = dataDirOf(values, io);
     const result = await exportReport(
       { dataDir, runs: new RunStore(dataDir), sweeps: new SweepStore(dataDir), datasets: new DatasetStore(dataDir) },
       { sweepId, format, out, paper: paper === 'a4' ? 'A4' : 'Letter', ...(budget ? { budget } : {}) },

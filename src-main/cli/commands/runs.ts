@@ -1,7 +1,6 @@
 import { formatCount } from '../../../src-shared/format';
-import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { RunStore } from '../../store/runs';
-import { type Command, storeOption, stringOption, UsageError } from '../command';
+import { type Command, dataDirOf, storeOption, UsageError } from '../command';
 
 export const runs: Command = {
   summary: 'List, inspect and remove training runs',
@@ -10,7 +9,7 @@ export const runs: Command = {
   options: { ...storeOption, json: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
   positionals: true,
   async run(values, positionals, io) {
-    const store = new RunStore(ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env })));
+    const store = new RunStore(dataDirOf(values, io));
     const [action, id] = positionals;
     if (action === 'list') {
       const all = await store.list();

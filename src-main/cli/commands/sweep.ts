@@ -6,7 +6,6 @@ import { planSweep } from '../../../src-shared/engine/planner';
 import { estimateEta, formatCount, formatDuration } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { createSweep, runSweep } from '../../engine/sweep';
-import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
@@ -15,22 +14,15 @@ import {
   type CliIo,
   type Command,
   choiceOption,
+  dataDirOf,
+  flopsListOption,
   intOption,
+  numberOption,
   type OptionValues,
   storeOption,
   stringOption,
   UsageError,
 } from '../command';
-
-function parseBudgets(text: string | undefined): number[] {
-  if (!text) throw new UsageError('say which compute budgets to sweep: --budgets 1e8,3e8,1e9');
-  return text.split(',').map((part) => {
-    const value = Number(part.trim());
-    if (!Number.isFinite(value) || value <= 0)
-      throw new UsageError(`--budgets takes positive FLOP counts such as 1e9, not "${part}"`);
-    return value;
-  });
-}
 
 const PlanFile = z.object({
   datasetId: z.string(),
@@ -70,13 +62,10 @@ function parseShard(text: string | undefined, env: NodeJS.ProcessEnv): { index: 
   return { index, count };
 }
 
-function numberOption(values: OptionValues, name: string, min: number, max: number): number | undefined {
-  const text = stringOption(values, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new UsageError(`--${name} must be a number from ${min} to ${max}, not "${text}"`);
-  return value;
+function requiredBudgets(values: OptionValues): number[] {
+  const budgets = flopsListOption(values, 'budgets');
+  if (!budgets) throw new UsageError('say which compute budgets to sweep: --budgets 1e8,3e8,1e9');
+  return budgets;
 }
 
 function printPlan(plan: PlannedRun[], io: CliIo): void {
@@ -97,7 +86,7 @@ function printPlan(plan: PlannedRun[], io: CliIo): void {
 }
 
 function stores(values: OptionValues, io: CliIo) {
-  const dataDir = ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+  const dataDir = dataDirOf(values, io);
   return { dataDir, runs: new RunStore(dataDir), sweeps: new SweepStore(dataDir), datasets: new DatasetStore(dataDir) };
 }
 
@@ -150,7 +139,7 @@ export const sweep: Command = {
       const batchSize = intOption(values, 'batch', 1, 65_536) ?? (dataset.kind === 'table' ? 64 : 16);
       const plan = planSweep({
         dataset,
-        budgets: parseBudgets(stringOption(values, 'budgets')),
+        budgets: requiredBudgets(values),
         sizesPerBudget: intOption(values, 'sizes', 1, 20) ?? 5,
         batchSize,
       });

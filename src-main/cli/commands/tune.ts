@@ -13,11 +13,10 @@ import {
   validateSpace,
 } from '../../../src-shared/science/search';
 import { executeRun } from '../../engine/run-executor';
-import { ensureDataDir, resolveDataDir } from '../../store/data-dir';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import { queuedRun, RunStore } from '../../store/runs';
-import { type Command, choiceOption, intOption, storeOption, stringOption, UsageError } from '../command';
+import { type Command, choiceOption, dataDirOf, intOption, storeOption, stringOption, UsageError } from '../command';
 
 /**
  * `isoflop tune`: a study of MLP hyper-parameters on a table dataset. Each trial is a run in the store;
@@ -68,7 +67,7 @@ export const tune: Command = {
       const message = error instanceof z.ZodError ? (error.issues[0]?.message ?? 'invalid') : (error as Error).message;
       throw new UsageError(`${spacePath}: ${message}`);
     }
-    const dataDir = ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+    const dataDir = dataDirOf(values, io);
     const stores = { runs: new RunStore(dataDir), datasets: new DatasetStore(dataDir) };
     if (datasetId.startsWith('demo-')) await ensureDemos(stores.datasets);
     const dataset = await stores.datasets.get(datasetId);

@@ -1,4 +1,5 @@
 import type { DatasetManifest, ImportRequest, Job } from '../../../src-shared/contract';
+import { estimateEta } from '../../../src-shared/format';
 import { client } from '../../lib/app.svelte';
 
 /** The Datasets view's state: the list, the selection, and the import in progress. */
@@ -61,8 +62,12 @@ export async function importFile(
 ): Promise<DatasetManifest> {
   const started = performance.now();
   const source = await client.prepareFile(file, (done, total) => {
-    const elapsed = (performance.now() - started) / 1000;
-    onProgress({ phase: 'uploading', done, total, etaSeconds: done > 0 ? (elapsed * (total - done)) / done : null });
+    onProgress({
+      phase: 'uploading',
+      done,
+      total,
+      etaSeconds: estimateEta((performance.now() - started) / 1000, done, total),
+    });
   });
   let job: Job = await client.call('datasets.import', { ...options, source });
   while (job.state === 'running') {
