@@ -40,12 +40,24 @@ export interface ImportTarget {
 }
 
 const bufferBytes = 4 << 20;
+/** Appends at least this big are written as they are, without a copy. */
+const directBytes = 256 << 10;
+/** How far the writes may run behind the caller before `flush` waits. */
+const maxInFlightBytes = 32 << 20;
 
-/** train.bin, val.bin, test.bin, written through a buffer; write errors become messages a person can act on. */
+/**
+ * train.bin, val.bin, test.bin, written through a buffer; write errors become messages a person can act on.
+ * Writes run in the background, in order per file, while the caller prepares the next bytes; `flush` waits
+ * only when they fall far behind, and reports the first write that failed.
+ */
 export class SplitFiles {
   private readonly files = new Map<SplitName, WritableFile>();
   private readonly buffers = new Map<SplitName, { data: Uint8Array; used: number }>();
   private readonly queued: Array<[SplitName, Uint8Array]> = [];
+  private readonly chains = new Map<SplitName, Promise<void>>();
+  private readonly inFlight: Array<Promise<void>> = [];
+  private inFlightBytes = 0;
+  private failure: { error: unknown } | null = null;
   readonly bytes: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
 
   constructor(
@@ -62,63 +74,87 @@ export class SplitFiles {
     for (const split of ['train', 'val', 'test'] as const) {
       this.files.set(split, await this.guard(() => this.opener(join(this.dir, SplitFiles.fileName(split)))));
       this.buffers.set(split, { data: new Uint8Array(bufferBytes), used: 0 });
+      this.chains.set(split, Promise.resolve());
     }
   }
 
-  /** Copies bytes into the split's buffer without waiting; full buffers queue for `flush`. */
-  append(split: SplitName, bytes: Uint8Array): void {
+  /**
+   * Queues bytes for the split without waiting. They are copied into a buffer, unless the caller gives
+   * them away (`owned`: it will not change them) and they are big enough to write as they are.
+   */
+  append(split: SplitName, bytes: Uint8Array, owned = false): void {
     const buffer = this.buffers.get(split) as { data: Uint8Array; used: number };
     this.bytes[split] += bytes.length;
-    if (buffer.used + bytes.length > buffer.data.length) {
-      if (buffer.used > 0) this.queued.push([split, buffer.data.subarray(0, buffer.used)]);
-      if (bytes.length > buffer.data.length) {
-        this.queued.push([split, bytes.slice()]);
-        this.buffers.set(split, { data: new Uint8Array(bufferBytes), used: 0 });
-        return;
-      }
-      buffer.data = new Uint8Array(bufferBytes);
-      buffer.used = 0;
+    if (owned && bytes.length >= directBytes) {
+      this.takeBuffer(split);
+      this.queued.push([split, bytes]);
+      return;
     }
+    if (buffer.used + bytes.length > buffer.data.length) this.takeBuffer(split);
     buffer.data.set(bytes, buffer.used);
     buffer.used += bytes.length;
   }
 
-  /** Writes the buffers that filled up since the last flush. */
+  /** Starts writing what was queued; waits only while too much is still being written. */
   async flush(): Promise<void> {
-    while (this.queued.length > 0) {
-      const [split, bytes] = this.queued.shift() as [SplitName, Uint8Array];
-      await this.guard(() => (this.files.get(split) as WritableFile).write(bytes));
-    }
+    for (const [split, bytes] of this.queued.splice(0)) this.startWrite(split, bytes);
+    while (this.inFlightBytes > maxInFlightBytes && this.inFlight.length > 0) await this.inFlight.shift();
+    if (this.failure) throw this.failure.error;
   }
 
-  async write(split: SplitName, bytes: Uint8Array): Promise<void> {
-    this.append(split, bytes);
+  async write(split: SplitName, bytes: Uint8Array, owned = false): Promise<void> {
+    this.append(split, bytes, owned);
     await this.flush();
   }
 
-  private async drain(split: SplitName): Promise<void> {
-    await this.flush();
-    const buffer = this.buffers.get(split) as { data: Uint8Array; used: number };
-    if (buffer.used === 0) return;
-    const bytes = buffer.data.subarray(0, buffer.used);
-    buffer.data = new Uint8Array(bufferBytes);
-    buffer.used = 0;
-    await this.guard(() => (this.files.get(split) as WritableFile).write(bytes));
-  }
-
+  /** Writes everything, syncs and closes the three files. */
   async close(): Promise<void> {
-    for (const split of this.files.keys()) {
-      await this.drain(split);
-      await this.guard(() => (this.files.get(split) as WritableFile).close());
-    }
+    for (const split of this.files.keys()) this.takeBuffer(split);
+    await this.flush();
+    await Promise.all(this.chains.values());
+    if (this.failure) throw this.failure.error;
+    await Promise.all([...this.files.values()].map((file) => this.guard(() => file.close())));
     this.files.clear();
   }
 
   /** Closes quietly after a failure; the caller removes the folder. */
   async abandon(): Promise<void> {
     this.queued.length = 0;
+    this.failure ??= { error: new Error('abandoned') };
+    await Promise.all(this.chains.values());
     for (const file of this.files.values()) await file.close().catch(() => undefined);
     this.files.clear();
+  }
+
+  private takeBuffer(split: SplitName): void {
+    const buffer = this.buffers.get(split) as { data: Uint8Array; used: number };
+    if (buffer.used === 0) return;
+    if (buffer.used < bufferBytes / 4) {
+      // A little: copy it out and keep the buffer, rather than allocate a new one.
+      this.queued.push([split, buffer.data.slice(0, buffer.used)]);
+    } else {
+      this.queued.push([split, buffer.data.subarray(0, buffer.used)]);
+      buffer.data = Buffer.allocUnsafe(bufferBytes);
+    }
+    buffer.used = 0;
+  }
+
+  private startWrite(split: SplitName, bytes: Uint8Array): void {
+    const file = this.files.get(split) as WritableFile;
+    this.inFlightBytes += bytes.length;
+    const done = (this.chains.get(split) as Promise<void>).then(async () => {
+      try {
+        if (!this.failure) await this.guard(() => file.write(bytes));
+      } catch (error) {
+        this.failure ??= { error };
+      } finally {
+        this.inFlightBytes -= bytes.length;
+        const at = this.inFlight.indexOf(done);
+        if (at >= 0) this.inFlight.splice(at, 1);
+      }
+    });
+    this.chains.set(split, done);
+    this.inFlight.push(done);
   }
 
   private async guard<T>(action: () => Promise<T>): Promise<T> {

@@ -93,6 +93,10 @@ describe('text import', () => {
     expect(valText.endsWith('\n')).toBe(true);
     expect(text.includes(valText.slice(0, 200))).toBe(true);
     expect(manifest.stats.uniqueTokens).toBe(new Set(Buffer.from(text)).size);
+    for (const split of ['train', 'val', 'test'] as const) {
+      const distinct = new Set(readFileSync(join(folderPath, `${split}.bin`))).size;
+      expect(manifest.splits[split].uniqueTokens, split).toBe(distinct);
+    }
     expect(manifest.stats.sample).toBe(text.slice(0, 600));
     expect(await store.get(manifest.id)).toEqual(manifest);
   });
@@ -174,6 +178,15 @@ describe('text import', () => {
     const error = await importError(new DatasetStore(dataDir), input('latin1.txt', bad));
     const line = text.subarray(0, 5000).toString().split('\n').length;
     expect(error.message).toContain(`latin1.txt is not valid UTF-8 (line ${line}, byte 5000)`);
+  });
+
+  it('names the right line of invalid UTF-8 far into a large file', async () => {
+    const text = Buffer.from(corpus(3_000_000));
+    const at = 2_500_000 + text.subarray(2_500_000).indexOf(10) + 1;
+    const bad = Buffer.concat([text.subarray(0, at), Buffer.from([0xff]), text.subarray(at)]);
+    const error = await importError(new DatasetStore(dataDir), input('big.txt', bad));
+    const line = text.subarray(0, at).toString().split('\n').length;
+    expect(error.message).toContain(`big.txt is not valid UTF-8 (line ${line}, byte ${at})`);
   });
 
   it('refuses a JSONL line that is not JSON, or has no text field', async () => {

@@ -125,10 +125,9 @@ export class TextReader {
   }
 
   /** Validates and normalizes one file's bytes; yields whole UTF-8 sequences only. */
-  private async *validated(file: SourceFile): AsyncGenerator<{ bytes: Uint8Array; linesBefore: number }> {
+  private async *validated(file: SourceFile): AsyncGenerator<Uint8Array> {
     let carry: Uint8Array = new Uint8Array(0);
     let offset = 0;
-    let lines = 0;
     let first = true;
     for await (const raw of readChunks(file, this.onRaw)) {
       let bytes: Uint8Array = raw;
@@ -156,16 +155,22 @@ export class TextReader {
       const whole = completePrefix(bytes);
       const ready = bytes.subarray(0, whole);
       carry = bytes.slice(whole);
-      if (!isUtf8(ready)) this.failUtf8(file, ready, offset, lines, false);
-      lines += countByte(ready, 10);
+      if (!isUtf8(ready)) await this.failUtf8(file, ready, offset, false);
       offset += ready.length;
-      yield { bytes: ready, linesBefore: lines };
+      yield ready;
     }
-    if (carry.length > 0) this.failUtf8(file, carry, offset, lines, true);
+    if (carry.length > 0) await this.failUtf8(file, carry, offset, true);
   }
 
-  private failUtf8(file: SourceFile, bytes: Uint8Array, offset: number, lines: number, final: boolean): never {
+  /** Names the line and byte of the first invalid sequence; lines are counted only now, on the error path. */
+  private async failUtf8(file: SourceFile, bytes: Uint8Array, offset: number, final: boolean): Promise<never> {
     const at = Math.max(0, firstInvalidUtf8(bytes, final));
+    let lines = 0;
+    if (offset > 0) {
+      for await (const chunk of createReadStream(file.path, { end: offset - 1, highWaterMark: chunkBytes })) {
+        lines += countByte(chunk as Buffer, 10);
+      }
+    }
     throw invalid(
       `${file.displayName} is not valid UTF-8 (line ${lineAt(bytes, at, lines)}, byte ${offset + at}). ` +
         'Re-save it as UTF-8 text and import it again.',
@@ -174,7 +179,7 @@ export class TextReader {
 
   private async *textFile(file: SourceFile): AsyncGenerator<Uint8Array> {
     let pendingCr = false;
-    for await (const { bytes } of this.validated(file)) {
+    for await (const bytes of this.validated(file)) {
       let chunk = bytes;
       if (pendingCr) {
         // The previous chunk ended in CR: keep it unless this chunk starts with LF.
@@ -223,7 +228,7 @@ export class TextReader {
       documents++;
       return encoder.encode(documents > 1 ? `\n\n${normalized}` : normalized);
     };
-    for await (const { bytes } of this.validated(file)) {
+    for await (const bytes of this.validated(file)) {
       const lines = (partial + decoder.decode(bytes, { stream: true })).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
@@ -237,50 +242,78 @@ export class TextReader {
   }
 }
 
-/** Cuts a text stream into blocks of about `blockBytes`, ending after a newline where one is near. */
+/**
+ * Cuts a text stream into blocks of about `blockBytes`, ending after a newline where one is near.
+ * A block is the list of its pieces: views of the chunks it was given, never copies, so the caller
+ * must not reuse a chunk after pushing it.
+ */
 export class BlockCutter {
   private parts: Uint8Array[] = [];
   private length = 0;
 
   constructor(private readonly blockBytes: number) {}
 
-  *push(chunk: Uint8Array): Generator<Uint8Array> {
+  *push(chunk: Uint8Array): Generator<Uint8Array[]> {
     if (chunk.length === 0) return;
-    this.parts.push(chunk.slice());
+    this.parts.push(chunk);
     this.length += chunk.length;
     while (this.length >= this.blockBytes) {
-      const joined = this.joined();
-      const limit = Math.min(joined.length, 2 * this.blockBytes);
-      const newline = joined.subarray(this.blockBytes - 1, limit).indexOf(10);
-      let cut: number;
-      if (newline >= 0) cut = this.blockBytes + newline;
-      else if (joined.length >= 2 * this.blockBytes) {
-        // No newline near: cut at twice the size, on a UTF-8 character boundary.
-        cut = limit;
-        while (cut > 1 && ((joined[cut] as number) & 0xc0) === 0x80) cut--;
-      } else return;
-      yield joined.slice(0, cut);
-      const rest = joined.slice(cut);
-      this.parts = rest.length > 0 ? [rest] : [];
-      this.length = rest.length;
+      const cut = this.cutPoint();
+      if (cut < 0) return;
+      yield this.take(cut);
     }
   }
 
-  *flush(): Generator<Uint8Array> {
-    if (this.length > 0) yield this.joined();
-    this.parts = [];
-    this.length = 0;
+  *flush(): Generator<Uint8Array[]> {
+    if (this.length > 0) yield this.take(this.length);
   }
 
-  private joined(): Uint8Array {
-    if (this.parts.length === 1) return this.parts[0] as Uint8Array;
-    const block = new Uint8Array(this.length);
-    let at = 0;
+  /** Where the next block ends (just after a newline if one is within twice the size), or -1 to wait. */
+  private cutPoint(): number {
+    const limit = Math.min(this.length, 2 * this.blockBytes);
+    let base = 0;
     for (const part of this.parts) {
-      block.set(part, at);
-      at += part.length;
+      const from = Math.max(0, this.blockBytes - 1 - base);
+      const to = Math.min(part.length, limit - base);
+      if (from < to) {
+        const at = part.subarray(from, to).indexOf(10);
+        if (at >= 0) return base + from + at + 1;
+      }
+      base += part.length;
+      if (base >= limit) break;
     }
-    this.parts = [block];
+    if (this.length < 2 * this.blockBytes) return -1;
+    // No newline near: cut at twice the size, on a UTF-8 character boundary.
+    let cut = limit;
+    while (cut > 1 && (this.byteAt(cut) & 0xc0) === 0x80) cut--;
+    return cut;
+  }
+
+  private byteAt(offset: number): number {
+    let base = 0;
+    for (const part of this.parts) {
+      if (offset < base + part.length) return part[offset - base] as number;
+      base += part.length;
+    }
+    return 0;
+  }
+
+  private take(bytes: number): Uint8Array[] {
+    const block: Uint8Array[] = [];
+    let left = bytes;
+    while (left > 0) {
+      const part = this.parts[0] as Uint8Array;
+      if (part.length <= left) {
+        block.push(part);
+        this.parts.shift();
+        left -= part.length;
+      } else {
+        block.push(part.subarray(0, left));
+        this.parts[0] = part.subarray(left);
+        left = 0;
+      }
+    }
+    this.length -= bytes;
     return block;
   }
 }
