@@ -23,7 +23,7 @@ beforeAll(async () => {
   const lines = ['x1,x2,x3,y'];
   for (let i = 0; i < 3000; i++) {
     const x = [Math.sin(i * 1.3), Math.cos(i * 0.7), ((i * 37) % 100) / 50 - 1];
-    lines.push(`${x.join(',')},${Math.tanh(2 * x[0]! * x[1]!) + 0.5 * (x[2] as number)}`);
+    lines.push(`${x.join(',')},${Math.tanh(2 * (x[0] as number) * (x[1] as number)) + 0.5 * (x[2] as number)}`);
   }
   const path = join(folder.dir, 'table.csv');
   writeFileSync(path, `${lines.join('\n')}\n`);

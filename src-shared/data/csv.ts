@@ -1,143 +1,282 @@
 import { IsoflopError } from '../contract/errors';
 
 /**
- * A streaming RFC 4180 parser: commas, double-quoted fields with "" escapes and newlines inside,
- * LF line ends (the text reader has already turned CRLF into LF). Blank lines are skipped.
+ * A streaming RFC 4180 parser over UTF-8 bytes: commas, double-quoted fields with "" escapes and
+ * newlines inside, LF line ends (the text reader has already turned CRLF into LF). Blank lines are
+ * skipped. Fields stay byte ranges until asked for: most cells of a table are numbers, and
+ * `CsvRow.number` reads them without making a string.
  */
-export interface CsvRecord {
-  fields: string[];
+
+const comma = 44;
+const newline = 10;
+const quote = 34;
+const utf8 = new TextDecoder();
+
+/** One record, valid only during the callback that receives it (the parser reuses it). */
+export class CsvRow {
+  bytes: Uint8Array = new Uint8Array(0);
+  /** number of fields */
+  count = 0;
   /** 1-based line where the record starts */
-  line: number;
+  line = 1;
+  starts = new Int32Array(16);
+  ends = new Int32Array(16);
+  /** the unescaped text of quoted fields; null for unquoted ones */
+  quoted: Array<string | null> = [];
+
+  /** The field as text. */
+  text(index: number): string {
+    const unquoted = this.quoted[index];
+    if (unquoted != null) return unquoted;
+    return decodeField(this.bytes, this.starts[index] as number, this.ends[index] as number);
+  }
+
+  /** The field as a number if it is a plain decimal that converts exactly; NaN otherwise (then use `text`). */
+  number(index: number): number {
+    if (this.quoted[index] != null) return Number.NaN;
+    return parseDecimal(this.bytes, this.starts[index] as number, this.ends[index] as number);
+  }
+
+  /** Whether the field is empty (no bytes, not quoted). */
+  empty(index: number): boolean {
+    return this.quoted[index] == null && this.starts[index] === this.ends[index];
+  }
+
+  fields(): string[] {
+    return Array.from({ length: this.count }, (_, i) => this.text(i));
+  }
 }
 
 export class CsvParser {
-  private field = '';
-  private record: string[] = [];
-  private inQuotes = false;
-  /** A quote ended the last chunk inside a quoted field: closing, or the first of "" */
-  private quotePending = false;
+  private carry: Uint8Array | null = null;
   private line = 1;
-  private recordLine = 1;
-  private fieldStarted = false;
+  private readonly row = new CsvRow();
 
   constructor(private readonly fileName: string) {}
 
-  push(text: string, emit: (record: CsvRecord) => void): void {
-    let i = 0;
-    const n = text.length;
-    if (this.quotePending) {
-      this.quotePending = false;
-      if (text.charCodeAt(0) === 34) {
-        this.field += '"';
-        i = 1;
-      } else this.inQuotes = false;
+  /** Parses the whole records in `chunk` (with what was left of the last one); the rest waits. */
+  push(chunk: Uint8Array, emit: (row: CsvRow) => void): void {
+    // A plain Uint8Array view even of a Node Buffer: one array type keeps the byte loops monomorphic.
+    let bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (this.carry) {
+      bytes = new Uint8Array(this.carry.length + chunk.length);
+      bytes.set(this.carry);
+      bytes.set(chunk, this.carry.length);
+      this.carry = null;
     }
-    while (i < n) {
-      if (this.inQuotes) {
-        const quote = text.indexOf('"', i);
-        const end = quote < 0 ? n : quote;
-        const piece = text.slice(i, end);
-        this.field += piece;
-        this.line += countNewlines(piece);
-        if (quote < 0) return;
-        if (quote + 1 === n) {
-          this.quotePending = true;
-          return;
-        }
-        if (text.charCodeAt(quote + 1) === 34) {
-          this.field += '"';
-          i = quote + 2;
+    const used = this.parse(bytes, false, emit);
+    if (used < bytes.length) this.carry = bytes.slice(used);
+  }
+
+  end(emit: (row: CsvRow) => void): void {
+    const rest = this.carry;
+    this.carry = null;
+    if (rest) this.parse(rest, true, emit);
+  }
+
+  /** Emits each whole record; returns where the first incomplete one starts. */
+  private parse(bytes: Uint8Array, final: boolean, emit: (row: CsvRow) => void): number {
+    const row = this.row;
+    row.bytes = bytes;
+    const n = bytes.length;
+    let pos = 0;
+    while (pos < n) {
+      const recordStart = pos;
+      let lines = 0;
+      let count = 0;
+      for (;;) {
+        if (count === row.starts.length) this.grow();
+        if (pos < n && bytes[pos] === quote) {
+          const field = this.quotedField(bytes, pos, final);
+          if (!field) return recordStart;
+          row.quoted[count] = field.text;
+          lines += field.lines;
+          pos = field.end;
+          if (pos < n && bytes[pos] !== comma && bytes[pos] !== newline) {
+            throw this.invalid(
+              `Line ${this.line + lines} of ${this.fileName} has text after the closing quote of a quoted field. ` +
+                'End the field at its closing quote, or quote the whole field and double the quotes inside it.',
+            );
+          }
         } else {
-          this.inQuotes = false;
-          i = quote + 1;
+          let end = pos;
+          while (end < n) {
+            const c = bytes[end] as number;
+            if (c === comma || c === newline || c === quote) break;
+            end++;
+          }
+          if (end < n && bytes[end] === quote) {
+            throw this.invalid(
+              `Line ${this.line + lines} of ${this.fileName} has a quote (") inside an unquoted field. ` +
+                'Quote the whole field and double the quotes inside it ("like ""this"").',
+            );
+          }
+          row.starts[count] = pos;
+          row.ends[count] = end;
+          row.quoted[count] = null;
+          pos = end;
         }
-        continue;
+        count++;
+        if (pos >= n) {
+          if (!final) return recordStart;
+          break;
+        }
+        const c = bytes[pos++];
+        if (c === newline) break;
       }
-      let j = i;
-      let c = 0;
-      while (j < n) {
-        c = text.charCodeAt(j);
-        if (c === 44 || c === 10 || c === 34) break;
-        j++;
-      }
-      if (j > i) {
-        this.field += text.slice(i, j);
-        this.fieldStarted = true;
-      }
-      if (j === n) return;
-      if (c === 44) {
-        this.endField();
-      } else if (c === 10) {
-        const record = this.endRecord();
-        this.line++;
-        this.recordLine = this.line;
-        if (record) emit(record);
-      } else if (this.field.length === 0 && !this.fieldStarted) {
-        this.inQuotes = true;
-        this.fieldStarted = true;
-      } else {
-        throw new IsoflopError(
-          'INVALID_INPUT',
-          `Line ${this.line} of ${this.fileName} has a quote (") inside an unquoted field. ` +
-            'Quote the whole field and double the quotes inside it ("like ""this""").',
+      row.count = count;
+      row.line = this.line;
+      this.line += lines + 1;
+      if (!(count === 1 && (row.empty(0) || row.quoted[0] === ''))) emit(row);
+    }
+    return n;
+  }
+
+  /** A quoted field from its opening quote: text, end (after the closing quote), newlines inside. */
+  private quotedField(
+    bytes: Uint8Array,
+    open: number,
+    final: boolean,
+  ): { text: string; end: number; lines: number } | null {
+    let text = '';
+    let from = open + 1;
+    for (;;) {
+      const close = bytes.indexOf(quote, from);
+      if (close < 0 || (close + 1 === bytes.length && !final)) {
+        if (!final) return null;
+        throw this.invalid(
+          `${this.fileName} ends inside a quoted field that starts on line ${this.line}. Close the quote.`,
         );
       }
-      i = j + 1;
+      text += utf8.decode(bytes.subarray(from, close));
+      if (bytes[close + 1] === quote) {
+        text += '"';
+        from = close + 2;
+        continue;
+      }
+      let lines = 0;
+      for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+      return { text, end: close + 1, lines };
     }
   }
 
-  end(emit: (record: CsvRecord) => void): void {
-    if (this.quotePending) {
-      this.quotePending = false;
-      this.inQuotes = false;
-    }
-    if (this.inQuotes) {
-      throw new IsoflopError(
-        'INVALID_INPUT',
-        `${this.fileName} ends inside a quoted field that starts on line ${this.recordLine}. Close the quote.`,
-      );
-    }
-    const record = this.endRecord();
-    if (record) emit(record);
+  private grow(): void {
+    const row = this.row;
+    const starts = new Int32Array(row.starts.length * 2);
+    const ends = new Int32Array(row.ends.length * 2);
+    starts.set(row.starts);
+    ends.set(row.ends);
+    row.starts = starts;
+    row.ends = ends;
   }
 
-  private endField(): void {
-    this.record.push(this.field);
-    this.field = '';
-    this.fieldStarted = false;
+  private invalid(message: string): IsoflopError {
+    return new IsoflopError('INVALID_INPUT', message);
   }
+}
 
-  private endRecord(): CsvRecord | null {
-    this.endField();
-    const fields = this.record;
-    this.record = [];
-    if (fields.length === 1 && fields[0] === '') return null;
-    return { fields, line: this.recordLine };
-  }
+/** Parses CSV text (a BOM and CRLF line ends allowed) into records of strings. */
+export function parseCsvText(
+  text: string,
+  fileName: string,
+  each: (fields: string[], line: number) => boolean | undefined,
+): void {
+  const parser = new CsvParser(fileName);
+  let stop = false;
+  const emit = (row: CsvRow) => {
+    if (!stop) stop = each(row.fields(), row.line) === false;
+  };
+  parser.push(new TextEncoder().encode(text.replace(/^\ufeff/, '').replaceAll('\r\n', '\n')), emit);
+  parser.end(emit);
 }
 
 /** The header row of the start of a CSV file; [] if it cannot be read there. */
 export function csvHeader(text: string, fileName: string): string[] {
-  const parser = new CsvParser(fileName);
-  let header: string[] | null = null;
-  const take = (record: CsvRecord) => {
-    header ??= record.fields.map((field) => field.trim());
-  };
+  let header: string[] = [];
   try {
-    parser.push(text.replace(/^\ufeff/, '').replaceAll('\r\n', '\n'), take);
-    if (!header) parser.end(take);
+    parseCsvText(text, fileName, (fields) => {
+      header = fields.map((field) => field.trim());
+      return false;
+    });
   } catch {
     // A malformed line after the header does not matter here; the import reports it properly.
   }
-  return header ?? [];
+  return header;
 }
 
-function countNewlines(text: string): number {
-  let count = 0;
-  let at = text.indexOf('\n');
-  while (at >= 0) {
-    count++;
-    at = text.indexOf('\n', at + 1);
+function decodeField(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start <= 24) {
+    // Short ASCII fields are most text cells; building them directly beats a decoder call.
+    let text = '';
+    for (let i = start; i < end; i++) {
+      const c = bytes[i] as number;
+      if (c >= 0x80) return utf8.decode(bytes.subarray(start, end));
+      text += String.fromCharCode(c);
+    }
+    return text;
   }
-  return count;
+  return utf8.decode(bytes.subarray(start, end));
+}
+
+const exactPowersOfTen = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * Reads `[+-]digits[.digits][e[+-]digits]` and returns exactly what `Number()` would, or NaN when the
+ * field is not of that form or needs more than the fast path: at most 15 significant digits and a
+ * decimal exponent within ±22, so that mantissa and power of ten are exact and one IEEE operation
+ * rounds correctly (Clinger 1990). The caller falls back to `Number(text)` on NaN.
+ */
+export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
+  let i = start;
+  let negative = false;
+  const sign = bytes[i];
+  if (sign === 45) {
+    negative = true;
+    i++;
+  } else if (sign === 43) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let exponent = 0;
+  let sawDigit = false;
+  for (; i < end; i++) {
+    const d = (bytes[i] as number) - 48;
+    if (d < 0 || d > 9) break;
+    sawDigit = true;
+    if (mantissa !== 0 || d !== 0) digits++;
+    mantissa = mantissa * 10 + d;
+  }
+  if (i < end && bytes[i] === 46) {
+    for (i++; i < end; i++) {
+      const d = (bytes[i] as number) - 48;
+      if (d < 0 || d > 9) break;
+      sawDigit = true;
+      if (mantissa !== 0 || d !== 0) digits++;
+      mantissa = mantissa * 10 + d;
+      exponent--;
+    }
+  }
+  if (!sawDigit || digits > 15) return Number.NaN;
+  if (i < end && ((bytes[i] as number) | 32) === 101) {
+    i++;
+    let negativeExponent = false;
+    if (bytes[i] === 45) {
+      negativeExponent = true;
+      i++;
+    } else if (bytes[i] === 43) i++;
+    let value = 0;
+    const first = i;
+    for (; i < end && value < 1000; i++) {
+      const d = (bytes[i] as number) - 48;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+    }
+    if (i === first) return Number.NaN;
+    exponent += negativeExponent ? -value : value;
+  }
+  if (i !== end || exponent < -22 || exponent > 22) return Number.NaN;
+  const magnitude =
+    exponent < 0
+      ? mantissa / (exactPowersOfTen[-exponent] as number)
+      : mantissa * (exactPowersOfTen[exponent] as number);
+  return negative ? -magnitude : magnitude;
 }

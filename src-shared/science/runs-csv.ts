@@ -1,5 +1,5 @@
 import { IsoflopError } from '../contract/errors';
-import { CsvParser, type CsvRecord } from '../data/csv';
+import { parseCsvText } from '../data/csv';
 import type { Observation } from './parametric';
 
 /**
@@ -8,10 +8,11 @@ import type { Observation } from './parametric';
  * the Chinchilla runs (`Model Size`, `Training FLOP`, `loss`).
  */
 export function parseRunsCsv(text: string, file: string): Observation[] {
-  const records: CsvRecord[] = [];
-  const parser = new CsvParser(file);
-  parser.push(text.replace(/^\ufeff/, '').replaceAll('\r\n', '\n'), (record) => records.push(record));
-  parser.end((record) => records.push(record));
+  const records: Array<{ fields: string[]; line: number }> = [];
+  parseCsvText(text, file, (fields, line) => {
+    records.push({ fields, line });
+    return true;
+  });
   const [header, ...rows] = records;
   const invalid = (message: string) => new IsoflopError('INVALID_INPUT', message);
   if (!header) throw invalid(`${file} is empty: it needs a header row with params, loss and tokens or flops`);
@@ -29,7 +30,7 @@ export function parseRunsCsv(text: string, file: string): Observation[] {
   if (missing.length > 0) {
     throw invalid(`${file} has no ${missing.join(', no ')} column (its header is: ${header.fields.join(', ')})`);
   }
-  const value = (record: CsvRecord, index: number, name: string) => {
+  const value = (record: { fields: string[]; line: number }, index: number, name: string) => {
     const cell = record.fields[index]?.trim() ?? '';
     const number = Number(cell);
     if (cell === '' || !Number.isFinite(number) || number <= 0) {

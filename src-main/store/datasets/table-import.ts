@@ -1,5 +1,5 @@
 import { IsoflopError, type TableColumn, type TableManifest, type TaskType } from '../../../src-shared/contract';
-import { CsvParser, type CsvRecord } from '../../../src-shared/data/csv';
+import { CsvParser, type CsvRow } from '../../../src-shared/data/csv';
 import { SplitAssigner, type SplitName } from '../../../src-shared/data/splits';
 import { type ImportTarget, SplitFiles } from './split-files';
 import { type SourceFile, TextReader } from './text-source';
@@ -58,17 +58,15 @@ function isMissing(value: string): boolean {
 async function readRecords(
   file: SourceFile,
   onProgress: (done: number) => void,
-  each: (record: CsvRecord) => void,
+  each: (row: CsvRow) => void,
   afterChunk: () => Promise<void> = async () => undefined,
 ): Promise<string> {
   const reader = new TextReader([file], 'txt', onProgress);
   const parser = new CsvParser(file.displayName);
-  const decoder = new TextDecoder();
   for await (const chunk of reader.chunks()) {
-    parser.push(decoder.decode(chunk, { stream: true }), each);
+    parser.push(chunk, each);
     await afterChunk();
   }
-  parser.push(decoder.decode(), each);
   parser.end(each);
   await afterChunk();
   return reader.stats.sha256;
@@ -126,35 +124,47 @@ function newScan(name: string): ColumnScan {
   };
 }
 
-function scanValue(scan: ColumnScan, raw: string, line: number, split: SplitName, file: string): void {
-  if (isMissing(raw)) {
-    scan.missing++;
-    if (scan.firstMissingLine === 0) scan.firstMissingLine = line;
+/** Counts a number; the first values' text is kept too, to tell integer class labels from measurements. */
+function learn(scan: ColumnScan, value: number, row: CsvRow, c: number, split: SplitName): void {
+  scan.numeric++;
+  if (!Number.isInteger(value)) scan.allIntegers = false;
+  if (scan.numeric <= maxClasses + 1) {
+    const key = row.text(c).trim();
+    scan.text.set(key, (scan.text.get(key) ?? 0) + 1);
+  }
+  if (split === 'train') {
+    scan.n++;
+    const delta = value - scan.mean;
+    scan.mean += delta / scan.n;
+    scan.m2 += delta * (value - scan.mean);
+  }
+}
+
+function scanValue(scan: ColumnScan, row: CsvRow, c: number, split: SplitName, file: string): void {
+  const fast = row.number(c);
+  if (!Number.isNaN(fast)) {
+    learn(scan, fast, row, c, split);
     return;
   }
-  const value = Number(raw);
-  if (Number.isFinite(value)) {
-    scan.numeric++;
-    if (!Number.isInteger(value)) scan.allIntegers = false;
-    if (scan.numeric <= maxClasses + 1) scan.text.set(raw.trim(), (scan.text.get(raw.trim()) ?? 0) + 1);
-    if (split === 'train') {
-      scan.n++;
-      const delta = value - scan.mean;
-      scan.mean += delta / scan.n;
-      scan.m2 += delta * (value - scan.mean);
-    }
+  const raw = row.text(c);
+  if (isMissing(raw)) {
+    scan.missing++;
+    if (scan.firstMissingLine === 0) scan.firstMissingLine = row.line;
     return;
   }
   const trimmed = raw.trim();
-  if (nonFiniteLiteral.test(trimmed)) {
-    throw invalid(
-      `Line ${line} of ${file}, column "${scan.name}": "${trimmed}" is not a finite number. ` +
-        'Replace it with a value, or leave the cell empty to mark it missing.',
-    );
+  const value = Number(raw);
+  if (Number.isNaN(value) || !Number.isFinite(value)) {
+    if (trimmed.length <= 9 && nonFiniteLiteral.test(trimmed)) {
+      throw invalid(
+        `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" is not a finite number. ` +
+          'Replace it with a value, or leave the cell empty to mark it missing.',
+      );
+    }
   }
   if (Number.isNaN(value)) {
     if (scan.firstTextLine === 0) {
-      scan.firstTextLine = line;
+      scan.firstTextLine = row.line;
       scan.firstText = trimmed;
     }
     if (!scan.tooManyTexts) {
@@ -165,18 +175,18 @@ function scanValue(scan: ColumnScan, raw: string, line: number, split: SplitName
   }
   if (!Number.isFinite(value)) {
     throw invalid(
-      `Line ${line} of ${file}, column "${scan.name}": "${trimmed}" overflows a number. Rescale the column.`,
+      `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" overflows a number. Rescale the column.`,
     );
   }
-  scan.numeric++;
-  if (!Number.isInteger(value)) scan.allIntegers = false;
-  if (scan.numeric <= maxClasses + 1) scan.text.set(trimmed, (scan.text.get(trimmed) ?? 0) + 1);
-  if (split === 'train') {
-    scan.n++;
-    const delta = value - scan.mean;
-    scan.mean += delta / scan.n;
-    scan.m2 += delta * (value - scan.mean);
-  }
+  learn(scan, value, row, c, split);
+}
+
+/** A numeric cell's value, or null when it is missing. */
+function cellNumber(row: CsvRow, c: number): number | null {
+  const fast = row.number(c);
+  if (!Number.isNaN(fast)) return fast;
+  const raw = row.text(c);
+  return isMissing(raw) ? null : Number(raw);
 }
 
 export async function importTable(options: TableImportOptions): Promise<TableImportResult> {
@@ -190,25 +200,24 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   const rows: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
   let assigner = new SplitAssigner(options.fractions, options.seed);
   let header: string[] | null = null as string[] | null;
-  const checkRecord = (record: CsvRecord) => {
+  const checkRecord = (row: CsvRow) => {
     if (!header) {
-      checkHeader(record.fields, name, options.target);
-      header = record.fields.map((field) => field.trim());
+      const fields = row.fields();
+      checkHeader(fields, name, options.target);
+      header = fields.map((field) => field.trim());
       scans = header.map(newScan);
       return;
     }
-    if (record.fields.length !== header.length) {
+    if (row.count !== header.length) {
       throw invalid(
-        `Line ${record.line} of ${name} has ${record.fields.length} fields; the header has ${header.length}. ` +
+        `Line ${row.line} of ${name} has ${row.count} fields; the header has ${header.length}. ` +
           'Every row needs one value per column (leave a cell empty if the value is missing).',
       );
     }
-    if (preview.length < previewRows) preview.push(record.fields);
+    if (preview.length < previewRows) preview.push(row.fields());
     const split = assigner.next();
     rows[split]++;
-    for (let c = 0; c < header.length; c++) {
-      scanValue(scans[c] as ColumnScan, record.fields[c] as string, record.line, split, name);
-    }
+    for (let c = 0; c < header.length; c++) scanValue(scans[c] as ColumnScan, row, c, split, name);
   };
   await readRecords(file, (done) => options.onProgress('checking rows', done, 2 * file.size), checkRecord);
   if (!header) throw invalid(`${name} holds no rows. A CSV needs a header row and at least 10 data rows.`);
@@ -288,11 +297,13 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   const categoryIndex = columns.map((column) => new Map((column.categories ?? []).map((value, i) => [value, i])));
   const classIndex = new Map((classes ?? []).map((value, i) => [value, i]));
   const classCounts = new Map<string, number>();
+  const means = columns.map((column) => column.mean ?? 0);
+  const stds = columns.map((column) => (column.std && column.std > 0 ? column.std : 1));
   const files = new SplitFiles(options.dir, options.label, options.opener);
   await files.open();
   assigner = new SplitAssigner(options.fractions, options.seed);
   let seenHeader = false;
-  const writeRecord = (record: CsvRecord) => {
+  const writeRecord = (record: CsvRow) => {
     if (!seenHeader) {
       seenHeader = true;
       return;
@@ -300,21 +311,24 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     let at = 0;
     for (let k = 0; k < columns.length; k++) {
       const column = columns[k] as TableColumn;
-      const raw = record.fields[columnIndexes[k] as number] as string;
+      const c = columnIndexes[k] as number;
       if (column.type === 'numeric') {
-        const std = column.std && column.std > 0 ? column.std : 1;
-        row[at++] = isMissing(raw) ? 0 : (Number(raw) - (column.mean ?? 0)) / std;
+        const value = cellNumber(record, c);
+        row[at++] = value === null ? 0 : (value - (means[k] as number)) / (stds[k] as number);
       } else {
         const count = column.categories?.length ?? 0;
         row.fill(0, at, at + count);
+        const raw = record.text(c);
         const hot = isMissing(raw) ? undefined : (categoryIndex[k] as Map<string, number>).get(raw.trim());
         if (hot !== undefined) row[at + hot] = 1;
         at += count;
       }
     }
-    const target = (record.fields[targetIndex] as string).trim();
-    row[at] = classes ? (classIndex.get(target) as number) : Number(target);
-    if (classes) classCounts.set(target, (classCounts.get(target) ?? 0) + 1);
+    if (classes) {
+      const target = record.text(targetIndex).trim();
+      row[at] = classIndex.get(target) as number;
+      classCounts.set(target, (classCounts.get(target) ?? 0) + 1);
+    } else row[at] = cellNumber(record, targetIndex) as number;
     files.append(assigner.next(), rowBytes);
   };
   let sha256: string;
