@@ -93,7 +93,10 @@ export async function benchDatasets(sizeMb: number, log: (line: string) => void)
     for (const { what, path, name, minRatio } of cases) {
       const megabytes = (await stat(path)).size / 1e6;
       await rawRead(path); // warm the page cache so both sides read from memory
-      const raw = await measure(() => rawRead(path));
+      // The fastest of three reads: one read of a cached file takes tens of milliseconds and varies.
+      const reads = [await measure(() => rawRead(path)), await measure(() => rawRead(path))];
+      reads.push(await measure(() => rawRead(path)));
+      const raw = reads.reduce((best, read) => (read.seconds < best.seconds ? read : best));
       log(`${what}: raw read ${(megabytes / raw.seconds).toFixed(0)} MB/s; importing...`);
       const imported = await measure(() => store.importFrom({ source: { path }, path, displayName: name }));
       await store.delete(imported.result.id);

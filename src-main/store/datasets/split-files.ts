@@ -10,7 +10,12 @@ export interface WritableFile {
 }
 export type OpenForWrite = (path: string) => Promise<WritableFile>;
 
-export const openForWrite: OpenForWrite = async (path) => {
+/** Opens a file whose bytes reach the disk (fsync) before `close` resolves. */
+export const openForWrite: OpenForWrite = (path) => openFile(path, true);
+/** Opens a scratch file, deleted before the import ends: no fsync. */
+export const openScratch: OpenForWrite = (path) => openFile(path, false);
+
+async function openFile(path: string, durable: boolean): Promise<WritableFile> {
   const handle = await open(path, 'w');
   return {
     async write(bytes) {
@@ -21,11 +26,11 @@ export const openForWrite: OpenForWrite = async (path) => {
       }
     },
     async close() {
-      await handle.sync();
+      if (durable) await handle.sync();
       await handle.close();
     },
   };
-};
+}
 
 /** What every importer is told: where to write, how to split, whom to tell about progress. */
 export interface ImportTarget {
@@ -64,6 +69,7 @@ export class SplitFiles {
     private readonly dir: string,
     private readonly datasetLabel: string,
     private readonly opener: OpenForWrite = openForWrite,
+    private readonly extension = 'bin',
   ) {}
 
   static fileName(split: SplitName): string {
@@ -72,7 +78,8 @@ export class SplitFiles {
 
   async open(): Promise<void> {
     for (const split of ['train', 'val', 'test'] as const) {
-      this.files.set(split, await this.guard(() => this.opener(join(this.dir, SplitFiles.fileName(split)))));
+      const path = join(this.dir, `${split}.${this.extension}`);
+      this.files.set(split, await this.guard(() => this.opener(path)));
       this.buffers.set(split, { data: new Uint8Array(bufferBytes), used: 0 });
       this.chains.set(split, Promise.resolve());
     }

@@ -316,6 +316,46 @@ describe('CSV import', () => {
     expect(manifest.stats.missingCells).toBe(1);
   });
 
+  it('keeps every value through the scratch pass: many rows, a column mixing numbers and text, integer classes', async () => {
+    const random = new Random(5);
+    const rows = [['x', 'mixed', 'y']];
+    for (let i = 0; i < 30_000; i++) {
+      const x = random.normal() * 3 + 10;
+      rows.push([x.toPrecision(7), ['1', '2', 'x', ''][i % 4] as string, String(i % 3)]);
+    }
+    const manifest = (await importPath(new DatasetStore(dataDir), input('big.csv', csv(rows)))) as TableManifest;
+    expect(manifest.task).toBe('classification');
+    expect(manifest.target.classes).toEqual(['0', '1', '2']);
+    expect(manifest.stats.classBalance).toEqual({ '0': 10_000, '1': 10_000, '2': 10_000 });
+    const mixed = manifest.columns.find((c) => c.name === 'mixed');
+    expect(mixed?.type).toBe('categorical');
+    expect(mixed?.categories).toEqual(['1', '2', 'x']);
+    expect(mixed?.missing).toBe(7_500);
+    const [xColumn] = manifest.columns;
+    const decoded: number[] = [];
+    const hot = [0, 0, 0, 0];
+    const labels = [0, 0, 0];
+    for (const split of ['train', 'val', 'test'] as const) {
+      const bytes = readFileSync(join(dataDir, 'datasets', manifest.id, `${split}.bin`));
+      const values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+      expect(values.length).toBe(manifest.splits[split].rows * 5);
+      for (let r = 0; r < values.length / 5; r++) {
+        decoded.push((values[r * 5] as number) * (xColumn?.std as number) + (xColumn?.mean as number));
+        const oneHot = [1, 2, 3].findIndex((k) => values[r * 5 + k] === 1);
+        hot[oneHot + 1] = (hot[oneHot + 1] as number) + 1;
+        labels[values[r * 5 + 4] as number] = (labels[values[r * 5 + 4] as number] as number) + 1;
+      }
+    }
+    expect(hot).toEqual([7_500, 7_500, 7_500, 7_500]);
+    expect(labels).toEqual([10_000, 10_000, 10_000]);
+    const original = rows.slice(1).map((row) => Number(row[0]));
+    const sorted = (list: number[]) => [...list].sort((a, b) => a - b);
+    const a = sorted(original);
+    const b = sorted(decoded);
+    expect(b.length).toBe(a.length);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - (b[i] as number))))).toBeLessThan(1e-4);
+  });
+
   const badCases: Array<[string, string, RegExp, object?]> = [
     ['ragged.csv', 'a,b,y\n1,2,3\n4,5\n', /Line 3 of ragged\.csv has 2 fields; the header has 3/],
     ['noheader.csv', '1,2,3\n4,5,6\n', /first row of noheader\.csv looks like data/],

@@ -1,12 +1,16 @@
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { IsoflopError, type TableColumn, type TableManifest, type TaskType } from '../../../src-shared/contract';
 import { CsvParser, type CsvRow } from '../../../src-shared/data/csv';
-import { SplitAssigner, type SplitName } from '../../../src-shared/data/splits';
-import { type ImportTarget, SplitFiles } from './split-files';
+import { SplitAssigner, type SplitName, splitNames } from '../../../src-shared/data/splits';
+import { type ImportTarget, openScratch, SplitFiles } from './split-files';
 import { type SourceFile, TextReader } from './text-source';
 
 /**
- * CSV -> float32 rows. Pass 1 reads the header, checks every row, infers column types and learns
- * train-split statistics; pass 2 standardizes numbers, one-hot encodes categories and writes the rows.
+ * CSV -> float32 rows, reading the CSV once. The pass over the CSV checks every row, learns each
+ * column's type and train-split statistics, and writes every cell, parsed, to a scratch file per split
+ * (a float64 value and a kind: number, missing or the id of a text). The second pass reads those
+ * scratch files, standardizes numbers, one-hot encodes categories and writes the rows.
  */
 
 export const maxColumns = 10_000;
@@ -15,6 +19,10 @@ const maxClasses = 1000;
 const previewRows = 10;
 const missingMarkers = new Set(['', 'na', 'n/a', 'null', 'none', '?']);
 const nonFiniteLiteral = /^[+-]?(nan|inf|infinity)$/i;
+
+const cellNumber = 0;
+const cellMissing = 1;
+const cellText = 2;
 
 export interface TableImportOptions extends ImportTarget {
   file: SourceFile;
@@ -29,18 +37,22 @@ export type TableImportResult = Omit<
 
 interface ColumnScan {
   name: string;
-  numeric: number;
   missing: number;
   firstMissingLine: number;
-  text: Map<string, number>;
-  tooManyTexts: boolean;
+  /** distinct numbers with their counts, and distinct texts with their ids (order of first appearance)
+   * and counts, until there are more than `maxDistinct` of them (the target may have up to maxClasses
+   * classes; a feature column, maxCategories categories) */
+  values: Map<number, number>;
+  texts: Map<string, number>;
+  textCounts: number[];
+  tooMany: boolean;
+  maxDistinct: number;
   firstTextLine: number;
   firstText: string;
   allIntegers: boolean;
-  // Welford's running mean and variance over the training split
-  n: number;
-  mean: number;
-  m2: number;
+  /** Welford's running count, mean and sum of squared deviations over the training split (a typed
+   * array: writing doubles to it allocates nothing, which matters at one update per cell) */
+  moments: Float64Array;
 }
 
 function invalid(message: string): IsoflopError {
@@ -48,7 +60,7 @@ function invalid(message: string): IsoflopError {
 }
 
 function isMissing(value: string): boolean {
-  // Most cells are numbers: decide without allocating for anything longer than the longest marker.
+  // Decide without allocating for anything longer than the longest marker.
   if (value.length === 0) return true;
   if (value.length > 6) return false;
   return missingMarkers.has(value.trim().toLowerCase());
@@ -59,7 +71,7 @@ async function readRecords(
   file: SourceFile,
   onProgress: (done: number) => void,
   each: (row: CsvRow) => void,
-  afterChunk: () => Promise<void> = async () => undefined,
+  afterChunk: () => Promise<void>,
 ): Promise<string> {
   const reader = new TextReader([file], 'txt', onProgress);
   const parser = new CsvParser(file.displayName);
@@ -107,70 +119,95 @@ function checkHeader(fields: string[], file: string, target: string | undefined)
   }
 }
 
-function newScan(name: string): ColumnScan {
+function newScan(name: string, maxDistinct: number): ColumnScan {
   return {
     name,
-    numeric: 0,
     missing: 0,
     firstMissingLine: 0,
-    text: new Map(),
-    tooManyTexts: false,
+    values: new Map(),
+    texts: new Map(),
+    textCounts: [],
+    tooMany: false,
+    maxDistinct,
     firstTextLine: 0,
     firstText: '',
     allIntegers: true,
-    n: 0,
-    mean: 0,
-    m2: 0,
+    moments: new Float64Array(3),
   };
 }
 
-/** Counts a number; the first values' text is kept too, to tell integer class labels from measurements. */
-function learn(scan: ColumnScan, value: number, row: CsvRow, c: number, split: SplitName): void {
-  scan.numeric++;
+function sampleStd(scan: ColumnScan): number | null {
+  const [n, , m2] = scan.moments as unknown as [number, number, number];
+  return n > 1 ? Math.sqrt(m2 / (n - 1)) : null;
+}
+
+function distinct(scan: ColumnScan): number {
+  return scan.values.size + scan.texts.size;
+}
+
+function countNumber(scan: ColumnScan, value: number, split: SplitName): void {
   if (!Number.isInteger(value)) scan.allIntegers = false;
-  if (scan.numeric <= maxClasses + 1) {
-    const key = row.text(c).trim();
-    scan.text.set(key, (scan.text.get(key) ?? 0) + 1);
+  if (!scan.tooMany) {
+    scan.values.set(value, (scan.values.get(value) ?? 0) + 1);
+    if (distinct(scan) > scan.maxDistinct) scan.tooMany = true;
   }
   if (split === 'train') {
-    scan.n++;
-    const delta = value - scan.mean;
-    scan.mean += delta / scan.n;
-    scan.m2 += delta * (value - scan.mean);
+    const moments = scan.moments;
+    const n = (moments[0] as number) + 1;
+    const mean = moments[1] as number;
+    const delta = value - mean;
+    const next = mean + delta / n;
+    moments[0] = n;
+    moments[1] = next;
+    moments[2] = (moments[2] as number) + delta * (value - next);
   }
 }
 
-function scanValue(scan: ColumnScan, row: CsvRow, c: number, split: SplitName, file: string): void {
+/**
+ * Reads cell `c` of the row into the scratch record being filled and counts it in its column.
+ * A text gets the id of its first appearance (its place in `scan.texts`), or -1 past `maxDistinct`.
+ */
+function scanCell(scan: ColumnScan, row: CsvRow, c: number, split: SplitName, file: string, out: ScratchBatch): void {
   const fast = row.number(c);
   if (!Number.isNaN(fast)) {
-    learn(scan, fast, row, c, split);
+    countNumber(scan, fast, split);
+    out.values[out.valueAt + c] = fast;
+    out.bytes[out.kindAt + c] = cellNumber;
     return;
   }
   const raw = row.text(c);
   if (isMissing(raw)) {
     scan.missing++;
     if (scan.firstMissingLine === 0) scan.firstMissingLine = row.line;
+    out.bytes[out.kindAt + c] = cellMissing;
     return;
   }
   const trimmed = raw.trim();
   const value = Number(raw);
-  if (Number.isNaN(value) || !Number.isFinite(value)) {
-    if (trimmed.length <= 9 && nonFiniteLiteral.test(trimmed)) {
-      throw invalid(
-        `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" is not a finite number. ` +
-          'Replace it with a value, or leave the cell empty to mark it missing.',
-      );
-    }
+  if (!Number.isFinite(value) && trimmed.length <= 9 && nonFiniteLiteral.test(trimmed)) {
+    throw invalid(
+      `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" is not a finite number. ` +
+        'Replace it with a value, or leave the cell empty to mark it missing.',
+    );
   }
   if (Number.isNaN(value)) {
     if (scan.firstTextLine === 0) {
       scan.firstTextLine = row.line;
       scan.firstText = trimmed;
     }
-    if (!scan.tooManyTexts) {
-      scan.text.set(trimmed, (scan.text.get(trimmed) ?? 0) + 1);
-      if (scan.text.size > maxClasses) scan.tooManyTexts = true;
+    let id = scan.tooMany ? -1 : (scan.texts.get(trimmed) ?? -1);
+    if (id < 0 && !scan.tooMany) {
+      id = scan.texts.size;
+      scan.texts.set(trimmed, id);
+      scan.textCounts.push(0);
+      if (distinct(scan) > scan.maxDistinct) {
+        scan.tooMany = true;
+        id = -1;
+      }
     }
+    if (id >= 0) scan.textCounts[id] = (scan.textCounts[id] as number) + 1;
+    out.values[out.valueAt + c] = id;
+    out.bytes[out.kindAt + c] = cellText;
     return;
   }
   if (!Number.isFinite(value)) {
@@ -178,15 +215,93 @@ function scanValue(scan: ColumnScan, row: CsvRow, c: number, split: SplitName, f
       `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" overflows a number. Rescale the column.`,
     );
   }
-  learn(scan, value, row, c, split);
+  countNumber(scan, value, split);
+  out.values[out.valueAt + c] = value;
+  out.bytes[out.kindAt + c] = cellNumber;
 }
 
-/** A numeric cell's value, or null when it is missing. */
-function cellNumber(row: CsvRow, c: number): number | null {
-  const fast = row.number(c);
-  if (!Number.isNaN(fast)) return fast;
-  const raw = row.text(c);
-  return isMissing(raw) ? null : Number(raw);
+/**
+ * Scratch records: per row, a float64 per cell then a kind byte per cell, padded to 8 bytes. They are
+ * filled in batches of many rows, so that a row costs no allocation and no copy.
+ */
+class ScratchBatch {
+  readonly recordBytes: number;
+  private readonly kindsAt: number;
+  bytes!: Uint8Array;
+  values!: Float64Array;
+  rows = 0;
+  /** where the record being filled starts, in `values` and in `bytes` */
+  valueAt = 0;
+  kindAt = 0;
+
+  constructor(
+    readonly columns: number,
+    private readonly capacity: number,
+  ) {
+    this.kindsAt = 8 * columns;
+    this.recordBytes = 8 * columns + Math.ceil(columns / 8) * 8;
+    this.reset();
+  }
+
+  static rowsPer(recordBytes: number): number {
+    return Math.max(1, Math.floor((1 << 20) / recordBytes));
+  }
+
+  /** Points at the next record; false when the batch is full. */
+  next(): boolean {
+    if (this.rows === this.capacity) return false;
+    this.valueAt = (this.rows * this.recordBytes) / 8;
+    this.kindAt = this.rows * this.recordBytes + this.kindsAt;
+    this.rows++;
+    return true;
+  }
+
+  /** The filled records; the batch starts afresh on new memory. */
+  take(): Uint8Array {
+    const filled = this.bytes.subarray(0, this.rows * this.recordBytes);
+    this.reset();
+    return filled;
+  }
+
+  /** Views the records in `bytes` (whole records), for reading them back. */
+  view(bytes: Uint8Array): void {
+    this.bytes = bytes;
+    this.values = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+  }
+
+  /** Points at record `index` of the viewed bytes. */
+  seek(index: number): void {
+    this.valueAt = (index * this.recordBytes) / 8;
+    this.kindAt = index * this.recordBytes + this.kindsAt;
+  }
+
+  private reset(): void {
+    this.view(new Uint8Array(this.capacity * this.recordBytes));
+    this.rows = 0;
+  }
+}
+
+/** Reads a scratch file in buffers of whole records. */
+async function* scratchBuffers(path: string, recordBytes: number): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = new Uint8Array(ScratchBatch.rowsPer(recordBytes) * recordBytes);
+    let position = 0;
+    for (;;) {
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      position += filled;
+      const whole = filled - (filled % recordBytes);
+      if (whole > 0) yield buffer.subarray(0, whole);
+      if (filled < buffer.length) return;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function importTable(options: TableImportOptions): Promise<TableImportResult> {
@@ -194,18 +309,29 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   const name = file.displayName;
   if (file.size === 0) throw invalid(`${name} is empty. A CSV needs a header row and at least 10 data rows.`);
 
-  // Pass 1: check and learn.
+  // Pass 1: check every row, learn the columns, keep the parsed cells.
   let scans: ColumnScan[] = [];
   const preview: string[][] = [];
   const rows: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
-  let assigner = new SplitAssigner(options.fractions, options.seed);
+  const assigner = new SplitAssigner(options.fractions, options.seed);
   let header: string[] | null = null as string[] | null;
+  let batches = {} as Record<SplitName, ScratchBatch>;
+  const scratch = new SplitFiles(options.dir, options.label, options.opener ?? openScratch, 'cells');
+  const scratchPath = (split: SplitName) => join(options.dir, `${split}.cells`);
   const checkRecord = (row: CsvRow) => {
     if (!header) {
       const fields = row.fields();
       checkHeader(fields, name, options.target);
       header = fields.map((field) => field.trim());
-      scans = header.map(newScan);
+      const target = options.target ?? header[header.length - 1];
+      scans = header.map((column) => newScan(column, column === target ? maxClasses : maxCategories));
+      const columns = header.length;
+      const rowsPer = ScratchBatch.rowsPer(new ScratchBatch(columns, 1).recordBytes);
+      batches = {
+        train: new ScratchBatch(columns, rowsPer),
+        val: new ScratchBatch(columns, rowsPer),
+        test: new ScratchBatch(columns, rowsPer),
+      };
       return;
     }
     if (row.count !== header.length) {
@@ -217,9 +343,28 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     if (preview.length < previewRows) preview.push(row.fields());
     const split = assigner.next();
     rows[split]++;
-    for (let c = 0; c < header.length; c++) scanValue(scans[c] as ColumnScan, row, c, split, name);
+    const batch = batches[split];
+    if (!batch.next()) {
+      scratch.append(split, batch.take(), true);
+      batch.next();
+    }
+    for (let c = 0; c < header.length; c++) scanCell(scans[c] as ColumnScan, row, c, split, name, batch);
   };
-  await readRecords(file, (done) => options.onProgress('checking rows', done, 2 * file.size), checkRecord);
+  let sha256: string;
+  await scratch.open();
+  try {
+    sha256 = await readRecords(
+      file,
+      (done) => options.onProgress('reading rows', done, file.size),
+      checkRecord,
+      () => scratch.flush(),
+    );
+    for (const split of splitNames) if (batches[split]) scratch.append(split, batches[split].take(), true);
+    await scratch.close();
+  } catch (error) {
+    await scratch.abandon();
+    throw error;
+  }
   if (!header) throw invalid(`${name} holds no rows. A CSV needs a header row and at least 10 data rows.`);
   const columnNames: string[] = header;
   const totalRows = rows.train + rows.val + rows.test;
@@ -241,38 +386,54 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   }
   const targetIsText = targetScan.firstTextLine > 0;
   const taskInferred: TaskType =
-    targetIsText || (targetScan.allIntegers && targetScan.text.size <= 20) ? 'classification' : 'regression';
+    targetIsText || (targetScan.allIntegers && !targetScan.tooMany && targetScan.values.size <= 20)
+      ? 'classification'
+      : 'regression';
   const task = options.task ?? taskInferred;
   if (task === 'regression' && targetIsText) {
     throw invalid(
       `The target column "${targetName}" of ${name} holds text ("${targetScan.firstText}" on line ${targetScan.firstTextLine}), so it cannot be a regression target. Choose classification.`,
     );
   }
-  if (task === 'classification' && (targetScan.tooManyTexts || targetScan.text.size > maxClasses)) {
+  if (task === 'classification' && targetScan.tooMany) {
     throw invalid(
       `The target column "${targetName}" of ${name} has more than ${maxClasses} classes. Choose regression.`,
     );
   }
-  const classes =
-    task === 'classification'
-      ? [...targetScan.text.keys()].sort(targetIsText ? undefined : (a, b) => Number(a) - Number(b))
-      : null;
+  const targetCodes = task === 'classification' ? valueCodes(targetScan, !targetIsText) : null;
+  const classes = targetCodes?.labels ?? null;
 
   const columns: TableColumn[] = [];
   const skippedColumns: Array<{ name: string; reason: string }> = [];
   const columnIndexes: number[] = [];
+  const codes: Array<ValueCodes | null> = [];
   for (const [index, scan] of scans.entries()) {
     if (index === targetIndex) continue;
-    if (scan.numeric === 0 && scan.firstTextLine === 0) {
+    if (scan.missing === totalRows) {
       skippedColumns.push({ name: scan.name, reason: 'every value is missing' });
       continue;
     }
     if (scan.firstTextLine === 0) {
-      const std = scan.n > 1 ? Math.sqrt(scan.m2 / (scan.n - 1)) : 0;
-      columns.push({ name: scan.name, type: 'numeric', missing: scan.missing, mean: scan.mean, std, categories: null });
-    } else if (!scan.tooManyTexts && scan.text.size <= maxCategories) {
-      const categories = [...scan.text.keys()].sort();
-      columns.push({ name: scan.name, type: 'categorical', missing: scan.missing, mean: null, std: null, categories });
+      columns.push({
+        name: scan.name,
+        type: 'numeric',
+        missing: scan.missing,
+        mean: scan.moments[1] as number,
+        std: sampleStd(scan) ?? 0,
+        categories: null,
+      });
+      codes.push(null);
+    } else if (!scan.tooMany && distinct(scan) <= maxCategories) {
+      const coded = valueCodes(scan, false);
+      columns.push({
+        name: scan.name,
+        type: 'categorical',
+        missing: scan.missing,
+        mean: null,
+        std: null,
+        categories: coded.labels,
+      });
+      codes.push(coded);
     } else {
       skippedColumns.push({
         name: scan.name,
@@ -290,62 +451,56 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     throw invalid(`${name} has no usable feature columns besides the target "${targetName}".`);
   }
 
-  // Pass 2: encode and write.
+  // Pass 2: encode the kept cells and write the rows.
   const width = features + 1;
-  const row = new Float32Array(width);
-  const rowBytes = new Uint8Array(row.buffer);
-  const categoryIndex = columns.map((column) => new Map((column.categories ?? []).map((value, i) => [value, i])));
-  const classIndex = new Map((classes ?? []).map((value, i) => [value, i]));
-  const classCounts = new Map<string, number>();
   const means = columns.map((column) => column.mean ?? 0);
   const stds = columns.map((column) => (column.std && column.std > 0 ? column.std : 1));
   const files = new SplitFiles(options.dir, options.label, options.opener);
   await files.open();
-  assigner = new SplitAssigner(options.fractions, options.seed);
-  let seenHeader = false;
-  const writeRecord = (record: CsvRow) => {
-    if (!seenHeader) {
-      seenHeader = true;
-      return;
-    }
-    let at = 0;
-    for (let k = 0; k < columns.length; k++) {
-      const column = columns[k] as TableColumn;
-      const c = columnIndexes[k] as number;
-      if (column.type === 'numeric') {
-        const value = cellNumber(record, c);
-        row[at++] = value === null ? 0 : (value - (means[k] as number)) / (stds[k] as number);
-      } else {
-        const count = column.categories?.length ?? 0;
-        row.fill(0, at, at + count);
-        const raw = record.text(c);
-        const hot = isMissing(raw) ? undefined : (categoryIndex[k] as Map<string, number>).get(raw.trim());
-        if (hot !== undefined) row[at + hot] = 1;
-        at += count;
-      }
-    }
-    if (classes) {
-      const target = record.text(targetIndex).trim();
-      row[at] = classIndex.get(target) as number;
-      classCounts.set(target, (classCounts.get(target) ?? 0) + 1);
-    } else row[at] = cellNumber(record, targetIndex) as number;
-    files.append(assigner.next(), rowBytes);
-  };
-  let sha256: string;
   try {
-    sha256 = await readRecords(
-      file,
-      (done) => options.onProgress('writing rows', file.size + done, 2 * file.size),
-      writeRecord,
-      () => files.flush(),
-    );
+    let done = 0;
+    const cells = new ScratchBatch(columnNames.length, 1);
+    for (const split of splitNames) {
+      for await (const bytes of scratchBuffers(scratchPath(split), cells.recordBytes)) {
+        cells.view(bytes);
+        const count = bytes.length / cells.recordBytes;
+        // Rows are encoded straight into the memory that will be written (zeros: the one-hot default).
+        const out = new Float32Array(count * width);
+        for (let r = 0; r < count; r++) {
+          cells.seek(r);
+          const { values, bytes: kinds, valueAt, kindAt } = cells;
+          let at = r * width;
+          for (let k = 0; k < columns.length; k++) {
+            const c = columnIndexes[k] as number;
+            const coded = codes[k];
+            if (!coded) {
+              if (kinds[kindAt + c] === cellNumber) {
+                out[at] = ((values[valueAt + c] as number) - (means[k] as number)) / (stds[k] as number);
+              }
+              at++;
+              continue;
+            }
+            const hot = coded.code(kinds[kindAt + c] as number, values[valueAt + c] as number);
+            if (hot >= 0) out[at + hot] = 1;
+            at += coded.labels.length;
+          }
+          const target = values[valueAt + targetIndex] as number;
+          out[at] = targetCodes ? targetCodes.code(kinds[kindAt + targetIndex] as number, target) : target;
+        }
+        files.append(split, new Uint8Array(out.buffer), true);
+        done += count;
+        options.onProgress('writing rows', done, totalRows);
+        await files.flush();
+      }
+      await rm(scratchPath(split), { force: true });
+    }
     await files.close();
   } catch (error) {
     await files.abandon();
     throw error;
   }
 
-  const targetStd = targetScan.n > 1 ? Math.sqrt(targetScan.m2 / (targetScan.n - 1)) : null;
+  const targetStd = sampleStd(targetScan);
   const fileOf = (split: SplitName) => ({ file: SplitFiles.fileName(split), rows: rows[split] });
   return {
     source: { name: '', bytes: file.size, sha256, files: 1 },
@@ -356,7 +511,7 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     target: {
       name: targetName,
       classes,
-      mean: classes ? null : targetScan.mean,
+      mean: classes ? null : (targetScan.moments[1] as number),
       std: classes ? null : targetStd,
     },
     features,
@@ -367,8 +522,50 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
       rows: totalRows,
       columns: columnNames.length,
       missingCells: scans.reduce((n, scan) => n + scan.missing, 0),
-      classBalance: classes ? Object.fromEntries(classes.map((c) => [c, classCounts.get(c) ?? 0])) : null,
+      classBalance: targetCodes
+        ? Object.fromEntries(targetCodes.labels.map((c, i) => [c, targetCodes.counts[i] ?? 0]))
+        : null,
     },
     preview: { header: columnNames, rows: preview },
+  };
+}
+
+interface ValueCodes {
+  /** what each code stands for, sorted */
+  labels: string[];
+  /** how many cells hold each code */
+  counts: number[];
+  /** a scratch cell's code, or -1 (missing) */
+  code(kind: number, value: number): number;
+}
+
+/**
+ * Codes for a categorical column or a class target: its distinct texts and numbers as labels, sorted
+ * (numerically when `numeric`, the labels then being the numbers as written by JavaScript).
+ */
+function valueCodes(scan: ColumnScan, numeric: boolean): ValueCodes {
+  const entries: Array<{ label: string; sortKey: number; count: number; text: number | null; value: number | null }> =
+    [];
+  for (const [text, id] of scan.texts) {
+    entries.push({ label: text, sortKey: 0, count: scan.textCounts[id] as number, text: id, value: null });
+  }
+  for (const [value, count] of scan.values)
+    entries.push({ label: String(value), sortKey: value, count, text: null, value });
+  if (numeric) entries.sort((a, b) => a.sortKey - b.sortKey);
+  else entries.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const byText = new Int32Array(scan.texts.size).fill(-1);
+  const byValue = new Map<number, number>();
+  entries.forEach((entry, index) => {
+    if (entry.text !== null) byText[entry.text] = index;
+    if (entry.value !== null) byValue.set(entry.value, index);
+  });
+  return {
+    labels: entries.map((entry) => entry.label),
+    counts: entries.map((entry) => entry.count),
+    code(kind, value) {
+      if (kind === cellText) return value >= 0 ? (byText[value] ?? -1) : -1;
+      if (kind === cellNumber) return byValue.get(value) ?? -1;
+      return -1;
+    },
   };
 }
