@@ -131,6 +131,29 @@ export function createHandlers(app: AppContext): Handlers {
       return { appended: rows.length };
     },
     'runs.finish': ({ id, status, result, error }) => app.runs.update(id, { status, result, error }),
+    'runs.cancel': async ({ id }) => {
+      const run = await app.runs.get(id);
+      if (run.status !== 'queued' && run.status !== 'interrupted') {
+        throw new IsoflopError(
+          'INVALID_INPUT',
+          `Run ${run.name} is ${run.status}; only a queued or interrupted run can be cancelled` +
+            (run.status === 'running' ? ' (stop it first).' : '.'),
+        );
+      }
+      return app.runs.update(id, { status: 'cancelled' });
+    },
+    'runs.requeue': async ({ id }) => {
+      const run = await app.runs.get(id);
+      if (run.status === 'running' || run.status === 'queued') {
+        throw new IsoflopError(
+          'INVALID_INPUT',
+          `Run ${run.name} is ${run.status} already; there is nothing to re-run.`,
+        );
+      }
+      await app.runs.truncateMetrics(id, 0);
+      await app.runs.clearCheckpoints(id);
+      return app.runs.update(id, { status: 'queued', result: null, error: null, lastCheckpointStep: null });
+    },
     'reports.list': () => listReports(app.dataDir),
     'reports.export': async ({ sweepId, format, paper }) => {
       const { files } = await exportReport(app, { sweepId, format, paper, out: null });

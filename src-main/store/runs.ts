@@ -213,6 +213,11 @@ export class RunStore {
       await rm(join(folder, String(old)), { recursive: true, force: true });
   }
 
+  /** Removes every checkpoint (a run trained again from its start). */
+  async clearCheckpoints(id: string): Promise<void> {
+    await rm(join(this.folderOf(id), 'checkpoints'), { recursive: true, force: true });
+  }
+
   async latestCheckpoint(id: string): Promise<{ manifest: CheckpointManifest; weights: Uint8Array } | null> {
     const folder = join(this.folderOf(id), 'checkpoints');
     const steps = (await readdir(folder).catch(() => []))

@@ -15,6 +15,8 @@ export const queue = $state<{
     plannedSteps: number;
     valLoss: number | null;
     tokensPerSecond: number;
+    /** when training started (ms since the epoch), for the ETA */
+    startedAt: number;
   } | null;
   done: number;
   total: number;
@@ -24,9 +26,38 @@ export const queue = $state<{
   finished: number;
 }>({ sweepId: null, current: null, done: 0, total: 0, stopping: false, error: null, finished: 0 });
 
+/** Runs still to train in this queue, in order; re-runs join it while it trains. */
+const pending: RunRecord[] = [];
+/** The run being cancelled (not paused): it ends as `cancelled` rather than `interrupted`. */
+let cancelling: string | null = null;
+
+/** Pauses the queue: the current run stops (as `interrupted`, to resume later) and no other starts. */
 export function stopQueue(): void {
   queue.stopping = true;
   engine.stop();
+}
+
+/** Cancels one run: the one training stops and the queue goes on; a waiting one leaves the queue. */
+export async function cancelRun(run: RunRecord): Promise<void> {
+  if (queue.current?.runId === run.id) {
+    cancelling = run.id;
+    engine.stop();
+    return;
+  }
+  const at = pending.findIndex((waiting) => waiting.id === run.id);
+  if (at >= 0) {
+    pending.splice(at, 1);
+    queue.total--;
+  }
+  await client.call('runs.cancel', { id: run.id });
+}
+
+/** Trains runs after those already queued, or starts a queue for them. */
+export function enqueue(runs: RunRecord[]): Promise<void> {
+  if (!queue.sweepId) return trainRuns(runs);
+  pending.push(...runs);
+  queue.total += runs.length;
+  return Promise.resolve();
 }
 
 /** Trains a sweep's queued and interrupted runs, smallest budget first. */
@@ -46,10 +77,11 @@ export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<
   queue.error = null;
   queue.total = runs.length;
   queue.done = 0;
+  pending.splice(0, pending.length, ...runs);
   try {
-    for (const run of runs) {
-      if (queue.stopping) break;
-      await trainOne(run);
+    while (pending.length > 0 && !queue.stopping) {
+      await trainOne(pending.shift() as RunRecord);
+      cancelling = null;
       queue.done++;
       queue.finished++;
     }
@@ -58,6 +90,7 @@ export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<
   } finally {
     queue.sweepId = null;
     queue.current = null;
+    pending.length = 0;
   }
 }
 
@@ -73,6 +106,7 @@ async function trainOne(run: RunRecord): Promise<void> {
     plannedSteps: run.config.plannedSteps,
     valLoss: null,
     tokensPerSecond: 0,
+    startedAt: Date.now(),
   };
   const writes: Array<Promise<unknown>> = [];
   try {
@@ -87,8 +121,15 @@ async function trainOne(run: RunRecord): Promise<void> {
     });
     await Promise.all(writes);
     const { result } = trained;
+    const stopped = result.reason === 'stopped on request';
     const status =
-      result.status === 'diverged' ? 'diverged' : result.reason === 'stopped on request' ? 'interrupted' : 'completed';
+      result.status === 'diverged'
+        ? 'diverged'
+        : stopped && cancelling === run.id
+          ? 'cancelled'
+          : stopped
+            ? 'interrupted'
+            : 'completed';
     await client.call('runs.finish', {
       id: run.id,
       status,

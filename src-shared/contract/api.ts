@@ -116,6 +116,16 @@ export const api = {
     output: RunRecord,
     summary: 'Record how a run ended: its status, result or error',
   },
+  'runs.cancel': {
+    input: z.object({ id: RunId }).strict(),
+    output: RunRecord,
+    summary: 'Cancel a run that waits (queued or interrupted): it will not train; re-run it to train it',
+  },
+  'runs.requeue': {
+    input: z.object({ id: RunId }).strict(),
+    output: RunRecord,
+    summary: 'Re-run a run that ended: its metrics and checkpoints are dropped and it waits in the queue again',
+  },
   'reports.list': {
     input: noInput,
     output: z.array(z.object({ name: z.string(), bytes: z.number(), modifiedAt: z.string() })),

@@ -19,6 +19,8 @@ export interface ChartSeries {
   dashed?: boolean;
   size?: number;
   legend?: boolean;
+  /** 0..1; a faded raw curve behind its smoothed one, say */
+  opacity?: number;
 }
 
 export interface ChartSpec {
@@ -30,6 +32,58 @@ export interface ChartSpec {
   series: ChartSeries[];
   width?: number;
   height?: number;
+  /** the x-range shown (zoom); the y-range then fits the points inside it */
+  xRange?: [number, number] | null;
+}
+
+/** Where the plot sits in the SVG and what it shows: what a pointer over the chart needs to read x back. */
+export interface ChartFrame {
+  width: number;
+  height: number;
+  margin: { left: number; right: number; top: number; bottom: number };
+  /** data domains, in log10 units on a log axis */
+  xDomain: [number, number];
+  yDomain: [number, number];
+  xLog: boolean;
+  yLog: boolean;
+}
+
+export function chartFrame(spec: ChartSpec): ChartFrame {
+  const xLog = spec.xLog ?? true;
+  const yLog = spec.yLog ?? false;
+  const range = spec.xRange ?? null;
+  const all = spec.series
+    .flatMap((s) => [...s.points, ...(s.upper ?? [])])
+    .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const inRange = range ? all.filter((p) => p.x >= range[0] && p.x <= range[1]) : all;
+  const xDomain: [number, number] =
+    range && (!xLog || range[0] > 0)
+      ? [xLog ? Math.log10(range[0]) : range[0], xLog ? Math.log10(range[1]) : range[1]]
+      : extent(
+          all.map((p) => p.x),
+          xLog,
+        );
+  const yDomain = extent(
+    (inRange.length > 0 ? inRange : all).map((p) => p.y),
+    yLog,
+  );
+  return {
+    width: spec.width ?? 560,
+    height: spec.height ?? 300,
+    margin: { left: 58, right: 14, top: 12, bottom: 40 },
+    xDomain,
+    yDomain,
+    xLog,
+    yLog,
+  };
+}
+
+/** The data x under a horizontal position in SVG units. */
+export function invertX(frame: ChartFrame, px: number): number {
+  const { margin, width, xDomain, xLog } = frame;
+  const fraction = Math.min(1, Math.max(0, (px - margin.left) / (width - margin.left - margin.right)));
+  const value = xDomain[0] + fraction * (xDomain[1] - xDomain[0]);
+  return xLog ? 10 ** value : value;
 }
 
 const escapeHtml = (text: string) =>
@@ -77,25 +131,27 @@ export function tickLabel(v: number, log: boolean): string {
     const m = Math.round(v / 10 ** e);
     return m === 1 ? `1e${e}` : `${m}e${e}`;
   }
-  return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3)));
+  const size = Math.abs(v);
+  if (size >= 1e4) {
+    // Compact, like a person writes them: 20k, 1.5M (long exponents crowd the axis of a small chart).
+    const [scale, unit] = (
+      [
+        [1e12, 'T'],
+        [1e9, 'G'],
+        [1e6, 'M'],
+        [1e3, 'k'],
+      ] as const
+    ).find(([s]) => size >= s) ?? [1, ''];
+    return `${Number((v / scale).toPrecision(3))}${unit}`;
+  }
+  return size < 0.01 && v !== 0 ? v.toExponential(1) : String(Number(v.toPrecision(3)));
 }
 
+let clipCount = 0;
+
 export function renderChart(spec: ChartSpec): string {
-  const { xLog = true, yLog = false, series } = spec;
-  const width = spec.width ?? 560;
-  const height = spec.height ?? 300;
-  const margin = { left: 58, right: 14, top: 12, bottom: 40 };
-  const all = series
-    .flatMap((s) => [...s.points, ...(s.upper ?? [])])
-    .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-  const xd = extent(
-    all.map((p) => p.x),
-    xLog,
-  );
-  const yd = extent(
-    all.map((p) => p.y),
-    yLog,
-  );
+  const { series } = spec;
+  const { width, height, margin, xDomain: xd, yDomain: yd, xLog, yLog } = chartFrame(spec);
   const sx = (x: number) =>
     margin.left + (((xLog ? Math.log10(x) : x) - xd[0]) / (xd[1] - xd[0])) * (width - margin.left - margin.right);
   const sy = (y: number) =>
@@ -130,6 +186,13 @@ export function renderChart(spec: ChartSpec): string {
   parts.push(
     `<text transform="translate(14 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#1b1e27">${escapeHtml(spec.yLabel)}</text>`,
   );
+  // Zoomed: lines that run past the x-range are clipped to the plot.
+  const clip = spec.xRange ? `isoflop-clip-${++clipCount}` : null;
+  if (clip) {
+    parts.push(
+      `<clipPath id="${clip}"><rect x="${margin.left}" y="${margin.top}" width="${width - margin.left - margin.right}" height="${height - margin.top - margin.bottom}"/></clipPath><g clip-path="url(#${clip})">`,
+    );
+  }
   for (const s of series) {
     if (s.kind === 'band' && s.upper) {
       parts.push(
@@ -137,7 +200,7 @@ export function renderChart(spec: ChartSpec): string {
       );
     } else if (s.kind === 'line') {
       parts.push(
-        `<path d="${path(s.points)}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
+        `<path d="${path(s.points)}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}${s.opacity !== undefined ? ` opacity="${s.opacity}"` : ''}/>`,
       );
     } else if (s.kind === 'points') {
       for (const p of s.points.filter(ok)) {
@@ -147,5 +210,6 @@ export function renderChart(spec: ChartSpec): string {
       }
     }
   }
+  if (clip) parts.push('</g>');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(spec.title)}" font-family="system-ui, sans-serif">${parts.join('')}</svg>`;
 }

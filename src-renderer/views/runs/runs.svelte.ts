@@ -12,6 +12,8 @@ export const runsState = $state<{
   selectedRunId: string | null;
   selectedMetrics: MetricRow[];
   sweepFilter: string;
+  /** runs ticked to overlay their curves */
+  compared: string[];
 }>({
   runs: [],
   damaged: [],
@@ -21,6 +23,7 @@ export const runsState = $state<{
   selectedRunId: null,
   selectedMetrics: [],
   sweepFilter: 'all',
+  compared: [],
 });
 
 let timer: number | null = null;
@@ -47,6 +50,23 @@ export async function refreshRuns(): Promise<void> {
 export function stopRefreshing(): void {
   if (timer !== null) window.clearTimeout(timer);
   timer = null;
+}
+
+/** Metrics of the runs ticked for comparison, fetched again when a run changes. */
+const compareCache = new Map<string, { updatedAt: string; metrics: MetricRow[] }>();
+
+export async function compareMetrics(runs: RunRecord[]): Promise<Map<string, MetricRow[]>> {
+  const out = new Map<string, MetricRow[]>();
+  for (const run of runs) {
+    let cached = compareCache.get(run.id);
+    if (!cached || cached.updatedAt !== run.updatedAt || run.status === 'running') {
+      const { metrics } = await client.call('runs.get', { id: run.id });
+      cached = { updatedAt: run.updatedAt, metrics };
+      compareCache.set(run.id, cached);
+    }
+    out.set(run.id, cached.metrics);
+  }
+  return out;
 }
 
 export async function selectRun(id: string): Promise<void> {

@@ -1,0 +1,85 @@
+import { expect, test } from '@playwright/test';
+
+// The Runs view over the runs the app sweep trained (web.zz-app-sweep runs first, into the same store).
+test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels another', async ({ page }, info) => {
+  test.setTimeout(180_000);
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  await page.setViewportSize({ width: 1400, height: 1000 });
+  await page.goto('/#/runs');
+  const table = page.getByTestId('runs-table');
+  const rows = table.locator('tbody tr.clickable');
+  await expect(rows.nth(3)).toBeVisible();
+
+  // Sort by best validation loss, both ways.
+  const bestHeader = table.getByRole('columnheader', { name: /Best val/ });
+  await bestHeader.getByRole('button').click();
+  await expect(bestHeader).toHaveAttribute('aria-sort', 'ascending');
+  await page.getByLabel('group by sweep').uncheck();
+  const best = async () =>
+    (await rows.locator('td:nth-child(9)').allTextContents()).map(Number).filter((v) => Number.isFinite(v));
+  const ascending = await best();
+  expect(ascending.length).toBeGreaterThanOrEqual(4);
+  expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
+  await bestHeader.getByRole('button').click();
+  await expect(bestHeader).toHaveAttribute('aria-sort', 'descending');
+  expect(await best()).toEqual([...ascending].sort((a, b) => b - a));
+  await bestHeader.getByRole('button').click(); // ascending again: trained runs first
+
+  // Filter.
+  const search = page.getByTestId('runs-search');
+  await search.fill('no run is called this');
+  await expect(rows).toHaveCount(0);
+  await expect(page.getByText('No run matches')).toBeVisible();
+  await search.fill('');
+
+  // Overlay two runs.
+  await page
+    .getByRole('checkbox', { name: /^Compare / })
+    .nth(0)
+    .check();
+  await page
+    .getByRole('checkbox', { name: /^Compare / })
+    .nth(1)
+    .check();
+  const comparison = page.getByTestId('run-comparison');
+  await expect(comparison.locator('.legend li')).toHaveCount(2);
+  await expect(comparison.locator('svg path[stroke]')).toHaveCount(2);
+
+  // One run's curves: smoothing draws the raw curve faded behind; dragging zooms all three charts.
+  await rows.nth(0).click();
+  const details = page.getByTestId('run-details');
+  await expect(details.locator('.chart')).toHaveCount(3);
+  await expect(details.locator('.chart').first().locator('path[opacity="0.25"]')).toHaveCount(1);
+  await page.getByTestId('smoothing').fill('0');
+  await expect(details.locator('.chart').first().locator('path[opacity="0.25"]')).toHaveCount(0);
+  const plot = details.locator('.chart-plot').first();
+  await plot.scrollIntoViewIfNeeded();
+  const box = await plot.boundingBox();
+  if (!box) throw new Error('the loss chart has no box');
+  await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.5, { steps: 6 });
+  await page.mouse.up();
+  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(3);
+  await page.screenshot({ path: info.outputPath('runs-zoomed.png'), fullPage: true });
+  await plot.dblclick();
+  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(0);
+
+  // Re-run the selected run: it trains again in the worker and completes.
+  const row = (id: string) => page.locator(`[data-testid="runs-table"] tr[data-run-id="${id}"]`);
+  const firstId = (await rows.nth(0).getAttribute('data-run-id')) as string;
+  await row(firstId).getByRole('button', { name: 'Re-run' }).click();
+  await expect(row(firstId).locator('.status')).not.toHaveText('completed', { timeout: 10_000 });
+  await expect(row(firstId).locator('.status')).toHaveText('completed', { timeout: 120_000 });
+
+  // A waiting run can be cancelled.
+  const secondId = (await rows.nth(1).getAttribute('data-run-id')) as string;
+  await page.request.post('/api/runs.requeue', { data: { id: secondId } });
+  await page.reload();
+  await expect(row(secondId).locator('.status')).toHaveText('queued');
+  await row(secondId).getByRole('button', { name: 'Cancel' }).click();
+  await expect(row(secondId).locator('.status')).toHaveText('cancelled');
+  await page.screenshot({ path: info.outputPath('runs-table.png'), fullPage: true });
+});
