@@ -38,8 +38,8 @@ test.describe('web mode: sweeps from the CLI', () => {
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
     const table = page.getByTestId('runs-table');
-    await expect(table.locator('tbody tr')).toHaveCount(6);
-    await table.locator('tbody tr').first().click();
+    await expect(table.locator('tbody tr[data-run-id]')).toHaveCount(6);
+    await table.locator('tbody tr[data-run-id]').first().click();
     await expect(page.getByTestId('run-details').getByRole('img', { name: 'Loss' })).toBeVisible();
     await page.screenshot({ path: info.outputPath('runs.png'), fullPage: true });
 
