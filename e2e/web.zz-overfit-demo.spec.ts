@@ -1,16 +1,45 @@
 import { expect, test } from '@playwright/test';
 
-test('the over-fitting demo trains in the worker, is flagged, and early stopping ends it', async ({ page }, info) => {
+test('the over-fitting demo trains in the worker, pauses and resumes from its checkpoint, is flagged, and early stopping ends it', async ({
+  page,
+}, info) => {
   test.setTimeout(240_000);
   page.on('pageerror', (error) => {
     throw error;
   });
+  const api = async (channel: string, data: object) =>
+    (await (await page.request.post(`/api/${channel}`, { data })).json()).value;
   await page.goto('/#/runs');
   await page.getByRole('button', { name: 'Over-fitting demo', exact: true }).click();
-  await expect(page.getByTestId('run-details')).toBeVisible({ timeout: 30_000 });
-  await expect(page.getByRole('button', { name: 'Over-fitting demo', exact: true })).toBeEnabled({ timeout: 200_000 });
-  const verdict = page.getByTestId('overfit-verdict');
-  await expect(verdict).toContainText('over-fitting');
-  await expect(page.getByTestId('run-details')).toContainText('early stopping');
+  const details = page.getByTestId('run-details');
+  await expect(details).toBeVisible({ timeout: 30_000 });
+  const id = (await details.locator('code').first().textContent()) as string;
+  const row = page.locator(`[data-testid="runs-table"] tr[data-run-id="${id}"]`);
+
+  // Pause a little way in: the run stops as interrupted, with a checkpoint at the step it reached.
+  await expect
+    .poll(async () => ((await api('runs.get', { id })).metrics as unknown[]).length, { timeout: 60_000 })
+    .toBeGreaterThanOrEqual(3);
+  await page.getByRole('button', { name: /^Pause queue/ }).click();
+  await expect(row.locator('.status')).toHaveText('interrupted', { timeout: 30_000 });
+  const paused = await api('runs.get', { id });
+  const checkpointStep = paused.run.lastCheckpointStep as number;
+  expect(checkpointStep).toBeGreaterThan(0);
+  const stepsBefore = (paused.metrics as Array<{ step: number }>).map((m) => m.step);
+  expect(Math.max(...stepsBefore)).toBeLessThanOrEqual(checkpointStep);
+  await page.screenshot({ path: info.outputPath('overfit-paused.png'), fullPage: true });
+
+  // Resume: it goes on from the checkpoint (the metrics before it stay, none is written twice).
+  await row.getByRole('button', { name: 'Resume' }).click();
+  await expect(row.locator('.status')).toHaveText('completed', { timeout: 200_000 });
+  const done = await api('runs.get', { id });
+  const steps = (done.metrics as Array<{ step: number }>).map((m) => m.step);
+  expect(steps.slice(0, stepsBefore.length)).toEqual(stepsBefore);
+  for (let i = 1; i < steps.length; i++) expect(steps[i]).toBeGreaterThan(steps[i - 1] as number);
+  expect(steps.length).toBeGreaterThan(stepsBefore.length);
+
+  await row.click();
+  await expect(page.getByTestId('overfit-verdict')).toContainText('over-fitting');
+  await expect(details).toContainText('early stopping');
   await page.screenshot({ path: info.outputPath('overfit-demo.png'), fullPage: true });
 });

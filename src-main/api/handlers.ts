@@ -1,6 +1,7 @@
 import { arch, platform } from 'node:os';
 import { basename } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
+import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { planSweep } from '../../src-shared/engine/planner';
 import { exportReport, listReports } from '../reports/export';
 import { createOverfitDemoRun } from '../store/datasets/overfit-demo';
@@ -8,7 +9,7 @@ import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import type { SweepStore } from '../store/sweeps';
 import { createSweep } from '../store/sweeps';
-import { discardUpload, uploadPath } from '../store/uploads';
+import { discardUpload, takeUpload, uploadPath } from '../store/uploads';
 import { appVersion } from '../version';
 import type { JobRegistry } from './jobs';
 import type { Handlers } from './router';
@@ -116,9 +117,10 @@ export function createHandlers(app: AppContext): Handlers {
       return createSweep(app, dataset, plan, { batchSize, seed: 1 });
     },
     'runs.createOverfitDemo': () => createOverfitDemoRun(app),
-    'runs.start': async ({ id, backend, adapter, platform: where }) => {
-      // The app's worker trains a run from its start, so metrics of an earlier attempt are dropped.
-      await app.runs.truncateMetrics(id, 0);
+    'runs.start': async ({ id, backend, adapter, platform: where, fromStep }) => {
+      // Metrics past the checkpoint it resumes from are written again; from the start, old checkpoints go too.
+      await app.runs.truncateMetrics(id, fromStep);
+      if (fromStep === 0) await app.runs.clearCheckpoints(id);
       return app.runs.update(id, {
         status: 'running',
         error: null,
@@ -131,6 +133,29 @@ export function createHandlers(app: AppContext): Handlers {
       return { appended: rows.length };
     },
     'runs.finish': ({ id, status, result, error }) => app.runs.update(id, { status, result, error }),
+    'runs.saveCheckpoint': async ({ id, manifest, weights }) => {
+      await app.runs.get(id);
+      const bytes = 'bytes' in weights ? weights.bytes : await takeUpload(app.datasets.root, weights.uploadId);
+      try {
+        decodeCheckpoint(manifest, bytes);
+      } catch (error) {
+        throw new IsoflopError(
+          'INVALID_INPUT',
+          `The checkpoint of run ${id} at step ${manifest.step} is inconsistent: ${(error as Error).message}.`,
+        );
+      }
+      await app.runs.saveCheckpoint(id, manifest, bytes);
+      await app.runs.update(id, { lastCheckpointStep: manifest.step });
+      return { step: manifest.step };
+    },
+    'runs.latestCheckpoint': async ({ id }) => {
+      const saved = await app.runs.latestCheckpoint(id);
+      if (!saved) return null;
+      return {
+        manifest: saved.manifest,
+        weightsUrl: `/data/runs/${id}/checkpoints/${saved.manifest.step}/weights.bin`,
+      };
+    },
     'runs.cancel': async ({ id }) => {
       const run = await app.runs.get(id);
       if (run.status !== 'queued' && run.status !== 'interrupted') {

@@ -1,8 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src-shared/contract';
+import { encodeCheckpoint } from '../../src-shared/engine/checkpoint';
+import { openDataFile } from '../server/data-files';
 import { queuedRun } from '../store/runs';
+import { saveUpload } from '../store/uploads';
 import { tempFolder } from '../testing';
 import { type App, createApp } from './index';
 
@@ -83,5 +88,95 @@ describe('run actions over the API', () => {
       message: expect.stringContaining('stop it first'),
     });
     await expect(call('runs.cancel', { id: 'no-such-run' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+function checkpointAt(step: number) {
+  return encodeCheckpoint({
+    step,
+    tokens: step * 32,
+    flops: step * 1e4,
+    wallSeconds: step / 10,
+    adamStep: step,
+    bestLoss: 0.5,
+    sampler: { kind: 'rows', epoch: 0, position: step * 32 },
+    tensors: [
+      { name: 'w', shape: [2, 3], values: Float32Array.from({ length: 6 }, (_, i) => i + step) },
+      { name: 'b', shape: [3], values: new Float32Array(3) },
+    ],
+  });
+}
+
+describe('checkpoints over the API', () => {
+  it('stores checkpoints sent as bytes (IPC) or as an upload (web), serves the newest, and resumes from it', async () => {
+    await app.runs.create(queuedRun('run-c', 'run c', null, config));
+    const first = checkpointAt(100);
+    expect(
+      await call('runs.saveCheckpoint', { id: 'run-c', manifest: first.manifest, weights: { bytes: first.weights } }),
+    ).toEqual({ step: 100 });
+    const second = checkpointAt(200);
+    const { uploadId } = await saveUpload(app.datasets.root, Readable.from([Buffer.from(second.weights)]));
+    await call('runs.saveCheckpoint', { id: 'run-c', manifest: second.manifest, weights: { uploadId } });
+    expect(existsSync(join(app.datasets.root, `.upload-${uploadId}`))).toBe(false);
+    expect((await app.runs.get('run-c')).lastCheckpointStep).toBe(200);
+
+    const latest = await call<{ manifest: { step: number }; weightsUrl: string }>('runs.latestCheckpoint', {
+      id: 'run-c',
+    });
+    expect(latest.manifest).toEqual(second.manifest);
+    expect(latest.weightsUrl).toBe('/data/runs/run-c/checkpoints/200/weights.bin');
+    const served = await openDataFile(app, latest.weightsUrl, undefined);
+    expect(served.status).toBe(200);
+    const chunks: Buffer[] = [];
+    for await (const chunk of served.body as Readable) chunks.push(chunk as Buffer);
+    expect(new Uint8Array(Buffer.concat(chunks))).toEqual(second.weights);
+    expect(
+      JSON.parse(
+        await text(
+          (await openDataFile(app, '/data/runs/run-c/checkpoints/200/model.json', undefined)).body as Readable,
+        ),
+      ),
+    ).toEqual(second.manifest);
+    for (const bad of [
+      '/data/runs/../datasets/checkpoints/1/weights.bin',
+      '/data/runs/run-c/checkpoints/200/../../run.json',
+      '/data/runs/run-c/run.json',
+    ]) {
+      await expect(openDataFile(app, bad, undefined)).rejects.toMatchObject({
+        code: expect.stringMatching(/BAD_REQUEST|NOT_FOUND/),
+      });
+    }
+
+    // Weights that do not match their model.json are refused, and nothing is stored.
+    await expect(
+      call('runs.saveCheckpoint', {
+        id: 'run-c',
+        manifest: checkpointAt(300).manifest,
+        weights: { bytes: new Uint8Array(8) },
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('step 300 is inconsistent') });
+    expect((await call<{ manifest: { step: number } }>('runs.latestCheckpoint', { id: 'run-c' })).manifest.step).toBe(
+      200,
+    );
+
+    // Resuming from 200 keeps the metrics up to it; starting over drops them and the checkpoints.
+    const row = (step: number) => ({
+      step,
+      tokens: step * 32,
+      flops: step,
+      trainLoss: 1,
+      valLoss: 1,
+      learningRate: 1e-3,
+      tokensPerSecond: 1,
+      flopsPerSecond: 1,
+      wallSeconds: 1,
+    });
+    for (const step of [100, 200, 250]) await app.runs.appendMetrics('run-c', row(step));
+    const start = { id: 'run-c', backend: 'webgl', adapter: null, platform: 'test' };
+    await call('runs.start', { ...start, fromStep: 200 });
+    expect((await app.runs.metrics('run-c')).map((r) => r.step)).toEqual([100, 200]);
+    await call('runs.start', start);
+    expect(await app.runs.metrics('run-c')).toEqual([]);
+    expect(await call('runs.latestCheckpoint', { id: 'run-c' })).toBeNull();
   });
 });

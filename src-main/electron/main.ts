@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
 import { channels, IsoflopError } from '../../src-shared/contract';
 import { type App, createApp } from '../api';
-import { dataPrefix, openDatasetFile, openReportFile, reportsPrefix } from '../server/data-files';
+import { dataPrefix, openDataFile } from '../server/data-files';
 import { httpStatusOf, readRendererAsset, securityHeaders } from '../server/renderer-assets';
 import { resolveDataDir } from '../store/data-dir';
 import { appEntryUrl, appHost, appScheme, ipcChannelOf, isTrustedSenderUrl, webGpuSwitches } from './security';
@@ -31,14 +31,8 @@ function serveRenderer(app: App): void {
     const url = new URL(request.url);
     try {
       if (url.host !== appHost) throw new IsoflopError('FORBIDDEN', `Unknown host "${url.host}".`);
-      if (url.pathname.startsWith(dataPrefix) || url.pathname.startsWith(reportsPrefix)) {
-        const file = url.pathname.startsWith(reportsPrefix)
-          ? await openReportFile(app.dataDir, url.pathname.slice(reportsPrefix.length))
-          : await openDatasetFile(
-              app.datasets,
-              url.pathname.slice(dataPrefix.length),
-              request.headers.get('range') ?? undefined,
-            );
+      if (url.pathname.startsWith(dataPrefix)) {
+        const file = await openDataFile(app, url.pathname, request.headers.get('range') ?? undefined);
         const body = file.body ? (Readable.toWeb(file.body) as ReadableStream<Uint8Array>) : null;
         return new Response(body, { status: file.status, headers: file.headers });
       }

@@ -4,14 +4,21 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { IsoflopError } from '../../src-shared/contract';
 import type { DatasetStore } from '../store/datasets/store';
+import type { RunStore } from '../store/runs';
 import { contentTypeOf, securityHeaders } from './renderer-assets';
 
 /**
- * `/data/datasets/<id>/<file>`: what the training worker reads, over HTTP in web mode and over the
- * custom protocol in Electron. Single byte ranges are honoured so the worker can fetch a window.
+ * `/data/...`: what the training worker and the user open by URL, over HTTP in web mode and over the
+ * custom protocol in Electron, through `openDataFile`:
+ * - `/data/datasets/<id>/<file>`: a dataset's binaries; single byte ranges are honoured so the worker
+ *   can fetch a window;
+ * - `/data/runs/<id>/checkpoints/<step>/<file>`: a checkpoint the worker resumes from;
+ * - `/data/reports/<name>`: a report the app wrote.
  */
 
-export const dataPrefix = '/data/datasets/';
+export const dataPrefix = '/data/';
+const datasetsPrefix = '/data/datasets/';
+const runsPrefix = '/data/runs/';
 const servedFiles = new Set(['train.bin', 'val.bin', 'test.bin', 'tokenizer.json', 'dataset.json']);
 
 export interface DataResponse {
@@ -45,7 +52,7 @@ export function parseRange(
   return { start, end };
 }
 
-export const reportsPrefix = '/data/reports/';
+const reportsPrefix = '/data/reports/';
 
 /** `/data/reports/<name>`: a report the app wrote, to open in the browser. */
 export async function openReportFile(dataDir: string, name: string): Promise<DataResponse> {
@@ -114,4 +121,48 @@ export async function openDatasetFile(
     };
   }
   return { status: 200, headers: { ...base, 'Content-Length': String(info.size) }, body: createReadStream(path) };
+}
+
+/** A checkpoint's file: `<id>/checkpoints/<step>/model.json|weights.bin`. */
+export async function openCheckpointFile(runs: RunStore, rest: string): Promise<DataResponse> {
+  const [id = '', folder = '', step = '', file = '', ...extra] = rest.split('/');
+  const root = runs.folderOf(id); // validates the id: nothing outside the runs folder can be named
+  if (
+    folder !== 'checkpoints' ||
+    !/^\d{1,12}$/.test(step) ||
+    !['model.json', 'weights.bin'].includes(file) ||
+    extra.length > 0
+  ) {
+    throw new IsoflopError(
+      'NOT_FOUND',
+      `Runs serve only checkpoints/<step>/model.json and weights.bin; not "${rest}".`,
+    );
+  }
+  const path = join(root, 'checkpoints', step, file);
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) throw new IsoflopError('NOT_FOUND', `Run "${id}" has no checkpoint at step ${step}.`);
+  return {
+    status: 200,
+    headers: {
+      ...securityHeaders(),
+      'Content-Type': contentTypeOf(file),
+      'Content-Length': String(info.size),
+      'Cache-Control': 'no-cache',
+    },
+    body: createReadStream(path),
+  };
+}
+
+/** Any `/data/...` path, for the web server and the Electron protocol alike. */
+export function openDataFile(
+  stores: { datasets: DatasetStore; runs: RunStore; dataDir: string },
+  pathname: string,
+  rangeHeader: string | undefined,
+): Promise<DataResponse> {
+  if (pathname.startsWith(datasetsPrefix)) {
+    return openDatasetFile(stores.datasets, pathname.slice(datasetsPrefix.length), rangeHeader);
+  }
+  if (pathname.startsWith(runsPrefix)) return openCheckpointFile(stores.runs, pathname.slice(runsPrefix.length));
+  if (pathname.startsWith(reportsPrefix)) return openReportFile(stores.dataDir, pathname.slice(reportsPrefix.length));
+  return Promise.reject(new IsoflopError('NOT_FOUND', `Nothing is served at ${pathname}.`));
 }

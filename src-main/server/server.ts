@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type ApiResult, IsoflopError } from '../../src-shared/contract';
 import type { App, Router } from '../api';
 import { saveUpload } from '../store/uploads';
-import { dataPrefix, openDatasetFile, openReportFile, reportsPrefix } from './data-files';
+import { dataPrefix, openDataFile } from './data-files';
 import { httpStatusOf, readRendererAsset, securityHeaders } from './renderer-assets';
 
 /** Web mode: the renderer and the API over HTTP, on the loopback interface only. */
@@ -129,9 +129,7 @@ async function handleData(req: IncomingMessage, res: ServerResponse, app: App, p
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     throw new IsoflopError('BAD_REQUEST', `Only GET is served here; got ${req.method}.`);
   }
-  const file = path.startsWith(reportsPrefix)
-    ? await openReportFile(app.dataDir, path.slice(reportsPrefix.length))
-    : await openDatasetFile(app.datasets, path.slice(dataPrefix.length), req.headers.range);
+  const file = await openDataFile(app, path, req.headers.range);
   res.writeHead(file.status, file.headers);
   if (!file.body || req.method === 'HEAD') {
     file.body?.destroy();
@@ -159,7 +157,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
         await handleApi(req, res, router, url.pathname.slice('/api/'.length));
       } else if (url.pathname === '/upload') {
         await handleUpload(req, res, app);
-      } else if (url.pathname.startsWith(dataPrefix) || url.pathname.startsWith(reportsPrefix)) {
+      } else if (url.pathname.startsWith(dataPrefix)) {
         await handleData(req, res, app, url.pathname);
       } else {
         await handleAsset(req, res, rendererDir, url.pathname);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,4 +40,16 @@ export async function saveUpload(datasetsRoot: string, body: Readable): Promise<
 
 export async function discardUpload(datasetsRoot: string, uploadId: string): Promise<void> {
   await rm(uploadPath(datasetsRoot, uploadId), { force: true });
+}
+
+/** Reads an upload whole and discards it (checkpoint weights: what the API call names, it consumes). */
+export async function takeUpload(datasetsRoot: string, uploadId: string): Promise<Uint8Array> {
+  const path = uploadPath(datasetsRoot, uploadId);
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch {
+    throw new IsoflopError('NOT_FOUND', `There is no upload "${uploadId}"; send the bytes to /upload first.`);
+  } finally {
+    await rm(path, { force: true });
+  }
 }

@@ -15,16 +15,19 @@ export const queue = $state<{
     plannedSteps: number;
     valLoss: number | null;
     tokensPerSecond: number;
-    /** when training started (ms since the epoch), for the ETA */
+    /** when training started (ms since the epoch) and at which step (a resumed run), for the ETA */
     startedAt: number;
+    startStep: number;
   } | null;
   done: number;
   total: number;
+  /** ids of the runs waiting in this queue, in order */
+  waiting: string[];
   stopping: boolean;
   error: string | null;
   /** bumps whenever a run ends, so views refresh */
   finished: number;
-}>({ sweepId: null, current: null, done: 0, total: 0, stopping: false, error: null, finished: 0 });
+}>({ sweepId: null, current: null, done: 0, total: 0, waiting: [], stopping: false, error: null, finished: 0 });
 
 /** Runs still to train in this queue, in order; re-runs join it while it trains. */
 const pending: RunRecord[] = [];
@@ -47,6 +50,7 @@ export async function cancelRun(run: RunRecord): Promise<void> {
   const at = pending.findIndex((waiting) => waiting.id === run.id);
   if (at >= 0) {
     pending.splice(at, 1);
+    queue.waiting = pending.map((waiting) => waiting.id);
     queue.total--;
   }
   await client.call('runs.cancel', { id: run.id });
@@ -56,6 +60,7 @@ export async function cancelRun(run: RunRecord): Promise<void> {
 export function enqueue(runs: RunRecord[]): Promise<void> {
   if (!queue.sweepId) return trainRuns(runs);
   pending.push(...runs);
+  queue.waiting = pending.map((waiting) => waiting.id);
   queue.total += runs.length;
   return Promise.resolve();
 }
@@ -80,7 +85,9 @@ export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<
   pending.splice(0, pending.length, ...runs);
   try {
     while (pending.length > 0 && !queue.stopping) {
-      await trainOne(pending.shift() as RunRecord);
+      const run = pending.shift() as RunRecord;
+      queue.waiting = pending.map((waiting) => waiting.id);
+      await trainOne(run);
       cancelling = null;
       queue.done++;
       queue.finished++;
@@ -91,35 +98,74 @@ export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<
     queue.sweepId = null;
     queue.current = null;
     pending.length = 0;
+    queue.waiting = [];
   }
 }
 
-async function trainOne(run: RunRecord): Promise<void> {
+/** Runs left `interrupted` (paused) or `running` (the app closed mid-run) resume from their last checkpoint. */
+async function trainOne(queued: RunRecord): Promise<void> {
+  // As the store has it now (a view's copy may be stale, and is a reactive proxy the worker cannot receive).
+  const { run, metrics: before } = await client.call('runs.get', { id: queued.id });
   const dataset = await client.call('datasets.get', { id: run.config.datasetId });
   const backends = await engine.probeBackends();
   const backend = backends.chosen;
-  await client.call('runs.start', { id: run.id, backend, adapter: null, platform: navigator.userAgent.slice(0, 120) });
+  const resumable = run.status === 'interrupted' || run.status === 'running';
+  const resume = resumable ? await client.call('runs.latestCheckpoint', { id: run.id }) : null;
+  const fromStep = resume?.manifest.step ?? 0;
+  await client.call('runs.start', {
+    id: run.id,
+    backend,
+    adapter: null,
+    platform: navigator.userAgent.slice(0, 120),
+    fromStep,
+  });
+  // The best validation loss before the checkpoint is in the metrics that stay.
+  let priorBest: number | null = null;
+  for (const row of before) {
+    if (row.step > fromStep || row.valLoss === null) continue;
+    if (priorBest === null || row.valLoss < priorBest) priorBest = row.valLoss;
+  }
   queue.current = {
     runId: run.id,
     name: run.name,
-    step: 0,
+    step: fromStep,
+    startStep: fromStep,
     plannedSteps: run.config.plannedSteps,
     valLoss: null,
     tokensPerSecond: 0,
     startedAt: Date.now(),
   };
-  const writes: Array<Promise<unknown>> = [];
-  try {
-    const trained = await engine.train(run, dataset, null, (metrics) => {
-      queue.current = {
-        ...(queue.current as NonNullable<typeof queue.current>),
-        step: metrics.step,
-        valLoss: metrics.valLoss,
-        tokensPerSecond: metrics.tokensPerSecond,
-      };
-      writes.push(client.call('runs.appendMetrics', { id: run.id, rows: [metrics as MetricRow] }));
+  // Writes go one after another, in the order the worker sent them: metrics.jsonl stays in step order.
+  let writes: Promise<unknown> = Promise.resolve();
+  // The first that fails (a full disk, say) stops the run; the error is what the run then records.
+  let writeFailed = false;
+  const write = (next: () => Promise<unknown>) => {
+    writes = writes.then(next).catch((error: unknown) => {
+      if (!writeFailed) engine.stop();
+      writeFailed = true;
+      throw error;
     });
-    await Promise.all(writes);
+  };
+  try {
+    const trained = await engine.train(run, dataset, {
+      backend: null,
+      resume,
+      onMetrics: (metrics) => {
+        queue.current = {
+          ...(queue.current as NonNullable<typeof queue.current>),
+          step: metrics.step,
+          valLoss: metrics.valLoss,
+          tokensPerSecond: metrics.tokensPerSecond,
+        };
+        write(() => client.call('runs.appendMetrics', { id: run.id, rows: [metrics as MetricRow] }));
+      },
+      onCheckpoint: (manifest, weights) => {
+        write(async () =>
+          client.call('runs.saveCheckpoint', { id: run.id, manifest, weights: await client.prepareBytes(weights) }),
+        );
+      },
+    });
+    await writes;
     const { result } = trained;
     const stopped = result.reason === 'stopped on request';
     const status =
@@ -140,7 +186,10 @@ async function trainOne(run: RunRecord): Promise<void> {
         wallSeconds: result.wallSeconds,
         trainLoss: result.trainLoss,
         valLoss: result.valLoss,
-        bestValLoss: result.bestValLoss,
+        bestValLoss:
+          priorBest !== null && (result.bestValLoss === null || priorBest < result.bestValLoss)
+            ? priorBest
+            : result.bestValLoss,
         divergedAt: result.divergedAt,
         reason: result.reason,
       },

@@ -1,4 +1,4 @@
-import type { DatasetManifest, RunRecord } from '../../src-shared/contract';
+import type { CheckpointManifest, DatasetManifest, RunRecord } from '../../src-shared/contract';
 import { type BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
 import type { Metrics, TrainResult } from '../../src-shared/engine/trainer';
@@ -8,6 +8,15 @@ import type { WorkerReply, WorkerRequest } from './protocol';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
+export interface TrainOptions {
+  backend: BackendName | null;
+  /** a checkpoint to resume from */
+  resume: { manifest: CheckpointManifest; weightsUrl: string } | null;
+  onMetrics(metrics: Metrics): void;
+  /** each checkpoint, the last one (the final weights) included, before train() resolves */
+  onCheckpoint(manifest: CheckpointManifest, weights: Uint8Array): void;
+}
+
 /** The UI thread's handle on the engine worker. */
 export interface Engine {
   probeBackends(): Promise<BackendReport>;
@@ -16,8 +25,7 @@ export interface Engine {
   train(
     run: RunRecord,
     dataset: DatasetManifest,
-    backend: BackendName | null,
-    onMetrics: (metrics: Metrics) => void,
+    options: TrainOptions,
   ): Promise<{ result: TrainResult & { bestValLoss: number | null }; backend: BackendName; adapter: string | null }>;
   /** Stops the run in training; its train() resolves with status 'stopped'. */
   stop(): void;
@@ -27,10 +35,15 @@ export function startEngine(): Engine {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'isoflop-engine' });
   let nextId = 1;
   const pending = new Map<number, { resolve(reply: WorkerReply): void; reject(error: Error): void }>();
-  const progress = new Map<number, (metrics: Metrics) => void>();
+  const progress = new Map<number, Pick<TrainOptions, 'onMetrics' | 'onCheckpoint'>>();
   worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-    if (event.data.type === 'metrics') {
-      progress.get(event.data.id)?.(event.data.metrics);
+    const reply = event.data;
+    if (reply.type === 'metrics') {
+      progress.get(reply.id)?.onMetrics(reply.metrics);
+      return;
+    }
+    if (reply.type === 'checkpoint') {
+      progress.get(reply.id)?.onCheckpoint(reply.manifest, reply.weights);
       return;
     }
     progress.delete(event.data.id);
@@ -62,10 +75,10 @@ export function startEngine(): Engine {
       if (reply.type !== 'bench') throw new Error('The training worker answered out of turn.');
       return reply.result;
     },
-    async train(run, dataset, backend, onMetrics) {
+    async train(run, dataset, { backend, resume, onMetrics, onCheckpoint }) {
       const id = nextId;
-      progress.set(id, onMetrics);
-      const reply = await request({ type: 'train', run, dataset, backend });
+      progress.set(id, { onMetrics, onCheckpoint });
+      const reply = await request({ type: 'train', run, dataset, backend, resume });
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'trained') throw new Error('The training worker answered out of turn.');
       return { result: reply.result, backend: reply.backend, adapter: reply.adapter };

@@ -5,10 +5,11 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import { selectBackend } from '../../src-shared/engine/backend';
 import { benchTraining } from '../../src-shared/engine/bench';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
 import { createModel, prepareRunData, trainerSettings } from '../../src-shared/engine/run-data';
 import { tf } from '../../src-shared/engine/tf';
-import { defaultTrainerOptions, meanLoss, Trainer } from '../../src-shared/engine/trainer';
+import { type Checkpoint, defaultTrainerOptions, meanLoss, Trainer } from '../../src-shared/engine/trainer';
 import { analyzeRuns } from '../../src-shared/science/analysis';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
@@ -16,7 +17,7 @@ import type { WorkerReply, WorkerRequest } from './protocol';
 // (the DOM lib, not the WebWorker one, is loaded for the renderer).
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
-  postMessage(message: WorkerReply): void;
+  postMessage(message: WorkerReply, transfer?: Transferable[]): void;
   crossOriginIsolated?: boolean;
 };
 
@@ -79,6 +80,12 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
     return response.arrayBuffer();
   };
   const { sampler, evalBatches } = await prepareRunData(dataset, run, read);
+  let resume: Checkpoint | null = null;
+  if (request.resume) {
+    const response = await fetch(new URL(request.resume.weightsUrl, self.location.href));
+    if (!response.ok) throw new Error(`Could not read the checkpoint of ${run.name} (HTTP ${response.status}).`);
+    resume = decodeCheckpoint(request.resume.manifest, new Uint8Array(await response.arrayBuffer()));
+  }
   let bestValLoss: number | null = null;
   const trainer = new Trainer(
     model,
@@ -86,7 +93,6 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
     {
       ...defaultTrainerOptions,
       ...trainerSettings(run),
-      checkpointEvery: 0,
       adamw: { ...defaultTrainerOptions.adamw, weightDecay: run.config.weightDecay },
     },
     {
@@ -96,10 +102,16 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
           bestValLoss = metrics.valLoss;
         scope.postMessage({ id: request.id, type: 'metrics', metrics });
       },
+      onCheckpoint: (checkpoint) => {
+        const { manifest, weights } = encodeCheckpoint(checkpoint);
+        const reply: WorkerReply = { id: request.id, type: 'checkpoint', manifest, weights };
+        scope.postMessage(reply, [weights.buffer]);
+      },
     },
   );
   training = trainer;
   try {
+    if (resume) trainer.restore(resume);
     const result = await trainer.run();
     const adapter = report?.probes.find((p) => p.backend === backend)?.detail ?? null;
     scope.postMessage({ id: request.id, type: 'trained', result: { ...result, bestValLoss }, backend, adapter });

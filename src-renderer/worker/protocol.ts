@@ -1,4 +1,4 @@
-import type { DatasetManifest, RunRecord } from '../../src-shared/contract';
+import type { CheckpointManifest, DatasetManifest, RunRecord } from '../../src-shared/contract';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
 import type { Metrics, TrainResult } from '../../src-shared/engine/trainer';
@@ -10,7 +10,15 @@ export type WorkerRequest =
   | { id: number; type: 'probe' }
   | { id: number; type: 'bench'; model: BenchModel; steps: number; backend: BackendName | null }
   | { id: number; type: 'fit'; runs: Observation[]; options: AnalysisOptions }
-  | { id: number; type: 'train'; run: RunRecord; dataset: DatasetManifest; backend: BackendName | null }
+  | {
+      id: number;
+      type: 'train';
+      run: RunRecord;
+      dataset: DatasetManifest;
+      backend: BackendName | null;
+      /** the checkpoint to resume from: its model.json, and where to fetch weights.bin */
+      resume: { manifest: CheckpointManifest; weightsUrl: string } | null;
+    }
   /** Stops the run in training now (not queued behind it). */
   | { id: number; type: 'stop' };
 
@@ -19,6 +27,8 @@ export type WorkerReply =
   | { id: number; type: 'bench'; result: TrainingBench }
   | { id: number; type: 'fit'; analysis: FrontierAnalysis }
   | { id: number; type: 'metrics'; metrics: Metrics }
+  /** a checkpoint of the run in training, for the main side to store */
+  | { id: number; type: 'checkpoint'; manifest: CheckpointManifest; weights: Uint8Array }
   | {
       id: number;
       type: 'trained';

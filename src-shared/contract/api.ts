@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { BackendName } from './backend';
 import { DatasetId, DatasetManifest, ImportRequest, Job } from './datasets';
-import { MetricRow, PlannedRun, RunId, RunRecord, RunStatus, SweepId, SweepRecord } from './runs';
+import {
+  BytesSource,
+  CheckpointManifest,
+  MetricRow,
+  PlannedRun,
+  RunId,
+  RunRecord,
+  RunStatus,
+  SweepId,
+  SweepRecord,
+} from './runs';
 import { SystemInfo } from './system';
 
 /** One API call: what it takes, what it answers, one line on what it is for. */
@@ -95,9 +105,28 @@ export const api = {
     summary: 'Queue the over-fitting demo: a large network on 256 rows of the teacher demo, with early stopping',
   },
   'runs.start': {
-    input: z.object({ id: RunId, backend: BackendName, adapter: z.string().nullable(), platform: z.string() }).strict(),
+    input: z
+      .object({
+        id: RunId,
+        backend: BackendName,
+        adapter: z.string().nullable(),
+        platform: z.string(),
+        /** the checkpoint step it resumes from; 0 trains from the start (and drops old checkpoints) */
+        fromStep: z.number().int().nonnegative().default(0),
+      })
+      .strict(),
     output: RunRecord,
-    summary: 'Mark a run as running, with the backend and adapter it trains on',
+    summary: 'Mark a run as running, with the backend and adapter it trains on; metrics past fromStep are dropped',
+  },
+  'runs.saveCheckpoint': {
+    input: z.object({ id: RunId, manifest: CheckpointManifest, weights: BytesSource }).strict(),
+    output: z.object({ step: z.number().int() }),
+    summary: "Store a run's checkpoint (weights, optimizer state, data position) at its step",
+  },
+  'runs.latestCheckpoint': {
+    input: z.object({ id: RunId }).strict(),
+    output: z.object({ manifest: CheckpointManifest, weightsUrl: z.string() }).nullable(),
+    summary: "A run's newest readable checkpoint: its model.json, and where the worker fetches weights.bin",
   },
   'runs.appendMetrics': {
     input: z.object({ id: RunId, rows: z.array(MetricRow).min(1).max(1000) }).strict(),

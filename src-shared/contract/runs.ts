@@ -132,3 +132,45 @@ export const SweepRecord = z.object({
   runIds: z.array(RunId),
 });
 export type SweepRecord = z.infer<typeof SweepRecord>;
+
+/**
+ * A checkpoint's model.json (src-shared/engine/checkpoint.ts): everything but the numbers, which travel
+ * as weights.bin. The engine checks it against the weights when it decodes them.
+ */
+export const CheckpointManifest = z.object({
+  format: z.literal('isoflop-checkpoint'),
+  version: z.literal(1),
+  step: z.number().int().nonnegative(),
+  tokens: z.number().nonnegative(),
+  flops: z.number().nonnegative(),
+  wallSeconds: z.number().nonnegative(),
+  adamStep: z.number().int().nonnegative(),
+  bestLoss: z.number().nullable(),
+  sampler: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('tokens'),
+      random: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().nullable()]),
+    }),
+    z.object({ kind: z.literal('rows'), epoch: z.number().int(), position: z.number().int() }),
+  ]),
+  weightsManifest: z.array(
+    z.object({
+      paths: z.tuple([z.literal('weights.bin')]),
+      weights: z.array(
+        z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') }),
+      ),
+    }),
+  ),
+});
+
+/**
+ * Bytes sent to the main side: over Electron's IPC as they are; from a browser, first POSTed to /upload
+ * (a JSON call cannot carry them), then named by the upload's id.
+ */
+export type CheckpointManifest = z.infer<typeof CheckpointManifest>;
+
+export const BytesSource = z.union([
+  z.object({ bytes: z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'bytes, not JSON') }).strict(),
+  z.object({ uploadId: z.string().regex(/^[a-z0-9]{16,64}$/) }).strict(),
+]);
+export type BytesSource = z.infer<typeof BytesSource>;

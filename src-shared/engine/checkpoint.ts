@@ -1,18 +1,12 @@
+import type { CheckpointManifest } from '../contract/runs';
 import type { Checkpoint } from './trainer';
+
+export type { CheckpointManifest };
 
 /**
  * A checkpoint on disk, in the shape of a tfjs model artifact: `model.json` (everything but the numbers,
  * with a weights manifest) and `weights.bin` (every tensor's float32 values, little-endian, in order).
  */
-
-export type CheckpointManifest = Omit<Checkpoint, 'tensors'> & {
-  format: 'isoflop-checkpoint';
-  version: 1;
-  weightsManifest: Array<{
-    paths: ['weights.bin'];
-    weights: Array<{ name: string; shape: number[]; dtype: 'float32' }>;
-  }>;
-};
 
 export function encodeCheckpoint(checkpoint: Checkpoint): { manifest: CheckpointManifest; weights: Uint8Array } {
   const total = checkpoint.tensors.reduce((n, t) => n + t.values.length, 0);

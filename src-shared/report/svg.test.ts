@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartFrame, invertX, renderChart, tickLabel } from './svg';
+import { chartFrame, invertX, renderChart, tickLabel, ticks } from './svg';
 
 describe('chart renderer', () => {
   it('labels ticks compactly on linear axes and as powers of ten on log axes', () => {
@@ -32,5 +32,34 @@ describe('chart renderer', () => {
     expect(invertX(frame, width - margin.right)).toBeCloseTo(90, 9);
     expect(renderChart({ ...spec, xRange: [60, 90] })).toMatch(/<clipPath id="isoflop-clip-\d+">/);
     expect(renderChart(spec)).not.toContain('clipPath');
+  });
+});
+
+describe('axis ticks', () => {
+  it('stays finite for values one rounding step apart, and for ranges far from zero', () => {
+    const near = 11_700_633_600;
+    const spec = {
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      xLog: false,
+      series: [
+        {
+          label: 'a',
+          color: '#000',
+          kind: 'points' as const,
+          points: [
+            { x: near, y: 1 },
+            { x: near + 2e-6, y: 1 },
+          ],
+        },
+      ],
+    };
+    const frame = chartFrame(spec);
+    const xs = ticks(frame.xDomain, false);
+    expect(xs.length).toBeGreaterThan(1);
+    expect(xs.length).toBeLessThanOrEqual(13);
+    expect(renderChart(spec)).toContain('<svg');
+    expect(ticks([1e16, 1e16 + 8], false).length).toBeLessThanOrEqual(13);
   });
 });

@@ -94,7 +94,14 @@ function extent(values: number[], log: boolean): [number, number] {
   if (usable.length === 0) return [0, 1];
   let low = Math.min(...usable);
   let high = Math.max(...usable);
-  if (low === high) [low, high] = log ? [low / 2, high * 2] : [low - 1, high + 1];
+  // Equal, or so close that ticks could not step between them in floating point: widen.
+  if (high - low <= 1e-9 * Math.max(Math.abs(low), Math.abs(high))) {
+    [low, high] = log
+      ? [low / 2, high * 2]
+      : low === 0
+        ? [-1, 1]
+        : [low - Math.abs(low) / 2, high + Math.abs(high) / 2];
+  }
   if (log) {
     const span = Math.log10(high / low);
     return [Math.log10(low) - 0.05 * span, Math.log10(high) + 0.05 * span];
@@ -106,6 +113,7 @@ function extent(values: number[], log: boolean): [number, number] {
 export function ticks(domain: [number, number], log: boolean): number[] {
   if (log) {
     const out: number[] = [];
+    if (!Number.isFinite(domain[0]) || !Number.isFinite(domain[1])) return [];
     for (let e = Math.ceil(domain[0]); e <= Math.floor(domain[1]); e++) out.push(10 ** e);
     if (out.length < 3) {
       for (let e = Math.floor(domain[0]); e <= Math.ceil(domain[1]); e++) {
@@ -121,7 +129,9 @@ export function ticks(domain: [number, number], log: boolean): number[] {
   const step = 10 ** Math.floor(Math.log10(span / 5));
   const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => span / s <= 6) ?? step * 10;
   const out: number[] = [];
-  for (let v = Math.ceil(domain[0] / nice) * nice; v <= domain[1]; v += nice) out.push(Number(v.toPrecision(12)));
+  const first = Math.ceil(domain[0] / nice);
+  for (let k = 0; k <= 12 && (first + k) * nice <= domain[1]; k++)
+    out.push(Number(((first + k) * nice).toPrecision(12)));
   return out;
 }
 

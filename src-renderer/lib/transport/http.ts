@@ -1,4 +1,4 @@
-import { type Channel, type ImportSource, unwrapResult } from '../../../src-shared/contract';
+import { type BytesSource, type Channel, type ImportSource, unwrapResult } from '../../../src-shared/contract';
 import type { Transport } from './transport';
 
 /** Web mode: the same API as POST /api/<channel> on the server that served this page. */
@@ -11,6 +11,15 @@ export function httpTransport(base = '/api/'): Transport {
         body: JSON.stringify(input ?? {}),
       });
       return response.json();
+    },
+    async prepareBytes(bytes) {
+      const response = await fetch('/upload', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: bytes as Uint8Array<ArrayBuffer>,
+      });
+      const { uploadId } = unwrapResult<{ uploadId: string }>(await response.json());
+      return { uploadId } satisfies BytesSource;
     },
     prepareFile(file, onProgress) {
       // XMLHttpRequest, not fetch: it reports upload progress, and streams the file from disk.

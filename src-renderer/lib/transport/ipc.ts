@@ -18,6 +18,10 @@ export function ipcTransport(bridge: PreloadApi): Transport {
       if (!call) return Promise.reject(new Error(`The desktop shell does not offer ${channel}; update IsoFLOP.`));
       return call(input);
     },
+    async prepareBytes(bytes) {
+      // Electron's IPC carries typed arrays as they are.
+      return { bytes };
+    },
     async prepareFile(file) {
       const path = bridge.pathForFile(file);
       if (!path) throw new IsoflopError('BAD_REQUEST', `${file.name} is not a file on this computer.`);

@@ -1,5 +1,6 @@
 import {
   api,
+  type BytesSource,
   type Channel,
   type ImportSource,
   type Input,
@@ -18,12 +19,15 @@ export interface Transport {
    * `onProgress` sees bytes sent, where there is anything to send.
    */
   prepareFile(file: File, onProgress: (done: number, total: number) => void): Promise<ImportSource>;
+  /** Makes bytes (checkpoint weights) sendable in an API call: as they are over IPC, uploaded from a browser. */
+  prepareBytes(bytes: Uint8Array): Promise<BytesSource>;
 }
 
 export interface ApiClient {
   /** Calls one API channel; throws IsoflopError with the main side's code and message on failure. */
   call<C extends Channel>(channel: C, input: Input<C>): Promise<Output<C>>;
   prepareFile: Transport['prepareFile'];
+  prepareBytes: Transport['prepareBytes'];
 }
 
 export function createClient(transport: Transport): ApiClient {
@@ -34,5 +38,6 @@ export function createClient(transport: Transport): ApiClient {
       return api[channel].output.parse(value) as Output<typeof channel>;
     },
     prepareFile: (file, onProgress) => transport.prepareFile(file, onProgress),
+    prepareBytes: (bytes) => transport.prepareBytes(bytes),
   };
 }
