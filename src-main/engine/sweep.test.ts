@@ -173,3 +173,31 @@ describe('run store faults', () => {
     expect(readFileSync(join(stores.runs.folderOf(id), 'run.json'), 'utf8')).toContain('"status"');
   });
 });
+
+describe('a full disk while appending metrics', () => {
+  it('stops the run with a clear error, keeps the earlier metrics whole, and a torn line never stays', async () => {
+    const dataDir = join(folder.dir, 'data');
+    let appended = 0;
+    let full = false;
+    // Writes half of the fourth line, then fails the way a full disk does.
+    const fullingDisk = async (path: string, text: string) => {
+      if (full || ++appended === 4) {
+        full = true;
+        appendFileSync(path, text.slice(0, text.length >> 1));
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      }
+      appendFileSync(path, text);
+    };
+    const runs = new RunStore(dataDir, fullingDisk);
+    const sweep = await newSweep();
+    const id = sweep.runIds[sweep.runIds.length - 1] as string;
+    const run = await executeRun({ runs, datasets: stores.datasets }, id, { backend: 'cpu' });
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/The disk is full: run .* stopped; its metrics up to now are intact/);
+    const kept = await stores.runs.metrics(id);
+    expect(kept.map((row) => row.step)).toHaveLength(3);
+    const text = readFileSync(join(dataDir, 'runs', id, 'metrics.jsonl'), 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.trim().split('\n')).toHaveLength(3);
+  }, 120_000);
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IsoflopError, MetricRow, type RunConfig, RunId, RunRecord } from '../../src-shared/contract';
@@ -42,7 +42,13 @@ const keepCheckpoints = 2;
 export class RunStore {
   readonly root: string;
 
-  constructor(dataDir: string) {
+  /**
+   * `append` writes a line at the end of a file; tests inject one that fails like a full disk.
+   */
+  constructor(
+    dataDir: string,
+    private readonly append: (path: string, text: string) => Promise<void> = (path, text) => appendFile(path, text),
+  ) {
     this.root = join(dataDir, 'runs');
   }
 
@@ -158,9 +164,13 @@ export class RunStore {
   }
 
   async appendMetrics(id: string, row: MetricRow): Promise<void> {
+    const path = join(this.folderOf(id), 'metrics.jsonl');
+    const before = (await stat(path).catch(() => null))?.size ?? 0;
     try {
-      await appendFile(join(this.folderOf(id), 'metrics.jsonl'), `${JSON.stringify(MetricRow.parse(row))}\n`);
+      await this.append(path, `${JSON.stringify(MetricRow.parse(row))}\n`);
     } catch (error) {
+      // A write cut short leaves part of a line: cut it off, so the next append starts a clean line.
+      await truncate(path, before).catch(() => undefined);
       const code = (error as NodeJS.ErrnoException).code;
       throw new IsoflopError(
         'STORE_UNAVAILABLE',
