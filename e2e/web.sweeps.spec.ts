@@ -45,7 +45,16 @@ test.describe('web mode: sweeps from the CLI', () => {
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sweeps' }).click();
     // Export: a PDF and a JSON land in the data folder and are listed, and open.
-    await page.getByRole('button', { name: 'Export report' }).click();
+    await page.getByRole('button', { name: 'Export report…' }).click();
+    const dialog = page.getByTestId('export-dialog');
+    await dialog.getByTestId('export-name').fill('bad name!');
+    await expect(dialog.getByRole('button', { name: 'Export' })).toBeDisabled();
+    await dialog.getByTestId('export-name').fill('cli-sweep-report');
+    await dialog.getByRole('button', { name: 'Export' }).click();
+    await expect(dialog.getByRole('link', { name: 'cli-sweep-report.pdf' })).toBeVisible({ timeout: 60_000 });
+    await expect(dialog.getByRole('link', { name: 'cli-sweep-report.json' })).toBeVisible();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
     const reports = page.getByTestId('reports-table');
     await expect(reports.locator('tbody tr')).toHaveCount(2, { timeout: 60_000 });
     const pdfName = (await reports.locator('code', { hasText: '.pdf' }).textContent()) ?? '';

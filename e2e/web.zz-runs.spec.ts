@@ -47,6 +47,19 @@ test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels a
   await expect(comparison.locator('.legend li')).toHaveCount(2);
   await expect(comparison.locator('svg path[stroke]')).toHaveCount(2);
 
+  // Export the comparison as JSON under a name of one's own; it reports on exactly those two runs.
+  await comparison.getByRole('button', { name: 'Export report…' }).click();
+  const dialog = page.getByTestId('export-dialog');
+  await dialog.getByLabel('JSON', { exact: true }).check();
+  await dialog.getByTestId('export-name').fill('comparison-e2e');
+  await dialog.getByRole('button', { name: 'Export' }).click();
+  await expect(dialog.getByRole('link', { name: 'comparison-e2e.json' })).toBeVisible({ timeout: 30_000 });
+  const exported = await (await page.request.get('/data/reports/comparison-e2e.json')).json();
+  expect(exported.sweep.scope).toBe('runs');
+  expect(exported.sweep.runIds).toHaveLength(2);
+  await page.screenshot({ path: info.outputPath('export-dialog.png') });
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
   // One run's curves: smoothing draws the raw curve faded behind; dragging zooms all three charts.
   await rows.nth(0).click();
   const details = page.getByTestId('run-details');

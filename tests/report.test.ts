@@ -9,7 +9,7 @@ import { exportReport } from '../src-main/reports/export';
 import { findChromium } from '../src-main/reports/pdf';
 import { ensureDataDir } from '../src-main/store/data-dir';
 import { DatasetStore } from '../src-main/store/datasets/store';
-import { RunStore } from '../src-main/store/runs';
+import { queuedRun, RunStore } from '../src-main/store/runs';
 import { createSweep, SweepStore } from '../src-main/store/sweeps';
 import { tempFolder } from '../src-main/testing';
 import { ReportData } from '../src-shared/contract';
@@ -74,6 +74,44 @@ describe('reports', () => {
     const text = spawnSync('pdftotext', [out, '-'], { encoding: 'utf8' }).stdout;
     expect(text).toContain('Summary');
     expect(text).toContain('Methods');
+  }, 60_000);
+
+  it('report on runs chosen by hand (a comparison), into the reports folder under the name given', async () => {
+    const sweep = await stores.sweeps.get(sweepId);
+    const chosen = sweep.runIds.slice(0, 2);
+    const { report, files } = await exportReport(stores, {
+      runIds: chosen,
+      name: 'two-runs',
+      format: 'json',
+      out: null,
+      paper: 'A4',
+    });
+    expect(files).toEqual([join(stores.dataDir, 'reports', 'two-runs.json')]);
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
+    expect(validate(JSON.parse(readFileSync(files[0] as string, 'utf8'))), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.sweep.scope).toBe('runs');
+    expect(report.sweep.runIds).toEqual(chosen);
+    expect(report.runs.map((run) => run.id)).toEqual(chosen);
+    expect(report.fit).toBeNull();
+    expect(report.summary).toContain('This selection has 2 completed runs');
+    await expect(
+      exportReport(stores, { runIds: chosen, name: 'two-runs', format: 'json', out: null, paper: 'A4' }),
+    ).rejects.toThrow('A report named two-runs.json exists already: choose another name.');
+    await expect(
+      exportReport(stores, { runIds: chosen, name: '../escape', format: 'json', out: null, paper: 'A4' }),
+    ).rejects.toThrow(/cannot name a report/);
+    const other = await stores.runs.create(
+      queuedRun('other-dataset-run', 'elsewhere', null, {
+        ...(await stores.runs.get(chosen[0] as string)).config,
+        datasetId: 'another-dataset',
+      }),
+    );
+    await expect(
+      exportReport(stores, { runIds: [chosen[0] as string, other.id], format: 'json', out: null, paper: 'A4' }),
+    ).rejects.toThrow(/trained on different datasets/);
+    await expect(
+      exportReport(stores, { sweepId, runIds: chosen, format: 'json', out: null, paper: 'A4' }),
+    ).rejects.toThrow(/a sweep or a list of runs/);
   }, 60_000);
 
   it('refuse an output folder that does not exist, writing nothing', async () => {

@@ -180,8 +180,8 @@ export function createHandlers(app: AppContext): Handlers {
       return app.runs.update(id, { status: 'queued', result: null, error: null, lastCheckpointStep: null });
     },
     'reports.list': () => listReports(app.dataDir),
-    'reports.export': async ({ sweepId, format, paper }) => {
-      const { files } = await exportReport(app, { sweepId, format, paper, out: null });
+    'reports.export': async ({ sweepId, runIds, format, paper, name }) => {
+      const { files } = await exportReport(app, { sweepId, runIds, name, format, paper, out: null });
       return { files: files.map((file) => basename(file)) };
     },
     'jobs.get': ({ id }) => app.jobs.get(id),

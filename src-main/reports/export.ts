@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IsoflopError, ReportData } from '../../src-shared/contract';
-import { buildReport } from '../../src-shared/report/build';
+import { buildReport, type ReportSubject } from '../../src-shared/report/build';
 import { renderReportHtml } from '../../src-shared/report/html';
 import { writeFileAtomic } from '../store/atomic';
 import type { DatasetStore } from '../store/datasets/store';
@@ -11,10 +12,14 @@ import type { SweepStore } from '../store/sweeps';
 import { appVersion } from '../version';
 import { printPdf } from './pdf';
 
-/** A sweep's report as JSON and/or PDF, written whole (temp, rename), with a copy in <data>/reports/. */
+/** A report (a sweep, or chosen runs) as JSON and/or PDF, written whole (temp, rename), with a copy in <data>/reports/. */
 
 export interface ExportRequest {
-  sweepId: string;
+  /** a sweep, or runs chosen by hand (one of the two) */
+  sweepId?: string | undefined;
+  runIds?: string[] | undefined;
+  /** the report's name in <data>/reports/ (letters, digits, dashes); a dated one when omitted */
+  name?: string | undefined;
   format: 'pdf' | 'json' | 'both';
   /** file to write; for both formats its extension is replaced by .pdf and .json; null: only the data folder */
   out: string | null;
@@ -43,20 +48,35 @@ export async function exportReport(
   request: ExportRequest,
 ): Promise<{ files: string[]; report: ReportData }> {
   if (request.out !== null) checkFolder(request.out);
-  const sweep = await stores.sweeps.get(request.sweepId);
-  if (sweep.runIds.length === 0) throw new IsoflopError('INVALID_INPUT', `Sweep ${sweep.id} has no runs to report on.`);
+  const { subject, runIds, datasetId } = await subjectOf(stores, request);
   const runs = [];
-  for (const id of sweep.runIds) runs.push({ run: await stores.runs.get(id), metrics: await stores.runs.metrics(id) });
-  const dataset = await stores.datasets.get(sweep.datasetId);
-  const report = ReportData.parse(buildReport({ sweep, runs, dataset, appVersion, budget: request.budget }));
+  for (const id of runIds) runs.push({ run: await stores.runs.get(id), metrics: await stores.runs.metrics(id) });
+  const dataset = await stores.datasets.get(datasetId);
+  const report = ReportData.parse(buildReport({ sweep: subject, runs, dataset, appVersion, budget: request.budget }));
   const base = request.out?.replace(/\.(pdf|json)$/i, '') ?? null;
   const files: string[] = [];
   const archive = join(stores.dataDir, 'reports');
   await mkdir(archive, { recursive: true });
-  const stamp = report.generatedAt.replace(/[:.]/g, '-');
+  const stem = request.name ?? `${subject.id}-${report.generatedAt.replace(/[:.]/g, '-')}`;
+  if (request.name !== undefined) {
+    if (!reportName.test(request.name)) {
+      throw new IsoflopError(
+        'INVALID_INPUT',
+        `"${request.name}" cannot name a report: use letters, digits and dashes (for example "chinchilla-check").`,
+      );
+    }
+    for (const extension of request.format === 'both' ? ['pdf', 'json'] : [request.format]) {
+      if (await stat(join(archive, `${stem}.${extension}`)).catch(() => null)) {
+        throw new IsoflopError(
+          'INVALID_INPUT',
+          `A report named ${stem}.${extension} exists already: choose another name.`,
+        );
+      }
+    }
+  }
   if (request.format !== 'pdf') {
     const json = `${JSON.stringify(report, null, 2)}\n`;
-    const archived = join(archive, `${sweep.id}-${stamp}.json`);
+    const archived = join(archive, `${stem}.json`);
     await writeFileAtomic(archived, json);
     if (base !== null) {
       const file = request.format === 'json' ? (request.out as string) : `${base}.json`;
@@ -66,7 +86,7 @@ export async function exportReport(
   }
   if (request.format !== 'json') {
     const pdf = await printPdf(renderReportHtml(report), request.paper, report.title);
-    const archived = join(archive, `${sweep.id}-${stamp}.pdf`);
+    const archived = join(archive, `${stem}.pdf`);
     await writeFileAtomic(archived, pdf);
     if (base !== null) {
       const file = request.format === 'pdf' ? (request.out as string) : `${base}.pdf`;
@@ -75,6 +95,53 @@ export async function exportReport(
     } else files.push(archived);
   }
   return { files, report };
+}
+
+const reportName = /^[a-z0-9][a-z0-9-]{0,80}$/i;
+
+/** What a report covers: a sweep's runs, or runs chosen by hand (all on one dataset). */
+async function subjectOf(
+  stores: { runs: RunStore; sweeps: SweepStore },
+  request: ExportRequest,
+): Promise<{ subject: ReportSubject; runIds: string[]; datasetId: string }> {
+  if ((request.sweepId === undefined) === (request.runIds === undefined)) {
+    throw new IsoflopError('BAD_REQUEST', 'A report covers a sweep or a list of runs: name one of the two.');
+  }
+  if (request.sweepId !== undefined) {
+    const sweep = await stores.sweeps.get(request.sweepId);
+    if (sweep.runIds.length === 0)
+      throw new IsoflopError('INVALID_INPUT', `Sweep ${sweep.id} has no runs to report on.`);
+    return {
+      subject: { scope: 'sweep', id: sweep.id, name: sweep.name, budgets: sweep.budgets },
+      runIds: sweep.runIds,
+      datasetId: sweep.datasetId,
+    };
+  }
+  const ids = [...new Set(request.runIds)];
+  if (ids.length === 0) throw new IsoflopError('INVALID_INPUT', 'Choose at least one run to report on.');
+  const runs = [];
+  for (const id of ids) runs.push(await stores.runs.get(id));
+  const datasets = [...new Set(runs.map((run) => run.config.datasetId))];
+  if (datasets.length > 1) {
+    throw new IsoflopError(
+      'INVALID_INPUT',
+      `These runs were trained on different datasets (${datasets.join(', ')}); a report covers one dataset. Choose runs of one.`,
+    );
+  }
+  const names = runs.map((run) => run.name);
+  return {
+    subject: {
+      scope: 'runs',
+      id: `runs-${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 8)}`,
+      name:
+        runs.length === 1
+          ? (names[0] as string)
+          : `${runs.length} runs: ${names.slice(0, 3).join('; ')}${runs.length > 3 ? '; …' : ''}`,
+      budgets: [...new Set(runs.map((run) => run.config.budgetFlops))].sort((a, b) => a - b),
+    },
+    runIds: ids,
+    datasetId: datasets[0] as string,
+  };
 }
 
 /** The reports in <data>/reports/, newest first. */

@@ -162,10 +162,25 @@ export const api = {
   },
   'reports.export': {
     input: z
-      .object({ sweepId: SweepId, format: z.enum(['pdf', 'json', 'both']), paper: z.enum(['A4', 'Letter']) })
-      .strict(),
+      .object({
+        /** a sweep, or runs chosen by hand (a comparison, one run): name one of the two */
+        sweepId: SweepId.optional(),
+        runIds: z.array(RunId).min(1).max(1000).optional(),
+        format: z.enum(['pdf', 'json', 'both']),
+        paper: z.enum(['A4', 'Letter']),
+        /** the file name in reports/, without extension; a dated one when omitted */
+        name: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]{0,80}$/i, 'a report name is letters, digits and dashes')
+          .optional(),
+      })
+      .strict()
+      .refine((input) => (input.sweepId === undefined) !== (input.runIds === undefined), {
+        message: 'name a sweep (sweepId) or runs (runIds), not both and not neither',
+        path: ['sweepId'],
+      }),
     output: z.object({ files: z.array(z.string()) }),
-    summary: "Write a sweep's report into the data folder's reports/",
+    summary: "Write a report on a sweep or on chosen runs into the data folder's reports/",
   },
   'jobs.get': {
     input: z.object({ id: z.string().regex(/^[a-z0-9]{8,64}$/) }).strict(),

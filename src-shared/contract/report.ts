@@ -17,7 +17,14 @@ export const ReportData = z.object({
     trainItems: z.number(),
     irreducibleLoss: z.number().nullable(),
   }),
-  sweep: z.object({ id: z.string(), name: z.string(), budgetsFlops: z.array(z.number()) }),
+  /** what the report covers: a sweep, or runs chosen by hand (a comparison, a single run) */
+  sweep: z.object({
+    scope: z.enum(['sweep', 'runs']),
+    id: z.string(),
+    name: z.string(),
+    budgetsFlops: z.array(z.number()),
+    runIds: z.array(z.string()),
+  }),
   environment: z.object({ backends: z.array(z.string()), platforms: z.array(z.string()) }),
   summary: z.string(),
   notes: z.array(z.string()),

@@ -1,12 +1,22 @@
-import type { DatasetManifest, MetricRow, ReportData, RunRecord, SweepRecord } from '../contract';
+import type { DatasetManifest, MetricRow, ReportData, RunRecord } from '../contract';
 import { formatCount } from '../format';
 import { analyzeRuns } from '../science/analysis';
 import { detectOverfitting } from '../science/overfit';
 
-/** Report data from a sweep, its runs and their metrics: the fit is computed here, once, for both formats. */
+/**
+ * Report data from a sweep (or runs chosen by hand), its runs and their metrics: the fit is computed here,
+ * once, for both formats.
+ */
+
+export interface ReportSubject {
+  scope: 'sweep' | 'runs';
+  id: string;
+  name: string;
+  budgets: number[];
+}
 
 export interface ReportInput {
-  sweep: SweepRecord;
+  sweep: ReportSubject;
   runs: Array<{ run: RunRecord; metrics: MetricRow[] }>;
   dataset: DatasetManifest;
   appVersion: string;
@@ -79,7 +89,7 @@ export function buildReport(input: ReportInput): ReportData {
         ? `${overtrained.length} runs are over-trained for their budget: ${overtrained.slice(0, 4).join(', ')}${overtrained.length > 4 ? ', …' : ''}.`
         : 'No run is over-trained for its budget.');
   } else {
-    summary = `This sweep has ${completed.length} completed runs over ${dataset.name}; too few to fit a scaling law.`;
+    summary = `This ${sweep.scope === 'sweep' ? 'sweep' : 'selection'} has ${completed.length} completed run${completed.length === 1 ? '' : 's'} over ${dataset.name}; too few to fit a scaling law (at least 5 are needed).`;
   }
 
   return {
@@ -95,7 +105,13 @@ export function buildReport(input: ReportInput): ReportData {
       trainItems: dataset.kind === 'table' ? dataset.splits.train.rows : dataset.splits.train.tokens,
       irreducibleLoss: dataset.kind === 'table' ? dataset.irreducibleLoss : null,
     },
-    sweep: { id: sweep.id, name: sweep.name, budgetsFlops: sweep.budgets },
+    sweep: {
+      scope: sweep.scope,
+      id: sweep.id,
+      name: sweep.name,
+      budgetsFlops: sweep.budgets,
+      runIds: runs.map(({ run }) => run.id),
+    },
     environment: {
       backends: [
         ...new Set(

@@ -193,7 +193,7 @@ export function renderReportHtml(report: ReportData): string {
 <section class="title-page">
   <h1>${escapeHtml(report.title)}</h1>
   <p class="meta">Dataset <strong>${escapeHtml(report.dataset.name)}</strong> (<code>${escapeHtml(report.dataset.id)}</code>, sha256 <code>${escapeHtml(report.dataset.sourceSha256.slice(0, 16))}…</code>) ·
-  sweep <code>${escapeHtml(report.sweep.id)}</code> · ${escapeHtml(report.generatedAt.slice(0, 16).replace('T', ' '))} UTC · IsoFLOP ${escapeHtml(report.appVersion)} ·
+  ${report.sweep.scope === 'sweep' ? 'sweep' : 'runs'} <code>${escapeHtml(report.sweep.scope === 'sweep' ? report.sweep.id : report.sweep.runIds.join(', '))}</code> · ${escapeHtml(report.generatedAt.slice(0, 16).replace('T', ' '))} UTC · IsoFLOP ${escapeHtml(report.appVersion)} ·
   trained on ${escapeHtml(report.environment.backends.join(', ') || 'no backend recorded')}</p>
   <h2>Summary</h2>
   <p class="summary">${escapeHtml(report.summary)}</p>

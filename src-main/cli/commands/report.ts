@@ -5,12 +5,13 @@ import { SweepStore } from '../../store/sweeps';
 import { type Command, choiceOption, dataDirOf, numberOption, storeOption, stringOption, UsageError } from '../command';
 
 export const report: Command = {
-  summary: 'Export a sweep as a PDF a person can read and a JSON a program can check',
+  summary: 'Export a sweep, or chosen runs, as a PDF a person can read and a JSON a program can check',
   usage:
-    'isoflop report --sweep ID --format pdf|json|both --out FILE [--paper a4|letter] [--budget FLOPs] [--store DIR]',
+    'isoflop report --sweep ID | --runs ID,ID --format pdf|json|both --out FILE [--paper a4|letter] [--budget FLOPs] [--store DIR]',
   options: {
     ...storeOption,
     sweep: { type: 'string' },
+    runs: { type: 'string' },
     format: { type: 'string' },
     out: { type: 'string' },
     paper: { type: 'string' },
@@ -18,15 +19,19 @@ export const report: Command = {
   },
   async run(values, _positionals, io) {
     const sweepId = stringOption(values, 'sweep');
+    const runIds = stringOption(values, 'runs')
+      ?.split(',')
+      .map((id) => id.trim())
+      .filter(Boolean);
     const out = stringOption(values, 'out');
-    if (!sweepId || !out) throw new UsageError('report needs --sweep ID and --out FILE');
+    if (!sweepId === !runIds || !out) throw new UsageError('report needs --sweep ID or --runs ID,ID, and --out FILE');
     const format = choiceOption(values, 'format', ['pdf', 'json', 'both'] as const) ?? 'both';
     const paper = choiceOption(values, 'paper', ['a4', 'letter'] as const) ?? 'a4';
     const budget = numberOption(values, 'budget', 1, 1e40);
     const dataDir = dataDirOf(values, io);
     const result = await exportReport(
       { dataDir, runs: new RunStore(dataDir), sweeps: new SweepStore(dataDir), datasets: new DatasetStore(dataDir) },
-      { sweepId, format, out, paper: paper === 'a4' ? 'A4' : 'Letter', ...(budget ? { budget } : {}) },
+      { sweepId, runIds, format, out, paper: paper === 'a4' ? 'A4' : 'Letter', ...(budget ? { budget } : {}) },
     );
     for (const file of result.files) io.out(`Wrote ${file}`);
     return 0;
