@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { queuedRun, RunStore } from '../store/runs';
 import { tempFolder } from '../testing';
 import { helpText, runCli } from './main';
 
@@ -126,6 +127,60 @@ describe('isoflop datasets', () => {
     expect(usage.code).toBe(2);
     expect(usage.err).toContain('--tokenizer must be one of byte, bpe');
     expect((await cli('datasets', 'explode')).code).toBe(2);
+  });
+});
+
+describe('isoflop report', () => {
+  it('reports on runs chosen by hand with --runs, and wants a sweep or runs, not both', async () => {
+    const store = tempFolder();
+    cleanups.push(store.cleanup);
+    const csvPath = join(store.dir, 'table.csv');
+    const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 7) % 5},${i * 0.5}`);
+    writeFileSync(csvPath, `a,b,y\n${rows.join('\n')}\n`);
+    const data = join(store.dir, 'data');
+    const dataset = JSON.parse((await cli('datasets', 'import', csvPath, '--store', data, '--json')).out);
+    const runs = new RunStore(data);
+    const config = {
+      datasetId: dataset.id,
+      model: {
+        family: 'mlp' as const,
+        inputs: 2,
+        width: 8,
+        depth: 1,
+        activation: 'tanh' as const,
+        dropout: 0,
+        task: 'regression' as const,
+        outputs: 1,
+      },
+      batchSize: 8,
+      budgetFlops: 1e6,
+      plannedTokens: 1000,
+      plannedSteps: 100,
+      peakLearningRate: 1e-3,
+      warmupSteps: 0,
+      weightDecay: 0,
+      l1: 0,
+      l2: 0,
+      earlyStopping: null,
+      seed: 1,
+      evalSteps: [100],
+    };
+    for (const id of ['run-one', 'run-two']) await runs.create(queuedRun(id, id, null, config));
+    const out = join(store.dir, 'two.json');
+    const written = await cli('report', '--runs', 'run-one,run-two', '--format', 'json', '--out', out, '--store', data);
+    expect(written.code, written.err).toBe(0);
+    expect(written.out).toContain(`Wrote ${out}`);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    expect(report.sweep).toMatchObject({ scope: 'runs', runIds: ['run-one', 'run-two'] });
+    expect(report.notes[0]).toContain('2 of 2 runs had not finished');
+    for (const args of [
+      ['--out', out],
+      ['--sweep', 'sweep-x', '--runs', 'run-one', '--out', out],
+    ]) {
+      const refused = await cli('report', ...args, '--store', data);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toContain('report needs --sweep ID or --runs ID,ID');
+    }
   });
 });
 
