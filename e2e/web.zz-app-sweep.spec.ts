@@ -32,4 +32,6 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
     (run: { environment: { backend: string } | null }) => run.environment?.backend === 'webgl',
   );
   expect(appRuns.length).toBeGreaterThanOrEqual(count);
+  // The adapter the worker found is recorded with each run.
+  for (const run of appRuns) expect(run.environment.adapter).toMatch(/\S/);
 });

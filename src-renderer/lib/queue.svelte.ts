@@ -115,7 +115,7 @@ async function trainOne(queued: RunRecord): Promise<void> {
   await client.call('runs.start', {
     id: run.id,
     backend,
-    adapter: null,
+    adapter: backends.probes.find((probe) => probe.backend === backend)?.detail ?? null,
     platform: navigator.userAgent.slice(0, 120),
     fromStep,
   });

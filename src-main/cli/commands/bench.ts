@@ -2,6 +2,7 @@ import { backendOrder } from '../../../src-shared/contract/backend';
 import { type BenchModel, benchTraining, type TrainingBench } from '../../../src-shared/engine/bench';
 import { formatBytes } from '../../../src-shared/format';
 import { useNodeBackend } from '../../engine/node-backends';
+import { benchCharts, type ChartBenchRow } from '../bench/charts';
 import { benchDatasets } from '../bench/datasets';
 import { type CliIo, type Command, choiceOption, intOption, type OptionValues, UsageError } from '../command';
 
@@ -45,14 +46,48 @@ async function runDatasets(values: OptionValues, io: CliIo): Promise<number> {
   return 0;
 }
 
+async function runCharts(values: OptionValues, io: CliIo): Promise<number> {
+  const points = intOption(values, 'points', 100, 10_000_000) ?? 100_000;
+  const rows = await benchCharts(points, (line) => io.err(line));
+  if (values.json) {
+    io.out(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  io.out(`A run chart of ${points.toLocaleString('en-US')} training-loss rows (and a validation row per 100):`);
+  io.out('drawing                      points drawn   SVG size   build (JS)   layout   painted (Chromium)');
+  const ms = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(1)} ms`);
+  for (const row of rows) {
+    io.out(
+      [
+        row.what.padEnd(27),
+        String(row.drawnPoints).padStart(13),
+        `${row.svgKilobytes.toFixed(0)} kB`.padStart(10),
+        ms(row.buildMs).padStart(12),
+        ms(row.layoutMs).padStart(8),
+        ms(row.paintedMs).padStart(12),
+      ].join(' '),
+    );
+  }
+  const [floor, raw, sampled] = rows;
+  if (floor && raw && sampled) {
+    // Drawing time above the empty chart's: what the points themselves cost.
+    const cost = (row: ChartBenchRow) => row.buildMs + Math.max(0, (row.paintedMs ?? 0) - (floor.paintedMs ?? 0));
+    io.out(`every point / sampled, build + paint above the frame floor: ${(cost(raw) / cost(sampled)).toFixed(1)}x`);
+  }
+  return 0;
+}
+
 export const bench: Command = {
-  summary: 'Benchmarks that print figures: training throughput (engine vs a naive loop), or dataset import',
+  summary: 'Benchmarks that print figures: training throughput (engine vs a naive loop), dataset import, charts',
   usage: [
     'isoflop bench [--model gpt-small|mlp] [--backend wasm|cpu] [--steps N] [--json]',
     '       isoflop bench --datasets [--size-mb N] [--json]',
+    '       isoflop bench --charts [--points N] [--json]',
   ].join('\n'),
   options: {
     datasets: { type: 'boolean' },
+    charts: { type: 'boolean' },
+    points: { type: 'string' },
     'size-mb': { type: 'string' },
     model: { type: 'string' },
     backend: { type: 'string' },
@@ -61,6 +96,7 @@ export const bench: Command = {
   },
   async run(values, _positionals, io) {
     if (values.datasets) return runDatasets(values, io);
+    if (values.charts) return runCharts(values, io);
     const model = choiceOption(values, 'model', ['gpt-small', 'mlp'] as const) ?? ('gpt-small' as BenchModel);
     const preference = choiceOption(values, 'backend', backendOrder);
     if (preference === 'webgpu' || preference === 'webgl') {
