@@ -100,14 +100,17 @@ export function createHandlers(app: AppContext): Handlers {
         damaged: entries.flatMap((entry) => (entry.ok ? [] : [{ id: entry.id, error: entry.error }])),
       };
     },
-    'runs.get': async ({ id }) => ({ run: await app.runs.get(id), metrics: await app.runs.metrics(id) }),
+    'runs.get': async ({ id }) => ({
+      run: await app.runs.observed(await app.runs.get(id)),
+      metrics: await app.runs.metrics(id),
+    }),
     'sweeps.list': () => app.sweeps.list(),
     'sweeps.get': async ({ id }) => {
       const sweep = await app.sweeps.get(id);
       const runs = [];
       for (const runId of sweep.runIds) {
         const run = await app.runs.get(runId).catch(() => null);
-        if (run) runs.push(run);
+        if (run) runs.push(await app.runs.observed(run));
       }
       return { sweep, runs };
     },
@@ -118,6 +121,13 @@ export function createHandlers(app: AppContext): Handlers {
     },
     'runs.createOverfitDemo': () => createOverfitDemoRun(app),
     'runs.start': async ({ id, backend, adapter, platform: where, fromStep }) => {
+      // The app trains through this process: it holds the run's lock, as a CLI process would, until finish.
+      if ((await app.runs.lockHolder(id)) !== 'this process' && !(await app.runs.tryLock(id))) {
+        throw new IsoflopError(
+          'INVALID_INPUT',
+          `Run ${id} is being trained by another process (an isoflop sweep, say). Wait for it, or stop it first.`,
+        );
+      }
       // Metrics past the checkpoint it resumes from are written again; from the start, old checkpoints go too.
       await app.runs.truncateMetrics(id, fromStep);
       if (fromStep === 0) await app.runs.clearCheckpoints(id);
@@ -132,7 +142,11 @@ export function createHandlers(app: AppContext): Handlers {
       for (const row of rows) await app.runs.appendMetrics(id, row);
       return { appended: rows.length };
     },
-    'runs.finish': ({ id, status, result, error }) => app.runs.update(id, { status, result, error }),
+    'runs.finish': async ({ id, status, result, error }) => {
+      const run = await app.runs.update(id, { status, result, error });
+      if ((await app.runs.lockHolder(id)) === 'this process') await app.runs.unlock(id);
+      return run;
+    },
     'runs.saveCheckpoint': async ({ id, manifest, weights }) => {
       await app.runs.get(id);
       const bytes = 'bytes' in weights ? weights.bytes : await takeUpload(app.datasets.root, weights.uploadId);

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -178,5 +179,35 @@ describe('checkpoints over the API', () => {
     await call('runs.start', start);
     expect(await app.runs.metrics('run-c')).toEqual([]);
     expect(await call('runs.latestCheckpoint', { id: 'run-c' })).toBeNull();
+  });
+});
+
+describe('who is training a run', () => {
+  it('shows a run whose process died as interrupted, and keeps the app off a run another process trains', async () => {
+    await app.runs.create(queuedRun('run-l', 'run l', null, config));
+    await app.runs.update('run-l', { status: 'running' });
+    const status = async () => (await call<{ run: { status: string } }>('runs.get', { id: 'run-l' })).run.status;
+    // Marked running, but nobody holds it: the process that trained it is gone.
+    expect(await status()).toBe('interrupted');
+    const listed = await call<{ runs: Array<{ id: string; status: string }> }>('runs.list', {});
+    expect(listed.runs.find((run) => run.id === 'run-l')?.status).toBe('interrupted');
+
+    // Another live process (the test runner's parent stands in for an isoflop sweep) holds it.
+    const lock = join(folder.dir, 'data', 'runs', 'run-l', 'lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: hostname(), at: new Date().toISOString() }));
+    expect(await status()).toBe('running');
+    const start = { id: 'run-l', backend: 'webgl', adapter: null, platform: 'test' };
+    await expect(call('runs.start', start)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringContaining('being trained by another process'),
+    });
+
+    // Once that process is gone, the app claims the run, and gives it back when the run ends.
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 4321, host: hostname(), at: new Date().toISOString() }));
+    await call('runs.start', start);
+    expect(await status()).toBe('running');
+    await call('runs.start', start); // the same process may start it again (a retry)
+    await call('runs.finish', { id: 'run-l', status: 'interrupted', result: null, error: null });
+    expect(existsSync(lock)).toBe(false);
   });
 });

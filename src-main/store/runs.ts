@@ -113,7 +113,7 @@ export class RunStore {
     for (const entry of entries) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       try {
-        out.push({ ok: true, run: await this.get(entry.name) });
+        out.push({ ok: true, run: await this.observed(await this.get(entry.name)) });
       } catch (error) {
         out.push({ ok: false, id: entry.name, error: error instanceof Error ? error.message : String(error) });
       }
@@ -122,9 +122,10 @@ export class RunStore {
   }
 
   /**
-   * Claims a run for this process (`runs/<id>/lock`, created exclusively), so two CLI processes or two
-   * cluster shards never train the same run. A lock left by a dead process on this host, or one older
-   * than `staleMinutes` elsewhere, is taken over. Returns a release function, or null if it is taken.
+   * Claims a run for this process (`runs/<id>/lock`, created exclusively), so two CLI processes, two
+   * cluster shards, or the app and a CLI never train the same run. A lock left by a dead process on this
+   * host, or one older than `staleMinutes` elsewhere, is taken over. Returns a release function, or null
+   * if it is taken (by this process too: callers that may hold it already ask `lockHolder` first).
    */
   async tryLock(id: string, staleMinutes = 30): Promise<(() => Promise<void>) | null> {
     const file = join(this.folderOf(id), 'lock');
@@ -141,26 +142,45 @@ export class RunStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    let stale = false;
-    try {
-      const holder = JSON.parse(await readFile(file, 'utf8')) as { pid: number; host: string; at: string };
-      if (holder.host === hostname()) {
-        try {
-          process.kill(holder.pid, 0);
-        } catch {
-          stale = true;
-        }
-      } else stale = Date.now() - Date.parse(holder.at) > staleMinutes * 60_000;
-    } catch {
-      stale = true;
-    }
-    if (!stale) return null;
+    if ((await this.lockHolder(id, staleMinutes)) !== null) return null;
     await rm(file, { force: true });
     try {
       return await claim();
     } catch {
       return null;
     }
+  }
+
+  /** Removes a run's lock (its holder is done with it). */
+  async unlock(id: string): Promise<void> {
+    await rm(join(this.folderOf(id), 'lock'), { force: true });
+  }
+
+  /** Who holds a run's lock: this process, another live one, or nobody (no lock, or a stale one). */
+  async lockHolder(id: string, staleMinutes = 30): Promise<'this process' | 'other' | null> {
+    let holder: { pid: number; host: string; at: string };
+    try {
+      holder = JSON.parse(await readFile(join(this.folderOf(id), 'lock'), 'utf8'));
+    } catch {
+      return null;
+    }
+    if (holder.host !== hostname()) return Date.now() - Date.parse(holder.at) > staleMinutes * 60_000 ? null : 'other';
+    if (holder.pid === process.pid) return 'this process';
+    try {
+      process.kill(holder.pid, 0);
+      return 'other';
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The run as a person should see it: one marked running that no live process holds (the app or the CLI
+   * died mid-run) is `interrupted`, and resumes from its last checkpoint.
+   */
+  async observed(run: RunRecord): Promise<RunRecord> {
+    if (run.status !== 'running' || (await this.lockHolder(run.id)) !== null) return run;
+    return { ...run, status: 'interrupted' };
   }
 
   async appendMetrics(id: string, row: MetricRow): Promise<void> {
