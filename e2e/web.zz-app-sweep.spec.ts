@@ -17,6 +17,7 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   await expect(planned.first()).toBeVisible();
   const count = await planned.count();
   expect(count).toBeGreaterThanOrEqual(4);
+  await expect(form.getByTestId('sweep-estimate')).toContainText('No time estimate yet');
   await page.screenshot({ path: info.outputPath('planner.png') });
   await form.getByRole('button', { name: /Start sweep/ }).click();
   const live = page.getByTestId('training-now');
@@ -34,4 +35,13 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   expect(appRuns.length).toBeGreaterThanOrEqual(count);
   // The adapter the worker found is recorded with each run.
   for (const run of appRuns) expect(run.environment.adapter).toMatch(/\S/);
+
+  // The next plan estimates each run's time from the speed these runs reached on this backend.
+  await page.getByRole('button', { name: 'New sweep…' }).click();
+  await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
+  await form.getByTestId('sweep-budgets').fill('1e7,3e7');
+  await form.getByRole('button', { name: 'Plan' }).click();
+  await expect(form.getByTestId('sweep-estimate')).toContainText(/About .* in all on webgl/);
+  await expect(form.getByTestId('sweep-plan').locator('tbody tr').first().locator('td').nth(6)).toHaveText(/\d+(s|m)/);
+  await page.screenshot({ path: info.outputPath('planner-estimate.png') });
 });

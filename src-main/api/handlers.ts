@@ -2,7 +2,7 @@ import { arch, platform } from 'node:os';
 import { basename } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
-import { planSweep } from '../../src-shared/engine/planner';
+import { measuredThroughput, planSweep } from '../../src-shared/engine/planner';
 import { exportReport, listReports } from '../reports/export';
 import { createOverfitDemoRun } from '../store/datasets/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
@@ -114,7 +114,11 @@ export function createHandlers(app: AppContext): Handlers {
       }
       return { sweep, runs };
     },
-    'sweeps.plan': async (request) => planFor(app, request),
+    'sweeps.plan': async (request) => {
+      const { batchSize, plan, dataset } = await planFor(app, request);
+      const runs = (await app.runs.list()).flatMap((entry) => (entry.ok ? [entry.run] : []));
+      return { batchSize, plan, throughput: measuredThroughput(runs, dataset.kind === 'table' ? 'mlp' : 'gpt') };
+    },
     'sweeps.create': async (request) => {
       const { batchSize, plan, dataset } = await planFor(app, request);
       return createSweep(app, dataset, plan, { batchSize, seed: 1 });

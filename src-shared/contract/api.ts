@@ -91,8 +91,20 @@ export const api = {
   },
   'sweeps.plan': {
     input: SweepRequest,
-    output: z.object({ batchSize: z.number().int(), plan: z.array(PlannedRun) }),
-    summary: 'Plan an IsoFLOP sweep: sizes, tokens, steps and warnings for each budget',
+    output: z.object({
+      batchSize: z.number().int(),
+      plan: z.array(PlannedRun),
+      /** the speed this machine has shown per backend for this model family (completed runs): time estimates */
+      throughput: z.array(
+        z.object({
+          backend: BackendName,
+          secondsPerStep: z.number().nonnegative(),
+          flopsPerSecond: z.number().positive().nullable(),
+          runs: z.number().int().positive(),
+        }),
+      ),
+    }),
+    summary: 'Plan an IsoFLOP sweep: sizes, tokens, steps, warnings, and the throughput measured here',
   },
   'sweeps.create': {
     input: SweepRequest,

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../contract';
+import { estimateRunSeconds, measuredThroughput } from './planner';
+
+function run(
+  family: 'mlp' | 'gpt',
+  backend: 'webgl' | 'wasm',
+  step: number,
+  flops: number,
+  wallSeconds: number,
+  status = 'completed',
+) {
+  return {
+    status,
+    config: { model: { family } },
+    environment: { backend, adapter: null, platform: 'test', appVersion: '0' },
+    result: { step, flops, wallSeconds },
+  } as unknown as RunRecord;
+}
+
+describe('measuredThroughput', () => {
+  it('recovers the per-step cost and the FLOP rate that produced the runs, per backend and family', () => {
+    // webgl: 2 ms a step plus 1 GFLOP/s; the sizes vary so both terms show.
+    const truth = (steps: number, flops: number) => 0.002 * steps + flops / 1e9;
+    const runs = [
+      [1000, 1e8],
+      [300, 3e9],
+      [100, 2e10],
+      [2000, 5e8],
+    ].map(([steps, flops]) =>
+      run('mlp', 'webgl', steps as number, flops as number, truth(steps as number, flops as number)),
+    );
+    runs.push(
+      run('mlp', 'wasm', 100, 1e9, 10),
+      run('gpt', 'webgl', 10, 1e12, 1),
+      run('mlp', 'webgl', 10, 1e9, 1, 'failed'),
+    );
+    const [webgl, wasm] = measuredThroughput(runs, 'mlp');
+    expect(webgl?.backend).toBe('webgl');
+    expect(webgl?.runs).toBe(4);
+    expect(webgl?.secondsPerStep).toBeCloseTo(0.002, 6);
+    expect(webgl?.flopsPerSecond).toBeCloseTo(1e9, -3);
+    expect(estimateRunSeconds({ steps: 500, budgetFlops: 4e9 }, webgl as NonNullable<typeof webgl>)).toBeCloseTo(5, 4);
+    // One run: a single term explains it exactly.
+    expect(wasm?.runs).toBe(1);
+    expect(estimateRunSeconds({ steps: 100, budgetFlops: 1e9 }, wasm as NonNullable<typeof wasm>)).toBeCloseTo(10, 6);
+    expect(measuredThroughput(runs, 'gpt')).toHaveLength(1);
+    expect(measuredThroughput([], 'mlp')).toEqual([]);
+  });
+});
