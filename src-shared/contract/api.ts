@@ -98,6 +98,7 @@ export const api = {
       throughput: z.array(
         z.object({
           backend: BackendName,
+          secondsPerRun: z.number().nonnegative(),
           secondsPerStep: z.number().nonnegative(),
           flopsPerSecond: z.number().positive().nullable(),
           runs: z.number().int().positive(),

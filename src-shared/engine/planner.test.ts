@@ -20,8 +20,8 @@ function run(
 
 describe('measuredThroughput', () => {
   it('recovers the per-step cost and the FLOP rate that produced the runs, per backend and family', () => {
-    // webgl: 2 ms a step plus 1 GFLOP/s; the sizes vary so both terms show.
-    const truth = (steps: number, flops: number) => 0.002 * steps + flops / 1e9;
+    // webgl: 0.5 s a run, 2 ms a step, 1 GFLOP/s; the sizes vary so all three terms show.
+    const truth = (steps: number, flops: number) => 0.5 + 0.002 * steps + flops / 1e9;
     const runs = [
       [1000, 1e8],
       [300, 3e9],
@@ -38,9 +38,13 @@ describe('measuredThroughput', () => {
     const [webgl, wasm] = measuredThroughput(runs, 'mlp');
     expect(webgl?.backend).toBe('webgl');
     expect(webgl?.runs).toBe(4);
+    expect(webgl?.secondsPerRun).toBeCloseTo(0.5, 6);
     expect(webgl?.secondsPerStep).toBeCloseTo(0.002, 6);
     expect(webgl?.flopsPerSecond).toBeCloseTo(1e9, -3);
-    expect(estimateRunSeconds({ steps: 500, budgetFlops: 4e9 }, webgl as NonNullable<typeof webgl>)).toBeCloseTo(5, 4);
+    expect(estimateRunSeconds({ steps: 500, budgetFlops: 4e9 }, webgl as NonNullable<typeof webgl>)).toBeCloseTo(
+      5.5,
+      4,
+    );
     // One run: a single term explains it exactly.
     expect(wasm?.runs).toBe(1);
     expect(estimateRunSeconds({ steps: 100, budgetFlops: 1e9 }, wasm as NonNullable<typeof wasm>)).toBeCloseTo(10, 6);

@@ -100,9 +100,10 @@ export function planSweep(request: PlanRequest): PlannedRun[] {
 
 export interface MeasuredThroughput {
   backend: BackendName;
-  /** wall time ≈ secondsPerStep · steps + FLOPs / flopsPerSecond, fitted to the completed runs */
+  /** wall time ≈ secondsPerRun + secondsPerStep · steps + FLOPs / flopsPerSecond, fitted to completed runs */
+  secondsPerRun: number;
   secondsPerStep: number;
-  /** null when the runs' wall time is all per-step cost (FLOPs explain none of it) */
+  /** null when FLOPs explain none of the runs' wall time */
   flopsPerSecond: number | null;
   /** how many completed runs it was fitted to */
   runs: number;
@@ -110,7 +111,7 @@ export interface MeasuredThroughput {
 
 /**
  * The speed this machine has shown, per backend, for one model family. A run's wall time is modelled as a
- * cost per step (dispatch, evaluations, start-up spread over the run: what dominates small models) plus
+ * fixed cost (start-up, data), a cost per step (dispatch and evaluations: what dominates small models) and
  * its FLOPs at a sustained rate (what dominates large ones), fitted by non-negative least squares in
  * relative terms to the completed runs. The planner's estimate for a run is that model at its steps and FLOPs.
  */
@@ -128,43 +129,79 @@ export function measuredThroughput(runs: RunRecord[], family: ModelSpec['family'
   return [...byBackend].map(([backend, points]) => ({ backend, ...fitSpeed(points), runs: points.length }));
 }
 
-/** Minimises Σ ((a·steps + b·flops) / seconds − 1)² over a, b ≥ 0: each run counts by its relative error. */
+/**
+ * Minimises Σ ((c + a·steps + b·flops) / seconds − 1)² over c, a, b ≥ 0 (each run counts by its relative
+ * error): every subset of the three terms is solved unconstrained, and the best one with no negative
+ * coefficient wins. Three unknowns at most, so this is exact and cheap.
+ */
 function fitSpeed(points: Array<{ steps: number; flops: number; seconds: number }>): {
+  secondsPerRun: number;
   secondsPerStep: number;
   flopsPerSecond: number | null;
 } {
-  // Rows u = steps/seconds, v = flops/seconds; solve [Σuu Σuv; Σuv Σvv] [a b] = [Σu Σv].
-  let uu = 0;
-  let uv = 0;
-  let vv = 0;
-  let u1 = 0;
-  let v1 = 0;
-  for (const { steps, flops, seconds } of points) {
-    const u = steps / seconds;
-    const v = flops / seconds;
-    uu += u * u;
-    uv += u * v;
-    vv += v * v;
-    u1 += u;
-    v1 += v;
+  const features = points.map(({ steps, flops, seconds }) => [1 / seconds, steps / seconds, flops / seconds]);
+  let best: { coefficients: number[]; residual: number } | null = null;
+  for (let mask = 1; mask < 8; mask++) {
+    const used = [0, 1, 2].filter((k) => mask & (1 << k));
+    if (used.length > points.length) continue;
+    // Normal equations, scaled per column for conditioning.
+    const scale = used.map((k) => Math.hypot(...features.map((row) => row[k] as number)) || 1);
+    const matrix = used.map((_, i) => [
+      ...used.map((_, j) =>
+        features.reduce(
+          (sum, row) =>
+            sum +
+            ((row[used[i] as number] as number) / (scale[i] as number)) *
+              ((row[used[j] as number] as number) / (scale[j] as number)),
+          0,
+        ),
+      ),
+      features.reduce((sum, row) => sum + (row[used[i] as number] as number) / (scale[i] as number), 0),
+    ]);
+    const solved = solve(matrix);
+    if (!solved) continue;
+    const coefficients = [0, 0, 0];
+    used.forEach((k, i) => {
+      coefficients[k] = (solved[i] as number) / (scale[i] as number);
+    });
+    if (coefficients.some((c) => c < 0)) continue;
+    const residual = features.reduce(
+      (sum, row) => sum + (row.reduce((dot, value, k) => dot + value * (coefficients[k] as number), 0) - 1) ** 2,
+      0,
+    );
+    if (!best || residual < best.residual - 1e-12) best = { coefficients, residual };
   }
-  const det = uu * vv - uv * uv;
-  if (points.length >= 2 && det > 1e-12 * uu * vv) {
-    const a = (u1 * vv - v1 * uv) / det;
-    const b = (uu * v1 - uv * u1) / det;
-    if (a >= 0 && b > 0) return { secondsPerStep: a, flopsPerSecond: 1 / b };
+  const [c = 0, a = 0, b = 0] = best?.coefficients ?? [0, 0, 0];
+  return { secondsPerRun: c, secondsPerStep: a, flopsPerSecond: b > 0 ? 1 / b : null };
+}
+
+/** Gaussian elimination with partial pivoting on an augmented n×(n+1) matrix; null when singular. */
+function solve(matrix: number[][]): number[] | null {
+  const n = matrix.length;
+  const m = matrix.map((row) => [...row]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let row = col + 1; row < n; row++) {
+      if (Math.abs((m[row] as number[])[col] as number) > Math.abs((m[pivot] as number[])[col] as number)) pivot = row;
+    }
+    if (Math.abs((m[pivot] as number[])[col] as number) < 1e-12) return null;
+    [m[col], m[pivot]] = [m[pivot] as number[], m[col] as number[]];
+    const top = m[col] as number[];
+    for (let row = 0; row < n; row++) {
+      if (row === col) continue;
+      const current = m[row] as number[];
+      const factor = (current[col] as number) / (top[col] as number);
+      for (let k = col; k <= n; k++) current[k] = (current[k] as number) - factor * (top[k] as number);
+    }
   }
-  // One term only: per-step cost, or FLOP rate, whichever fits better.
-  const a = u1 / uu;
-  const b = v1 / vv;
-  const residual = (f: (p: (typeof points)[number]) => number) =>
-    points.reduce((sum, p) => sum + (f(p) / p.seconds - 1) ** 2, 0);
-  return residual((p) => a * p.steps) <= residual((p) => b * p.flops)
-    ? { secondsPerStep: a, flopsPerSecond: null }
-    : { secondsPerStep: 0, flopsPerSecond: 1 / b };
+  return m.map((row, i) => (row[n] as number) / (row[i] as number));
 }
 
 /** Seconds a planned run should take at a measured speed. */
 export function estimateRunSeconds(run: Pick<PlannedRun, 'steps' | 'budgetFlops'>, speed: MeasuredThroughput): number {
-  return speed.secondsPerStep * run.steps + (speed.flopsPerSecond ? run.budgetFlops / speed.flopsPerSecond : 0);
+  return (
+    speed.secondsPerRun +
+    speed.secondsPerStep * run.steps +
+    (speed.flopsPerSecond ? run.budgetFlops / speed.flopsPerSecond : 0)
+  );
 }

@@ -2,9 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { backendOrder, PlannedRun, type RunRecord } from '../../../src-shared/contract';
-import { planSweep } from '../../../src-shared/engine/planner';
+import {
+  estimateRunSeconds,
+  type MeasuredThroughput,
+  measuredThroughput,
+  planSweep,
+} from '../../../src-shared/engine/planner';
 import { estimateEta, formatCount, formatDuration } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
+import { nodeBackendOrder } from '../../engine/node-backends';
 import { createSweep, runSweep } from '../../engine/sweep';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
@@ -68,9 +74,13 @@ function requiredBudgets(values: OptionValues): number[] {
   return budgets;
 }
 
-function printPlan(plan: PlannedRun[], io: CliIo): void {
-  io.out('budget (FLOPs)   params    tokens     tokens/param   steps    epochs   warnings');
+/** The plan as a table; estimated times come from the speed completed runs reached here on `speed.backend`. */
+function printPlan(plan: PlannedRun[], speed: MeasuredThroughput | null, backend: string, io: CliIo): void {
+  io.out('budget (FLOPs)   params    tokens     tokens/param   steps    epochs   est. time   warnings');
+  let total = 0;
   for (const run of plan) {
+    const seconds = speed ? estimateRunSeconds(run, speed) : null;
+    total += seconds ?? 0;
     io.out(
       [
         run.budgetFlops.toExponential(1).padEnd(15),
@@ -79,10 +89,16 @@ function printPlan(plan: PlannedRun[], io: CliIo): void {
         run.tokensPerParam.toFixed(0).padStart(14),
         String(run.steps).padStart(7),
         run.epochs.toFixed(2).padStart(9),
-        `   ${run.warnings.join('; ')}`,
+        (seconds === null ? '-' : formatDuration(seconds)).padStart(11),
+        `  ${run.warnings.join('; ')}`,
       ].join(' '),
     );
   }
+  io.out(
+    speed
+      ? `About ${formatDuration(total)} in all on ${backend}, at the speed ${speed.runs} completed run(s) of this model family reached here.`
+      : `No time estimate: no run of this model family has completed here on ${backend} yet.`,
+  );
 }
 
 function stores(values: OptionValues, io: CliIo) {
@@ -145,7 +161,13 @@ export const sweep: Command = {
       });
       if (values['plan-only']) {
         if (values.json) io.out(JSON.stringify({ datasetId: dataset.id, batchSize, plan }, null, 2));
-        else printPlan(plan, io);
+        else {
+          const runs = (await s.runs.list()).flatMap((entry) => (entry.ok ? [entry.run] : []));
+          const family = dataset.kind === 'table' ? 'mlp' : 'gpt';
+          const on = backend ?? nodeBackendOrder[0] ?? 'wasm';
+          const speed = measuredThroughput(runs, family).find((t) => t.backend === on) ?? null;
+          printPlan(plan, speed, on, io);
+        }
         return 0;
       }
       const created = await createSweep(s, dataset, plan, {
