@@ -184,6 +184,48 @@ describe('isoflop report', () => {
   });
 });
 
+describe('isoflop sweep --plan-only', () => {
+  it('prints the plan as a table with time estimates once runs have shown a speed, and as JSON', async () => {
+    const store = tempFolder();
+    cleanups.push(store.cleanup);
+    const csvPath = join(store.dir, 'table.csv');
+    const rows = Array.from(
+      { length: 400 },
+      (_, i) => `${Math.sin(i)},${Math.cos(i * 3)},${Math.sin(i) * Math.cos(i * 3)}`,
+    );
+    writeFileSync(csvPath, `a,b,y\n${rows.join('\n')}\n`);
+    const data = join(store.dir, 'data');
+    const dataset = JSON.parse((await cli('datasets', 'import', csvPath, '--store', data, '--json')).out);
+    const plan = (...extra: string[]) =>
+      cli(
+        'sweep',
+        '--dataset',
+        dataset.id,
+        '--budgets',
+        '1e6,3e6',
+        '--sizes',
+        '3',
+        '--plan-only',
+        '--store',
+        data,
+        ...extra,
+      );
+    const first = await plan();
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toContain('est. time');
+    expect(first.out).toContain('No time estimate: no run of this model family has completed here on wasm yet.');
+    const json = JSON.parse((await plan('--json')).out);
+    expect(json.datasetId).toBe(dataset.id);
+    expect(json.plan).toHaveLength(6);
+    // Train those runs, and the next plan knows how fast this machine is.
+    expect(
+      (await cli('sweep', '--dataset', dataset.id, '--budgets', '1e6,3e6', '--sizes', '3', '--store', data)).code,
+    ).toBe(0);
+    const second = await plan();
+    expect(second.out).toMatch(/About \d+(\.\d+)?s in all on wasm, at the speed \d completed run\(s\)/);
+  }, 120_000);
+});
+
 describe('isoflop fit', () => {
   function synthetic(): string {
     const law = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };
