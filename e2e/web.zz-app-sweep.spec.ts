@@ -24,6 +24,10 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   await expect(live).toBeVisible({ timeout: 30_000 });
   await expect(live.getByRole('progressbar')).toBeVisible();
   await page.screenshot({ path: info.outputPath('live.png') });
+  // Close and reopen mid-sweep: the queue picks up where it was.
+  await page.reload();
+  await expect(page.getByTestId('queue-notice')).toContainText('where it was when IsoFLOP closed', { timeout: 30_000 });
+  await expect(live).toBeVisible({ timeout: 30_000 });
   await expect(live).toBeHidden({ timeout: 240_000 });
   const details = page.getByTestId('sweep-details');
   await expect(details).toContainText(`${count} of ${count} completed`, { timeout: 20_000 });

@@ -27,7 +27,19 @@ export const queue = $state<{
   error: string | null;
   /** bumps whenever a run ends, so views refresh */
   finished: number;
-}>({ sweepId: null, current: null, done: 0, total: 0, waiting: [], stopping: false, error: null, finished: 0 });
+  /** a line for the user about the queue (a sweep picked up after a restart) */
+  notice: string | null;
+}>({
+  sweepId: null,
+  current: null,
+  done: 0,
+  total: 0,
+  waiting: [],
+  stopping: false,
+  error: null,
+  finished: 0,
+  notice: null,
+});
 
 /** Runs still to train in this queue, in order; re-runs join it while it trains. */
 const pending: RunRecord[] = [];
@@ -65,13 +77,70 @@ export function enqueue(runs: RunRecord[]): Promise<void> {
   return Promise.resolve();
 }
 
-/** Trains a sweep's queued and interrupted runs, smallest budget first. */
-export async function runQueue(sweepId: string): Promise<void> {
+/**
+ * The sweep being trained is remembered (per data folder, in the renderer's storage) until its queue
+ * ends or is paused: if the app closes mid-sweep, the next start picks the queue up where it was.
+ */
+let memoryKey: Promise<string | null> | null = null;
+function queueMemory(): Promise<string | null> {
+  memoryKey ??= client.call('system.info', {}).then(
+    (info) => `isoflop.queue:${info.dataDir}`,
+    () => null,
+  );
+  return memoryKey;
+}
+
+async function remember(sweepId: string | null): Promise<void> {
+  const key = await queueMemory();
+  if (!key) return;
+  try {
+    if (sweepId) localStorage.setItem(key, sweepId);
+    else localStorage.removeItem(key);
+  } catch {
+    // Storage refused (a private window): the queue is simply not resumed after a restart.
+  }
+}
+
+/**
+ * Trains a sweep's queued and interrupted runs, smallest budget first. `afterRestart`: runs still marked
+ * running are ours too (this window's queue was training them when it closed), and resume.
+ */
+export async function runQueue(sweepId: string, afterRestart = false): Promise<void> {
   const { runs } = await client.call('sweeps.get', { id: sweepId });
   const todo = runs
-    .filter((run) => run.status === 'queued' || run.status === 'interrupted')
+    .filter((run) => waiting(run) || (afterRestart && run.status === 'running'))
     .sort((a, b) => a.config.budgetFlops - b.config.budgetFlops);
-  await trainRuns(todo, sweepId);
+  await remember(sweepId);
+  try {
+    await trainRuns(todo, sweepId);
+  } finally {
+    // Finished, paused or failed: nothing to pick up at the next start.
+    await remember(null);
+  }
+}
+
+/** At start: goes on with the sweep whose queue was training when the app closed, if it has runs left. */
+export async function resumeAfterRestart(): Promise<void> {
+  const key = await queueMemory();
+  let sweepId: string | null = null;
+  try {
+    sweepId = key ? localStorage.getItem(key) : null;
+  } catch {
+    return;
+  }
+  if (!sweepId || queue.sweepId) return;
+  const sweep = await client.call('sweeps.get', { id: sweepId }).catch(() => null);
+  const left = sweep?.runs.filter((run) => waiting(run) || run.status === 'running') ?? [];
+  if (!sweep || left.length === 0) {
+    await remember(null);
+    return;
+  }
+  queue.notice = `Picked up "${sweep.sweep.name}" where it was when IsoFLOP closed: ${left.length} run${left.length === 1 ? '' : 's'} to go.`;
+  await runQueue(sweepId, true);
+}
+
+function waiting(run: RunRecord): boolean {
+  return run.status === 'queued' || run.status === 'interrupted';
 }
 
 /** Trains runs one at a time; also single runs outside a sweep (the over-fitting demo). */
