@@ -30,6 +30,13 @@ test.describe('web mode: the frontier', () => {
     );
     expect(tokensPerParam).toBeGreaterThan(10);
     expect(tokensPerParam).toBeLessThan(40);
+    // The predicted loss comes with its bootstrap interval, which brackets it.
+    const loss = Number(
+      (await allocation.locator('div', { hasText: 'Predicted loss' }).locator('dd').first().textContent()) ?? '',
+    );
+    const [low, high] = ((await page.getByTestId('loss-interval').textContent()) ?? '').split(' – ').map(Number);
+    expect(low).toBeLessThanOrEqual(loss);
+    expect(high).toBeGreaterThanOrEqual(loss);
     await expect(page.getByTestId('runs-verdicts').locator('tbody tr')).toHaveCount(240);
     await page.screenshot({ path: info.outputPath('frontier.png'), fullPage: true });
     // The charts are SVG strings put into the page: the strict CSP must not object to them.

@@ -47,7 +47,9 @@ export const ReportData = z.object({
         tokensPerParam: z.number(),
         loss: z.number(),
         paramsCi95: Interval,
+        tokensCi95: Interval,
         tokensPerParamCi95: Interval,
+        lossCi95: Interval,
       }),
       isoflop: z.object({ a: z.number(), b: z.number(), aCi95: Interval, bCi95: Interval }).nullable(),
     })

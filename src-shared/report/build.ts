@@ -82,7 +82,8 @@ export function buildReport(input: ReportInput): ReportData {
     summary =
       `For ${budget.toExponential(1)} FLOPs on ${dataset.name} the compute-optimal model has about ${formatCount(allocation.params)} parameters ` +
       `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'examples' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
-      `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}. ` +
+      `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}` +
+      `${allocation.lossCi95 ? ` (${allocation.lossCi95[0].toFixed(4)} to ${allocation.lossCi95[1].toFixed(4)})` : ''}. ` +
       `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}` +
       `${dataset.kind === 'table' && dataset.irreducibleLoss !== null ? ` (the data's known noise floor is ${dataset.irreducibleLoss})` : ''}. ` +
       (overtrained.length > 0

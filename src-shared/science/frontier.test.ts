@@ -45,6 +45,32 @@ describe('bootstrap intervals', () => {
   }, 120_000);
 });
 
+describe('intervals for a budget', () => {
+  it('bracket the allocation and its predicted loss, which cover the true optimum loss', () => {
+    const data = draw(3);
+    const fit = fitParametric(data);
+    const { laws } = bootstrapParametric(data, fit, 80, 3);
+    const budget = 1e21;
+    const allocation = allocate(fit, budget, laws);
+    for (const [value, ci] of [
+      [allocation.params, allocation.paramsCi95],
+      [allocation.tokens, allocation.tokensCi95],
+      [allocation.tokensPerParam, allocation.tokensPerParamCi95],
+      [allocation.loss, allocation.lossCi95],
+    ] as const) {
+      const [low, high] = ci as [number, number];
+      expect(low).toBeLessThanOrEqual(value);
+      expect(high).toBeGreaterThanOrEqual(value);
+      expect(high).toBeGreaterThan(low);
+    }
+    const [low, high] = allocation.lossCi95 as [number, number];
+    const truth = computeOptimal(law, budget).loss;
+    expect(low).toBeLessThanOrEqual(truth * 1.01);
+    expect(high).toBeGreaterThanOrEqual(truth * 0.99);
+    expect(allocate(fit, budget).lossCi95).toBeNull();
+  }, 60_000);
+});
+
 describe('what the user gets', () => {
   it('allocates a budget: Chinchilla-like ~20 tokens per parameter near 1e23 FLOPs', () => {
     const allocation = allocate(law, 5.76e23);

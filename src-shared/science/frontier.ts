@@ -51,7 +51,10 @@ export interface Allocation {
   tokensPerParam: number;
   loss: number;
   paramsCi95: [number, number] | null;
+  tokensCi95: [number, number] | null;
   tokensPerParamCi95: [number, number] | null;
+  /** the predicted loss of the compute-optimal model at this budget, across the bootstrap's laws */
+  lossCi95: [number, number] | null;
 }
 
 export function allocate(fit: ScalingLaw, flops: number, laws: ScalingLaw[] = []): Allocation {
@@ -61,7 +64,9 @@ export function allocate(fit: ScalingLaw, flops: number, laws: ScalingLaw[] = []
     flops,
     ...best,
     paramsCi95: spread.length ? interval95(spread.map((s) => s.params)) : null,
+    tokensCi95: spread.length ? interval95(spread.map((s) => s.tokens)) : null,
     tokensPerParamCi95: spread.length ? interval95(spread.map((s) => s.tokensPerParam)) : null,
+    lossCi95: spread.length ? interval95(spread.map((s) => s.loss)) : null,
   };
 }
 

@@ -122,7 +122,10 @@ export const fit: Command = {
     for (const allocation of result.allocation) {
       io.out(
         `At ${allocation.flops.toExponential(2)} FLOPs: N* = ${formatCount(allocation.params)}, D* = ${formatCount(allocation.tokens)}, ` +
-          `${allocation.tokensPerParam.toFixed(1)} tokens/param, predicted loss ${allocation.loss.toFixed(3)}`,
+          `${allocation.tokensPerParam.toFixed(1)} tokens/param, predicted loss ${allocation.loss.toFixed(3)}` +
+          (allocation.lossCi95
+            ? ` (95% interval ${allocation.lossCi95[0].toFixed(3)} to ${allocation.lossCi95[1].toFixed(3)})`
+            : ''),
       );
     }
     return 0;
