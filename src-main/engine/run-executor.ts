@@ -5,7 +5,7 @@ import type { DatasetManifest, RunRecord } from '../../src-shared/contract';
 import type { BackendName } from '../../src-shared/contract/backend';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { createModel, prepareRunData, trainerSettings } from '../../src-shared/engine/run-data';
-import { defaultTrainerOptions, type Metrics, meanLoss, Trainer } from '../../src-shared/engine/trainer';
+import { defaultTrainerOptions, type Metrics, meanAccuracy, meanLoss, Trainer } from '../../src-shared/engine/trainer';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import { appVersion } from '../version';
@@ -53,6 +53,7 @@ export async function executeRun(
     },
     {
       evaluate: () => meanLoss(model, batches),
+      evaluateAccuracy: () => meanAccuracy(model, batches),
       onMetrics: async (metrics) => {
         if (metrics.valLoss !== null && (best === null || metrics.valLoss < best)) best = metrics.valLoss;
         await stores.runs.appendMetrics(run.id, metrics);

@@ -55,6 +55,7 @@ describe('headless sweeps', () => {
       expect(run.result?.valLoss).toBeGreaterThan(0);
       const metrics = await stores.runs.metrics(run.id);
       expect(metrics.at(-1)?.step).toBe(run.config.plannedSteps);
+      expect(metrics.at(-1)?.valAccuracy).toBeNull(); // regression: no accuracy
     }
   }, 120_000);
 
@@ -199,5 +200,31 @@ describe('a full disk while appending metrics', () => {
     const text = readFileSync(join(dataDir, 'runs', id, 'metrics.jsonl'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
     expect(text.trim().split('\n')).toHaveLength(3);
+  }, 120_000);
+});
+
+describe('classification runs', () => {
+  it('record validation accuracy at every evaluation, and it beats chance', async () => {
+    const lines = ['x1,x2,label'];
+    for (let i = 0; i < 3000; i++) {
+      const [x1, x2] = [Math.sin(i * 1.7), Math.cos(i * 0.9)];
+      lines.push(`${x1},${x2},${x1 + x2 > 0.4 ? 'high' : x1 - x2 > 0 ? 'left' : 'low'}`);
+    }
+    const path = join(folder.dir, 'classes.csv');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const dataset = await stores.datasets.importFrom({ source: { path }, path, displayName: 'classes.csv' });
+    expect(dataset.kind === 'table' && dataset.task).toBe('classification');
+    const plan = planSweep({ dataset, budgets: [3e7], sizesPerBudget: 1, batchSize: 32 });
+    const sweep = await createSweep(stores, dataset, plan, { batchSize: 32, seed: 1 });
+    const run = await executeRun(stores, sweep.runIds[0] as string, { backend: 'cpu' });
+    expect(run.status, JSON.stringify({ result: run.result, config: run.config, plan })).toBe('completed');
+    const metrics = await stores.runs.metrics(run.id);
+    const accuracies = metrics.filter((row) => row.valLoss !== null).map((row) => row.valAccuracy);
+    expect(accuracies.length).toBeGreaterThan(2);
+    for (const accuracy of accuracies) {
+      expect(accuracy).toBeGreaterThanOrEqual(0);
+      expect(accuracy).toBeLessThanOrEqual(1);
+    }
+    expect(accuracies.at(-1)).toBeGreaterThan(0.6); // three classes: chance is about 1/3
   }, 120_000);
 });

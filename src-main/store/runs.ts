@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { IsoflopError, MetricRow, type RunConfig, RunId, RunRecord } from '../../src-shared/contract';
+import {
+  IsoflopError,
+  MetricRow,
+  type MetricRowInput,
+  type RunConfig,
+  RunId,
+  RunRecord,
+} from '../../src-shared/contract';
 import type { CheckpointManifest } from '../../src-shared/engine/checkpoint';
 import { gptFlops, gptParamCount } from '../../src-shared/engine/models/gpt';
 import { mlpFlops, mlpParamCount } from '../../src-shared/engine/models/mlp';
@@ -183,7 +190,7 @@ export class RunStore {
     return { ...run, status: 'interrupted' };
   }
 
-  async appendMetrics(id: string, row: MetricRow): Promise<void> {
+  async appendMetrics(id: string, row: MetricRowInput): Promise<void> {
     const path = join(this.folderOf(id), 'metrics.jsonl');
     const before = (await stat(path).catch(() => null))?.size ?? 0;
     try {

@@ -9,7 +9,13 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/chec
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
 import { createModel, prepareRunData, trainerSettings } from '../../src-shared/engine/run-data';
 import { tf } from '../../src-shared/engine/tf';
-import { type Checkpoint, defaultTrainerOptions, meanLoss, Trainer } from '../../src-shared/engine/trainer';
+import {
+  type Checkpoint,
+  defaultTrainerOptions,
+  meanAccuracy,
+  meanLoss,
+  Trainer,
+} from '../../src-shared/engine/trainer';
 import { analyzeRuns } from '../../src-shared/science/analysis';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
@@ -97,6 +103,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
     },
     {
       evaluate: () => meanLoss(model, evalBatches),
+      evaluateAccuracy: () => meanAccuracy(model, evalBatches),
       onMetrics: (metrics) => {
         if (metrics.valLoss !== null && (bestValLoss === null || metrics.valLoss < bestValLoss))
           bestValLoss = metrics.valLoss;

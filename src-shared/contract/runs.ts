@@ -99,12 +99,16 @@ export const MetricRow = z.object({
   flops: z.number(),
   trainLoss: z.number(),
   valLoss: z.number().nullable(),
+  /** classification: the share of validation examples classified right (absent in older rows) */
+  valAccuracy: z.number().nullable().default(null),
   learningRate: z.number(),
   tokensPerSecond: z.number(),
   flopsPerSecond: z.number(),
   wallSeconds: z.number(),
 });
 export type MetricRow = z.infer<typeof MetricRow>;
+/** A row as written: fields added later may be left out */
+export type MetricRowInput = z.input<typeof MetricRow>;
 
 export const PlannedRun = z.object({
   budgetFlops: z.number(),

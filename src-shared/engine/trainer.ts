@@ -60,6 +60,8 @@ export interface Metrics {
   flops: number;
   trainLoss: number;
   valLoss: number | null;
+  /** classification: the share of validation examples classified right */
+  valAccuracy: number | null;
   learningRate: number;
   tokensPerSecond: number;
   flopsPerSecond: number;
@@ -104,6 +106,8 @@ export interface Checkpoint {
 
 export interface TrainerHooks {
   evaluate(): Promise<number>;
+  /** classification: validation accuracy, measured at the same evaluations */
+  evaluateAccuracy?(): Promise<number | null>;
   onMetrics?(metrics: Metrics): void | Promise<void>;
   onCheckpoint?(checkpoint: Checkpoint): void | Promise<void>;
   now?(): number;
@@ -117,6 +121,8 @@ export class Trainer {
   flops = 0;
   private wallBefore = 0;
   private bestLoss: number | null = null;
+  /** the first training loss read (since the start, or since a resume) */
+  private firstLoss: number | null = null;
   private readonly optimizer: AdamW;
   private readonly schedule: Schedule;
   private readonly evalSteps: Set<number>;
@@ -254,6 +260,7 @@ export class Trainer {
         if (diverged) break;
         if (evalNow || lastPlanned) {
           const valLoss = await this.hooks.evaluate();
+          const valAccuracy = (await this.hooks.evaluateAccuracy?.()) ?? null;
           this.lastValLoss = valLoss;
           if (this.noteEvaluation(valLoss)) stop = 'early stopping';
           const time = this.now();
@@ -266,6 +273,7 @@ export class Trainer {
             flops: this.flops,
             trainLoss,
             valLoss,
+            valAccuracy,
             learningRate: lr,
             tokensPerSecond,
             flopsPerSecond: tokensPerSecond * this.model.flops.perToken,
@@ -321,12 +329,19 @@ export class Trainer {
     return early !== null && this.evalsSinceBest >= early.patience;
   }
 
+  /**
+   * A spike is a loss `spikeFactor` times the best so far that is also above the first loss read: near
+   * zero (a separable classification at 0.005) a noisy batch can be many times the best without the run
+   * having gone anywhere, while a diverging run climbs back past where it started.
+   */
   private divergence(loss: number): TrainResult['reason'] | null {
     if (!Number.isFinite(loss)) return 'loss is not finite';
+    this.firstLoss ??= loss;
     if (
       this.step > this.options.warmupSteps &&
       this.bestLoss !== null &&
-      loss > this.options.spikeFactor * this.bestLoss
+      loss > this.options.spikeFactor * this.bestLoss &&
+      loss > this.firstLoss
     ) {
       return 'loss spiked';
     }
@@ -386,6 +401,21 @@ export class Trainer {
 }
 
 /** Mean loss over fixed batches, read asynchronously. */
+/** Mean accuracy over the batches, for a model that classifies; null for one that does not. */
+export async function meanAccuracy(model: Model, batches: () => Iterable<Batch>): Promise<number | null> {
+  const accuracy = model.accuracy?.bind(model);
+  if (!accuracy) return null;
+  let total = 0;
+  let count = 0;
+  for (const batch of batches()) {
+    const correct = tf.tidy(() => accuracy(batch));
+    total += (await correct.data())[0] as number;
+    count++;
+    tf.dispose([correct, batch.x, batch.y]);
+  }
+  return total / Math.max(1, count);
+}
+
 export async function meanLoss(model: Model, batches: () => Iterable<Batch>): Promise<number> {
   let total = 0;
   let count = 0;

@@ -55,6 +55,17 @@ export function createMlp(config: MlpConfig, seed: number): Model {
     const b = init.uniform(`layer${i}.bias`, [sizes[i + 1] as number], bound, false);
     layers.push({ w, b });
   }
+  const forward = (x: Tensor, training: boolean, dropoutSeed: number): Tensor => {
+    let h = x;
+    layers.forEach(({ w, b }, i) => {
+      h = tf.add(tf.matMul(h, w), b);
+      if (i < layers.length - 1) {
+        h = activate(h, config.activation);
+        if (training && config.dropout > 0) h = tf.dropout(h, config.dropout, undefined, dropoutSeed + i);
+      }
+    });
+    return h;
+  };
   return {
     family: 'mlp',
     parameters: init.parameters,
@@ -63,19 +74,24 @@ export function createMlp(config: MlpConfig, seed: number): Model {
     itemsPerBatch: (batchSize) => batchSize,
     loss(batch: Batch, training: boolean, dropoutSeed: number) {
       return tf.tidy(() => {
-        let h: Tensor = batch.x;
-        layers.forEach(({ w, b }, i) => {
-          h = tf.add(tf.matMul(h, w), b);
-          if (i < layers.length - 1) {
-            h = activate(h, config.activation);
-            if (training && config.dropout > 0) h = tf.dropout(h, config.dropout, undefined, dropoutSeed + i);
-          }
-        });
+        const h = forward(batch.x, training, dropoutSeed);
         if (config.task === 'regression') return tf.mean(tf.square(tf.sub(tf.reshape(h, [-1]), batch.y))) as tf.Scalar;
         const targets = tf.oneHot(tf.cast(batch.y, 'int32'), config.outputs);
         return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(h)), -1))) as tf.Scalar;
       });
     },
+    ...(config.task === 'classification'
+      ? {
+          accuracy(batch: Batch) {
+            return tf.tidy(
+              () =>
+                tf.mean(
+                  tf.cast(tf.equal(tf.argMax(forward(batch.x, false, 0), -1), tf.cast(batch.y, 'int32')), 'float32'),
+                ) as tf.Scalar,
+            );
+          },
+        }
+      : {}),
     dispose() {
       for (const p of init.parameters) p.variable.dispose();
     },

@@ -28,6 +28,8 @@ export interface Model {
   itemsPerBatch(batchSize: number): number;
   /** Mean loss of a batch. `dropoutSeed` makes dropout reproducible step by step. */
   loss(batch: Batch, training: boolean, dropoutSeed: number): tf.Scalar;
+  /** Classification only: the fraction of the batch whose most likely class is the right one. */
+  accuracy?(batch: Batch): tf.Scalar;
   dispose(): void;
 }
 
