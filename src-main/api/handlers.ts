@@ -4,7 +4,7 @@ import { IsoflopError } from '../../src-shared/contract';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { measuredThroughput, planSweep } from '../../src-shared/engine/planner';
 import { exportReport, listReports } from '../reports/export';
-import { createOverfitDemoRun } from '../store/datasets/overfit-demo';
+import { createOverfitDemoRun, createRegularizationComparison } from '../store/datasets/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import type { SweepStore } from '../store/sweeps';
@@ -124,6 +124,7 @@ export function createHandlers(app: AppContext): Handlers {
       return createSweep(app, dataset, plan, { batchSize, seed: 1 });
     },
     'runs.createOverfitDemo': () => createOverfitDemoRun(app),
+    'runs.createRegularizationComparison': () => createRegularizationComparison(app),
     'runs.start': async ({ id, backend, adapter, platform: where, fromStep }) => {
       // The app trains through this process: it holds the run's lock, as a CLI process would, until finish.
       if ((await app.runs.lockHolder(id)) !== 'this process' && !(await app.runs.tryLock(id))) {

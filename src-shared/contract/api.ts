@@ -117,6 +117,11 @@ export const api = {
     output: RunRecord,
     summary: 'Queue the over-fitting demo: a large network on 256 rows of the teacher demo, with early stopping',
   },
+  'runs.createRegularizationComparison': {
+    input: noInput,
+    output: z.array(RunRecord).length(2),
+    summary: 'Queue the regularization comparison: one large network on 256 rows, without and with regularization',
+  },
   'runs.start': {
     input: z
       .object({

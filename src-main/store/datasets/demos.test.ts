@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TableManifest, TextManifest } from '../../../src-shared/contract';
+import type { RunRecord, TableManifest, TextManifest } from '../../../src-shared/contract';
 import { tempFolder } from '../../testing';
 import { ensureDataDir } from '../data-dir';
+import { RunStore } from '../runs';
 import { LanguageGenerator } from './demo-language';
 import { ensureDemos } from './demos';
+import { comparisonRegularization, createRegularizationComparison, overfitSliceId } from './overfit-demo';
 import { DatasetStore } from './store';
 
 const folder = tempFolder();
@@ -66,5 +68,38 @@ describe('built-in demo datasets', () => {
     ];
     expect(plural.length).toBeGreaterThan(3);
     for (const match of plural) expect(match[2]?.endsWith('s')).toBe(false);
+  });
+});
+
+describe('the regularization comparison', () => {
+  it('queues one large network on the 256-row slice twice: without, and with every regularizer', async () => {
+    const runs = new RunStore(join(folder.dir, 'data'));
+    const [plain, regularized] = (await createRegularizationComparison({ datasets: store, runs })) as [
+      RunRecord,
+      RunRecord,
+    ];
+    expect(plain.config.datasetId).toBe(overfitSliceId);
+    expect([
+      plain.config.model.family === 'mlp' && plain.config.model.dropout,
+      plain.config.weightDecay,
+      plain.config.l2,
+    ]).toEqual([0, 0, 0]);
+    const on = comparisonRegularization;
+    expect([
+      regularized.config.model.family === 'mlp' && regularized.config.model.dropout,
+      regularized.config.weightDecay,
+      regularized.config.l2,
+    ]).toEqual([on.dropout, on.weightDecay, on.l2]);
+    // Everything else is the same, so the curves differ by regularization alone.
+    const without = (run: RunRecord) => ({
+      ...run.config,
+      model: { ...run.config.model, dropout: 0 },
+      weightDecay: 0,
+      l2: 0,
+    });
+    expect(without(regularized)).toEqual(without(plain));
+    expect(plain.config.earlyStopping).toBeNull();
+    expect(regularized.name).toContain('dropout 0.2, weight decay 0.1, L2 0.0001');
+    expect((await runs.list()).filter((entry) => entry.ok && entry.run.status === 'queued')).toHaveLength(2);
   });
 });

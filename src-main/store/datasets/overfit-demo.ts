@@ -47,7 +47,19 @@ async function ensureSlice(datasets: DatasetStore): Promise<TableManifest> {
   return manifest as TableManifest;
 }
 
-export async function createOverfitDemoRun(stores: { datasets: DatasetStore; runs: RunStore }): Promise<RunRecord> {
+/** A network far too large for the slice, with the regularization given; `steps` of batch 32. */
+async function largeNetworkRun(
+  stores: { datasets: DatasetStore; runs: RunStore },
+  options: {
+    idPrefix: string;
+    name: (thousandParams: number) => string;
+    steps: number;
+    dropout: number;
+    weightDecay: number;
+    l2: number;
+    earlyStopping: RunRecord['config']['earlyStopping'];
+  },
+): Promise<RunRecord> {
   const dataset = await ensureSlice(stores.datasets);
   const model = {
     family: 'mlp' as const,
@@ -55,16 +67,15 @@ export async function createOverfitDemoRun(stores: { datasets: DatasetStore; run
     width: 256,
     depth: 3,
     activation: 'tanh' as const,
-    dropout: 0,
+    dropout: options.dropout,
     task: 'regression' as const,
     outputs: 1,
   };
-  const steps = 4000;
+  const { steps } = options;
   const batchSize = 32;
   const flops = mlpFlops(model);
-  const name = `Over-fitting demo: ${Math.round(mlpParamCount(model).total / 1000)}k parameters on ${trainRows} rows`;
   return stores.runs.create(
-    queuedRun(stores.runs.newId('overfit-demo'), name, null, {
+    queuedRun(stores.runs.newId(options.idPrefix), options.name(Math.round(mlpParamCount(model).total / 1000)), null, {
       datasetId: dataset.id,
       model,
       batchSize,
@@ -73,12 +84,59 @@ export async function createOverfitDemoRun(stores: { datasets: DatasetStore; run
       plannedSteps: steps,
       peakLearningRate: 3e-3,
       warmupSteps: 50,
-      weightDecay: 0,
+      weightDecay: options.weightDecay,
       l1: 0,
-      l2: 0,
-      earlyStopping: { patience: 8, minDelta: 0, restoreBest: true },
+      l2: options.l2,
+      earlyStopping: options.earlyStopping,
       seed: 7,
       evalSteps: Array.from({ length: steps / 50 }, (_, i) => (i + 1) * 50),
     }),
   );
+}
+
+export function createOverfitDemoRun(stores: { datasets: DatasetStore; runs: RunStore }): Promise<RunRecord> {
+  return largeNetworkRun(stores, {
+    idPrefix: 'overfit-demo',
+    name: (k) => `Over-fitting demo: ${k}k parameters on ${trainRows} rows`,
+    steps: 4000,
+    dropout: 0,
+    weightDecay: 0,
+    l2: 0,
+    earlyStopping: { patience: 8, minDelta: 0, restoreBest: true },
+  });
+}
+
+/** The settings the regularization comparison turns on, all at once. */
+export const comparisonRegularization = { dropout: 0.2, weightDecay: 0.1, l2: 1e-4 };
+
+/**
+ * The regularization comparison: the same large network on the same 256 rows, trained the same number of
+ * steps without and with regularization (dropout, decoupled weight decay, an L2 penalty), no early stopping,
+ * so the two validation curves show what regularization does to over-fitting.
+ */
+export async function createRegularizationComparison(stores: {
+  datasets: DatasetStore;
+  runs: RunStore;
+}): Promise<RunRecord[]> {
+  const common = { steps: 600, earlyStopping: null };
+  const { dropout, weightDecay, l2 } = comparisonRegularization;
+  return [
+    await largeNetworkRun(stores, {
+      ...common,
+      idPrefix: 'regularization-none',
+      name: (k) => `Regularization comparison: ${k}k parameters, none`,
+      dropout: 0,
+      weightDecay: 0,
+      l2: 0,
+    }),
+    await largeNetworkRun(stores, {
+      ...common,
+      idPrefix: 'regularization-on',
+      name: (k) =>
+        `Regularization comparison: ${k}k parameters, dropout ${dropout}, weight decay ${weightDecay}, L2 ${l2}`,
+      dropout,
+      weightDecay,
+      l2,
+    }),
+  ];
 }
