@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { DatasetManifest, RunRecord } from '../../src-shared/contract';
 import type { BackendName } from '../../src-shared/contract/backend';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
-import { createModel, prepareRunData, trainerSettings } from '../../src-shared/engine/run-data';
-import { defaultTrainerOptions, type Metrics, meanAccuracy, meanLoss, Trainer } from '../../src-shared/engine/trainer';
+import { createModel, evaluationHooks, prepareRunData, trainerOptions } from '../../src-shared/engine/run-data';
+import { type Metrics, Trainer } from '../../src-shared/engine/trainer';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import { appVersion } from '../version';
@@ -43,29 +43,19 @@ export async function executeRun(
     readSplit(stores.datasets, manifest, name),
   );
   let best = run.result?.bestValLoss ?? null;
-  const trainer = new Trainer(
-    model,
-    sampler,
-    {
-      ...defaultTrainerOptions,
-      ...trainerSettings(run),
-      adamw: { ...defaultTrainerOptions.adamw, weightDecay: run.config.weightDecay },
+  const trainer = new Trainer(model, sampler, trainerOptions(run), {
+    ...evaluationHooks(model, batches),
+    onMetrics: async (metrics) => {
+      if (metrics.valLoss !== null && (best === null || metrics.valLoss < best)) best = metrics.valLoss;
+      await stores.runs.appendMetrics(run.id, metrics);
+      options.onMetrics?.(run, metrics);
     },
-    {
-      evaluate: () => meanLoss(model, batches),
-      evaluateAccuracy: () => meanAccuracy(model, batches),
-      onMetrics: async (metrics) => {
-        if (metrics.valLoss !== null && (best === null || metrics.valLoss < best)) best = metrics.valLoss;
-        await stores.runs.appendMetrics(run.id, metrics);
-        options.onMetrics?.(run, metrics);
-      },
-      onCheckpoint: async (checkpoint) => {
-        const { manifest: saved, weights } = encodeCheckpoint(checkpoint);
-        await stores.runs.saveCheckpoint(run.id, saved, weights);
-        run = await stores.runs.update(run.id, { lastCheckpointStep: checkpoint.step });
-      },
+    onCheckpoint: async (checkpoint) => {
+      const { manifest: saved, weights } = encodeCheckpoint(checkpoint);
+      await stores.runs.saveCheckpoint(run.id, saved, weights);
+      run = await stores.runs.update(run.id, { lastCheckpointStep: checkpoint.step });
     },
-  );
+  });
   if (options.control) options.control.stop = () => trainer.requestStop();
   try {
     const saved = run.status === 'interrupted' ? await stores.runs.latestCheckpoint(run.id) : null;

@@ -7,15 +7,9 @@ import { selectBackend } from '../../src-shared/engine/backend';
 import { benchTraining } from '../../src-shared/engine/bench';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
-import { createModel, prepareRunData, trainerSettings } from '../../src-shared/engine/run-data';
+import { createModel, evaluationHooks, prepareRunData, trainerOptions } from '../../src-shared/engine/run-data';
 import { tf } from '../../src-shared/engine/tf';
-import {
-  type Checkpoint,
-  defaultTrainerOptions,
-  meanAccuracy,
-  meanLoss,
-  Trainer,
-} from '../../src-shared/engine/trainer';
+import { type Checkpoint, Trainer } from '../../src-shared/engine/trainer';
 import { analyzeRuns } from '../../src-shared/science/analysis';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
@@ -93,29 +87,19 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
     resume = decodeCheckpoint(request.resume.manifest, new Uint8Array(await response.arrayBuffer()));
   }
   let bestValLoss: number | null = null;
-  const trainer = new Trainer(
-    model,
-    sampler,
-    {
-      ...defaultTrainerOptions,
-      ...trainerSettings(run),
-      adamw: { ...defaultTrainerOptions.adamw, weightDecay: run.config.weightDecay },
+  const trainer = new Trainer(model, sampler, trainerOptions(run), {
+    ...evaluationHooks(model, evalBatches),
+    onMetrics: (metrics) => {
+      if (metrics.valLoss !== null && (bestValLoss === null || metrics.valLoss < bestValLoss))
+        bestValLoss = metrics.valLoss;
+      scope.postMessage({ id: request.id, type: 'metrics', metrics });
     },
-    {
-      evaluate: () => meanLoss(model, evalBatches),
-      evaluateAccuracy: () => meanAccuracy(model, evalBatches),
-      onMetrics: (metrics) => {
-        if (metrics.valLoss !== null && (bestValLoss === null || metrics.valLoss < bestValLoss))
-          bestValLoss = metrics.valLoss;
-        scope.postMessage({ id: request.id, type: 'metrics', metrics });
-      },
-      onCheckpoint: (checkpoint) => {
-        const { manifest, weights } = encodeCheckpoint(checkpoint);
-        const reply: WorkerReply = { id: request.id, type: 'checkpoint', manifest, weights };
-        scope.postMessage(reply, [weights.buffer]);
-      },
+    onCheckpoint: (checkpoint) => {
+      const { manifest, weights } = encodeCheckpoint(checkpoint);
+      const reply: WorkerReply = { id: request.id, type: 'checkpoint', manifest, weights };
+      scope.postMessage(reply, [weights.buffer]);
     },
-  );
+  });
   training = trainer;
   try {
     if (resume) trainer.restore(resume);

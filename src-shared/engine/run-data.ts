@@ -1,8 +1,10 @@
 import type { DatasetManifest, ModelSpec, RunRecord } from '../contract';
 import { evalTokenBatches, RowSampler, rowBatch, type Sampler, TokenSampler, windows } from './data';
+import { meanAccuracy, meanLoss } from './evaluate';
 import { createGpt } from './models/gpt';
 import { createMlp } from './models/mlp';
 import type { Batch, Model } from './models/model';
+import { defaultTrainerOptions, type TrainerHooks, type TrainerOptions } from './trainer';
 
 /**
  * What a run trains on and how it is evaluated, from its dataset's split files. The host says how to
@@ -55,10 +57,12 @@ export async function prepareRunData(
   };
 }
 
-/** Trainer options for a stored run. */
-export function trainerSettings(run: RunRecord) {
+/** Trainer options for a stored run: the defaults, with the run's config over them. */
+export function trainerOptions(run: RunRecord): TrainerOptions {
   const readLossEvery = 10;
   return {
+    ...defaultTrainerOptions,
+    adamw: { ...defaultTrainerOptions.adamw, weightDecay: run.config.weightDecay },
     batchSize: run.config.batchSize,
     plannedSteps: run.config.plannedSteps,
     peakLearningRate: run.config.peakLearningRate,
@@ -71,4 +75,12 @@ export function trainerSettings(run: RunRecord) {
     earlyStopping: run.config.earlyStopping,
     checkpointEvery: Math.max(readLossEvery, Math.round(run.config.plannedSteps / 4 / readLossEvery) * readLossEvery),
   };
+}
+
+/** The trainer's evaluation hooks for a run: validation loss, and accuracy where the model classifies. */
+export function evaluationHooks(
+  model: Model,
+  batches: () => Iterable<Batch>,
+): Pick<TrainerHooks, 'evaluate' | 'evaluateAccuracy'> {
+  return { evaluate: () => meanLoss(model, batches), evaluateAccuracy: () => meanAccuracy(model, batches) };
 }

@@ -3,18 +3,12 @@ import { useNodeBackend } from '../../src-main/engine/node-backends';
 import { Random } from '../random';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
 import { evalTokenBatches, RowSampler, rowBatch, TokenSampler, windows } from './data';
+import { meanLoss } from './evaluate';
 import { createGpt } from './models/gpt';
 import { createMlp } from './models/mlp';
 import type { Model } from './models/model';
 import { tf } from './tf';
-import {
-  type Checkpoint,
-  defaultTrainerOptions,
-  type Metrics,
-  meanLoss,
-  Trainer,
-  type TrainerOptions,
-} from './trainer';
+import { type Checkpoint, defaultTrainerOptions, type Metrics, Trainer, type TrainerOptions } from './trainer';
 
 beforeAll(async () => {
   await useNodeBackend('cpu');

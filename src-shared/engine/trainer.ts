@@ -1,8 +1,9 @@
-import { AdamW, type AdamWOptions, defaultAdamW } from './adamw';
-import type { Sampler, SamplerState } from './data';
+import { AdamW } from './adamw';
+import type { Sampler } from './data';
 import type { Batch, Model } from './models/model';
 import { learningRate, type Schedule } from './schedule';
 import { type Tensor, tf } from './tf';
+import type { Checkpoint, StopReason, TrainerHooks, TrainerOptions, TrainResult } from './trainer-types';
 
 /**
  * The training loop: tf.variableGrads + AdamW, warmup and cosine over the planned steps, global-norm
@@ -10,108 +11,7 @@ import { type Tensor, tf } from './tf';
  * losses are summed on the device and read asynchronously every `readLossEvery` steps.
  */
 
-export interface TrainerOptions {
-  batchSize: number;
-  /** the cosine runs over exactly these steps */
-  plannedSteps: number;
-  peakLearningRate: number;
-  warmupSteps: number;
-  minLearningRateRatio: number;
-  adamw: AdamWOptions;
-  /** global gradient-norm clip; null for none */
-  gradClip: number | null;
-  l1: number;
-  l2: number;
-  seed: number;
-  readLossEvery: number;
-  /** steps after which to evaluate on the validation split (the last step always is) */
-  evalSteps: number[];
-  /** checkpoint every this many steps (a multiple of readLossEvery); 0 for only at the end */
-  checkpointEvery: number;
-  budget: { tokens?: number; flops?: number; wallSeconds?: number };
-  /** a read loss above this multiple of the best so far (after warmup) counts as divergence */
-  spikeFactor: number;
-  /**
-   * Stop when validation loss has not improved by `minDelta` for `patience` evaluations; with
-   * `restoreBest` the weights go back to the best evaluation's (and so does the final checkpoint).
-   */
-  earlyStopping: { patience: number; minDelta: number; restoreBest: boolean } | null;
-}
-
-export const defaultTrainerOptions: Omit<TrainerOptions, 'batchSize' | 'plannedSteps' | 'evalSteps'> = {
-  peakLearningRate: 1e-3,
-  warmupSteps: 0,
-  minLearningRateRatio: 0.1,
-  adamw: defaultAdamW,
-  gradClip: 1,
-  l1: 0,
-  l2: 0,
-  seed: 1,
-  readLossEvery: 10,
-  checkpointEvery: 0,
-  budget: {},
-  spikeFactor: 4,
-  earlyStopping: null,
-};
-
-export interface Metrics {
-  step: number;
-  tokens: number;
-  flops: number;
-  trainLoss: number;
-  valLoss: number | null;
-  /** classification: the share of validation examples classified right */
-  valAccuracy: number | null;
-  learningRate: number;
-  tokensPerSecond: number;
-  flopsPerSecond: number;
-  wallSeconds: number;
-}
-
-export type StopReason =
-  | 'planned steps done'
-  | 'token budget'
-  | 'FLOP budget'
-  | 'time limit'
-  | 'stopped on request'
-  | 'early stopping';
-
-export interface TrainResult {
-  status: 'completed' | 'stopped' | 'diverged';
-  reason: StopReason | 'loss is not finite' | 'loss spiked';
-  step: number;
-  tokens: number;
-  flops: number;
-  wallSeconds: number;
-  trainLoss: number | null;
-  valLoss: number | null;
-  /** the step whose read showed the divergence */
-  divergedAt: number | null;
-  /** the evaluation with the lowest validation loss */
-  bestStep: number | null;
-  bestValLoss: number | null;
-}
-
-export interface Checkpoint {
-  step: number;
-  tokens: number;
-  flops: number;
-  wallSeconds: number;
-  adamStep: number;
-  bestLoss: number | null;
-  sampler: SamplerState;
-  /** parameters, then AdamW's first and second moments, by the model's own names */
-  tensors: Array<{ name: string; shape: number[]; values: Float32Array }>;
-}
-
-export interface TrainerHooks {
-  evaluate(): Promise<number>;
-  /** classification: validation accuracy, measured at the same evaluations */
-  evaluateAccuracy?(): Promise<number | null>;
-  onMetrics?(metrics: Metrics): void | Promise<void>;
-  onCheckpoint?(checkpoint: Checkpoint): void | Promise<void>;
-  now?(): number;
-}
+export * from './trainer-types';
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -401,29 +301,3 @@ export class Trainer {
 }
 
 /** Mean loss over fixed batches, read asynchronously. */
-/** Mean accuracy over the batches, for a model that classifies; null for one that does not. */
-export async function meanAccuracy(model: Model, batches: () => Iterable<Batch>): Promise<number | null> {
-  const accuracy = model.accuracy?.bind(model);
-  if (!accuracy) return null;
-  let total = 0;
-  let count = 0;
-  for (const batch of batches()) {
-    const correct = tf.tidy(() => accuracy(batch));
-    total += (await correct.data())[0] as number;
-    count++;
-    tf.dispose([correct, batch.x, batch.y]);
-  }
-  return total / Math.max(1, count);
-}
-
-export async function meanLoss(model: Model, batches: () => Iterable<Batch>): Promise<number> {
-  let total = 0;
-  let count = 0;
-  for (const batch of batches()) {
-    const loss = tf.tidy(() => model.loss(batch, false, 0));
-    total += (await loss.data())[0] as number;
-    count++;
-    tf.dispose([loss, batch.x, batch.y]);
-  }
-  return total / Math.max(1, count);
-}
