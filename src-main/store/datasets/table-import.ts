@@ -1,28 +1,35 @@
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IsoflopError, type TableColumn, type TableManifest, type TaskType } from '../../../src-shared/contract';
+import type { TableColumn, TableManifest, TaskType } from '../../../src-shared/contract';
 import { CsvParser, type CsvRow } from '../../../src-shared/data/csv';
 import { SplitAssigner, type SplitName, splitNames } from '../../../src-shared/data/splits';
 import { type ImportTarget, openScratch, SplitFiles } from './split-files';
+import {
+  type ColumnScan,
+  cellNumber,
+  distinct,
+  invalid,
+  maxCategories,
+  maxClasses,
+  newScan,
+  ScratchBatch,
+  sampleStd,
+  scanCell,
+  scratchBuffers,
+  type ValueCodes,
+  valueCodes,
+} from './table-cells';
 import { type SourceFile, TextReader } from './text-source';
 
 /**
  * CSV -> float32 rows, reading the CSV once. The pass over the CSV checks every row, learns each
  * column's type and train-split statistics, and writes every cell, parsed, to a scratch file per split
- * (a float64 value and a kind: number, missing or the id of a text). The second pass reads those
- * scratch files, standardizes numbers, one-hot encodes categories and writes the rows.
+ * (table-cells.ts). The second pass reads those scratch files, standardizes numbers, one-hot encodes
+ * categories and writes the rows.
  */
 
 export const maxColumns = 10_000;
-export const maxCategories = 100;
-const maxClasses = 1000;
 const previewRows = 10;
-const missingMarkers = new Set(['', 'na', 'n/a', 'null', 'none', '?']);
-const nonFiniteLiteral = /^[+-]?(nan|inf|infinity)$/i;
-
-const cellNumber = 0;
-const cellMissing = 1;
-const cellText = 2;
 
 export interface TableImportOptions extends ImportTarget {
   file: SourceFile;
@@ -34,37 +41,6 @@ export type TableImportResult = Omit<
   TableManifest,
   'formatVersion' | 'id' | 'name' | 'createdAt' | 'builtIn' | 'description' | 'kind' | 'irreducibleLoss'
 >;
-
-interface ColumnScan {
-  name: string;
-  missing: number;
-  firstMissingLine: number;
-  /** distinct numbers with their counts, and distinct texts with their ids (order of first appearance)
-   * and counts, until there are more than `maxDistinct` of them (the target may have up to maxClasses
-   * classes; a feature column, maxCategories categories) */
-  values: Map<number, number>;
-  texts: Map<string, number>;
-  textCounts: number[];
-  tooMany: boolean;
-  maxDistinct: number;
-  firstTextLine: number;
-  firstText: string;
-  allIntegers: boolean;
-  /** Welford's running count, mean and sum of squared deviations over the training split (a typed
-   * array: writing doubles to it allocates nothing, which matters at one update per cell) */
-  moments: Float64Array;
-}
-
-function invalid(message: string): IsoflopError {
-  return new IsoflopError('INVALID_INPUT', message);
-}
-
-function isMissing(value: string): boolean {
-  // Decide without allocating for anything longer than the longest marker.
-  if (value.length === 0) return true;
-  if (value.length > 6) return false;
-  return missingMarkers.has(value.trim().toLowerCase());
-}
 
 /** Every record of the file, handed to `each` synchronously chunk by chunk; `afterChunk` may await (writes). */
 async function readRecords(
@@ -116,191 +92,6 @@ function checkHeader(fields: string[], file: string, target: string | undefined)
     throw invalid(
       `${file} has no column named "${target}". Its columns are ${list}${fields.length > 20 ? ', ...' : ''}.`,
     );
-  }
-}
-
-function newScan(name: string, maxDistinct: number): ColumnScan {
-  return {
-    name,
-    missing: 0,
-    firstMissingLine: 0,
-    values: new Map(),
-    texts: new Map(),
-    textCounts: [],
-    tooMany: false,
-    maxDistinct,
-    firstTextLine: 0,
-    firstText: '',
-    allIntegers: true,
-    moments: new Float64Array(3),
-  };
-}
-
-function sampleStd(scan: ColumnScan): number | null {
-  const [n, , m2] = scan.moments as unknown as [number, number, number];
-  return n > 1 ? Math.sqrt(m2 / (n - 1)) : null;
-}
-
-function distinct(scan: ColumnScan): number {
-  return scan.values.size + scan.texts.size;
-}
-
-function countNumber(scan: ColumnScan, value: number, split: SplitName): void {
-  if (!Number.isInteger(value)) scan.allIntegers = false;
-  if (!scan.tooMany) {
-    scan.values.set(value, (scan.values.get(value) ?? 0) + 1);
-    if (distinct(scan) > scan.maxDistinct) scan.tooMany = true;
-  }
-  if (split === 'train') {
-    const moments = scan.moments;
-    const n = (moments[0] as number) + 1;
-    const mean = moments[1] as number;
-    const delta = value - mean;
-    const next = mean + delta / n;
-    moments[0] = n;
-    moments[1] = next;
-    moments[2] = (moments[2] as number) + delta * (value - next);
-  }
-}
-
-/**
- * Reads cell `c` of the row into the scratch record being filled and counts it in its column.
- * A text gets the id of its first appearance (its place in `scan.texts`), or -1 past `maxDistinct`.
- */
-function scanCell(scan: ColumnScan, row: CsvRow, c: number, split: SplitName, file: string, out: ScratchBatch): void {
-  const fast = row.number(c);
-  if (!Number.isNaN(fast)) {
-    countNumber(scan, fast, split);
-    out.values[out.valueAt + c] = fast;
-    out.bytes[out.kindAt + c] = cellNumber;
-    return;
-  }
-  const raw = row.text(c);
-  if (isMissing(raw)) {
-    scan.missing++;
-    if (scan.firstMissingLine === 0) scan.firstMissingLine = row.line;
-    out.bytes[out.kindAt + c] = cellMissing;
-    return;
-  }
-  const trimmed = raw.trim();
-  const value = Number(raw);
-  if (!Number.isFinite(value) && trimmed.length <= 9 && nonFiniteLiteral.test(trimmed)) {
-    throw invalid(
-      `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" is not a finite number. ` +
-        'Replace it with a value, or leave the cell empty to mark it missing.',
-    );
-  }
-  if (Number.isNaN(value)) {
-    if (scan.firstTextLine === 0) {
-      scan.firstTextLine = row.line;
-      scan.firstText = trimmed;
-    }
-    let id = scan.tooMany ? -1 : (scan.texts.get(trimmed) ?? -1);
-    if (id < 0 && !scan.tooMany) {
-      id = scan.texts.size;
-      scan.texts.set(trimmed, id);
-      scan.textCounts.push(0);
-      if (distinct(scan) > scan.maxDistinct) {
-        scan.tooMany = true;
-        id = -1;
-      }
-    }
-    if (id >= 0) scan.textCounts[id] = (scan.textCounts[id] as number) + 1;
-    out.values[out.valueAt + c] = id;
-    out.bytes[out.kindAt + c] = cellText;
-    return;
-  }
-  if (!Number.isFinite(value)) {
-    throw invalid(
-      `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" overflows a number. Rescale the column.`,
-    );
-  }
-  countNumber(scan, value, split);
-  out.values[out.valueAt + c] = value;
-  out.bytes[out.kindAt + c] = cellNumber;
-}
-
-/**
- * Scratch records: per row, a float64 per cell then a kind byte per cell, padded to 8 bytes. They are
- * filled in batches of many rows, so that a row costs no allocation and no copy.
- */
-class ScratchBatch {
-  readonly recordBytes: number;
-  private readonly kindsAt: number;
-  bytes!: Uint8Array;
-  values!: Float64Array;
-  rows = 0;
-  /** where the record being filled starts, in `values` and in `bytes` */
-  valueAt = 0;
-  kindAt = 0;
-
-  constructor(
-    readonly columns: number,
-    private readonly capacity: number,
-  ) {
-    this.kindsAt = 8 * columns;
-    this.recordBytes = 8 * columns + Math.ceil(columns / 8) * 8;
-    this.reset();
-  }
-
-  static rowsPer(recordBytes: number): number {
-    return Math.max(1, Math.floor((1 << 20) / recordBytes));
-  }
-
-  /** Points at the next record; false when the batch is full. */
-  next(): boolean {
-    if (this.rows === this.capacity) return false;
-    this.valueAt = (this.rows * this.recordBytes) / 8;
-    this.kindAt = this.rows * this.recordBytes + this.kindsAt;
-    this.rows++;
-    return true;
-  }
-
-  /** The filled records; the batch starts afresh on new memory. */
-  take(): Uint8Array {
-    const filled = this.bytes.subarray(0, this.rows * this.recordBytes);
-    this.reset();
-    return filled;
-  }
-
-  /** Views the records in `bytes` (whole records), for reading them back. */
-  view(bytes: Uint8Array): void {
-    this.bytes = bytes;
-    this.values = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
-  }
-
-  /** Points at record `index` of the viewed bytes. */
-  seek(index: number): void {
-    this.valueAt = (index * this.recordBytes) / 8;
-    this.kindAt = index * this.recordBytes + this.kindsAt;
-  }
-
-  private reset(): void {
-    this.view(new Uint8Array(this.capacity * this.recordBytes));
-    this.rows = 0;
-  }
-}
-
-/** Reads a scratch file in buffers of whole records. */
-async function* scratchBuffers(path: string, recordBytes: number): AsyncGenerator<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const buffer = new Uint8Array(ScratchBatch.rowsPer(recordBytes) * recordBytes);
-    let position = 0;
-    for (;;) {
-      let filled = 0;
-      while (filled < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      position += filled;
-      const whole = filled - (filled % recordBytes);
-      if (whole > 0) yield buffer.subarray(0, whole);
-      if (filled < buffer.length) return;
-    }
-  } finally {
-    await handle.close();
   }
 }
 
@@ -527,45 +318,5 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
         : null,
     },
     preview: { header: columnNames, rows: preview },
-  };
-}
-
-interface ValueCodes {
-  /** what each code stands for, sorted */
-  labels: string[];
-  /** how many cells hold each code */
-  counts: number[];
-  /** a scratch cell's code, or -1 (missing) */
-  code(kind: number, value: number): number;
-}
-
-/**
- * Codes for a categorical column or a class target: its distinct texts and numbers as labels, sorted
- * (numerically when `numeric`, the labels then being the numbers as written by JavaScript).
- */
-function valueCodes(scan: ColumnScan, numeric: boolean): ValueCodes {
-  const entries: Array<{ label: string; sortKey: number; count: number; text: number | null; value: number | null }> =
-    [];
-  for (const [text, id] of scan.texts) {
-    entries.push({ label: text, sortKey: 0, count: scan.textCounts[id] as number, text: id, value: null });
-  }
-  for (const [value, count] of scan.values)
-    entries.push({ label: String(value), sortKey: value, count, text: null, value });
-  if (numeric) entries.sort((a, b) => a.sortKey - b.sortKey);
-  else entries.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-  const byText = new Int32Array(scan.texts.size).fill(-1);
-  const byValue = new Map<number, number>();
-  entries.forEach((entry, index) => {
-    if (entry.text !== null) byText[entry.text] = index;
-    if (entry.value !== null) byValue.set(entry.value, index);
-  });
-  return {
-    labels: entries.map((entry) => entry.label),
-    counts: entries.map((entry) => entry.count),
-    code(kind, value) {
-      if (kind === cellText) return value >= 0 ? (byText[value] ?? -1) : -1;
-      if (kind === cellNumber) return byValue.get(value) ?? -1;
-      return -1;
-    },
   };
 }
