@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { IsoflopError, TableManifest, TextManifest } from '../../../src-shared/contract';
+import type { IsoflopError, TextManifest } from '../../../src-shared/contract';
 import { BpeTokenizer } from '../../../src-shared/data/bpe';
 import { corpus, csv, importFixture, tableRows } from './import-fixture';
 import type { OpenForWrite } from './split-files';
