@@ -15,8 +15,16 @@ export const openForWrite: OpenForWrite = (path) => openFile(path, true);
 /** Opens a scratch file, deleted before the import ends: no fsync. */
 export const openScratch: OpenForWrite = (path) => openFile(path, false);
 
+/** A durable file starts flushing what it holds to the disk every this many bytes, while writing goes on. */
+const syncEveryBytes = 16 << 20;
+
 async function openFile(path: string, durable: boolean): Promise<WritableFile> {
   const handle = await open(path, 'w');
+  // Without early syncs the kernel keeps a whole import in its page cache and the final fsync then
+  // waits for all of it; syncing as we go lets the disk write while the importer parses the next bytes.
+  let unsynced = 0;
+  let syncing: Promise<void> = Promise.resolve();
+  let syncError: unknown = null;
   return {
     async write(bytes) {
       let done = 0;
@@ -24,8 +32,19 @@ async function openFile(path: string, durable: boolean): Promise<WritableFile> {
         const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
         done += bytesWritten;
       }
+      if (syncError) throw syncError;
+      unsynced += bytes.length;
+      if (durable && unsynced >= syncEveryBytes) {
+        unsynced = 0;
+        await syncing; // at most one early sync in flight
+        syncing = handle.datasync().catch((error: unknown) => {
+          syncError = error;
+        });
+      }
     },
     async close() {
+      await syncing;
+      if (syncError) throw syncError;
       if (durable) await handle.sync();
       await handle.close();
     },
