@@ -7,6 +7,7 @@ import { exportReport, listReports } from '../reports/export';
 import { createOverfitDemoRun, createRegularizationComparison } from '../store/datasets/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
+import { createStudy, finishTrial, nextTrial, reportTrial, type StudyStore } from '../store/studies';
 import type { SweepStore } from '../store/sweeps';
 import { createSweep } from '../store/sweeps';
 import { discardUpload, takeUpload, uploadPath } from '../store/uploads';
@@ -24,6 +25,7 @@ export interface AppContext {
   datasets: DatasetStore;
   runs: RunStore;
   sweeps: SweepStore;
+  studies: StudyStore;
   jobs: JobRegistry;
   demos: DemoState;
 }
@@ -125,6 +127,20 @@ export function createHandlers(app: AppContext): Handlers {
     },
     'runs.createOverfitDemo': () => createOverfitDemoRun(app),
     'runs.createRegularizationComparison': () => createRegularizationComparison(app),
+    'studies.list': () => app.studies.list(),
+    'studies.get': async ({ id }) => {
+      const study = await app.studies.get(id);
+      const runs = [];
+      for (const trial of study.trials) {
+        const run = await app.runs.get(trial.runId).catch(() => null);
+        if (run) runs.push(await app.runs.observed(run));
+      }
+      return { study, runs };
+    },
+    'studies.create': (request) => createStudy(app, request),
+    'studies.nextTrial': ({ id }) => nextTrial(app, id),
+    'studies.report': ({ id, runId, step, value }) => reportTrial(app, id, runId, step, value),
+    'studies.finishTrial': ({ id, runId }) => finishTrial(app, id, runId),
     'runs.start': async ({ id, backend, adapter, platform: where, fromStep }) => {
       // The app trains through this process: it holds the run's lock, as a CLI process would, until finish.
       if ((await app.runs.lockHolder(id)) !== 'this process' && !(await app.runs.tryLock(id))) {

@@ -2,6 +2,7 @@ import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos';
 import { DatasetStore } from '../store/datasets/store';
 import { RunStore } from '../store/runs';
+import { StudyStore } from '../store/studies';
 import { SweepStore } from '../store/sweeps';
 import { type AppContext, createHandlers } from './handlers';
 import { JobRegistry } from './jobs';
@@ -27,6 +28,7 @@ export function createApp(dataDir: string, options: AppOptions = {}): App {
     datasets: new DatasetStore(dataDir),
     runs: new RunStore(dataDir),
     sweeps: new SweepStore(dataDir),
+    studies: new StudyStore(dataDir),
     jobs: new JobRegistry(),
     demos: { preparing: options.prepareDemos === true, error: null },
   };

@@ -33,7 +33,7 @@ describe('API router', () => {
 
   it('lays out the data folder when it opens it', () => {
     const { dataDir } = apiOnTempStore();
-    expect(readdirSync(dataDir).sort()).toEqual(['datasets', 'reports', 'runs', 'sweeps']);
+    expect(readdirSync(dataDir).sort()).toEqual(['datasets', 'reports', 'runs', 'studies', 'sweeps']);
   });
 
   it('rejects a payload that breaks the schema, naming the field', async () => {

@@ -27,7 +27,7 @@ export function resolveDataDir(sources: DataDirSources = {}): string {
   return join(env.XDG_DATA_HOME ?? join(home, '.local', 'share'), appFolderName);
 }
 
-export const storeFolders = ['datasets', 'runs', 'sweeps', 'reports'] as const;
+export const storeFolders = ['datasets', 'runs', 'sweeps', 'studies', 'reports'] as const;
 
 /** Creates the data folder's layout if it is missing and checks it can be written. */
 export function ensureDataDir(dir: string): string {

@@ -28,6 +28,7 @@ export function queuedRun(id: string, name: string, sweepId: string | null, conf
     formatVersion: 1,
     id,
     sweepId,
+    studyId: null,
     name,
     createdAt: now,
     updatedAt: now,

@@ -12,6 +12,7 @@ import {
   SweepId,
   SweepRecord,
 } from './runs';
+import { StudyId, StudyRecord, StudyRequest } from './studies';
 import { SystemInfo } from './system';
 
 /** One API call: what it takes, what it answers, one line on what it is for. */
@@ -172,6 +173,36 @@ export const api = {
     input: z.object({ id: RunId }).strict(),
     output: RunRecord,
     summary: 'Re-run a run that ended: its metrics and checkpoints are dropped and it waits in the queue again',
+  },
+  'studies.list': {
+    input: noInput,
+    output: z.array(StudyRecord),
+    summary: 'Every hyper-parameter study, newest first',
+  },
+  'studies.get': {
+    input: z.object({ id: StudyId }).strict(),
+    output: z.object({ study: StudyRecord, runs: z.array(RunRecord) }),
+    summary: 'A study with its trials and their runs',
+  },
+  'studies.create': {
+    input: StudyRequest,
+    output: StudyRecord,
+    summary: 'Create a study (space, sampler, pruner, trials); an unusable space is refused before anything trains',
+  },
+  'studies.nextTrial': {
+    input: z.object({ id: StudyId }).strict(),
+    output: RunRecord.nullable(),
+    summary: "The run to train next: an unfinished trial's, else a new trial the sampler proposes; null when done",
+  },
+  'studies.report': {
+    input: z.object({ id: StudyId, runId: RunId, step: z.number().int().positive(), value: z.number() }).strict(),
+    output: z.object({ prune: z.boolean() }),
+    summary: "Record a trial's validation loss at a step; answers whether the pruner stops it there",
+  },
+  'studies.finishTrial': {
+    input: z.object({ id: StudyId, runId: RunId }).strict(),
+    output: StudyRecord,
+    summary: "Record how a trial's run ended (complete with its value, pruned or failed)",
   },
   'reports.list': {
     input: noInput,

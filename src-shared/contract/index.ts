@@ -4,4 +4,5 @@ export * from './datasets';
 export * from './errors';
 export * from './report';
 export * from './runs';
+export * from './studies';
 export * from './system';

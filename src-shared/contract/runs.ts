@@ -65,6 +65,8 @@ export const RunRecord = z.object({
   formatVersion: z.literal(1),
   id: RunId,
   sweepId: SweepId.nullable(),
+  /** the hyper-parameter study this run is a trial of (absent in older runs) */
+  studyId: z.string().nullable().default(null),
   name: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

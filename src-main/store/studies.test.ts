@@ -1,0 +1,165 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StudyRequest } from '../../src-shared/contract';
+import { executeRun } from '../engine/run-executor';
+import { tempFolder } from '../testing';
+import { ensureDataDir } from './data-dir';
+import { DatasetStore } from './datasets/store';
+import { RunStore } from './runs';
+import { bestTrial, createStudy, finishTrial, nextTrial, reportTrial, StudyStore, type StudyStores } from './studies';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function storesWithTable(classes = 2): Promise<{ stores: StudyStores; datasetId: string; dir: string }> {
+  const folder = tempFolder();
+  cleanups.push(folder.cleanup);
+  const dataDir = ensureDataDir(join(folder.dir, 'data'));
+  const stores = { runs: new RunStore(dataDir), datasets: new DatasetStore(dataDir), studies: new StudyStore(dataDir) };
+  const csv = join(folder.dir, 'table.csv');
+  const rows = Array.from({ length: 400 }, (_, i) => {
+    const a = Math.sin(i);
+    const b = Math.cos(i * 0.7);
+    return `${a.toFixed(4)},${b.toFixed(4)},${classes === 1 ? 'yes' : a + b > 0 ? 'yes' : 'no'}`;
+  });
+  writeFileSync(csv, `a,b,label\n${rows.join('\n')}\n`);
+  const manifest = await stores.datasets.importFrom({ source: { path: csv }, path: csv, displayName: 'table.csv' });
+  return { stores, datasetId: manifest.id, dir: folder.dir };
+}
+
+const request = (datasetId: string, change: Partial<StudyRequest> = {}): StudyRequest => ({
+  datasetId,
+  space: { learningRate: { type: 'log', min: 1e-3, max: 3e-2 }, width: { type: 'int', min: 4, max: 16 } },
+  sampler: 'random',
+  pruner: 'median',
+  trials: 4,
+  steps: 30,
+  seed: 7,
+  ...change,
+});
+
+describe('studies', () => {
+  it('a seeded study proposes the same trials again, each a queued run of the study', async () => {
+    const { stores, datasetId } = await storesWithTable();
+    const proposals = [];
+    for (let copy = 0; copy < 2; copy++) {
+      const study = await createStudy(stores, request(datasetId));
+      const runs = [await nextTrial(stores, study.id)];
+      // An unfinished trial is handed out again (the app closed mid-trial) rather than a new one.
+      expect((await nextTrial(stores, study.id))?.id).toBe(runs[0]?.id);
+      const saved = await stores.studies.get(study.id);
+      expect(saved.trials).toHaveLength(1);
+      expect(runs[0]?.studyId).toBe(study.id);
+      expect(runs[0]?.status).toBe('queued');
+      proposals.push(saved.trials[0]?.params);
+    }
+    expect(proposals[0]).toEqual(proposals[1]);
+    const lr = proposals[0]?.learningRate as number;
+    expect(lr).toBeGreaterThanOrEqual(1e-3);
+    expect(lr).toBeLessThanOrEqual(3e-2);
+  });
+
+  it('trains its trials, prunes one the median rule rejects, and names the best', async () => {
+    const { stores, datasetId } = await storesWithTable();
+    const study = await createStudy(stores, request(datasetId, { trials: 5 }));
+    for (;;) {
+      const run = await nextTrial(stores, study.id);
+      if (!run) break;
+      const control: { stop?: () => void } = {};
+      let reports: Promise<unknown> = Promise.resolve();
+      await executeRun(stores, run.id, {
+        backend: 'cpu',
+        control,
+        onMetrics: (_run, m) => {
+          if (m.valLoss === null) return;
+          const value = m.valLoss;
+          reports = reports.then(async () => {
+            if ((await reportTrial(stores, study.id, run.id, m.step, value)).prune) control.stop?.();
+          });
+        },
+      });
+      await reports;
+      await finishTrial(stores, study.id, run.id);
+    }
+    const done = await stores.studies.get(study.id);
+    expect(done.trials).toHaveLength(5);
+    expect(done.trials.every((t) => t.state !== 'running')).toBe(true);
+    for (const trial of done.trials) {
+      const run = await stores.runs.get(trial.runId);
+      if (trial.state === 'complete') {
+        expect(trial.value).toBe(run.result?.bestValLoss);
+        expect(run.status).toBe('completed');
+      }
+      if (trial.state === 'pruned') {
+        expect(run.status).toBe('cancelled');
+        expect(trial.note).toMatch(/pruned by the median rule at step \d+/);
+      }
+      expect(trial.intermediate.length).toBeGreaterThan(0);
+    }
+    const best = bestTrial(done);
+    const values = done.trials.flatMap((t) => (t.state === 'complete' ? [t.value as number] : []));
+    expect(best?.value).toBe(Math.min(...values));
+  }, 120_000);
+
+  it('a pruned trial is recorded as pruned when its value is worse than the median of completed ones', async () => {
+    const { stores, datasetId } = await storesWithTable();
+    const study = await createStudy(stores, request(datasetId, { trials: 5 }));
+    // Three trials complete with known curves (their runs' results stand in for trained ones).
+    for (const loss of [0.3, 0.4, 0.5]) {
+      const run = await nextTrial(stores, study.id);
+      if (!run) throw new Error('no trial');
+      await reportTrial(stores, study.id, run.id, 3, loss);
+      await stores.runs.update(run.id, {
+        status: 'completed',
+        result: {
+          step: 30,
+          tokens: 1,
+          flops: 1,
+          wallSeconds: 1,
+          trainLoss: loss,
+          valLoss: loss,
+          bestValLoss: loss,
+          divergedAt: null,
+          reason: 'planned steps',
+        },
+      });
+      await finishTrial(stores, study.id, run.id);
+    }
+    const fourth = await nextTrial(stores, study.id);
+    if (!fourth) throw new Error('no trial');
+    expect((await reportTrial(stores, study.id, fourth.id, 3, 0.35)).prune).toBe(false);
+    expect((await reportTrial(stores, study.id, fourth.id, 3, 0.45)).prune).toBe(true);
+    const after = await finishTrial(stores, study.id, fourth.id);
+    expect(after.trials[3]?.state).toBe('pruned');
+    expect((await stores.runs.get(fourth.id)).status).toBe('cancelled');
+  });
+
+  it('a grid study has as many trials as grid points at most', async () => {
+    const { stores, datasetId } = await storesWithTable();
+    const study = await createStudy(
+      stores,
+      request(datasetId, { sampler: 'grid', trials: 100, space: { width: { type: 'choice', values: [4, 8] } } }),
+    );
+    expect(study.trialsPlanned).toBe(2);
+  });
+
+  it('refuses what cannot train before anything is written: empty range, bad rate, one class, text', async () => {
+    const { stores, datasetId } = await storesWithTable();
+    const cases: Array<[Partial<StudyRequest>, RegExp]> = [
+      [{ space: { width: { type: 'int', min: 8, max: 8 } } }, /"width" has an empty range/],
+      [{ space: { learningRate: { type: 'float', min: -1, max: 1 } } }, /"learningRate" must be positive/],
+      [{ space: { batchSize: { type: 'choice', values: [0, 32] } } }, /"batchSize" must be at least 1/],
+      [{ datasetId: 'demo-language' }, /There is no dataset|text corpus/],
+    ];
+    for (const [change, message] of cases) {
+      await expect(createStudy(stores, request(datasetId, change))).rejects.toThrow(message);
+    }
+    const single = await storesWithTable(1);
+    await expect(createStudy(single.stores, request(single.datasetId))).rejects.toThrow(/single class/);
+    expect(await stores.studies.list()).toEqual([]);
+    expect((await stores.runs.list()).length).toBe(0);
+  });
+});

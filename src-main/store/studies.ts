@@ -1,0 +1,325 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type DatasetManifest,
+  IsoflopError,
+  type RunRecord,
+  StudyId,
+  type StudyRecord,
+  type StudyRequest,
+  StudyRecord as StudySchema,
+  type StudyTrial,
+} from '../../src-shared/contract';
+import { mlpFlops } from '../../src-shared/engine/models/mlp';
+import { Random } from '../../src-shared/random';
+import {
+  defaultPrunerOptions,
+  type PrunerOptions,
+  pruningEvalSteps,
+  shouldPrune,
+} from '../../src-shared/science/pruning';
+import {
+  gridPoints,
+  type Params,
+  type Space,
+  sampleRandom,
+  sampleTpe,
+  validateSpace,
+} from '../../src-shared/science/search';
+import { writeFileAtomic } from './atomic';
+import type { DatasetStore } from './datasets/store';
+import { queuedRun, type RunStore } from './runs';
+
+/**
+ * Hyper-parameter studies: `<data>/studies/<id>/study.json` (the space, the sampler, every trial with its
+ * parameters, state, value and intermediate values). Each trial is a run in the run store. The CLI and the
+ * app drive a study the same way: `nextTrial` proposes and queues a run, the trainer reports each evaluation
+ * (`reportTrial` answers whether the pruner stops it), and `finishTrial` records how it ended.
+ */
+
+export interface StudyStores {
+  runs: RunStore;
+  datasets: DatasetStore;
+  studies: StudyStore;
+}
+
+export class StudyStore {
+  readonly root: string;
+
+  constructor(dataDir: string) {
+    this.root = join(dataDir, 'studies');
+  }
+
+  private fileOf(id: string): string {
+    const parsed = StudyId.safeParse(id);
+    if (!parsed.success) throw new IsoflopError('BAD_REQUEST', `"${id}" is not a study id.`);
+    return join(this.root, parsed.data, 'study.json');
+  }
+
+  async save(study: StudyRecord): Promise<StudyRecord> {
+    const record = StudySchema.parse(study);
+    await mkdir(join(this.root, record.id), { recursive: true });
+    await writeFileAtomic(this.fileOf(record.id), JSON.stringify(record, null, 2));
+    return record;
+  }
+
+  async get(id: string): Promise<StudyRecord> {
+    const file = this.fileOf(id);
+    const text = await readFile(file, 'utf8').catch(() => {
+      throw new IsoflopError('NOT_FOUND', `There is no study "${id}" in ${this.root}.`);
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new IsoflopError('INVALID_INPUT', `${file} is damaged (not JSON).`);
+    }
+    const parsed = StudySchema.safeParse(json);
+    if (!parsed.success) throw new IsoflopError('INVALID_INPUT', `${file} is damaged.`);
+    return parsed.data;
+  }
+
+  async list(): Promise<StudyRecord[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const studies: StudyRecord[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const study = await this.get(entry.name).catch(() => null);
+      if (study) studies.push(study);
+    }
+    return studies.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+}
+
+/** ASHA's rungs for trials of `steps` steps: about four, the first at steps / η³. */
+export function prunerOptionsFor(steps: number): PrunerOptions {
+  const eta = defaultPrunerOptions.reductionFactor;
+  return { ...defaultPrunerOptions, minResource: Math.max(1, Math.round(steps / eta ** 3)) };
+}
+
+/** Refuses what cannot train, before anything does: an empty range, a bad rate, a one-class target. */
+export function checkStudy(request: StudyRequest, dataset: DatasetManifest): void {
+  try {
+    validateSpace(request.space as Space);
+  } catch (error) {
+    throw new IsoflopError('BAD_REQUEST', `The search space is not usable: ${(error as Error).message}.`);
+  }
+  const dims = request.space;
+  const positive = ['batchSize', 'width', 'depth'] as const;
+  for (const name of positive) {
+    const dim = dims[name];
+    const low = dim ? (dim.type === 'choice' ? Math.min(...dim.values.map(Number)) : dim.min) : 1;
+    if (!(low >= 1)) {
+      throw new IsoflopError('BAD_REQUEST', `"${name}" must be at least 1 everywhere in the space, not ${low}.`);
+    }
+  }
+  for (const name of ['dropout'] as const) {
+    const dim = dims[name];
+    const high = dim ? (dim.type === 'choice' ? Math.max(...dim.values.map(Number)) : dim.max) : 0;
+    if (high > 0.9) throw new IsoflopError('BAD_REQUEST', `"dropout" may be at most 0.9, not ${high}.`);
+  }
+  if (dataset.kind !== 'table') {
+    throw new IsoflopError(
+      'BAD_REQUEST',
+      `Studies tune networks on tables for now; ${dataset.id} is a text corpus. Choose a CSV dataset.`,
+    );
+  }
+  if (dataset.task === 'classification' && (dataset.target.classes?.length ?? 0) < 2) {
+    throw new IsoflopError(
+      'BAD_REQUEST',
+      `${dataset.id}'s target "${dataset.target.name}" has a single class: there is nothing to classify.`,
+    );
+  }
+}
+
+export async function createStudy(stores: StudyStores, request: StudyRequest): Promise<StudyRecord> {
+  const dataset = await stores.datasets.get(request.datasetId);
+  checkStudy(request, dataset);
+  const grid = request.sampler === 'grid' ? gridPoints(request.space as Space).length : Number.POSITIVE_INFINITY;
+  const now = new Date().toISOString();
+  const id = `study-${now.slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+  return stores.studies.save({
+    formatVersion: 1,
+    id,
+    name: request.name ?? `${dataset.name}: ${request.sampler} search, ${now.slice(0, 16).replace('T', ' ')} UTC`,
+    createdAt: now,
+    datasetId: dataset.id,
+    space: request.space,
+    sampler: request.sampler,
+    pruner: request.pruner,
+    trialsPlanned: Math.min(request.trials, grid),
+    steps: request.steps,
+    seed: request.seed,
+    objective: 'best validation loss',
+    trials: [],
+  });
+}
+
+const number = (params: Params, name: string, fallback: number) =>
+  typeof params[name] === 'number' ? (params[name] as number) : fallback;
+
+/** The run a trial trains: an MLP on the study's table with the trial's parameters. */
+export function trialRun(study: StudyRecord, dataset: DatasetManifest, trialNumber: number, params: Params): RunRecord {
+  if (dataset.kind !== 'table') throw new IsoflopError('BAD_REQUEST', `${dataset.id} is not a table.`);
+  const outputs = dataset.task === 'classification' ? (dataset.target.classes?.length ?? 2) : 1;
+  const model = {
+    family: 'mlp' as const,
+    inputs: dataset.features,
+    width: Math.max(1, Math.round(number(params, 'width', 32))),
+    depth: Math.max(1, Math.round(number(params, 'depth', 2))),
+    activation: 'tanh' as const,
+    dropout: number(params, 'dropout', 0),
+    task: dataset.task,
+    outputs,
+  };
+  const steps = study.steps;
+  const batchSize = Math.max(1, Math.round(number(params, 'batchSize', 64)));
+  const label = Object.entries(params)
+    .map(([name, value]) => `${name} ${typeof value === 'number' ? Number(value.toPrecision(3)) : value}`)
+    .join(', ');
+  const run = queuedRun(
+    `${study.id}-t${String(trialNumber).padStart(3, '0')}`,
+    `trial ${trialNumber}: ${label}`,
+    null,
+    {
+      datasetId: dataset.id,
+      model,
+      batchSize,
+      budgetFlops: mlpFlops(model).perToken * batchSize * steps,
+      plannedTokens: batchSize * steps,
+      plannedSteps: steps,
+      peakLearningRate: number(params, 'learningRate', 3e-3),
+      warmupSteps: Math.max(1, Math.round(steps * 0.05)),
+      weightDecay: number(params, 'weightDecay', 0),
+      l1: number(params, 'l1', 0),
+      l2: number(params, 'l2', 0),
+      earlyStopping: null,
+      seed: study.seed + trialNumber,
+      evalSteps: pruningEvalSteps(study.pruner, steps, prunerOptionsFor(steps)),
+    },
+  );
+  return { ...run, studyId: study.id };
+}
+
+/** The parameters of trial `number`: the same seed and the same earlier results give the same proposal. */
+export function proposeParams(study: StudyRecord, trialNumber: number): Params {
+  const space = study.space as Space;
+  if (study.sampler === 'grid') return gridPoints(space)[trialNumber - 1] as Params;
+  const random = new Random((study.seed * 7919 + trialNumber) >>> 0);
+  if (study.sampler === 'random') return sampleRandom(space, random);
+  const finished = study.trials
+    .filter((t) => t.number < trialNumber && t.state === 'complete' && t.value !== null)
+    .map((t) => ({ params: t.params, value: t.value as number }));
+  return sampleTpe(space, finished, random);
+}
+
+/**
+ * The run to train next: an unfinished trial's (the app or a process stopped mid-trial), else a new trial's.
+ * Null once the study has all its trials.
+ */
+export async function nextTrial(stores: StudyStores, studyId: string): Promise<RunRecord | null> {
+  const study = await stores.studies.get(studyId);
+  for (const trial of study.trials.filter((t) => t.state === 'running')) {
+    const run = await stores.runs.get(trial.runId).catch(() => null);
+    if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) return run;
+    await finishTrial(stores, studyId, trial.runId);
+  }
+  const fresh = await stores.studies.get(studyId);
+  if (fresh.trials.length >= fresh.trialsPlanned) return null;
+  const dataset = await stores.datasets.get(fresh.datasetId);
+  const trialNumber = fresh.trials.length + 1;
+  const params = proposeParams(fresh, trialNumber);
+  const run = trialRun(fresh, dataset, trialNumber, params);
+  await stores.runs.create(run);
+  const trial: StudyTrial = {
+    number: trialNumber,
+    runId: run.id,
+    params,
+    state: 'running',
+    value: null,
+    intermediate: [],
+    note: null,
+  };
+  await stores.studies.save({ ...fresh, trials: [...fresh.trials, trial] });
+  return run;
+}
+
+function trialOf(study: StudyRecord, runId: string): StudyTrial {
+  const trial = study.trials.find((t) => t.runId === runId);
+  if (!trial) throw new IsoflopError('NOT_FOUND', `Run ${runId} is not a trial of study ${study.id}.`);
+  return trial;
+}
+
+async function updateTrial(
+  stores: StudyStores,
+  study: StudyRecord,
+  runId: string,
+  change: (trial: StudyTrial) => StudyTrial,
+): Promise<StudyRecord> {
+  return stores.studies.save({
+    ...study,
+    trials: study.trials.map((t) => (t.runId === runId ? change(t) : t)),
+  });
+}
+
+/**
+ * Records a trial's validation loss at a step and answers whether the pruner stops it there. The median rule
+ * compares with completed trials (as Optuna does); ASHA with every trial that reached the rung.
+ */
+export async function reportTrial(
+  stores: StudyStores,
+  studyId: string,
+  runId: string,
+  step: number,
+  value: number,
+): Promise<{ prune: boolean }> {
+  const study = await stores.studies.get(studyId);
+  const trial = trialOf(study, runId);
+  if (trial.state !== 'running') return { prune: trial.state === 'pruned' };
+  const others = study.trials
+    .filter((t) => t.runId !== runId && (study.pruner === 'asha' || t.state === 'complete'))
+    .map((t) => t.intermediate);
+  const prune = shouldPrune(study.pruner, step, value, others, study.steps, prunerOptionsFor(study.steps));
+  const rule = study.pruner === 'asha' ? 'successive halving (ASHA)' : 'the median rule';
+  await updateTrial(stores, study, runId, (t) => ({
+    ...t,
+    intermediate: [...t.intermediate.filter(([s]) => s !== step), [step, value] as [number, number]],
+    state: prune ? 'pruned' : t.state,
+    note: prune ? `pruned by ${rule} at step ${step} (validation loss ${value.toPrecision(4)})` : t.note,
+  }));
+  return { prune };
+}
+
+/** Records how a trial's run ended: complete with its best validation loss, pruned, or failed. */
+export async function finishTrial(stores: StudyStores, studyId: string, runId: string): Promise<StudyRecord> {
+  const study = await stores.studies.get(studyId);
+  const trial = trialOf(study, runId);
+  const run = await stores.runs.get(runId).catch(() => null);
+  if (trial.state === 'pruned') {
+    if (run && run.status !== 'cancelled' && run.status !== 'completed') {
+      await stores.runs.update(runId, { status: 'cancelled' });
+    }
+    return study;
+  }
+  if (!run) {
+    return updateTrial(stores, study, runId, (t) => ({ ...t, state: 'failed', note: 'its run was deleted' }));
+  }
+  if (run.status === 'completed' && run.result?.bestValLoss !== null && run.result?.bestValLoss !== undefined) {
+    const value = run.result.bestValLoss;
+    return updateTrial(stores, study, runId, (t) => ({ ...t, state: 'complete', value }));
+  }
+  if (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running') return study;
+  const why =
+    run.status === 'diverged' ? `diverged at step ${run.result?.divergedAt ?? '?'}` : (run.error ?? run.status);
+  return updateTrial(stores, study, runId, (t) => ({ ...t, state: 'failed', note: why }));
+}
+
+/** The best complete trial, or null. */
+export function bestTrial(study: StudyRecord): StudyTrial | null {
+  let best: StudyTrial | null = null;
+  for (const t of study.trials) {
+    if (t.state === 'complete' && t.value !== null && (best === null || t.value < (best.value as number))) best = t;
+  }
+  return best;
+}
