@@ -8,6 +8,7 @@ export const routes = [
   { id: 'datasets', label: 'Datasets' },
   { id: 'sweeps', label: 'Sweeps' },
   { id: 'runs', label: 'Runs' },
+  { id: 'studies', label: 'Studies' },
   { id: 'frontier', label: 'Frontier' },
   { id: 'reports', label: 'Reports' },
   { id: 'system', label: 'This computer' },

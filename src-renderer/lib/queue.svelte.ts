@@ -143,8 +143,13 @@ function waiting(run: RunRecord): boolean {
   return run.status === 'queued' || run.status === 'interrupted';
 }
 
-/** Trains runs one at a time; also single runs outside a sweep (the over-fitting demo). */
-export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<void> {
+export interface TrainHooks {
+  /** after each evaluation with a validation loss: true stops the run as cancelled (a study's pruner) */
+  shouldStop?(run: RunRecord, metrics: MetricRow): Promise<boolean>;
+}
+
+/** Trains runs one at a time; also single runs outside a sweep (the over-fitting demo, a study's trial). */
+export async function trainRuns(runs: RunRecord[], sweepId = 'single', hooks: TrainHooks = {}): Promise<void> {
   if (queue.sweepId) throw new Error('A sweep is already training; stop it first.');
   queue.sweepId = sweepId;
   queue.stopping = false;
@@ -156,7 +161,7 @@ export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<
     while (pending.length > 0 && !queue.stopping) {
       const run = pending.shift() as RunRecord;
       queue.waiting = pending.map((waiting) => waiting.id);
-      await trainOne(run);
+      await trainOne(run, hooks);
       cancelling = null;
       queue.done++;
       queue.finished++;
@@ -172,7 +177,7 @@ export async function trainRuns(runs: RunRecord[], sweepId = 'single'): Promise<
 }
 
 /** Runs left `interrupted` (paused) or `running` (the app closed mid-run) resume from their last checkpoint. */
-async function trainOne(queued: RunRecord): Promise<void> {
+async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
   // As the store has it now (a view's copy may be stale, and is a reactive proxy the worker cannot receive).
   const { run, metrics: before } = await client.call('runs.get', { id: queued.id });
   const dataset = await client.call('datasets.get', { id: run.config.datasetId });
@@ -227,6 +232,15 @@ async function trainOne(queued: RunRecord): Promise<void> {
           tokensPerSecond: metrics.tokensPerSecond,
         };
         write(() => client.call('runs.appendMetrics', { id: run.id, rows: [metrics as MetricRow] }));
+        const { shouldStop } = hooks;
+        if (shouldStop && metrics.valLoss !== null) {
+          write(async () => {
+            if (cancelling !== run.id && (await shouldStop(run, metrics as MetricRow))) {
+              cancelling = run.id;
+              engine.stop();
+            }
+          });
+        }
       },
       onCheckpoint: (manifest, weights) => {
         write(async () =>

@@ -86,7 +86,7 @@ export function invertX(frame: ChartFrame, px: number): number {
   return xLog ? 10 ** value : value;
 }
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function extent(values: number[], log: boolean): [number, number] {

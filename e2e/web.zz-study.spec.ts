@@ -1,0 +1,57 @@
+import { expect, test } from '@playwright/test';
+
+test('a 6-trial study trains in the worker, prunes by the median rule, and shows its trials and charts', async ({
+  page,
+}, info) => {
+  test.setTimeout(300_000);
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  const api = async (channel: string, data: object) =>
+    (await (await page.request.post(`/api/${channel}`, { data })).json()).value;
+  const before = ((await api('studies.list', {})) as unknown[]).length;
+  await page.goto('/#/studies');
+  await page.getByRole('button', { name: 'New study…' }).click();
+  const form = page.getByTestId('new-study');
+  await expect(form.getByTestId('study-dataset')).toHaveValue('demo-teacher', { timeout: 30_000 });
+
+  // An empty range is refused before anything trains, naming the parameter.
+  await form.getByTestId('space-width-min').fill('8');
+  await form.getByTestId('space-width-max').fill('8');
+  await form.getByTestId('start-study').click();
+  await expect(form.getByRole('alert')).toContainText('"width" has an empty range');
+  expect(((await api('studies.list', {})) as unknown[]).length).toBe(before);
+
+  await form.getByTestId('space-width-min').fill('4');
+  await form.getByTestId('space-width-max').fill('48');
+  await form.getByTestId('study-sampler').selectOption('random');
+  await form.getByTestId('study-trials').fill('6');
+  await form.getByTestId('study-steps').fill('40');
+  await page.screenshot({ path: info.outputPath('study-new.png'), fullPage: true });
+  await form.getByTestId('start-study').click();
+
+  const details = page.getByTestId('study-details');
+  await expect(details.getByTestId('study-training-now')).toBeVisible({ timeout: 60_000 });
+  await page.screenshot({ path: info.outputPath('study-live.png'), fullPage: true });
+  await expect(details.getByTestId('study-progress')).toHaveText('6 of 6 trials', { timeout: 240_000 });
+  await expect(details.getByTestId('study-training-now')).toBeHidden({ timeout: 120_000 });
+
+  const id = (await details.locator('code.id').first().textContent()) as string;
+  const { study, runs } = await api('studies.get', { id });
+  const trials = study.trials as Array<{ state: string; value: number | null; runId: string }>;
+  expect(trials).toHaveLength(6);
+  expect(trials.every((t) => t.state === 'complete' || t.state === 'pruned')).toBe(true);
+  for (const t of trials) {
+    const run = (runs as Array<{ id: string; status: string; result: { bestValLoss: number } | null }>).find(
+      (r) => r.id === t.runId,
+    );
+    expect(run?.status).toBe(t.state === 'complete' ? 'completed' : 'cancelled');
+    if (t.state === 'complete') expect(t.value).toBe(run?.result?.bestValLoss);
+  }
+  const values = trials.flatMap((t) => (t.state === 'complete' ? [t.value as number] : []));
+  await expect(details.getByTestId('study-best')).toContainText(Math.min(...values).toFixed(5));
+  await expect(details.getByTestId('trials-table').locator('tbody tr')).toHaveCount(6);
+  await expect(details.getByTestId('parallel-coordinates').locator('svg path')).toHaveCount(values.length);
+  await expect(details.getByTestId('slice-plots').locator('figure')).toHaveCount(2);
+  await page.screenshot({ path: info.outputPath('study-done.png'), fullPage: true });
+});
