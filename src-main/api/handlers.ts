@@ -3,7 +3,9 @@ import { basename } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { measuredThroughput, planSweep } from '../../src-shared/engine/planner';
+import { summariseFolds } from '../../src-shared/science/cross-validation';
 import { exportReport, listReports } from '../reports/export';
+import { createCrossValidation } from '../store/cross-validation';
 import { createOverfitDemoRun, createRegularizationComparison } from '../store/datasets/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
@@ -127,6 +129,18 @@ export function createHandlers(app: AppContext): Handlers {
     },
     'runs.createOverfitDemo': () => createOverfitDemoRun(app),
     'runs.createRegularizationComparison': () => createRegularizationComparison(app),
+    'runs.createCrossValidation': (request) => createCrossValidation(app, request),
+    'runs.crossValidation': async ({ cvId }) => {
+      const entries = await app.runs.list();
+      const runs = entries
+        .flatMap((entry) => (entry.ok && entry.run.cvId === cvId ? [entry.run] : []))
+        .sort((a, b) => (a.config.fold?.index ?? 0) - (b.config.fold?.index ?? 0));
+      if (runs.length === 0) throw new IsoflopError('NOT_FOUND', `There is no cross-validation "${cvId}".`);
+      const observed = await Promise.all(runs.map((run) => app.runs.observed(run)));
+      const metrics = await Promise.all(runs.map((run) => app.runs.metrics(run.id)));
+      const summary = summariseFolds(observed.map((run, i) => ({ run, metrics: metrics[i] ?? [] })));
+      return { runs: observed, metrics, summary };
+    },
     'studies.list': () => app.studies.list(),
     'studies.get': async ({ id }) => {
       const study = await app.studies.get(id);

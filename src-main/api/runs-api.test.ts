@@ -43,6 +43,7 @@ const config: RunConfig = {
   l1: 0,
   l2: 0,
   earlyStopping: null,
+  fold: null,
   seed: 1,
   evalSteps: [100, 200, 300],
 };

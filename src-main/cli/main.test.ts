@@ -29,7 +29,7 @@ describe('isoflop CLI', () => {
   it('lists every subcommand in --help', async () => {
     const { code, out } = await cli('--help');
     expect(code).toBe(0);
-    for (const name of ['serve', 'datasets', 'sweep', 'runs', 'fit', 'report', 'bench', 'info', 'tune']) {
+    for (const name of ['serve', 'datasets', 'sweep', 'runs', 'fit', 'report', 'bench', 'info', 'tune', 'cv']) {
       expect(out).toMatch(new RegExp(`^  ${name} `, 'm'));
     }
     expect(out).toBe(helpText());
@@ -350,6 +350,97 @@ describe('isoflop tune', () => {
       );
     }
   });
+});
+
+/** A 3-column CSV (two features and a label) imported into a fresh store. */
+async function tableStore(classes: 'two' | 'one' = 'two', rows = 600) {
+  const folder = tempFolder();
+  cleanups.push(folder.cleanup);
+  const csv = join(folder.dir, 'table.csv');
+  const lines = Array.from({ length: rows }, (_, i) => {
+    const [a, b] = [Math.sin(i), Math.cos(i * 0.7)];
+    return `${a.toFixed(4)},${b.toFixed(4)},${classes === 'one' || a * b > 0 ? 'up' : 'down'}`;
+  });
+  writeFileSync(csv, `a,b,label\n${lines.join('\n')}\n`);
+  const data = join(folder.dir, 'data');
+  const imported = JSON.parse((await cli('datasets', 'import', csv, '--store', data, '--json')).out);
+  return { folder, data, id: imported.id as string };
+}
+
+describe('isoflop tune with ASHA, and --resume', () => {
+  it('prunes by successive halving, keeps the study in the store, and --resume of a finished study trains nothing', async () => {
+    const { folder, data, id } = await tableStore();
+    const space = join(folder.dir, 'space.json');
+    writeFileSync(space, JSON.stringify({ learningRate: { type: 'log', min: 1e-4, max: 1e-1 } }));
+    const args = ['tune', '--dataset', id, '--space', space, '--sampler', 'random', '--trials', '6', '--steps', '54'];
+    const result = await cli(...args, '--pruner', 'asha', '--store', data, '--json');
+    expect(result.code).toBe(0);
+    const study = JSON.parse(result.out);
+    expect(study.pruner).toBe('asha');
+    const saved = JSON.parse(readFileSync(join(data, 'studies', study.studyId, 'study.json'), 'utf8'));
+    expect(saved.trials).toHaveLength(6);
+    expect(saved.trials.some((trial: { state: string }) => trial.state === 'pruned')).toBe(true);
+    for (const trial of saved.trials) {
+      if (trial.state === 'pruned') expect(trial.note).toMatch(/successive halving \(ASHA\) at step (2|6|18) /);
+    }
+    const runsBefore = readdirSync(join(data, 'runs')).length;
+    const resumed = await cli('tune', '--resume', study.studyId, '--store', data, '--json');
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.out).trials).toEqual(study.trials);
+    expect(readdirSync(join(data, 'runs')).length).toBe(runsBefore);
+  }, 120_000);
+});
+
+describe('isoflop cv', () => {
+  it('trains k stratified folds as runs sharing a cvId and prints mean ± std', async () => {
+    const { data, id } = await tableStore();
+    const result = await cli(
+      'cv',
+      '--dataset',
+      id,
+      '--k',
+      '3',
+      '--steps',
+      '40',
+      '--width',
+      '8',
+      '--store',
+      data,
+      '--json',
+    );
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.out);
+    expect(summary.k).toBe(3);
+    expect(summary.completed).toBe(3);
+    expect(summary.folds.map((f: { index: number }) => f.index)).toEqual([0, 1, 2]);
+    const losses = summary.folds.map((f: { bestValLoss: number }) => f.bestValLoss);
+    const mean = losses.reduce((a: number, b: number) => a + b, 0) / 3;
+    expect(summary.bestValLoss.mean).toBeCloseTo(mean, 10);
+    // Different folds validate on different rows: their losses are not all the same.
+    expect(new Set(losses).size).toBe(3);
+    expect(summary.valAccuracy.mean).toBeGreaterThan(0.5);
+    expect(summary.band.length).toBeGreaterThan(0);
+    const runs = readdirSync(join(data, 'runs')).filter((name) => name.startsWith(summary.cvId));
+    expect(runs).toHaveLength(3);
+    const record = JSON.parse(readFileSync(join(data, 'runs', runs[0] as string, 'run.json'), 'utf8'));
+    expect(record.cvId).toBe(summary.cvId);
+    expect(record.config.fold).toEqual({ k: 3, index: 0, seed: 1 });
+  }, 120_000);
+
+  it('refuses k above the rows, a one-class target and a text corpus before anything trains', async () => {
+    const small = await tableStore('two', 40);
+    const tooMany = await cli('cv', '--dataset', small.id, '--k', '200', '--store', small.data);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.err).toContain('k = 200 folds cannot split');
+    const single = await tableStore('one', 40);
+    const oneClass = await cli('cv', '--dataset', single.id, '--store', single.data);
+    expect(oneClass.code).toBe(2);
+    expect(oneClass.err).toContain('single class');
+    const text = await cli('cv', '--dataset', 'demo-language', '--store', small.data);
+    expect(text.code).toBe(2);
+    expect(text.err).toContain('text corpus');
+    expect(readdirSync(join(small.data, 'runs'))).toEqual([]);
+  }, 120_000);
 });
 
 describe('the isoflop binary', () => {

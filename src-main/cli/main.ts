@@ -3,6 +3,7 @@ import { IsoflopError } from '../../src-shared/contract';
 import { appVersion } from '../version';
 import { type CliIo, type Command, UsageError } from './command';
 import { bench } from './commands/bench';
+import { cv } from './commands/cv';
 import { datasets } from './commands/datasets';
 import { fit } from './commands/fit';
 import { info } from './commands/info';
@@ -23,6 +24,7 @@ const commands: Record<string, Command> = {
   sweep,
   runs,
   tune,
+  cv,
   fit,
   report,
   bench,

@@ -21,7 +21,13 @@ import { syncDir, writeFileAtomic } from './atomic';
  */
 
 /** A new run waiting to train, its parameter and FLOP counts derived from its model. */
-export function queuedRun(id: string, name: string, sweepId: string | null, config: RunConfig): RunRecord {
+export function queuedRun(
+  id: string,
+  name: string,
+  sweepId: string | null,
+  planned: Omit<RunConfig, 'fold'> & { fold?: RunConfig['fold'] },
+): RunRecord {
+  const config: RunConfig = { ...planned, fold: planned.fold ?? null };
   const now = new Date().toISOString();
   const model = config.model;
   return {
@@ -29,6 +35,7 @@ export function queuedRun(id: string, name: string, sweepId: string | null, conf
     id,
     sweepId,
     studyId: null,
+    cvId: null,
     name,
     createdAt: now,
     updatedAt: now,

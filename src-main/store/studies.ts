@@ -11,7 +11,6 @@ import {
   StudyRecord as StudySchema,
   type StudyTrial,
 } from '../../src-shared/contract';
-import { mlpFlops } from '../../src-shared/engine/models/mlp';
 import { Random } from '../../src-shared/random';
 import {
   defaultPrunerOptions,
@@ -30,6 +29,7 @@ import {
 import { writeFileAtomic } from './atomic';
 import type { DatasetStore } from './datasets/store';
 import { queuedRun, type RunStore } from './runs';
+import { tableRunConfig } from './table-runs';
 
 /**
  * Hyper-parameter studies: `<data>/studies/<id>/study.json` (the space, the sampler, every trial with its
@@ -161,20 +161,20 @@ const number = (params: Params, name: string, fallback: number) =>
 
 /** The run a trial trains: an MLP on the study's table with the trial's parameters. */
 export function trialRun(study: StudyRecord, dataset: DatasetManifest, trialNumber: number, params: Params): RunRecord {
-  if (dataset.kind !== 'table') throw new IsoflopError('BAD_REQUEST', `${dataset.id} is not a table.`);
-  const outputs = dataset.task === 'classification' ? (dataset.target.classes?.length ?? 2) : 1;
-  const model = {
-    family: 'mlp' as const,
-    inputs: dataset.features,
-    width: Math.max(1, Math.round(number(params, 'width', 32))),
-    depth: Math.max(1, Math.round(number(params, 'depth', 2))),
-    activation: 'tanh' as const,
-    dropout: number(params, 'dropout', 0),
-    task: dataset.task,
-    outputs,
-  };
   const steps = study.steps;
-  const batchSize = Math.max(1, Math.round(number(params, 'batchSize', 64)));
+  const config = tableRunConfig(dataset, {
+    width: number(params, 'width', 32),
+    depth: number(params, 'depth', 2),
+    dropout: number(params, 'dropout', 0),
+    batchSize: number(params, 'batchSize', 64),
+    steps,
+    learningRate: number(params, 'learningRate', 3e-3),
+    weightDecay: number(params, 'weightDecay', 0),
+    l1: number(params, 'l1', 0),
+    l2: number(params, 'l2', 0),
+    seed: study.seed + trialNumber,
+    evalSteps: pruningEvalSteps(study.pruner, steps, prunerOptionsFor(steps)),
+  });
   const label = Object.entries(params)
     .map(([name, value]) => `${name} ${typeof value === 'number' ? Number(value.toPrecision(3)) : value}`)
     .join(', ');
@@ -182,22 +182,7 @@ export function trialRun(study: StudyRecord, dataset: DatasetManifest, trialNumb
     `${study.id}-t${String(trialNumber).padStart(3, '0')}`,
     `trial ${trialNumber}: ${label}`,
     null,
-    {
-      datasetId: dataset.id,
-      model,
-      batchSize,
-      budgetFlops: mlpFlops(model).perToken * batchSize * steps,
-      plannedTokens: batchSize * steps,
-      plannedSteps: steps,
-      peakLearningRate: number(params, 'learningRate', 3e-3),
-      warmupSteps: Math.max(1, Math.round(steps * 0.05)),
-      weightDecay: number(params, 'weightDecay', 0),
-      l1: number(params, 'l1', 0),
-      l2: number(params, 'l2', 0),
-      earlyStopping: null,
-      seed: study.seed + trialNumber,
-      evalSteps: pruningEvalSteps(study.pruner, steps, prunerOptionsFor(steps)),
-    },
+    config,
   );
   return { ...run, studyId: study.id };
 }

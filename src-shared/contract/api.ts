@@ -24,6 +24,25 @@ export interface ChannelSpec<I extends z.ZodType = z.ZodType, O extends z.ZodTyp
 
 const noInput = z.object({}).strict();
 
+const CvId = z.string().regex(/^cv-[a-z0-9-]{1,60}$/, 'a cross-validation id is "cv-" then letters, digits, dashes');
+const MeanStd = z.object({ mean: z.number(), std: z.number() }).nullable();
+const CrossValidationSummary = z.object({
+  k: z.number().int(),
+  completed: z.number().int(),
+  folds: z.array(
+    z.object({
+      index: z.number().int(),
+      runId: RunId,
+      status: z.string(),
+      bestValLoss: z.number().nullable(),
+      valAccuracy: z.number().nullable(),
+    }),
+  ),
+  bestValLoss: MeanStd,
+  valAccuracy: MeanStd,
+  band: z.array(z.object({ step: z.number(), mean: z.number(), std: z.number() })),
+});
+
 const SweepRequest = z
   .object({
     datasetId: DatasetId,
@@ -122,6 +141,35 @@ export const api = {
     input: noInput,
     output: z.array(RunRecord).length(2),
     summary: 'Queue the regularization comparison: one large network on 256 rows, without and with regularization',
+  },
+  'runs.createCrossValidation': {
+    input: z
+      .object({
+        datasetId: DatasetId,
+        k: z.number().int().min(2).max(255),
+        width: z.number().int().min(1).max(100_000),
+        depth: z.number().int().min(1).max(64),
+        steps: z.number().int().min(10).max(10_000_000),
+        batchSize: z.number().int().min(1).max(65_536),
+        learningRate: z.number().positive().max(10),
+        dropout: z.number().min(0).max(0.9).default(0),
+        weightDecay: z.number().nonnegative().default(0),
+        l1: z.number().nonnegative().default(0),
+        l2: z.number().nonnegative().default(0),
+        seed: z.number().int().min(0).default(1),
+      })
+      .strict(),
+    output: z.array(RunRecord).min(2),
+    summary: 'Queue a k-fold cross-validation of one network on a table: one run per fold, sharing a cvId',
+  },
+  'runs.crossValidation': {
+    input: z.object({ cvId: CvId }).strict(),
+    output: z.object({
+      runs: z.array(RunRecord),
+      metrics: z.array(z.array(MetricRow)),
+      summary: CrossValidationSummary,
+    }),
+    summary: "A cross-validation's fold runs, their metrics, and mean ± std over the folds",
   },
   'runs.start': {
     input: z

@@ -58,6 +58,14 @@ export const RunConfig = z.object({
     .default(null),
   seed: z.number().int(),
   evalSteps: z.array(z.number().int().positive()),
+  /**
+   * k-fold cross-validation (tables): train on every fold of the train+val rows but `index`, validate on
+   * `index`; folds dealt with `seed`, stratified by class for classification. The test split stays unused.
+   */
+  fold: z
+    .object({ k: z.number().int().min(2).max(255), index: z.number().int().nonnegative(), seed: z.number().int() })
+    .nullable()
+    .default(null),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 
@@ -67,6 +75,8 @@ export const RunRecord = z.object({
   sweepId: SweepId.nullable(),
   /** the hyper-parameter study this run is a trial of (absent in older runs) */
   studyId: z.string().nullable().default(null),
+  /** the cross-validation this run is a fold of: its runs share this id (absent in older runs) */
+  cvId: z.string().nullable().default(null),
   name: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -1,4 +1,5 @@
 import type { DatasetManifest, ModelSpec, RunRecord } from '../contract';
+import { assignFolds, foldRows } from '../data/folds';
 import { evalTokenBatches, RowSampler, rowBatch, type Sampler, TokenSampler, windows } from './data';
 import { meanAccuracy, meanLoss } from './evaluate';
 import { createGpt } from './models/gpt';
@@ -32,9 +33,21 @@ export async function prepareRunData(
   const { batchSize, seed, model } = run.config;
   if (manifest.kind === 'table') {
     const classification = manifest.task === 'classification';
-    const train = new Float32Array(await read('train'));
-    const val = new Float32Array(await read('val'));
     const width = manifest.features + 1;
+    let train: Float32Array = new Float32Array(await read('train'));
+    let val: Float32Array = new Float32Array(await read('val'));
+    const { fold } = run.config;
+    if (fold) {
+      // Cross-validation: the fold's rows validate, the other folds' train.
+      const pool = new Float32Array(train.length + val.length);
+      pool.set(train);
+      pool.set(val, train.length);
+      const rows = pool.length / width;
+      const labels = classification
+        ? Array.from({ length: rows }, (_, r) => pool[r * width + width - 1] as number)
+        : null;
+      ({ train, val } = foldRows(pool, width, assignFolds(rows, fold.k, fold.seed, labels), fold.index));
+    }
     const evalRows = Math.min(val.length / width, 2048);
     const perBatch = Math.ceil(evalRows / evalBatchCount);
     const evalSets = Array.from({ length: evalBatchCount }, (_, b) =>
