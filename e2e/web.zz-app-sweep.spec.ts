@@ -12,6 +12,9 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
   await form.getByTestId('sweep-budgets').fill('1e6,3e6');
   await form.getByLabel('Sizes per budget').fill('3');
+  // Regularization for every run of the sweep.
+  await form.getByTestId('sweep-regularization').locator('summary').click();
+  await form.getByTestId('sweep-weight-decay').fill('0.01');
   await form.getByRole('button', { name: 'Plan' }).click();
   const planned = form.getByTestId('sweep-plan').locator('tbody tr');
   await expect(planned.first()).toBeVisible();
@@ -37,6 +40,10 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
     (run: { environment: { backend: string } | null }) => run.environment?.backend === 'webgl',
   );
   expect(appRuns.length).toBeGreaterThanOrEqual(count);
+  const sweepId = (await details.locator('code.id').first().textContent()) as string;
+  const swept = runs.value.runs.filter((run: { sweepId: string | null }) => run.sweepId === sweepId);
+  expect(swept).toHaveLength(count);
+  for (const run of swept) expect(run.config.weightDecay).toBe(0.01);
   // The adapter the worker found is recorded with each run.
   for (const run of appRuns) expect(run.environment.adapter).toMatch(/\S/);
 

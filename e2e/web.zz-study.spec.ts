@@ -54,4 +54,24 @@ test('a 6-trial study trains in the worker, prunes by the median rule, and shows
   await expect(details.getByTestId('parallel-coordinates').locator('svg path')).toHaveCount(values.length);
   await expect(details.getByTestId('slice-plots').locator('figure')).toHaveCount(2);
   await page.screenshot({ path: info.outputPath('study-done.png'), fullPage: true });
+
+  // Export the study: a PDF and a JSON whose summary names the best trial, listed in Reports.
+  await details.getByRole('button', { name: 'Export report…' }).click();
+  const dialog = page.getByTestId('export-dialog');
+  await dialog.getByTestId('export-name').fill('study-e2e');
+  await dialog.getByRole('button', { name: 'Export' }).click();
+  await expect(dialog.getByRole('link', { name: 'study-e2e.json' })).toBeVisible({ timeout: 60_000 });
+  await expect(dialog.getByRole('link', { name: 'study-e2e.pdf' })).toBeVisible();
+  const exported = await (await page.request.get('/data/reports/study-e2e.json')).json();
+  expect(exported.sweep.scope).toBe('study');
+  expect(exported.study.trials).toHaveLength(6);
+  expect(exported.summary).toContain(Math.min(...values).toFixed(5));
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  await page.goto('/#/reports');
+  const row = page.getByTestId('reports-table').locator('tr', { hasText: 'study-e2e.pdf' });
+  await expect(row).toBeVisible();
+  // Reveal: the file manager opens where there is one; either way the report's full path is shown.
+  await row.getByRole('button', { name: 'Reveal' }).click();
+  await expect(page.getByTestId('reveal-result')).toContainText('reports/study-e2e.pdf');
+  await page.screenshot({ path: info.outputPath('reports.png'), fullPage: true });
 });

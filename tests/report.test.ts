@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { executeRun } from '../src-main/engine/run-executor';
 import { runSweep } from '../src-main/engine/sweep';
 import { exportReport } from '../src-main/reports/export';
 import { findChromium } from '../src-main/reports/pdf';
+import { createCrossValidation } from '../src-main/store/cross-validation';
 import { ensureDataDir } from '../src-main/store/data-dir';
 import { DatasetStore } from '../src-main/store/datasets/store';
 import { queuedRun, RunStore } from '../src-main/store/runs';
+import { createStudy, finishTrial, nextTrial, reportTrial, StudyStore } from '../src-main/store/studies';
 import { createSweep, SweepStore } from '../src-main/store/sweeps';
 import { tempFolder } from '../src-main/testing';
 import { ReportData } from '../src-shared/contract';
@@ -17,8 +20,9 @@ import { planSweep } from '../src-shared/engine/planner';
 
 const schemaFile = new URL('../src-shared/contract/report.schema.json', import.meta.url);
 const folder = tempFolder();
-let stores: { runs: RunStore; sweeps: SweepStore; datasets: DatasetStore; dataDir: string };
+let stores: { runs: RunStore; sweeps: SweepStore; studies: StudyStore; datasets: DatasetStore; dataDir: string };
 let sweepId: string;
+let datasetId: string;
 
 beforeAll(async () => {
   const dataDir = ensureDataDir(join(folder.dir, 'data'));
@@ -26,6 +30,7 @@ beforeAll(async () => {
     dataDir,
     runs: new RunStore(dataDir),
     sweeps: new SweepStore(dataDir),
+    studies: new StudyStore(dataDir),
     datasets: new DatasetStore(dataDir),
   };
   const csv = join(folder.dir, 't.csv');
@@ -35,6 +40,7 @@ beforeAll(async () => {
   );
   writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
   const dataset = await stores.datasets.importFrom({ source: { path: csv }, path: csv, displayName: 't.csv' });
+  datasetId = dataset.id;
   const plan = planSweep({ dataset, budgets: [2e6, 6e6], sizesPerBudget: 3, batchSize: 32 });
   sweepId = (await createSweep(stores, dataset, plan, { batchSize: 32, seed: 1 })).id;
   await runSweep(stores, sweepId, { backend: 'cpu' });
@@ -111,7 +117,7 @@ describe('reports', () => {
     ).rejects.toThrow(/trained on different datasets/);
     await expect(
       exportReport(stores, { sweepId, runIds: chosen, format: 'json', out: null, paper: 'A4' }),
-    ).rejects.toThrow(/a sweep or a list of runs/);
+    ).rejects.toThrow(/a sweep, a study or a list of runs/);
   }, 60_000);
 
   it('refuse an output folder that does not exist, writing nothing', async () => {
@@ -119,4 +125,70 @@ describe('reports', () => {
       exportReport(stores, { sweepId, format: 'both', out: join(folder.dir, 'missing', 'r.pdf'), paper: 'A4' }),
     ).rejects.toThrow(/does not exist/);
   });
+
+  it('report on a study: its trials, the best one in the summary, charts, and no scaling-law fit', async () => {
+    const study = await createStudy(stores, {
+      datasetId,
+      space: { learningRate: { type: 'log', min: 1e-3, max: 3e-2 }, width: { type: 'int', min: 4, max: 16 } },
+      sampler: 'random',
+      pruner: 'none',
+      trials: 3,
+      steps: 30,
+      seed: 3,
+    });
+    for (let run = await nextTrial(stores, study.id); run; run = await nextTrial(stores, study.id)) {
+      const id = run.id;
+      await executeRun(stores, id, {
+        backend: 'cpu',
+        onMetrics: (_r, m) => void (m.valLoss !== null && reportTrial(stores, study.id, id, m.step, m.valLoss)),
+      });
+      await finishTrial(stores, study.id, id);
+    }
+    const out = join(folder.dir, 'study.pdf');
+    const { report } = await exportReport(stores, { studyId: study.id, format: 'both', out, paper: 'A4' });
+    const json = JSON.parse(readFileSync(join(folder.dir, 'study.json'), 'utf8'));
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(schemaFile, 'utf8')));
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.sweep.scope).toBe('study');
+    expect(report.fit).toBeNull();
+    expect(report.study?.trials).toHaveLength(3);
+    const best = report.study?.best as NonNullable<NonNullable<typeof report.study>['best']>;
+    const values = (report.study?.trials ?? []).map((t) => t.value as number);
+    expect(best.value).toBe(Math.min(...values));
+    expect(report.summary).toContain(
+      `trial ${best.number} trained best: best validation loss ${best.value.toFixed(5)}`,
+    );
+    const text = spawnSync('pdftotext', [out, '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('Hyper-parameter study');
+    expect(text).toContain('Parallel coordinates');
+  }, 120_000);
+
+  it('report on cross-validation folds: mean ± std over the folds, in the summary and the PDF', async () => {
+    const folds = await createCrossValidation(stores, {
+      datasetId,
+      k: 3,
+      width: 8,
+      depth: 2,
+      steps: 30,
+      batchSize: 32,
+      learningRate: 1e-2,
+      dropout: 0,
+      weightDecay: 0,
+      l1: 0,
+      l2: 0,
+      seed: 2,
+    });
+    for (const run of folds) await executeRun(stores, run.id, { backend: 'cpu' });
+    const out = join(folder.dir, 'cv.pdf');
+    const { report } = await exportReport(stores, { runIds: folds.map((r) => r.id), format: 'pdf', out, paper: 'A4' });
+    const cv = report.crossValidations[0];
+    expect(cv?.completed).toBe(3);
+    const losses = cv?.folds.map((f) => f.bestValLoss as number) ?? [];
+    const mean = losses.reduce((a, b) => a + b, 0) / 3;
+    expect(cv?.bestValLoss?.mean).toBeCloseTo(mean, 12);
+    expect(report.summary).toContain(`${mean.toFixed(5)} ± ${cv?.bestValLoss?.std.toFixed(5)}`);
+    expect(report.fit).toBeNull();
+    const text = spawnSync('pdftotext', [out, '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('Cross-validation');
+  }, 120_000);
 });

@@ -1,10 +1,11 @@
 import { arch, platform } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { measuredThroughput, planSweep } from '../../src-shared/engine/planner';
 import { summariseFolds } from '../../src-shared/science/cross-validation';
 import { exportReport, listReports } from '../reports/export';
+import type { PdfPrinter } from '../reports/pdf';
 import { createCrossValidation } from '../store/cross-validation';
 import { createOverfitDemoRun, createRegularizationComparison } from '../store/datasets/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
@@ -29,6 +30,8 @@ export interface AppContext {
   sweeps: SweepStore;
   studies: StudyStore;
   jobs: JobRegistry;
+  printPdf: PdfPrinter;
+  reveal: (path: string) => Promise<void>;
   demos: DemoState;
 }
 
@@ -125,7 +128,7 @@ export function createHandlers(app: AppContext): Handlers {
     },
     'sweeps.create': async (request) => {
       const { batchSize, plan, dataset } = await planFor(app, request);
-      return createSweep(app, dataset, plan, { batchSize, seed: 1 });
+      return createSweep(app, dataset, plan, { batchSize, seed: 1, regularization: request.regularization ?? {} });
     },
     'runs.createOverfitDemo': () => createOverfitDemoRun(app),
     'runs.createRegularizationComparison': () => createRegularizationComparison(app),
@@ -229,8 +232,25 @@ export function createHandlers(app: AppContext): Handlers {
       return app.runs.update(id, { status: 'queued', result: null, error: null, lastCheckpointStep: null });
     },
     'reports.list': () => listReports(app.dataDir),
-    'reports.export': async ({ sweepId, runIds, format, paper, name }) => {
-      const { files } = await exportReport(app, { sweepId, runIds, name, format, paper, out: null });
+    'reports.reveal': async ({ name }) => {
+      const known = await listReports(app.dataDir);
+      if (!known.some((report) => report.name === name)) {
+        throw new IsoflopError('NOT_FOUND', `There is no report ${name} in ${join(app.dataDir, 'reports')}.`);
+      }
+      const path = join(app.dataDir, 'reports', name);
+      try {
+        await app.reveal(path);
+        return { path, revealed: true, message: null };
+      } catch (error) {
+        return {
+          path,
+          revealed: false,
+          message: `${error instanceof Error ? error.message : String(error)}. The report is at ${path}.`,
+        };
+      }
+    },
+    'reports.export': async ({ sweepId, runIds, studyId, format, paper, name }) => {
+      const { files } = await exportReport(app, { sweepId, runIds, studyId, name, format, paper, out: null });
       return { files: files.map((file) => basename(file)) };
     },
     'jobs.get': ({ id }) => app.jobs.get(id),

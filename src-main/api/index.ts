@@ -1,3 +1,5 @@
+import { type PdfPrinter, printPdf } from '../reports/pdf';
+import { openFolderOf } from '../reports/reveal';
 import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos';
 import { DatasetStore } from '../store/datasets/store';
@@ -19,6 +21,10 @@ export interface App extends AppContext {
 export interface AppOptions {
   /** Generate the built-in demo datasets in the background if this data folder never had them. */
   prepareDemos?: boolean;
+  /** How reports become PDFs: headless Chromium by default, Electron's printToPDF in the desktop app. */
+  printPdf?: PdfPrinter;
+  /** Shows a file in the system's file manager (the desktop app); the default opens its folder. */
+  reveal?: (path: string) => Promise<void>;
 }
 
 /** The API over one data folder, as every transport (IPC, HTTP, CLI) uses it. */
@@ -31,6 +37,8 @@ export function createApp(dataDir: string, options: AppOptions = {}): App {
     studies: new StudyStore(dataDir),
     jobs: new JobRegistry(),
     demos: { preparing: options.prepareDemos === true, error: null },
+    printPdf: options.printPdf ?? printPdf,
+    reveal: options.reveal ?? openFolderOf,
   };
   const demosReady = options.prepareDemos
     ? ensureDemos(context.datasets).then(

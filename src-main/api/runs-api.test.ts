@@ -212,3 +212,40 @@ describe('who is training a run', () => {
     expect(existsSync(lock)).toBe(false);
   });
 });
+
+describe('regularization over the API', () => {
+  it('a sweep created with regularization gives it to every run', async () => {
+    const csv = join(folder.dir, 'table.csv');
+    const rows = Array.from({ length: 300 }, (_, i) => `${Math.sin(i)},${Math.cos(i)},${i % 2 === 0 ? 'a' : 'b'}`);
+    writeFileSync(csv, `x,y,label\n${rows.join('\n')}\n`);
+    const dataset = await app.datasets.importFrom({ source: { path: csv }, path: csv, displayName: 'table.csv' });
+    const sweep = await call<{ runIds: string[] }>('sweeps.create', {
+      datasetId: dataset.id,
+      budgets: [1e6],
+      sizesPerBudget: 2,
+      regularization: {
+        weightDecay: 0.1,
+        l2: 1e-4,
+        dropout: 0.2,
+        earlyStoppingPatience: 3,
+        earlyStoppingMetric: 'valAccuracy',
+      },
+    });
+    expect(sweep.runIds).toHaveLength(2);
+    for (const id of sweep.runIds) {
+      const { config } = await app.runs.get(id);
+      expect(config.weightDecay).toBe(0.1);
+      expect(config.l2).toBe(1e-4);
+      expect(config.model.dropout).toBe(0.2);
+      expect(config.earlyStopping).toEqual({ patience: 3, minDelta: 0, restoreBest: true, metric: 'valAccuracy' });
+    }
+    await expect(
+      call('sweeps.create', {
+        datasetId: dataset.id,
+        budgets: [1e6],
+        sizesPerBudget: 2,
+        regularization: { dropout: 2 },
+      }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});

@@ -179,7 +179,7 @@ describe('isoflop report', () => {
     ]) {
       const refused = await cli('report', ...args, '--store', data);
       expect(refused.code).toBe(2);
-      expect(refused.err).toContain('report needs --sweep ID or --runs ID,ID');
+      expect(refused.err).toContain('report needs one of --sweep ID, --study ID or --runs ID,ID');
     }
   });
 });

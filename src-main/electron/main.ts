@@ -6,6 +6,7 @@ import { type App, createApp } from '../api';
 import { dataPrefix, openDataFile } from '../server/data-files';
 import { httpStatusOf, readRendererAsset, securityHeaders } from '../server/renderer-assets';
 import { resolveDataDir } from '../store/data-dir';
+import { printPdfWithElectron } from './print';
 import { appEntryUrl, appHost, appScheme, ipcChannelOf, isTrustedSenderUrl, webGpuSwitches } from './security';
 
 // Built to dist/electron/main.cjs; the renderer sits in dist/renderer.
@@ -109,7 +110,11 @@ lockDown();
 app.whenReady().then(() => {
   let isoflop: App;
   try {
-    isoflop = createApp(resolveDataDir({ flag: storeFlag() }), { prepareDemos: true });
+    isoflop = createApp(resolveDataDir({ flag: storeFlag() }), {
+      prepareDemos: true,
+      printPdf: printPdfWithElectron,
+      reveal: async (path) => shell.showItemInFolder(path),
+    });
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     app.exit(1);

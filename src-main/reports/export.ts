@@ -2,22 +2,24 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { IsoflopError, ReportData } from '../../src-shared/contract';
+import { IsoflopError, ReportData, type StudyRecord } from '../../src-shared/contract';
 import { buildReport, type ReportSubject } from '../../src-shared/report/build';
 import { renderReportHtml } from '../../src-shared/report/html';
 import { writeFileAtomic } from '../store/atomic';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
+import type { StudyStore } from '../store/studies';
 import type { SweepStore } from '../store/sweeps';
 import { appVersion } from '../version';
-import { printPdf } from './pdf';
+import { type PdfPrinter, printPdf } from './pdf';
 
 /** A report (a sweep, or chosen runs) as JSON and/or PDF, written whole (temp, rename), with a copy in <data>/reports/. */
 
 export interface ExportRequest {
-  /** a sweep, or runs chosen by hand (one of the two) */
+  /** a sweep, runs chosen by hand, or a study (one of the three) */
   sweepId?: string | undefined;
   runIds?: string[] | undefined;
+  studyId?: string | undefined;
   /** the report's name in <data>/reports/ (letters, digits, dashes); a dated one when omitted */
   name?: string | undefined;
   format: 'pdf' | 'json' | 'both';
@@ -44,15 +46,24 @@ function checkFolder(file: string): void {
 }
 
 export async function exportReport(
-  stores: { runs: RunStore; sweeps: SweepStore; datasets: DatasetStore; dataDir: string },
+  stores: {
+    runs: RunStore;
+    sweeps: SweepStore;
+    studies: StudyStore;
+    datasets: DatasetStore;
+    dataDir: string;
+    printPdf?: PdfPrinter;
+  },
   request: ExportRequest,
 ): Promise<{ files: string[]; report: ReportData }> {
   if (request.out !== null) checkFolder(request.out);
-  const { subject, runIds, datasetId } = await subjectOf(stores, request);
+  const { subject, runIds, datasetId, study } = await subjectOf(stores, request);
   const runs = [];
   for (const id of runIds) runs.push({ run: await stores.runs.get(id), metrics: await stores.runs.metrics(id) });
   const dataset = await stores.datasets.get(datasetId);
-  const report = ReportData.parse(buildReport({ sweep: subject, runs, dataset, appVersion, budget: request.budget }));
+  const report = ReportData.parse(
+    buildReport({ sweep: subject, runs, dataset, appVersion, budget: request.budget, ...(study ? { study } : {}) }),
+  );
   const base = request.out?.replace(/\.(pdf|json)$/i, '') ?? null;
   const files: string[] = [];
   const archive = join(stores.dataDir, 'reports');
@@ -85,7 +96,7 @@ export async function exportReport(
     } else files.push(archived);
   }
   if (request.format !== 'json') {
-    const pdf = await printPdf(renderReportHtml(report), request.paper, report.title);
+    const pdf = await (stores.printPdf ?? printPdf)(renderReportHtml(report), request.paper, report.title);
     const archived = join(archive, `${stem}.pdf`);
     await writeFileAtomic(archived, pdf);
     if (base !== null) {
@@ -99,13 +110,32 @@ export async function exportReport(
 
 const reportName = /^[a-z0-9][a-z0-9-]{0,80}$/i;
 
-/** What a report covers: a sweep's runs, or runs chosen by hand (all on one dataset). */
+/** What a report covers: a sweep's runs, a study's trials, or runs chosen by hand (all on one dataset). */
 async function subjectOf(
-  stores: { runs: RunStore; sweeps: SweepStore },
+  stores: { runs: RunStore; sweeps: SweepStore; studies: StudyStore },
   request: ExportRequest,
-): Promise<{ subject: ReportSubject; runIds: string[]; datasetId: string }> {
-  if ((request.sweepId === undefined) === (request.runIds === undefined)) {
-    throw new IsoflopError('BAD_REQUEST', 'A report covers a sweep or a list of runs: name one of the two.');
+): Promise<{ subject: ReportSubject; runIds: string[]; datasetId: string; study?: StudyRecord }> {
+  const named = [request.sweepId, request.runIds, request.studyId].filter((x) => x !== undefined).length;
+  if (named !== 1) {
+    throw new IsoflopError('BAD_REQUEST', 'A report covers a sweep, a study or a list of runs: name one of the three.');
+  }
+  if (request.studyId !== undefined) {
+    const study = await stores.studies.get(request.studyId);
+    const runIds = [];
+    for (const trial of study.trials)
+      if (await stores.runs.get(trial.runId).catch(() => null)) runIds.push(trial.runId);
+    if (runIds.length === 0) {
+      throw new IsoflopError('INVALID_INPUT', `Study ${study.id} has no trials yet: run some before reporting on it.`);
+    }
+    const budgets = [
+      ...new Set((await Promise.all(runIds.map((id) => stores.runs.get(id)))).map((r) => r.config.budgetFlops)),
+    ];
+    return {
+      subject: { scope: 'study', id: study.id, name: study.name, budgets: budgets.sort((a, b) => a - b) },
+      runIds,
+      datasetId: study.datasetId,
+      study,
+    };
   }
   if (request.sweepId !== undefined) {
     const sweep = await stores.sweeps.get(request.sweepId);

@@ -18,7 +18,15 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | nul
   return candidates.find((path) => existsSync(path)) ?? null;
 }
 
-export async function printPdf(html: string, paper: 'A4' | 'Letter', title: string): Promise<Uint8Array> {
+/** Prints a report's HTML to PDF bytes: headless Chromium here, Electron's printToPDF in the desktop app. */
+export type PdfPrinter = (html: string, paper: 'A4' | 'Letter', title: string) => Promise<Uint8Array>;
+
+/** The page footer both printers use: the title and "page N of M". */
+export function footerTemplate(title: string): string {
+  return `<div style="font-size:8px;color:#777;width:100%;text-align:center;font-family:sans-serif">${title.replace(/&/g, '&amp;').replace(/</g, '&lt;')} · page <span class="pageNumber"></span> of <span class="totalPages"></span></div>`;
+}
+
+export const printPdf: PdfPrinter = async (html, paper, title) => {
   const executablePath = findChromium();
   if (!executablePath) {
     throw new IsoflopError(
@@ -34,7 +42,7 @@ export async function printPdf(html: string, paper: 'A4' | 'Letter', title: stri
   try {
     const page = await browser.newPage();
     await page.setContent(html, { waitUntil: 'load' });
-    const footer = `<div style="font-size:8px;color:#777;width:100%;text-align:center;font-family:sans-serif">${title.replace(/</g, '&lt;')} · page <span class="pageNumber"></span> of <span class="totalPages"></span></div>`;
+    const footer = footerTemplate(title);
     const pdf = await page.pdf({
       format: paper,
       printBackground: true,
@@ -49,4 +57,4 @@ export async function printPdf(html: string, paper: 'A4' | 'Letter', title: stri
   } finally {
     await browser.close();
   }
-}
+};

@@ -77,7 +77,8 @@ export async function createSweep(
       l1?: number;
       l2?: number;
       dropout?: number;
-      earlyStoppingPatience?: number;
+      earlyStoppingPatience?: number | undefined;
+      earlyStoppingMetric?: 'valLoss' | 'valAccuracy' | undefined;
     };
   },
 ): Promise<SweepRecord> {
@@ -102,7 +103,12 @@ export async function createSweep(
       l1: reg.l1 ?? 0,
       l2: reg.l2 ?? 0,
       earlyStopping: reg.earlyStoppingPatience
-        ? { patience: reg.earlyStoppingPatience, minDelta: 0, restoreBest: true }
+        ? {
+            patience: reg.earlyStoppingPatience,
+            minDelta: 0,
+            restoreBest: true,
+            metric: reg.earlyStoppingMetric ?? 'valLoss',
+          }
         : null,
       seed: options.seed + index,
       evalSteps: evalStepsFor(planned.steps),

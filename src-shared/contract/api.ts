@@ -4,6 +4,7 @@ import { DatasetId, DatasetManifest, ImportRequest, Job } from './datasets';
 import {
   BytesSource,
   CheckpointManifest,
+  EarlyStoppingMetric,
   MetricRow,
   PlannedRun,
   RunId,
@@ -49,6 +50,18 @@ const SweepRequest = z
     budgets: z.array(z.number().positive()).min(1).max(12),
     sizesPerBudget: z.number().int().min(1).max(20),
     batchSize: z.number().int().min(1).max(65536).optional(),
+    /** applied to every run of the sweep */
+    regularization: z
+      .object({
+        weightDecay: z.number().min(0).max(10).optional(),
+        l1: z.number().min(0).max(10).optional(),
+        l2: z.number().min(0).max(10).optional(),
+        dropout: z.number().min(0).max(0.9).optional(),
+        earlyStoppingPatience: z.number().int().min(1).max(1000).optional(),
+        earlyStoppingMetric: EarlyStoppingMetric.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -260,9 +273,10 @@ export const api = {
   'reports.export': {
     input: z
       .object({
-        /** a sweep, or runs chosen by hand (a comparison, one run): name one of the two */
+        /** a sweep, runs chosen by hand (a comparison, one run), or a study: name one of the three */
         sweepId: SweepId.optional(),
         runIds: z.array(RunId).min(1).max(1000).optional(),
+        studyId: StudyId.optional(),
         format: z.enum(['pdf', 'json', 'both']),
         paper: z.enum(['A4', 'Letter']),
         /** the file name in reports/, without extension; a dated one when omitted */
@@ -272,12 +286,19 @@ export const api = {
           .optional(),
       })
       .strict()
-      .refine((input) => (input.sweepId === undefined) !== (input.runIds === undefined), {
-        message: 'name a sweep (sweepId) or runs (runIds), not both and not neither',
-        path: ['sweepId'],
-      }),
+      .refine(
+        (input) => [input.sweepId, input.runIds, input.studyId].filter((named) => named !== undefined).length === 1,
+        { message: 'name one of a sweep (sweepId), runs (runIds) or a study (studyId)', path: ['sweepId'] },
+      ),
     output: z.object({ files: z.array(z.string()) }),
-    summary: "Write a report on a sweep or on chosen runs into the data folder's reports/",
+    summary: "Write a report on a sweep, a study or chosen runs into the data folder's reports/",
+  },
+  'reports.reveal': {
+    input: z
+      .object({ name: z.string().regex(/^[a-z0-9-]+\.(pdf|json)$/i, 'a report file name, such as sweep-1.pdf') })
+      .strict(),
+    output: z.object({ path: z.string(), revealed: z.boolean(), message: z.string().nullable() }),
+    summary: "Show a report in the system's file manager; answers its full path either way",
   },
   'jobs.get': {
     input: z.object({ id: z.string().regex(/^[a-z0-9]{8,64}$/) }).strict(),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 /** A report as data: what the PDF shows, in SI units, with what it takes to reproduce it. */
 
 const Interval = z.tuple([z.number(), z.number()]).nullable();
+const MeanStd = z.object({ mean: z.number(), std: z.number() }).nullable();
 
 export const ReportData = z.object({
   reportVersion: z.literal(1),
@@ -17,9 +18,9 @@ export const ReportData = z.object({
     trainItems: z.number(),
     irreducibleLoss: z.number().nullable(),
   }),
-  /** what the report covers: a sweep, or runs chosen by hand (a comparison, a single run) */
+  /** what the report covers: a sweep, runs chosen by hand (a comparison, a single run), or a study's trials */
   sweep: z.object({
-    scope: z.enum(['sweep', 'runs']),
+    scope: z.enum(['sweep', 'runs', 'study']),
     id: z.string(),
     name: z.string(),
     budgetsFlops: z.array(z.number()),
@@ -74,6 +75,59 @@ export const ReportData = z.object({
       ),
     }),
   ),
+  /** a hyper-parameter study: its search and every trial (scope "study") */
+  study: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      sampler: z.string(),
+      pruner: z.string(),
+      objective: z.string(),
+      stepsPerTrial: z.number().int(),
+      trialsPlanned: z.number().int(),
+      space: z.record(z.string(), z.unknown()),
+      trials: z.array(
+        z.object({
+          number: z.number().int(),
+          state: z.string(),
+          value: z.number().nullable(),
+          params: z.record(z.string(), z.union([z.number(), z.string()])),
+          runId: z.string(),
+          note: z.string().nullable(),
+        }),
+      ),
+      best: z
+        .object({
+          number: z.number().int(),
+          value: z.number(),
+          params: z.record(z.string(), z.union([z.number(), z.string()])),
+        })
+        .nullable(),
+    })
+    .nullable()
+    .default(null),
+  /** k-fold cross-validations among the runs: mean ± sample std over completed folds */
+  crossValidations: z
+    .array(
+      z.object({
+        cvId: z.string(),
+        k: z.number().int(),
+        completed: z.number().int(),
+        bestValLoss: MeanStd,
+        valAccuracy: MeanStd,
+        folds: z.array(
+          z.object({
+            index: z.number().int(),
+            runId: z.string(),
+            status: z.string(),
+            bestValLoss: z.number().nullable(),
+            valAccuracy: z.number().nullable(),
+          }),
+        ),
+        band: z.array(z.object({ step: z.number(), mean: z.number(), std: z.number() })),
+      }),
+    )
+    .default([]),
   methods: z.array(z.string()),
 });
 export type ReportData = z.infer<typeof ReportData>;

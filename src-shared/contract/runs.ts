@@ -35,6 +35,9 @@ export const GptModel = z.object({
   embedding: z.enum(['gather', 'onehot']),
 });
 
+export const EarlyStoppingMetric = z.enum(['valLoss', 'valAccuracy']);
+export type EarlyStoppingMetric = z.infer<typeof EarlyStoppingMetric>;
+
 export const ModelSpec = z.discriminatedUnion('family', [MlpModel, GptModel]);
 export type ModelSpec = z.infer<typeof ModelSpec>;
 
@@ -53,7 +56,13 @@ export const RunConfig = z.object({
   l1: z.number().nonnegative().default(0),
   l2: z.number().nonnegative().default(0),
   earlyStopping: z
-    .object({ patience: z.number().int().positive(), minDelta: z.number().nonnegative(), restoreBest: z.boolean() })
+    .object({
+      patience: z.number().int().positive(),
+      minDelta: z.number().nonnegative(),
+      restoreBest: z.boolean(),
+      /** what must stop improving: validation loss (lower is better) or accuracy (higher; classification) */
+      metric: EarlyStoppingMetric.default('valLoss'),
+    })
     .nullable()
     .default(null),
   seed: z.number().int(),

@@ -25,10 +25,16 @@ export interface TrainerOptions {
   /** a read loss above this multiple of the best so far (after warmup) counts as divergence */
   spikeFactor: number;
   /**
-   * Stop when validation loss has not improved by `minDelta` for `patience` evaluations; with
-   * `restoreBest` the weights go back to the best evaluation's (and so does the final checkpoint).
+   * Stop when the metric (validation loss by default; accuracy for classification) has not improved by
+   * `minDelta` for `patience` evaluations; with `restoreBest` the weights go back to the best
+   * evaluation's (and so does the final checkpoint).
    */
-  earlyStopping: { patience: number; minDelta: number; restoreBest: boolean } | null;
+  earlyStopping: {
+    patience: number;
+    minDelta: number;
+    restoreBest: boolean;
+    metric?: 'valLoss' | 'valAccuracy';
+  } | null;
 }
 
 export const defaultTrainerOptions: Omit<TrainerOptions, 'batchSize' | 'plannedSteps' | 'evalSteps'> = {

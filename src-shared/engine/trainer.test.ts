@@ -231,6 +231,36 @@ describe('trainer', () => {
     model.dispose();
   });
 
+  it('early stopping can watch validation accuracy instead of the loss', async () => {
+    // Accuracy (scripted per evaluation) peaks at the third evaluation while the real loss keeps falling.
+    const accuracies = [0.6, 0.7, 0.8, 0.75, 0.74, 0.73, 0.72, 0.71, 0.7, 0.69];
+    const run = async (metric: 'valLoss' | 'valAccuracy') => {
+      const model = mlp();
+      let evaluation = 0;
+      const trainer = new Trainer(
+        model,
+        new RowSampler(train, 3, 32, 9, false),
+        options({
+          plannedSteps: 200,
+          evalSteps: Array.from({ length: 10 }, (_, i) => (i + 1) * 20),
+          earlyStopping: { patience: 2, minDelta: 0, restoreBest: true, metric },
+        }),
+        { evaluate: evaluateOn(model), evaluateAccuracy: async () => accuracies[evaluation++] ?? 0.5 },
+      );
+      const result = await trainer.run();
+      trainer.dispose();
+      model.dispose();
+      return result;
+    };
+    const byAccuracy = await run('valAccuracy');
+    expect(byAccuracy.reason).toBe('early stopping');
+    expect(byAccuracy.bestStep).toBe(60);
+    expect(byAccuracy.step).toBe(100);
+    const byLoss = await run('valLoss');
+    expect(byLoss.reason).not.toBe('early stopping');
+    expect(byLoss.step).toBe(200);
+  });
+
   it('pauses and resumes', async () => {
     const model = mlp();
     const trainer = new Trainer(model, new RowSampler(train, 3, 32, 9, false), options({ plannedSteps: 100 }), {

@@ -30,7 +30,7 @@ export class Trainer {
   private pauseGate: { promise: Promise<void>; open(): void } | null = null;
   private lastTrainLoss: number | null = null;
   private lastValLoss: number | null = null;
-  private best: { step: number; valLoss: number; weights: Tensor[] | null } | null = null;
+  private best: { step: number; valLoss: number; score: number; weights: Tensor[] | null } | null = null;
   private evalsSinceBest = 0;
   private readonly now: () => number;
 
@@ -162,7 +162,7 @@ export class Trainer {
           const valLoss = await this.hooks.evaluate();
           const valAccuracy = (await this.hooks.evaluateAccuracy?.()) ?? null;
           this.lastValLoss = valLoss;
-          if (this.noteEvaluation(valLoss)) stop = 'early stopping';
+          if (this.noteEvaluation(valLoss, valAccuracy)) stop = 'early stopping';
           const time = this.now();
           const seconds = Math.max(1e-9, time - windowStart.time);
           const tokensPerSecond = (this.tokens - windowStart.tokens) / seconds;
@@ -214,14 +214,20 @@ export class Trainer {
     };
   }
 
-  /** Tracks the best validation loss; true when early stopping says stop. */
-  private noteEvaluation(valLoss: number): boolean {
+  /**
+   * Tracks the best evaluation by the early-stopping metric (validation loss, or accuracy where asked and
+   * measured); true when early stopping says stop. `best.valLoss` is the validation loss at that evaluation.
+   */
+  private noteEvaluation(valLoss: number, valAccuracy: number | null): boolean {
     const early = this.options.earlyStopping;
     const minDelta = early?.minDelta ?? 0;
-    if (this.best === null || valLoss < this.best.valLoss - minDelta) {
+    const byAccuracy = early?.metric === 'valAccuracy' && valAccuracy !== null;
+    // Lower is better: the loss, or the accuracy's complement.
+    const score = byAccuracy ? 1 - (valAccuracy as number) : valLoss;
+    if (this.best === null || score < this.best.score - minDelta) {
       if (this.best?.weights) tf.dispose(this.best.weights);
       const weights = early?.restoreBest ? this.model.parameters.map((p) => tf.keep(tf.clone(p.variable))) : null;
-      this.best = { step: this.step, valLoss, weights };
+      this.best = { step: this.step, valLoss, score, weights };
       this.evalsSinceBest = 0;
       return false;
     }

@@ -1,6 +1,7 @@
-import type { DatasetManifest, MetricRow, ReportData, RunRecord } from '../contract';
+import type { DatasetManifest, MetricRow, ReportData, RunRecord, StudyRecord } from '../contract';
 import { formatCount } from '../format';
 import { analyzeRuns } from '../science/analysis';
+import { summariseFolds } from '../science/cross-validation';
 import { detectOverfitting } from '../science/overfit';
 
 /**
@@ -9,7 +10,7 @@ import { detectOverfitting } from '../science/overfit';
  */
 
 export interface ReportSubject {
-  scope: 'sweep' | 'runs';
+  scope: 'sweep' | 'runs' | 'study';
   id: string;
   name: string;
   budgets: number[];
@@ -23,7 +24,52 @@ export interface ReportInput {
   /** the budget the summary speaks about; the largest swept budget × 10 when omitted */
   budget?: number;
   bootstrap?: number;
+  /** scope "study": the study whose trials the runs are */
+  study?: StudyRecord;
 }
+
+function studyBlock(study: StudyRecord): NonNullable<ReportData['study']> {
+  let best: NonNullable<ReportData['study']>['best'] = null;
+  for (const t of study.trials) {
+    if (t.state === 'complete' && t.value !== null && (best === null || t.value < best.value)) {
+      best = { number: t.number, value: t.value, params: t.params };
+    }
+  }
+  return {
+    id: study.id,
+    name: study.name,
+    sampler: study.sampler,
+    pruner: study.pruner,
+    objective: study.objective,
+    stepsPerTrial: study.steps,
+    trialsPlanned: study.trialsPlanned,
+    space: study.space,
+    trials: study.trials.map(({ number, state, value, params, runId, note }) => ({
+      number,
+      state,
+      value,
+      params,
+      runId,
+      note,
+    })),
+    best,
+  };
+}
+
+/** The cross-validations whose folds are among the runs, each summarised over its folds. */
+function crossValidations(runs: ReportInput['runs']): ReportData['crossValidations'] {
+  const byId = new Map<string, ReportInput['runs']>();
+  for (const entry of runs) {
+    const id = entry.run.cvId;
+    if (id) byId.set(id, [...(byId.get(id) ?? []), entry]);
+  }
+  return [...byId].map(([cvId, folds]) => ({ cvId, ...summariseFolds(folds) }));
+}
+
+const paramText = (params: Record<string, number | string>) =>
+  Object.entries(params)
+    .map(([name, value]) => `${name} ${typeof value === 'number' ? Number(value.toPrecision(3)) : value}`)
+    .join(', ');
 
 const sig = (n: number) => Number(n.toPrecision(3)).toLocaleString('en-US');
 
@@ -44,11 +90,14 @@ export function buildReport(input: ReportInput): ReportData {
     d: run.result?.tokens ?? 0,
     loss: run.result?.valLoss ?? 0,
   }));
+  // A study's trials and a cross-validation's folds vary hyper-parameters or data, not size and tokens under
+  // a budget: no scaling law is fitted to them.
+  const fitted = sweep.scope !== 'study' && !runs.every(({ run }) => run.cvId !== null);
   const analysis =
-    observations.length >= 5
+    fitted && observations.length >= 5
       ? analyzeRuns(observations, { bootstrap: input.bootstrap ?? 200, seed: 1, budgets: [budget] })
       : null;
-  if (!analysis)
+  if (!analysis && fitted)
     notes.push(`Only ${completed.length} runs completed; a scaling-law fit needs at least 5, so none is shown.`);
   const allocation = analysis?.allocation[0];
 
@@ -75,8 +124,22 @@ export function buildReport(input: ReportInput): ReportData {
     };
   });
 
+  const study = input.study ? studyBlock(input.study) : null;
+  const cvs = crossValidations(runs);
   let summary: string;
-  if (analysis && allocation) {
+  if (study) {
+    const pruned = study.trials.filter((t) => t.state === 'pruned').length;
+    const complete = study.trials.filter((t) => t.state === 'complete').length;
+    summary = study.best
+      ? `Of ${study.trials.length} trials (${complete} complete, ${pruned} pruned by the ${study.pruner === 'asha' ? 'ASHA' : study.pruner} pruner) of a ${study.sampler} search on ${dataset.name}, ` +
+        `trial ${study.best.number} trained best: best validation loss ${study.best.value.toFixed(5)} with ${paramText(study.best.params)}.`
+      : `None of the study's ${study.trials.length} trials on ${dataset.name} has completed yet.`;
+    if (study.trials.length < study.trialsPlanned || study.trials.some((t) => t.state === 'running')) {
+      notes.push(
+        `The study had run ${study.trials.length} of ${study.trialsPlanned} trials when this report was made.`,
+      );
+    }
+  } else if (analysis && allocation) {
     const overtrained = reportRuns.filter((r) => r.verdict === 'over-trained').map((r) => r.name);
     const ci = allocation.tokensPerParamCi95;
     summary =
@@ -90,7 +153,10 @@ export function buildReport(input: ReportInput): ReportData {
         ? `${overtrained.length} runs are over-trained for their budget: ${overtrained.slice(0, 4).join(', ')}${overtrained.length > 4 ? ', …' : ''}.`
         : 'No run is over-trained for its budget.');
   } else {
-    summary = `This ${sweep.scope === 'sweep' ? 'sweep' : 'selection'} has ${completed.length} completed run${completed.length === 1 ? '' : 's'} over ${dataset.name}; too few to fit a scaling law (at least 5 are needed).`;
+    const folds = cvs[0];
+    summary = folds?.bestValLoss
+      ? `${folds.k}-fold cross-validation on ${dataset.name}: best validation loss ${folds.bestValLoss.mean.toFixed(5)} ± ${folds.bestValLoss.std.toFixed(5)} (mean ± sample std over ${folds.completed} folds)${folds.valAccuracy ? `, validation accuracy ${folds.valAccuracy.mean.toFixed(4)} ± ${folds.valAccuracy.std.toFixed(4)}` : ''}.`
+      : `This ${sweep.scope === 'sweep' ? 'sweep' : 'selection'} has ${completed.length} completed run${completed.length === 1 ? '' : 's'} over ${dataset.name}; too few to fit a scaling law (at least 5 are needed).`;
   }
 
   return {
@@ -149,6 +215,8 @@ export function buildReport(input: ReportInput): ReportData {
           }
         : null,
     runs: reportRuns,
+    study,
+    crossValidations: cvs,
     methods: [
       'Training FLOPs are counted per Hoffmann et al. (2022), appendix F: embeddings, attention (QKV, logits, softmax, softmax·V, output projection), dense blocks and final logits; training = 3 × forward. For MLPs each dense layer costs 2·in·out per example forward.',
       'Parameters are counted from the configuration and checked against the actual weights; N in the fit is the total count.',

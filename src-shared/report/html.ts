@@ -2,6 +2,7 @@ import type { ReportData } from '../contract/report';
 import { formatCount } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { computeOptimal } from '../science/parametric';
+import { crossValidationSection, studySection } from './html-sections';
 import { type ChartSeries, renderChart } from './svg';
 
 /** Report data -> one self-contained HTML page: inline CSS and SVG, no scripts, no network. */
@@ -41,7 +42,10 @@ export function renderReportHtml(report: ReportData): string {
     ];
   });
   const charts: string[] = [];
-  if (completed.length > 0) {
+  // A study's trials and a cross-validation's folds are not a sweep over sizes: no IsoFLOP profiles for them.
+  const folds = report.crossValidations.reduce((n, cv) => n + cv.folds.length, 0);
+  const sizeSweep = report.sweep.scope !== 'study' && folds < report.runs.length;
+  if (completed.length > 0 && sizeSweep) {
     const title = 'IsoFLOP profiles: final validation loss against parameters';
     charts.push(
       figure(
@@ -193,7 +197,7 @@ export function renderReportHtml(report: ReportData): string {
 <section class="title-page">
   <h1>${escapeHtml(report.title)}</h1>
   <p class="meta">Dataset <strong>${escapeHtml(report.dataset.name)}</strong> (<code>${escapeHtml(report.dataset.id)}</code>, sha256 <code>${escapeHtml(report.dataset.sourceSha256.slice(0, 16))}…</code>) ·
-  ${report.sweep.scope === 'sweep' ? 'sweep' : 'runs'} <code>${escapeHtml(report.sweep.scope === 'sweep' ? report.sweep.id : report.sweep.runIds.join(', '))}</code> · ${escapeHtml(report.generatedAt.slice(0, 16).replace('T', ' '))} UTC · IsoFLOP ${escapeHtml(report.appVersion)} ·
+  ${report.sweep.scope === 'runs' ? 'runs' : report.sweep.scope} <code>${escapeHtml(report.sweep.scope === 'runs' ? report.sweep.runIds.join(', ') : report.sweep.id)}</code> · ${escapeHtml(report.generatedAt.slice(0, 16).replace('T', ' '))} UTC · IsoFLOP ${escapeHtml(report.appVersion)} ·
   trained on ${escapeHtml(report.environment.backends.join(', ') || 'no backend recorded')}</p>
   <h2>Summary</h2>
   <p class="summary">${escapeHtml(report.summary)}</p>
@@ -208,6 +212,8 @@ export function renderReportHtml(report: ReportData): string {
 </section>
 <h2>Charts</h2>
 ${charts.join('\n')}
+${studySection(report, figure)}
+${crossValidationSection(report, figure)}
 <h2>Runs</h2>
 <table><thead><tr><th>Status</th><th>Run</th><th class="num">Params</th><th class="num">Budget (FLOPs)</th><th class="num">Tokens/param</th><th class="num">Val loss</th><th>Verdict</th></tr></thead><tbody>${runRows}</tbody></table>
 <h2>Methods</h2>

@@ -102,7 +102,7 @@ export function createOverfitDemoRun(stores: { datasets: DatasetStore; runs: Run
     dropout: 0,
     weightDecay: 0,
     l2: 0,
-    earlyStopping: { patience: 8, minDelta: 0, restoreBest: true },
+    earlyStopping: { patience: 8, minDelta: 0, restoreBest: true, metric: 'valLoss' },
   });
 }
 
