@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,46 @@ test.describe('desktop app (Electron)', () => {
       });
       await window.waitForTimeout(500);
       expect(window.url()).toMatch(/^isoflop:\/\/app\//);
+    } finally {
+      await app.close();
+      rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test("prints a report with Electron's own printToPDF, which pdfinfo reads", async () => {
+    test.setTimeout(180_000);
+    const store = mkdtempSync(join(tmpdir(), 'isoflop-electron-'));
+    const args = ['dist/electron/main.cjs', '--store', store];
+    if (process.getuid?.() === 0) args.unshift('--no-sandbox');
+    const app = await electron.launch({ executablePath: binary, args });
+    try {
+      const window = await app.firstWindow();
+      await expect(window.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
+      // Train the over-fitting demo's run far enough to report on, over IPC like the app does.
+      const api = (channel: string, input: object) =>
+        window.evaluate(
+          ([c, i]) =>
+            (
+              globalThis as unknown as { isoflop: { api: Record<string, (x: object) => Promise<unknown>> } }
+            ).isoflop.api[c as string]?.(i as object),
+          [channel, input] as const,
+        );
+      await window.goto('isoflop://app/index.html#/runs').catch(() => undefined);
+      await window.getByRole('button', { name: 'Over-fitting demo', exact: true }).click();
+      await expect(window.getByTestId('run-details')).toContainText('early stopping', { timeout: 150_000 });
+      const id = (await window.getByTestId('run-details').locator('code').first().textContent()) as string;
+      const answer = (await api('reports.export', {
+        runIds: [id],
+        format: 'pdf',
+        paper: 'A4',
+        name: 'electron-print',
+      })) as {
+        ok: boolean;
+      };
+      expect(answer.ok).toBe(true);
+      const info = spawnSync('pdfinfo', [join(store, 'reports', 'electron-print.pdf')], { encoding: 'utf8' });
+      expect(info.status, info.stderr).toBe(0);
+      expect(info.stdout).toMatch(/Pages:\s+[1-9]/);
     } finally {
       await app.close();
       rmSync(store, { recursive: true, force: true });

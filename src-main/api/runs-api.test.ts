@@ -228,6 +228,7 @@ describe('regularization over the API', () => {
         l2: 1e-4,
         dropout: 0.2,
         earlyStoppingPatience: 3,
+        earlyStoppingMinDelta: 0.001,
         earlyStoppingMetric: 'valAccuracy',
       },
     });
@@ -237,7 +238,7 @@ describe('regularization over the API', () => {
       expect(config.weightDecay).toBe(0.1);
       expect(config.l2).toBe(1e-4);
       expect(config.model.dropout).toBe(0.2);
-      expect(config.earlyStopping).toEqual({ patience: 3, minDelta: 0, restoreBest: true, metric: 'valAccuracy' });
+      expect(config.earlyStopping).toEqual({ patience: 3, minDelta: 0.001, restoreBest: true, metric: 'valAccuracy' });
     }
     await expect(
       call('sweeps.create', {

@@ -391,6 +391,61 @@ describe('isoflop tune with ASHA, and --resume', () => {
   }, 120_000);
 });
 
+describe('isoflop sweep regularization flags', () => {
+  it('reach every run of the sweep, early stopping on accuracy with a min delta included', async () => {
+    const { data, id } = await tableStore();
+    const result = await cli(
+      'sweep',
+      '--dataset',
+      id,
+      '--budgets',
+      '3e5',
+      '--sizes',
+      '2',
+      '--backend',
+      'cpu',
+      '--weight-decay',
+      '0.05',
+      '--l1',
+      '1e-5',
+      '--dropout',
+      '0.1',
+      '--early-stopping',
+      '2',
+      '--early-stopping-metric',
+      'val-accuracy',
+      '--early-stopping-min-delta',
+      '0.01',
+      '--store',
+      data,
+      '--json',
+    );
+    expect(result.code, result.err).toBe(0);
+    const { runs } = JSON.parse(result.out);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs as Array<{ id: string }>) {
+      const { config } = JSON.parse(readFileSync(join(data, 'runs', run.id, 'run.json'), 'utf8'));
+      expect(config.weightDecay).toBe(0.05);
+      expect(config.l1).toBe(1e-5);
+      expect(config.model.dropout).toBe(0.1);
+      expect(config.earlyStopping).toEqual({ patience: 2, minDelta: 0.01, restoreBest: true, metric: 'valAccuracy' });
+    }
+    const bad = await cli(
+      'sweep',
+      '--dataset',
+      id,
+      '--budgets',
+      '3e5',
+      '--early-stopping-metric',
+      'loss',
+      '--store',
+      data,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--early-stopping-metric must be one of val-loss, val-accuracy');
+  }, 120_000);
+});
+
 describe('isoflop cv', () => {
   it('trains k stratified folds as runs sharing a cvId and prints mean ± std', async () => {
     const { data, id } = await tableStore();

@@ -100,3 +100,75 @@ describe('isoflop sweep under kill -9', () => {
     expect(new Set(steps).size).toBe(steps.length);
   }, 240_000);
 });
+
+describe('two isoflop processes on one store', () => {
+  it('train each run of one plan exactly once between them, and both finish', async () => {
+    const store = join(folder.dir, 'shared');
+    const csv = join(folder.dir, 'pair.csv');
+    const rows = Array.from(
+      { length: 2000 },
+      (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${Math.sin(i) * Math.cos(i)}`,
+    );
+    writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
+    const imported = cli('datasets', 'import', csv, '--store', store, '--json');
+    expect(imported.status, imported.stderr).toBe(0);
+    const datasetId = JSON.parse(imported.stdout).id;
+    const planned = cli(
+      'sweep',
+      '--dataset',
+      datasetId,
+      '--budgets',
+      '2e6,6e6',
+      '--sizes',
+      '3',
+      '--plan-only',
+      '--json',
+      '--store',
+      store,
+    );
+    expect(planned.status, planned.stderr).toBe(0);
+    const planFile = join(folder.dir, 'plan.json');
+    writeFileSync(planFile, planned.stdout);
+    // The same plan, no shards: both processes go through every run, and the run locks keep them apart.
+    const start = () =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [
+          bin,
+          'sweep',
+          '--plan',
+          planFile,
+          '--backend',
+          'cpu',
+          '--store',
+          store,
+          '--json',
+        ]);
+        let out = '';
+        let err = '';
+        child.stdout?.on('data', (chunk) => {
+          out += chunk;
+        });
+        child.stderr?.on('data', (chunk) => {
+          err += chunk;
+        });
+        child.once('exit', (code) => resolve({ code, out, err }));
+      });
+    const [first, second] = await Promise.all([start(), start()]);
+    expect(first.code, first.err).toBe(0);
+    expect(second.code, second.err).toBe(0);
+    const states = runStates(store);
+    expect(states).toHaveLength(6);
+    expect(states.every((s) => s.status === 'completed')).toBe(true);
+    // A run trained twice would hold each evaluation twice, or restarted ones out of order.
+    for (const { id } of states) {
+      const steps = readFileSync(join(store, 'runs', id, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).step as number);
+      expect(new Set(steps).size, id).toBe(steps.length);
+      for (let i = 1; i < steps.length; i++) expect(steps[i], id).toBeGreaterThan(steps[i - 1] as number);
+    }
+    // One sweep between them, whose runs are these six.
+    expect(JSON.parse(first.out).sweepId).toBe(JSON.parse(second.out).sweepId);
+  }, 240_000);
+});

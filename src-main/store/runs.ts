@@ -77,17 +77,31 @@ export class RunStore {
     return `${prefix}-${randomBytes(4).toString('hex')}`;
   }
 
-  /** `ifAbsent`: another process (a shard) may have made it first; keep theirs. */
+  /**
+   * A run's folder appears whole: it is built as a hidden folder holding run.json and renamed into place,
+   * so another process never sees a run folder without its record. `ifAbsent`: another process (a shard
+   * of the same plan) may have made it first; keep theirs.
+   */
   async create(run: RunRecord, options: { ifAbsent?: boolean } = {}): Promise<RunRecord> {
     const record = RunRecord.parse(run);
     await mkdir(this.root, { recursive: true });
+    const folder = this.folderOf(record.id);
+    const staging = join(this.root, `.create-${record.id}-${randomBytes(4).toString('hex')}`);
+    await mkdir(staging);
     try {
-      await mkdir(this.folderOf(record.id));
+      await writeFileAtomic(join(staging, 'run.json'), JSON.stringify(record, null, 2));
+      await rename(staging, folder);
+      await syncDir(this.root);
+      return record;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (options.ifAbsent) return this.get(record.id);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+    } finally {
+      await rm(staging, { recursive: true, force: true });
     }
-    await writeFileAtomic(join(this.folderOf(record.id), 'run.json'), JSON.stringify(record, null, 2));
+    // The folder exists already.
+    if (options.ifAbsent) return this.get(record.id);
+    await writeFileAtomic(join(folder, 'run.json'), JSON.stringify(record, null, 2));
     return record;
   }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type DatasetManifest,
@@ -26,8 +25,8 @@ import {
   sampleTpe,
   validateSpace,
 } from '../../src-shared/science/search';
-import { writeFileAtomic } from './atomic';
 import type { DatasetStore } from './datasets/store';
+import { JsonRecords } from './json-records';
 import { queuedRun, type RunStore } from './runs';
 import { tableRunConfig } from './table-runs';
 
@@ -44,51 +43,10 @@ export interface StudyStores {
   studies: StudyStore;
 }
 
-export class StudyStore {
-  readonly root: string;
-
+/** `<data>/studies/<id>/study.json`, written whole. */
+export class StudyStore extends JsonRecords<typeof StudySchema> {
   constructor(dataDir: string) {
-    this.root = join(dataDir, 'studies');
-  }
-
-  private fileOf(id: string): string {
-    const parsed = StudyId.safeParse(id);
-    if (!parsed.success) throw new IsoflopError('BAD_REQUEST', `"${id}" is not a study id.`);
-    return join(this.root, parsed.data, 'study.json');
-  }
-
-  async save(study: StudyRecord): Promise<StudyRecord> {
-    const record = StudySchema.parse(study);
-    await mkdir(join(this.root, record.id), { recursive: true });
-    await writeFileAtomic(this.fileOf(record.id), JSON.stringify(record, null, 2));
-    return record;
-  }
-
-  async get(id: string): Promise<StudyRecord> {
-    const file = this.fileOf(id);
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new IsoflopError('NOT_FOUND', `There is no study "${id}" in ${this.root}.`);
-    });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new IsoflopError('INVALID_INPUT', `${file} is damaged (not JSON).`);
-    }
-    const parsed = StudySchema.safeParse(json);
-    if (!parsed.success) throw new IsoflopError('INVALID_INPUT', `${file} is damaged.`);
-    return parsed.data;
-  }
-
-  async list(): Promise<StudyRecord[]> {
-    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
-    const studies: StudyRecord[] = [];
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const study = await this.get(entry.name).catch(() => null);
-      if (study) studies.push(study);
-    }
-    return studies.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    super(join(dataDir, 'studies'), 'study.json', StudyId, StudySchema, 'study');
   }
 }
 

@@ -1,58 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DatasetManifest, IsoflopError, type PlannedRun, SweepId, SweepRecord } from '../../src-shared/contract';
-import { writeFileAtomic } from './atomic';
+import { type DatasetManifest, type PlannedRun, SweepId, SweepRecord } from '../../src-shared/contract';
+import { JsonRecords } from './json-records';
 import { queuedRun, type RunStore } from './runs';
 
 /** `<data>/sweeps/<id>/sweep.json`: the plan and its run ids, written whole. */
-export class SweepStore {
-  readonly root: string;
-
+export class SweepStore extends JsonRecords<typeof SweepRecord> {
   constructor(dataDir: string) {
-    this.root = join(dataDir, 'sweeps');
-  }
-
-  private fileOf(id: string): string {
-    const parsed = SweepId.safeParse(id);
-    if (!parsed.success) throw new IsoflopError('BAD_REQUEST', `"${id}" is not a sweep id.`);
-    return join(this.root, parsed.data, 'sweep.json');
-  }
-
-  async save(sweep: SweepRecord): Promise<SweepRecord> {
-    const record = SweepRecord.parse(sweep);
-    await mkdir(join(this.root, record.id), { recursive: true });
-    await writeFileAtomic(this.fileOf(record.id), JSON.stringify(record, null, 2));
-    return record;
-  }
-
-  async get(id: string): Promise<SweepRecord> {
-    const file = this.fileOf(id);
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new IsoflopError('NOT_FOUND', `There is no sweep "${id}" in ${this.root}.`);
-    });
-    const parsed = SweepRecord.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new IsoflopError('INVALID_INPUT', `${file} is damaged.`);
-    return parsed.data;
-  }
-
-  async exists(id: string): Promise<boolean> {
-    return this.get(id).then(
-      () => true,
-      () => false,
-    );
-  }
-
-  async list(): Promise<SweepRecord[]> {
-    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
-    const sweeps: SweepRecord[] = [];
-    for (const entry of entries) {
-      if (entry.isDirectory()) {
-        const sweep = await this.get(entry.name).catch(() => null);
-        if (sweep) sweeps.push(sweep);
-      }
-    }
-    return sweeps.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    super(join(dataDir, 'sweeps'), 'sweep.json', SweepId, SweepRecord, 'sweep');
   }
 }
 
@@ -78,6 +33,7 @@ export async function createSweep(
       l2?: number;
       dropout?: number;
       earlyStoppingPatience?: number | undefined;
+      earlyStoppingMinDelta?: number | undefined;
       earlyStoppingMetric?: 'valLoss' | 'valAccuracy' | undefined;
     };
   },
@@ -105,7 +61,7 @@ export async function createSweep(
       earlyStopping: reg.earlyStoppingPatience
         ? {
             patience: reg.earlyStoppingPatience,
-            minDelta: 0,
+            minDelta: reg.earlyStoppingMinDelta ?? 0,
             restoreBest: true,
             metric: reg.earlyStoppingMetric ?? 'valLoss',
           }

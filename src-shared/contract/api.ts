@@ -58,6 +58,8 @@ const SweepRequest = z
         l2: z.number().min(0).max(10).optional(),
         dropout: z.number().min(0).max(0.9).optional(),
         earlyStoppingPatience: z.number().int().min(1).max(1000).optional(),
+        /** the least improvement that counts (in the metric's units) */
+        earlyStoppingMinDelta: z.number().min(0).max(10).optional(),
         earlyStoppingMetric: EarlyStoppingMetric.optional(),
       })
       .strict()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../contract';
-import { estimateRunSeconds, measuredThroughput } from './planner';
+import type { DatasetManifest, RunRecord } from '../contract';
+import { estimateRunSeconds, measuredThroughput, planSweep } from './planner';
 
 function run(
   family: 'mlp' | 'gpt',
@@ -50,5 +50,35 @@ describe('measuredThroughput', () => {
     expect(estimateRunSeconds({ steps: 100, budgetFlops: 1e9 }, wasm as NonNullable<typeof wasm>)).toBeCloseTo(10, 6);
     expect(measuredThroughput(runs, 'gpt')).toHaveLength(1);
     expect(measuredThroughput([], 'mlp')).toEqual([]);
+  });
+});
+
+describe('planSweep warnings', () => {
+  // What the planner reads of a table's manifest: its size, features and task.
+  const table = (rows: number) =>
+    ({
+      kind: 'table',
+      features: 16,
+      task: 'regression',
+      target: { classes: null },
+      splits: { train: { rows }, val: { rows: 10 }, test: { rows: 10 } },
+    }) as unknown as DatasetManifest;
+
+  it('warns of repetition, of models too large for the dataset, and of models too small for the budget', () => {
+    const small = planSweep({ dataset: table(256), budgets: [1e9], sizesPerBudget: 5, batchSize: 64 });
+    const warnings = small.map((run) => run.warnings.join('; '));
+    expect(warnings.every((w) => w.includes('repeats the training data'))).toBe(true);
+    const large = small.filter((run) => run.params > 256);
+    expect(large.length).toBeGreaterThan(0);
+    for (const run of small) {
+      expect(run.warnings.some((w) => w.includes('too large for this dataset'))).toBe(run.params > 256);
+    }
+    const big = planSweep({ dataset: table(10_000_000), budgets: [1e11], sizesPerBudget: 7, batchSize: 64 });
+    for (const run of big) {
+      expect(run.warnings.some((w) => w.includes('very small for this budget'))).toBe(run.tokensPerParam > 10_000);
+      expect(run.warnings.some((w) => w.includes('repeats'))).toBe(run.epochs > 4);
+    }
+    expect(big.some((run) => run.tokensPerParam > 10_000)).toBe(true);
+    expect(big.some((run) => run.warnings.length === 0)).toBe(true);
   });
 });

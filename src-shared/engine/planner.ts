@@ -52,6 +52,9 @@ export function accountFor(model: ModelSpec): { params: number; flopsPerToken: n
   return { params: gptParamCount(model).total, flopsPerToken: gptFlops(model).perToken };
 }
 
+/** Past this many tokens per parameter a model is far smaller than any budget's optimum we have seen. */
+const tooManyTokensPerParam = 10_000;
+
 export function planSweep(request: PlanRequest): PlannedRun[] {
   const { dataset, budgets, sizesPerBudget, batchSize } = request;
   const contextLength = request.contextLength ?? 64;
@@ -81,6 +84,17 @@ export function planSweep(request: PlanRequest): PlannedRun[] {
         );
       if (steps < 50) warnings.push(`only ${steps} steps: too few to train; raise the budget or shrink the batch`);
       if (tokens / params < 1) warnings.push('fewer tokens than parameters: far too large for this budget');
+      const items = dataset.kind === 'table' ? 'rows' : 'tokens';
+      if (params > unique) {
+        warnings.push(
+          `more parameters (${formatCount(params)}) than unique training ${items} (${formatCount(unique)}): too large for this dataset, it can memorise it; expect over-fitting`,
+        );
+      }
+      if (tokens / params > tooManyTokensPerParam) {
+        warnings.push(
+          `very small for this budget (${formatCount(tokens / params)} ${items} per parameter): a larger model would reach a lower loss for the same compute`,
+        );
+      }
       plan.push({
         budgetFlops: budget,
         label: `${budget.toExponential(0)} FLOPs · ${formatCount(params)} params`,

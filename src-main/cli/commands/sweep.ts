@@ -113,7 +113,7 @@ export const sweep: Command = {
     '               [--backend wasm|cpu] [--seed S] [--plan-only] [--json] [--store DIR]',
     '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--json] [--store DIR]',
     '       isoflop sweep --plan plan.json [--shard I/N] [--backend wasm|cpu] [--store SHARED_DIR]',
-    '  Regularization for every run: [--weight-decay X] [--l1 X] [--l2 X] [--dropout P] [--early-stopping PATIENCE [--early-stopping-metric val-loss|val-accuracy]]',
+    '  Regularization for every run: [--weight-decay X] [--l1 X] [--l2 X] [--dropout P] [--early-stopping PATIENCE [--early-stopping-metric val-loss|val-accuracy] [--early-stopping-min-delta X]]',
     '  plan.json comes from --plan-only --json; every shard of one plan joins the same sweep. I may be',
     '  "env": SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (Kubernetes indexed Jobs).',
   ].join('\n'),
@@ -135,6 +135,7 @@ export const sweep: Command = {
     dropout: { type: 'string' },
     'early-stopping': { type: 'string' },
     'early-stopping-metric': { type: 'string' },
+    'early-stopping-min-delta': { type: 'string' },
     'plan-only': { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -180,6 +181,7 @@ export const sweep: Command = {
           l2: numberOption(values, 'l2', 0, 10),
           dropout: numberOption(values, 'dropout', 0, 0.9),
           earlyStoppingPatience: intOption(values, 'early-stopping', 1, 1000),
+          earlyStoppingMinDelta: numberOption(values, 'early-stopping-min-delta', 0, 10),
           earlyStoppingMetric:
             choiceOption(values, 'early-stopping-metric', ['val-loss', 'val-accuracy'] as const) === 'val-accuracy'
               ? 'valAccuracy'
