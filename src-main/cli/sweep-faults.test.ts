@@ -172,3 +172,69 @@ describe('two isoflop processes on one store', () => {
     expect(JSON.parse(first.out).sweepId).toBe(JSON.parse(second.out).sweepId);
   }, 240_000);
 });
+
+describe('isoflop tune under kill -9', () => {
+  it('--resume goes on with the study: the killed trial resumes from its checkpoint, none is trained twice', async () => {
+    const store = join(folder.dir, 'tune');
+    const csv = join(folder.dir, 'tune.csv');
+    const rows = Array.from(
+      { length: 3000 },
+      (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${Math.sin(i) * Math.cos(i)}`,
+    );
+    writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
+    const imported = cli('datasets', 'import', csv, '--store', store, '--json');
+    expect(imported.status, imported.stderr).toBe(0);
+    const datasetId = JSON.parse(imported.stdout).id;
+    const space = join(folder.dir, 'tune-space.json');
+    writeFileSync(space, JSON.stringify({ width: { type: 'int', min: 16, max: 64 } }));
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        bin,
+        'tune',
+        '--dataset',
+        datasetId,
+        '--space',
+        space,
+        '--sampler',
+        'random',
+        '--trials',
+        '3',
+        '--steps',
+        '2000',
+        '--pruner',
+        'none',
+        '--store',
+        store,
+      ],
+      { stdio: 'ignore' },
+    );
+    const started = Date.now();
+    let killed = false;
+    while (Date.now() - started < 150_000) {
+      const states = runStates(store);
+      if (states.some((s) => s.status === 'running' && s.checkpoints)) {
+        child.kill('SIGKILL');
+        killed = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(killed).toBe(true);
+    const studyId = readdirSync(join(store, 'studies'))[0] as string;
+    const resumed = cli('tune', '--resume', studyId, '--store', store, '--json');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const study = JSON.parse(resumed.stdout);
+    expect(study.trials).toHaveLength(3);
+    expect(study.trials.every((t: { state: string }) => t.state === 'complete')).toBe(true);
+    for (const trial of study.trials as Array<{ runId: string }>) {
+      const steps = readFileSync(join(store, 'runs', trial.runId, 'metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).step as number);
+      expect(new Set(steps).size, trial.runId).toBe(steps.length);
+      expect(Math.max(...steps), trial.runId).toBe(2000);
+    }
+  }, 240_000);
+});

@@ -94,8 +94,8 @@ export class RunStore {
       await syncDir(this.root);
       return record;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+      // Renaming onto a folder that exists fails (ENOTEMPTY or EEXIST on POSIX, EPERM on Windows).
+      if (!(await stat(folder).catch(() => null))) throw error;
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

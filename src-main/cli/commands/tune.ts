@@ -83,21 +83,35 @@ export const tune: Command = {
     for (;;) {
       const run = await nextTrial(stores, studyId);
       if (!run) break;
+      const release = await stores.runs.tryLock(run.id);
+      if (!release) {
+        throw new IsoflopError(
+          'INVALID_INPUT',
+          `Run ${run.id} of study ${studyId} is being trained by another process; let it finish, or stop it and run tune --resume ${studyId} again.`,
+        );
+      }
       const control: { stop?: () => void } = {};
       // Reports go one after another; a prune stops the trainer at its next step.
       let reports: Promise<unknown> = Promise.resolve();
-      await executeRun(stores, run.id, {
-        control,
-        onMetrics: (_run, m) => {
-          if (m.valLoss === null) return;
-          const loss = m.valLoss;
-          reports = reports.then(async () => {
-            const { prune } = await reportTrial(stores, studyId as string, run.id, m.step, loss);
-            if (prune) control.stop?.();
-          });
-        },
-      });
-      await reports;
+      try {
+        // A trial left running by a process that died resumes from its checkpoint (executeRun truncates
+        // its metrics there), as `sweep --resume` does.
+        if (run.status === 'running') await stores.runs.update(run.id, { status: 'interrupted' });
+        await executeRun(stores, run.id, {
+          control,
+          onMetrics: (_run, m) => {
+            if (m.valLoss === null) return;
+            const loss = m.valLoss;
+            reports = reports.then(async () => {
+              const { prune } = await reportTrial(stores, studyId as string, run.id, m.step, loss);
+              if (prune) control.stop?.();
+            });
+          },
+        });
+        await reports;
+      } finally {
+        await release();
+      }
       const study = await finishTrial(stores, studyId, run.id);
       const trial = study.trials.find((t) => t.runId === run.id);
       if (trial) {
