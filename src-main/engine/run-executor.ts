@@ -85,3 +85,26 @@ export async function executeRun(
     model.dispose();
   }
 }
+
+/**
+ * Trains a run this process may take: it holds the run's lock while it trains (null: another live
+ * process is training it), and a run found `running` with its lock free, whose process died, is marked
+ * interrupted first so it resumes from its checkpoint with its metrics cut back there.
+ */
+export async function executeClaimedRun(
+  stores: { runs: RunStore; datasets: DatasetStore },
+  runId: string,
+  options: ExecuteOptions & { onClaimed?(run: RunRecord): void } = {},
+): Promise<RunRecord | null> {
+  const release = await stores.runs.tryLock(runId);
+  if (!release) return null;
+  try {
+    const current = await stores.runs.get(runId);
+    if (current.status === 'completed' || current.status === 'diverged' || current.status === 'failed') return current;
+    options.onClaimed?.(current);
+    if (current.status === 'running') await stores.runs.update(runId, { status: 'interrupted' });
+    return await executeRun(stores, runId, options);
+  } finally {
+    await release();
+  }
+}

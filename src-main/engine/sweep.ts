@@ -2,7 +2,7 @@ import type { RunRecord } from '../../src-shared/contract';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import type { SweepStore } from '../store/sweeps';
-import { type ExecuteOptions, executeRun } from './run-executor';
+import { type ExecuteOptions, executeClaimedRun } from './run-executor';
 
 /** Runs a stored sweep's queue headless (the CLI); `createSweep` in the store makes the sweep. */
 export { createSweep } from '../store/sweeps';
@@ -34,18 +34,11 @@ export async function runSweep(
     if (options.shouldStop?.()) break;
     if (shard && index % shard.count !== shard.index) continue;
     if (run.status !== 'queued' && run.status !== 'interrupted' && run.status !== 'running') continue;
-    const release = await stores.runs.tryLock(run.id);
-    if (!release) continue; // another process is training it
-    try {
-      const current = await stores.runs.get(run.id);
-      if (current.status === 'completed' || current.status === 'diverged' || current.status === 'failed') continue;
-      options.onRunStart?.(current, position, order.length);
-      // Found 'running' with its lock free: the process that ran it died. Resume from its checkpoint.
-      if (current.status === 'running') await stores.runs.update(run.id, { status: 'interrupted' });
-      await executeRun(stores, run.id, options);
-    } finally {
-      await release();
-    }
+    // Null: another process is training it.
+    await executeClaimedRun(stores, run.id, {
+      ...options,
+      onClaimed: (current) => options.onRunStart?.(current, position, order.length),
+    });
   }
   return Promise.all(sweep.runIds.map((id) => stores.runs.get(id)));
 }

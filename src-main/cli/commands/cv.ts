@@ -1,6 +1,6 @@
-import { IsoflopError } from '../../../src-shared/contract';
+import { IsoflopError, type RunRecord } from '../../../src-shared/contract';
 import { summariseFolds } from '../../../src-shared/science/cross-validation';
-import { executeRun } from '../../engine/run-executor';
+import { executeClaimedRun } from '../../engine/run-executor';
 import { createCrossValidation } from '../../store/cross-validation';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
@@ -55,7 +55,8 @@ export const cv: Command = {
       throw error;
     }
     for (const run of runs) {
-      const done = await executeRun(stores, run.id);
+      // Fresh runs of this process: nobody else holds them.
+      const done = (await executeClaimedRun(stores, run.id)) as RunRecord;
       io.err(
         `${run.name}: ${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
       );

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { IsoflopError, SearchSpace, StudyRequest, studyParameters } from '../../../src-shared/contract';
 import { type Space, validateSpace } from '../../../src-shared/science/search';
-import { executeRun } from '../../engine/run-executor';
+import { executeClaimedRun } from '../../engine/run-executor';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
@@ -83,34 +83,26 @@ export const tune: Command = {
     for (;;) {
       const run = await nextTrial(stores, studyId);
       if (!run) break;
-      const release = await stores.runs.tryLock(run.id);
-      if (!release) {
+      const control: { stop?: () => void } = {};
+      // Reports go one after another; a prune stops the trainer at its next step.
+      let reports: Promise<unknown> = Promise.resolve();
+      const trained = await executeClaimedRun(stores, run.id, {
+        control,
+        onMetrics: (_run, m) => {
+          if (m.valLoss === null) return;
+          const loss = m.valLoss;
+          reports = reports.then(async () => {
+            const { prune } = await reportTrial(stores, studyId as string, run.id, m.step, loss);
+            if (prune) control.stop?.();
+          });
+        },
+      });
+      await reports;
+      if (!trained) {
         throw new IsoflopError(
           'INVALID_INPUT',
           `Run ${run.id} of study ${studyId} is being trained by another process; let it finish, or stop it and run tune --resume ${studyId} again.`,
         );
-      }
-      const control: { stop?: () => void } = {};
-      // Reports go one after another; a prune stops the trainer at its next step.
-      let reports: Promise<unknown> = Promise.resolve();
-      try {
-        // A trial left running by a process that died resumes from its checkpoint (executeRun truncates
-        // its metrics there), as `sweep --resume` does.
-        if (run.status === 'running') await stores.runs.update(run.id, { status: 'interrupted' });
-        await executeRun(stores, run.id, {
-          control,
-          onMetrics: (_run, m) => {
-            if (m.valLoss === null) return;
-            const loss = m.valLoss;
-            reports = reports.then(async () => {
-              const { prune } = await reportTrial(stores, studyId as string, run.id, m.step, loss);
-              if (prune) control.stop?.();
-            });
-          },
-        });
-        await reports;
-      } finally {
-        await release();
       }
       const study = await finishTrial(stores, studyId, run.id);
       const trial = study.trials.find((t) => t.runId === run.id);
