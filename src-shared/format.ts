@@ -48,3 +48,20 @@ export function progressBar(fraction: number, width = 24): string {
   const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 }
+
+/** A mean ± standard deviation over folds, or a dash when there is none. */
+export function formatMeanStd(stat: { mean: number; std: number } | null | undefined, digits: number): string {
+  return stat ? `${stat.mean.toFixed(digits)} ± ${stat.std.toFixed(digits)}` : '—';
+}
+
+/** A hyper-parameter's value as trial tables and labels show it: three significant digits, or the choice. */
+export function formatParamValue(value: number | string | undefined): string {
+  return typeof value === 'number' ? String(Number(value.toPrecision(3))) : (value ?? '—');
+}
+
+/** A trial's parameters in one line: "learningRate 0.00293, width 45". */
+export function formatParams(params: Record<string, number | string>): string {
+  return Object.entries(params)
+    .map(([name, value]) => `${name} ${formatParamValue(value)}`)
+    .join(', ');
+}

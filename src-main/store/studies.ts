@@ -10,6 +10,7 @@ import {
   StudyRecord as StudySchema,
   type StudyTrial,
 } from '../../src-shared/contract';
+import { formatParams } from '../../src-shared/format';
 import { Random } from '../../src-shared/random';
 import {
   defaultPrunerOptions,
@@ -133,9 +134,7 @@ export function trialRun(study: StudyRecord, dataset: DatasetManifest, trialNumb
     seed: study.seed + trialNumber,
     evalSteps: pruningEvalSteps(study.pruner, steps, prunerOptionsFor(steps)),
   });
-  const label = Object.entries(params)
-    .map(([name, value]) => `${name} ${typeof value === 'number' ? Number(value.toPrecision(3)) : value}`)
-    .join(', ');
+  const label = formatParams(params);
   const run = queuedRun(
     `${study.id}-t${String(trialNumber).padStart(3, '0')}`,
     `trial ${trialNumber}: ${label}`,

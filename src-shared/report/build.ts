@@ -1,5 +1,5 @@
 import type { DatasetManifest, MetricRow, ReportData, RunRecord, StudyRecord } from '../contract';
-import { formatCount } from '../format';
+import { formatCount, formatMeanStd, formatParams } from '../format';
 import { analyzeRuns } from '../science/analysis';
 import { summariseFolds } from '../science/cross-validation';
 import { detectOverfitting } from '../science/overfit';
@@ -66,11 +66,6 @@ function crossValidations(runs: ReportInput['runs']): ReportData['crossValidatio
   return [...byId].map(([cvId, folds]) => ({ cvId, ...summariseFolds(folds) }));
 }
 
-const paramText = (params: Record<string, number | string>) =>
-  Object.entries(params)
-    .map(([name, value]) => `${name} ${typeof value === 'number' ? Number(value.toPrecision(3)) : value}`)
-    .join(', ');
-
 const sig = (n: number) => Number(n.toPrecision(3)).toLocaleString('en-US');
 
 export function buildReport(input: ReportInput): ReportData {
@@ -132,7 +127,7 @@ export function buildReport(input: ReportInput): ReportData {
     const complete = study.trials.filter((t) => t.state === 'complete').length;
     summary = study.best
       ? `Of ${study.trials.length} trials (${complete} complete, ${pruned} pruned by the ${study.pruner === 'asha' ? 'ASHA' : study.pruner} pruner) of a ${study.sampler} search on ${dataset.name}, ` +
-        `trial ${study.best.number} trained best: best validation loss ${study.best.value.toFixed(5)} with ${paramText(study.best.params)}.`
+        `trial ${study.best.number} trained best: best validation loss ${study.best.value.toFixed(5)} with ${formatParams(study.best.params)}.`
       : `None of the study's ${study.trials.length} trials on ${dataset.name} has completed yet.`;
     if (study.trials.length < study.trialsPlanned || study.trials.some((t) => t.state === 'running')) {
       notes.push(
@@ -155,7 +150,7 @@ export function buildReport(input: ReportInput): ReportData {
   } else {
     const folds = cvs[0];
     summary = folds?.bestValLoss
-      ? `${folds.k}-fold cross-validation on ${dataset.name}: best validation loss ${folds.bestValLoss.mean.toFixed(5)} ± ${folds.bestValLoss.std.toFixed(5)} (mean ± sample std over ${folds.completed} folds)${folds.valAccuracy ? `, validation accuracy ${folds.valAccuracy.mean.toFixed(4)} ± ${folds.valAccuracy.std.toFixed(4)}` : ''}.`
+      ? `${folds.k}-fold cross-validation on ${dataset.name}: best validation loss ${formatMeanStd(folds.bestValLoss, 5)} (mean ± sample std over ${folds.completed} folds)${folds.valAccuracy ? `, validation accuracy ${formatMeanStd(folds.valAccuracy, 4)}` : ''}.`
       : `This ${sweep.scope === 'sweep' ? 'sweep' : 'selection'} has ${completed.length} completed run${completed.length === 1 ? '' : 's'} over ${dataset.name}; too few to fit a scaling law (at least 5 are needed).`;
   }
 

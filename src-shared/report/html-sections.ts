@@ -1,4 +1,5 @@
 import type { ReportData, StudyRecord } from '../contract';
+import { formatMeanStd, formatParamValue } from '../format';
 import { renderParallelCoordinates } from './parallel';
 import { bestSoFarSeries, parallelSpec } from './study-charts';
 import { type ChartSeries, escapeHtml, renderChart } from './svg';
@@ -7,8 +8,7 @@ import { type ChartSeries, escapeHtml, renderChart } from './svg';
 
 type Figure = (title: string, svg: string, legend: ChartSeries[]) => string;
 
-const value = (v: number | string | undefined) =>
-  typeof v === 'number' ? Number(v.toPrecision(3)).toString() : escapeHtml(String(v ?? '—'));
+const value = (v: number | string | undefined) => escapeHtml(formatParamValue(v));
 
 export function studySection(report: ReportData, figure: Figure): string {
   const study = report.study;
@@ -57,8 +57,6 @@ export function studySection(report: ReportData, figure: Figure): string {
 export function crossValidationSection(report: ReportData, figure: Figure): string {
   return report.crossValidations
     .map((cv) => {
-      const stat = (s: { mean: number; std: number } | null, digits: number) =>
-        s ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : '—';
       const band: ChartSeries[] = [
         {
           label: `mean ± std over ${cv.completed} folds`,
@@ -84,7 +82,7 @@ export function crossValidationSection(report: ReportData, figure: Figure): stri
         .join('');
       return [
         `<h2>Cross-validation <code>${escapeHtml(cv.cvId)}</code></h2>`,
-        `<p>${cv.completed} of ${cv.k} folds completed. Best validation loss ${stat(cv.bestValLoss, 5)}${cv.valAccuracy ? `, validation accuracy ${stat(cv.valAccuracy, 4)}` : ''} (mean ± sample standard deviation over folds). The folds deal the training and validation rows; the test rows stay unseen.</p>`,
+        `<p>${cv.completed} of ${cv.k} folds completed. Best validation loss ${formatMeanStd(cv.bestValLoss, 5)}${cv.valAccuracy ? `, validation accuracy ${formatMeanStd(cv.valAccuracy, 4)}` : ''} (mean ± sample standard deviation over folds). The folds deal the training and validation rows; the test rows stay unseen.</p>`,
         cv.band.length > 0
           ? figure(
               title,

@@ -3,13 +3,11 @@ import { formatCount } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { computeOptimal } from '../science/parametric';
 import { crossValidationSection, studySection } from './html-sections';
-import { type ChartSeries, renderChart } from './svg';
+import { type ChartSeries, escapeHtml, renderChart } from './svg';
 
 /** Report data -> one self-contained HTML page: inline CSS and SVG, no scripts, no network. */
 
 const palette = ['#3b528b', '#21918c', '#5ec962', '#c8b100', '#e07b00', '#b5179e'];
-const escapeHtml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const sig = (n: number | null | undefined, digits = 4) => {
   if (n === null || n === undefined) return '—';
   const magnitude = Math.abs(n);

@@ -1,4 +1,5 @@
 import { IsoflopError, type RunRecord } from '../../../src-shared/contract';
+import { formatMeanStd } from '../../../src-shared/format';
 import { summariseFolds } from '../../../src-shared/science/cross-validation';
 import { executeClaimedRun } from '../../engine/run-executor';
 import { createCrossValidation } from '../../store/cross-validation';
@@ -70,13 +71,11 @@ export const cv: Command = {
       io.out(JSON.stringify({ cvId, datasetId, ...summary }, null, 2));
       return summary.completed === summary.k ? 0 : 1;
     }
-    const fmt = (s: { mean: number; std: number } | null, digits: number) =>
-      s ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : '—';
     io.out(
       `${summary.k}-fold cross-validation ${cvId} on ${datasetId}: ${summary.completed} of ${summary.k} folds completed`,
     );
-    io.out(`best validation loss ${fmt(summary.bestValLoss, 5)} (mean ± std over folds)`);
-    if (summary.valAccuracy) io.out(`validation accuracy ${fmt(summary.valAccuracy, 4)}`);
+    io.out(`best validation loss ${formatMeanStd(summary.bestValLoss, 5)} (mean ± std over folds)`);
+    if (summary.valAccuracy) io.out(`validation accuracy ${formatMeanStd(summary.valAccuracy, 4)}`);
     return summary.completed === summary.k ? 0 : 1;
   },
 };
