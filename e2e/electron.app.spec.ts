@@ -21,14 +21,19 @@ const skipReason =
   'the Electron binary is not installed here (npm skips its download; run `node node_modules/electron/install.js` where downloads work). The same renderer and API are covered by the web-mode specs.';
 if (binary === undefined) console.log(`Electron e2e SKIPPED: ${skipReason}`);
 
+/** The desktop app on a fresh data folder. */
+async function launchApp() {
+  const store = mkdtempSync(join(tmpdir(), 'isoflop-electron-'));
+  const args = ['dist/electron/main.cjs', '--store', store];
+  if (process.getuid?.() === 0) args.unshift('--no-sandbox');
+  return { app: await electron.launch({ executablePath: binary, args }), store };
+}
+
 test.describe('desktop app (Electron)', () => {
   test.skip(binary === undefined, skipReason);
 
   test('opens the window on the custom protocol, locked down, with the API over IPC', async () => {
-    const store = mkdtempSync(join(tmpdir(), 'isoflop-electron-'));
-    const args = ['dist/electron/main.cjs', '--store', store];
-    if (process.getuid?.() === 0) args.unshift('--no-sandbox');
-    const app = await electron.launch({ executablePath: binary, args });
+    const { app, store } = await launchApp();
     try {
       const window = await app.firstWindow();
       await expect(window.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
@@ -52,10 +57,7 @@ test.describe('desktop app (Electron)', () => {
 
   test("prints a report with Electron's own printToPDF, which pdfinfo reads", async () => {
     test.setTimeout(180_000);
-    const store = mkdtempSync(join(tmpdir(), 'isoflop-electron-'));
-    const args = ['dist/electron/main.cjs', '--store', store];
-    if (process.getuid?.() === 0) args.unshift('--no-sandbox');
-    const app = await electron.launch({ executablePath: binary, args });
+    const { app, store } = await launchApp();
     try {
       const window = await app.firstWindow();
       await expect(window.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();

@@ -29,21 +29,31 @@ function runStates(store: string): Array<{ id: string; status: string; checkpoin
     });
 }
 
+/** Imports a CSV of `rows` rows (one line of text each, after `header`) into `store` with the real binary. */
+function importTable(store: string, name: string, header: string, rows: string[]): string {
+  const csv = join(folder.dir, `${name}.csv`);
+  writeFileSync(csv, `${header}\n${rows.join('\n')}\n`);
+  const imported = cli('datasets', 'import', csv, '--store', store, '--json');
+  expect(imported.status, imported.stderr).toBe(0);
+  return JSON.parse(imported.stdout).id;
+}
+
+/** Two features and a smooth target, the same each call. */
+const smoothRows = (count: number) =>
+  Array.from({ length: count }, (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${Math.sin(i) * Math.cos(i)}`);
+
 describe('isoflop sweep under kill -9', () => {
   it('keeps completed runs intact, and --resume finishes the killed one from its checkpoint', async () => {
     const store = join(folder.dir, 'data');
-    const csv = join(folder.dir, 'table.csv');
-    const lines = [
+    const datasetId = importTable(
+      store,
+      'table',
       'a,b,c,y',
-      ...Array.from(
+      Array.from(
         { length: 3000 },
         (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${(i % 50) / 25 - 1},${Math.sin(i) * Math.cos(i * 0.3)}`,
       ),
-    ];
-    writeFileSync(csv, `${lines.join('\n')}\n`);
-    const imported = cli('datasets', 'import', csv, '--store', store, '--json');
-    expect(imported.status, imported.stderr).toBe(0);
-    const datasetId = JSON.parse(imported.stdout).id;
+    );
 
     const child: ChildProcess = spawn(
       process.execPath,
@@ -104,15 +114,7 @@ describe('isoflop sweep under kill -9', () => {
 describe('two isoflop processes on one store', () => {
   it('train each run of one plan exactly once between them, and both finish', async () => {
     const store = join(folder.dir, 'shared');
-    const csv = join(folder.dir, 'pair.csv');
-    const rows = Array.from(
-      { length: 2000 },
-      (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${Math.sin(i) * Math.cos(i)}`,
-    );
-    writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
-    const imported = cli('datasets', 'import', csv, '--store', store, '--json');
-    expect(imported.status, imported.stderr).toBe(0);
-    const datasetId = JSON.parse(imported.stdout).id;
+    const datasetId = importTable(store, 'pair', 'a,b,y', smoothRows(2000));
     const planned = cli(
       'sweep',
       '--dataset',
@@ -176,15 +178,7 @@ describe('two isoflop processes on one store', () => {
 describe('isoflop tune under kill -9', () => {
   it('--resume goes on with the study: the killed trial resumes from its checkpoint, none is trained twice', async () => {
     const store = join(folder.dir, 'tune');
-    const csv = join(folder.dir, 'tune.csv');
-    const rows = Array.from(
-      { length: 3000 },
-      (_, i) => `${Math.sin(i)},${Math.cos(i * 0.3)},${Math.sin(i) * Math.cos(i)}`,
-    );
-    writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
-    const imported = cli('datasets', 'import', csv, '--store', store, '--json');
-    expect(imported.status, imported.stderr).toBe(0);
-    const datasetId = JSON.parse(imported.stdout).id;
+    const datasetId = importTable(store, 'tune', 'a,b,y', smoothRows(3000));
     const space = join(folder.dir, 'tune-space.json');
     writeFileSync(space, JSON.stringify({ width: { type: 'int', min: 16, max: 64 } }));
     const child: ChildProcess = spawn(

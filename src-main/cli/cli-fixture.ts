@@ -1,0 +1,46 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
+import { tempFolder } from '../testing';
+import { runCli } from './main';
+
+/** For CLI tests: the CLI run in-process with its output captured, and temp folders removed after each test. */
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** A temp folder that is removed after the test. */
+export function testFolder(): ReturnType<typeof tempFolder> {
+  const folder = tempFolder();
+  cleanups.push(folder.cleanup);
+  return folder;
+}
+
+export async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, {
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    rendererDir: '/nonexistent',
+    env: {},
+    untilStopped: () => Promise.resolve(),
+  });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** A 3-column CSV (two features and a label) imported into a fresh store. */
+export async function tableStore(classes: 'two' | 'one' = 'two', rows = 600) {
+  const folder = testFolder();
+  const csv = join(folder.dir, 'table.csv');
+  const lines = Array.from({ length: rows }, (_, i) => {
+    const [a, b] = [Math.sin(i), Math.cos(i * 0.7)];
+    return `${a.toFixed(4)},${b.toFixed(4)},${classes === 'one' || a * b > 0 ? 'up' : 'down'}`;
+  });
+  writeFileSync(csv, `a,b,label\n${lines.join('\n')}\n`);
+  const data = join(folder.dir, 'data');
+  const imported = JSON.parse((await cli('datasets', 'import', csv, '--store', data, '--json')).out);
+  return { folder, data, id: imported.id as string };
+}
