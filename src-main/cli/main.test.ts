@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatBytes } from '../../src-shared/format';
 import { queuedRun, RunStore } from '../store/runs';
 import { cli, testFolder } from './cli-fixture';
 import { helpText } from './main';
@@ -81,7 +82,9 @@ describe('isoflop datasets', () => {
     expect(imported.code).toBe(0);
     const manifest = JSON.parse(imported.out);
     expect(manifest.task).toBe('regression');
-    expect(imported.err).toMatch(/writing rows/);
+    // Every phase counts bytes: the rows written are (features + target) float32s per row.
+    const written = formatBytes((manifest.features + 1) * 4 * manifest.stats.rows);
+    expect(imported.err).toMatch(new RegExp(`writing rows .* 100%  ${written} / ${written}`));
     const shown = await cli('datasets', 'show', manifest.id, '--store', data);
     expect(shown.code).toBe(0);
     expect(shown.out).toContain('material');

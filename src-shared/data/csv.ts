@@ -3,8 +3,9 @@ import { IsoflopError } from '../contract/errors';
 /**
  * A streaming RFC 4180 parser over UTF-8 bytes: commas, double-quoted fields with "" escapes and
  * newlines inside, LF line ends (the text reader has already turned CRLF into LF). Blank lines are
- * skipped. Fields stay byte ranges until asked for: most cells of a table are numbers, and
- * `CsvRow.number` reads them without making a string.
+ * skipped. Fields stay byte ranges until asked for: most cells of a table are numbers, so the scan
+ * that finds where an unquoted field ends parses it as a decimal on the way (each byte is looked at
+ * once), and `CsvRow.number` hands that value out without making a string.
  */
 
 const comma = 44;
@@ -21,25 +22,26 @@ export class CsvRow {
   line = 1;
   starts = new Int32Array(16);
   ends = new Int32Array(16);
-  /** the unescaped text of quoted fields; null for unquoted ones */
-  quoted: Array<string | null> = [];
+  /** each unquoted field's value when it is a plain decimal (see `parseDecimal`), else NaN */
+  numbers = new Float64Array(16);
+  /** 1 for a quoted field, whose unescaped text is then in `quotedText` */
+  isQuoted = new Uint8Array(16);
+  quotedText: string[] = [];
 
   /** The field as text. */
   text(index: number): string {
-    const unquoted = this.quoted[index];
-    if (unquoted != null) return unquoted;
+    if (this.isQuoted[index] === 1) return this.quotedText[index] as string;
     return decodeField(this.bytes, this.starts[index] as number, this.ends[index] as number);
   }
 
   /** The field as a number if it is a plain decimal that converts exactly; NaN otherwise (then use `text`). */
   number(index: number): number {
-    if (this.quoted[index] != null) return Number.NaN;
-    return parseDecimal(this.bytes, this.starts[index] as number, this.ends[index] as number);
+    return this.numbers[index] as number;
   }
 
   /** Whether the field is empty (no bytes, not quoted). */
   empty(index: number): boolean {
-    return this.quoted[index] == null && this.starts[index] === this.ends[index];
+    return this.isQuoted[index] === 0 && this.starts[index] === this.ends[index];
   }
 
   fields(): string[] {
@@ -79,17 +81,24 @@ export class CsvParser {
     const row = this.row;
     row.bytes = bytes;
     const n = bytes.length;
+    // The row's arrays in locals: the loop below stores to them for every field.
+    let { starts, ends, numbers, isQuoted } = row;
     let pos = 0;
     while (pos < n) {
       const recordStart = pos;
       let lines = 0;
       let count = 0;
       for (;;) {
-        if (count === row.starts.length) this.grow();
+        if (count === starts.length) {
+          this.grow();
+          ({ starts, ends, numbers, isQuoted } = row);
+        }
         if (pos < n && bytes[pos] === quote) {
           const field = this.quotedField(bytes, pos, final);
           if (!field) return recordStart;
-          row.quoted[count] = field.text;
+          isQuoted[count] = 1;
+          row.quotedText[count] = field.text;
+          numbers[count] = Number.NaN;
           lines += field.lines;
           pos = field.end;
           if (pos < n && bytes[pos] !== comma && bytes[pos] !== newline) {
@@ -99,11 +108,16 @@ export class CsvParser {
             );
           }
         } else {
-          let end = pos;
-          while (end < n) {
-            const c = bytes[end] as number;
-            if (c === comma || c === newline || c === quote) break;
-            end++;
+          let end = scanDecimal(bytes, pos, n);
+          const stop = end < n ? (bytes[end] as number) : comma;
+          if (stop === comma || stop === newline) numbers[count] = scanned;
+          else {
+            numbers[count] = Number.NaN;
+            while (end < n) {
+              const c = bytes[end] as number;
+              if (c === comma || c === newline || c === quote) break;
+              end++;
+            }
           }
           if (end < n && bytes[end] === quote) {
             throw this.invalid(
@@ -111,9 +125,9 @@ export class CsvParser {
                 'Quote the whole field and double the quotes inside it ("like ""this"").',
             );
           }
-          row.starts[count] = pos;
-          row.ends[count] = end;
-          row.quoted[count] = null;
+          starts[count] = pos;
+          ends[count] = end;
+          isQuoted[count] = 0;
           pos = end;
         }
         count++;
@@ -127,7 +141,7 @@ export class CsvParser {
       row.count = count;
       row.line = this.line;
       this.line += lines + 1;
-      if (!(count === 1 && (row.empty(0) || row.quoted[0] === ''))) emit(row);
+      if (!(count === 1 && (row.empty(0) || (row.isQuoted[0] === 1 && row.quotedText[0] === '')))) emit(row);
     }
     return n;
   }
@@ -162,12 +176,15 @@ export class CsvParser {
 
   private grow(): void {
     const row = this.row;
-    const starts = new Int32Array(row.starts.length * 2);
-    const ends = new Int32Array(row.ends.length * 2);
-    starts.set(row.starts);
-    ends.set(row.ends);
-    row.starts = starts;
-    row.ends = ends;
+    const doubled = <T extends Int32Array | Float64Array | Uint8Array>(from: T, to: T): T => {
+      to.set(from);
+      return to;
+    };
+    const size = row.starts.length * 2;
+    row.starts = doubled(row.starts, new Int32Array(size));
+    row.ends = doubled(row.ends, new Int32Array(size));
+    row.numbers = doubled(row.numbers, new Float64Array(size));
+    row.isQuoted = doubled(row.isQuoted, new Uint8Array(size));
   }
 
   private invalid(message: string): IsoflopError {
@@ -220,42 +237,43 @@ function decodeField(bytes: Uint8Array, start: number, end: number): string {
 
 const exactPowersOfTen = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
+/** The value `scanDecimal` read last (a module slot: returning a pair would allocate once per cell). */
+let scanned = Number.NaN;
+
 /**
- * Reads `[+-]digits[.digits][e[+-]digits]` and returns exactly what `Number()` would, or NaN when the
- * field is not of that form or needs more than the fast path: at most 15 significant digits and a
- * decimal exponent within ±22, so that mantissa and power of ten are exact and one IEEE operation
- * rounds correctly (Clinger 1990). The caller falls back to `Number(text)` on NaN.
+ * Reads `[+-]digits[.digits][e[+-]digits]` from `start`, stopping at the first byte that cannot
+ * continue it (or at `end`), and returns where it stopped. It leaves in `scanned` exactly what
+ * `Number()` gives for the bytes read, or NaN when they are not of that form or need more than the
+ * fast path: a mantissa below 2^53 and a decimal exponent within ±22, so that mantissa and power of
+ * ten are exact and one IEEE operation rounds correctly (Clinger 1990). (While the digits' exact value
+ * stays below 2^53 every step of `mantissa * 10 + d` is exact; once it passes 2^53 the rounded value
+ * cannot fall back below it, so one test at the end decides.)
  */
-export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
+function scanDecimal(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
-  let negative = false;
   const sign = bytes[i];
-  if (sign === 45) {
-    negative = true;
-    i++;
-  } else if (sign === 43) i++;
+  if (sign === 45 || sign === 43) i++;
   let mantissa = 0;
-  let digits = 0;
-  let exponent = 0;
-  let sawDigit = false;
+  const integerStart = i;
   for (; i < end; i++) {
     const d = (bytes[i] as number) - 48;
     if (d < 0 || d > 9) break;
-    sawDigit = true;
-    if (mantissa !== 0 || d !== 0) digits++;
     mantissa = mantissa * 10 + d;
   }
+  let digits = i - integerStart;
+  let exponent = 0;
   if (i < end && bytes[i] === 46) {
-    for (i++; i < end; i++) {
+    const fractionStart = ++i;
+    for (; i < end; i++) {
       const d = (bytes[i] as number) - 48;
       if (d < 0 || d > 9) break;
-      sawDigit = true;
-      if (mantissa !== 0 || d !== 0) digits++;
       mantissa = mantissa * 10 + d;
-      exponent--;
     }
+    exponent = fractionStart - i;
+    digits -= exponent;
   }
-  if (!sawDigit || digits > 15) return Number.NaN;
+  scanned = Number.NaN;
+  if (digits === 0) return i;
   if (i < end && ((bytes[i] as number) | 32) === 101) {
     i++;
     let negativeExponent = false;
@@ -270,13 +288,22 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
       if (d < 0 || d > 9) break;
       value = value * 10 + d;
     }
-    if (i === first) return Number.NaN;
+    if (i === first) return i;
     exponent += negativeExponent ? -value : value;
   }
-  if (i !== end || exponent < -22 || exponent > 22) return Number.NaN;
+  if (mantissa >= 9007199254740992 || exponent < -22 || exponent > 22) return i;
   const magnitude =
     exponent < 0
       ? mantissa / (exactPowersOfTen[-exponent] as number)
       : mantissa * (exactPowersOfTen[exponent] as number);
-  return negative ? -magnitude : magnitude;
+  scanned = sign === 45 ? -magnitude : magnitude;
+  return i;
+}
+
+/**
+ * The bytes `start..end` as a plain decimal: exactly what `Number()` would give, or NaN when they are
+ * not one or need more than the fast path (see `scanDecimal`). The caller falls back to `Number(text)`.
+ */
+export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
+  return scanDecimal(bytes, start, end) === end ? scanned : Number.NaN;
 }

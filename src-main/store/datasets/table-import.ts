@@ -7,6 +7,7 @@ import { type ImportTarget, openScratch, SplitFiles } from './split-files';
 import {
   type ColumnScan,
   cellNumber,
+  columnMean,
   distinct,
   invalid,
   maxCategories,
@@ -209,7 +210,7 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
         name: scan.name,
         type: 'numeric',
         missing: scan.missing,
-        mean: scan.moments[1] as number,
+        mean: columnMean(scan),
         std: sampleStd(scan) ?? 0,
         categories: null,
       });
@@ -280,7 +281,8 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
         }
         files.append(split, new Uint8Array(out.buffer), true);
         done += count;
-        options.onProgress('writing rows', done, totalRows);
+        // In bytes, as every import phase counts its progress (the CLI and the app show bytes and an ETA).
+        options.onProgress('writing rows', done * width * 4, totalRows * width * 4);
         await files.flush();
       }
       await rm(scratchPath(split), { force: true });
@@ -302,7 +304,7 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     target: {
       name: targetName,
       classes,
-      mean: classes ? null : (targetScan.moments[1] as number),
+      mean: classes ? null : columnMean(targetScan),
       std: classes ? null : targetStd,
     },
     features,
