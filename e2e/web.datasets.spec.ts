@@ -19,7 +19,7 @@ test.describe('web mode: datasets', () => {
     const details = page.getByTestId('dataset-details');
     await expect(details.getByRole('heading', { name: 'Teacher–student regression' })).toBeVisible();
     await expect(details).toContainText('Noise floor (MSE)');
-    await expect(details).toContainText('0.01');
+    await expect(details).toContainText('0.09');
     await expect(page.getByTestId('dataset-preview').locator('tbody tr')).toHaveCount(10);
     await page.getByRole('button', { name: /Synthetic language/ }).click();
     await expect(page.getByTestId('dataset-sample')).toContainText('.');

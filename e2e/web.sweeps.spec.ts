@@ -66,6 +66,10 @@ test.describe('web mode: sweeps from the CLI', () => {
     await page.getByRole('button', { name: 'Fit on the Frontier' }).click();
     await expect(page.getByTestId('frontier-source')).toContainText('6 completed runs', { timeout: 60_000 });
     await expect(page.getByTestId('law-table')).toBeVisible();
+    // The teacher demo's noise floor is known: the view puts it beside the fitted E.
+    await expect(page.getByTestId('known-floor')).toContainText(
+      /the data's known noise floor is 0\.09: E is [\d.]+% (above|below) it/,
+    );
     await page.screenshot({ path: info.outputPath('frontier-from-sweep.png'), fullPage: true });
   });
 });

@@ -65,3 +65,19 @@ export function formatParams(params: Record<string, number | string>): string {
     .map(([name, value]) => `${name} ${formatParamValue(value)}`)
     .join(', ');
 }
+
+/** How a fitted E compares with the data's known noise floor: "the data's known noise floor is 0.09: E is 1.0% above it". */
+export function knownFloorSentence(fittedE: number, floor: number): string {
+  const off = (fittedE - floor) / floor;
+  return `the data's known noise floor is ${floor}: E is ${(Math.abs(off) * 100).toFixed(1)}% ${off >= 0 ? 'above' : 'below'} it`;
+}
+
+/** That comparison in parentheses, to follow a fitted E; empty when the floor is not known. */
+export function formatKnownFloor(fittedE: number, floor: number | null): string {
+  return floor !== null && floor > 0 ? ` (${knownFloorSentence(fittedE, floor)})` : '';
+}
+
+/** The noise floor of a dataset whose lowest reachable loss is known (the teacher demo); null otherwise. */
+export function knownFloorOf(dataset: { kind: string; irreducibleLoss?: number | null }): number | null {
+  return dataset.kind === 'table' ? (dataset.irreducibleLoss ?? null) : null;
+}

@@ -1,5 +1,5 @@
 import type { DatasetManifest, MetricRow, ReportData, RunRecord, StudyRecord } from '../contract';
-import { formatCount, formatMeanStd, formatParams } from '../format';
+import { formatCount, formatKnownFloor, formatMeanStd, formatParams, knownFloorOf } from '../format';
 import { analyzeRuns } from '../science/analysis';
 import { summariseFolds } from '../science/cross-validation';
 import { detectOverfitting } from '../science/overfit';
@@ -142,8 +142,7 @@ export function buildReport(input: ReportInput): ReportData {
       `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'examples' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
       `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}` +
       `${allocation.lossCi95 ? ` (${allocation.lossCi95[0].toFixed(4)} to ${allocation.lossCi95[1].toFixed(4)})` : ''}. ` +
-      `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}` +
-      `${dataset.kind === 'table' && dataset.irreducibleLoss !== null ? ` (the data's known noise floor is ${dataset.irreducibleLoss})` : ''}. ` +
+      `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}${formatKnownFloor(analysis.law.E, knownFloorOf(dataset))}. ` +
       (overtrained.length > 0
         ? `${overtrained.length} runs are over-trained for their budget: ${overtrained.slice(0, 4).join(', ')}${overtrained.length > 4 ? ', …' : ''}.`
         : 'No run is over-trained for its budget.');
@@ -165,7 +164,7 @@ export function buildReport(input: ReportInput): ReportData {
       kind: dataset.kind,
       sourceSha256: dataset.source.sha256,
       trainItems: dataset.kind === 'table' ? dataset.splits.train.rows : dataset.splits.train.tokens,
-      irreducibleLoss: dataset.kind === 'table' ? dataset.irreducibleLoss : null,
+      irreducibleLoss: knownFloorOf(dataset),
     },
     sweep: {
       scope: sweep.scope,

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { IsoflopError } from '../../../src-shared/contract';
-import { formatCount } from '../../../src-shared/format';
+import { formatCount, formatKnownFloor, knownFloorOf } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
+import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
 import { SweepStore } from '../../store/sweeps';
 import {
@@ -37,7 +38,8 @@ async function sweepRuns(id: string, values: OptionValues, io: CliIo) {
       runs.push({ n: run.params.total, d: run.result.tokens, loss: run.result.valLoss });
   }
   if (runs.length < 5) throw new UsageError(`sweep ${id} has ${runs.length} completed runs; a fit needs at least 5`);
-  return runs;
+  const dataset = await new DatasetStore(dataDir).get(sweep.datasetId).catch(() => null);
+  return { runs, floor: dataset ? knownFloorOf(dataset) : null };
 }
 
 export const fit: Command = {
@@ -59,6 +61,7 @@ export const fit: Command = {
     const seed = intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1;
     const budgets = flopsListOption(values, 'budgets') ?? [];
     let runs: ReturnType<typeof parseRunsCsv>;
+    let floor: number | null = null;
     const text = await readFile(path, 'utf8').catch(() => null);
     if (text !== null) {
       try {
@@ -69,7 +72,7 @@ export const fit: Command = {
         throw error;
       }
     } else {
-      runs = await sweepRuns(path, values, io);
+      ({ runs, floor } = await sweepRuns(path, values, io));
     }
     const analysis = analyzeRuns(runs, { bootstrap: samples, seed, budgets });
     const { law, ci95, isoflop } = analysis;
@@ -107,7 +110,8 @@ export const fit: Command = {
       ['b (D* ∝ C^b)', 'b'],
     ] as const) {
       const fitted = law[key];
-      io.out(`  ${name.padEnd(14)} ${fitted.toPrecision(4).padStart(10)}${interval(key)}`);
+      const beside = key === 'E' ? formatKnownFloor(fitted, floor) : '';
+      io.out(`  ${name.padEnd(14)} ${fitted.toPrecision(4).padStart(10)}${interval(key)}${beside}`);
     }
     if (isoflop) {
       io.out(

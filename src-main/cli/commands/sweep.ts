@@ -8,7 +8,7 @@ import {
   measuredThroughput,
   planSweep,
 } from '../../../src-shared/engine/planner';
-import { estimateEta, formatCount, formatDuration } from '../../../src-shared/format';
+import { estimateEta, formatCount, formatDuration, formatKnownFloor, knownFloorOf } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { nodeBackendOrder } from '../../engine/node-backends';
 import { createSweep, runSweep } from '../../engine/sweep';
@@ -217,14 +217,16 @@ export const sweep: Command = {
         },
       });
       io.progress?.('', true);
-      return report(runs, sweepId, values, io);
+      const sweep = await s.sweeps.get(sweepId);
+      const floor = knownFloorOf(await s.datasets.get(sweep.datasetId).catch(() => ({ kind: 'unknown' })));
+      return report(runs, sweepId, floor, values, io);
     } finally {
       process.off('SIGINT', onSignal);
     }
   },
 };
 
-function report(runs: RunRecord[], sweepId: string, values: OptionValues, io: CliIo): number {
+function report(runs: RunRecord[], sweepId: string, floor: number | null, values: OptionValues, io: CliIo): number {
   const completed = runs.filter((r) => r.status === 'completed' && r.result?.valLoss != null);
   const observations = completed.map((r) => ({
     n: r.params.total,
@@ -250,7 +252,12 @@ function report(runs: RunRecord[], sweepId: string, values: OptionValues, io: Cl
           sweepId,
           runs: summary,
           fit: fit
-            ? { law: fit.law, ci95: fit.ci95, isoflop: fit.isoflop ? { a: fit.isoflop.a, b: fit.isoflop.b } : null }
+            ? {
+                law: fit.law,
+                ci95: fit.ci95,
+                isoflop: fit.isoflop ? { a: fit.isoflop.a, b: fit.isoflop.b } : null,
+                knownFloor: floor,
+              }
             : null,
         },
         null,
@@ -266,7 +273,7 @@ function report(runs: RunRecord[], sweepId: string, values: OptionValues, io: Cl
     }
     if (fit)
       io.out(
-        `Fitted E = ${fit.law.E.toPrecision(3)}, α = ${fit.law.alpha.toFixed(3)}, β = ${fit.law.beta.toFixed(3)}, a = ${fit.law.a.toFixed(3)}`,
+        `Fitted E = ${fit.law.E.toPrecision(3)}${formatKnownFloor(fit.law.E, floor)}, α = ${fit.law.alpha.toFixed(3)}, β = ${fit.law.beta.toFixed(3)}, a = ${fit.law.a.toFixed(3)}`,
       );
   }
   return runs.some((r) => r.status === 'failed') ? 1 : 0;

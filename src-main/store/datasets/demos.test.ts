@@ -32,22 +32,24 @@ describe('built-in demo datasets', () => {
     const manifest = (await store.get('demo-teacher')) as TableManifest;
     expect(manifest.builtIn).toBe(true);
     expect(manifest.stats.rows).toBe(200_000);
-    expect(manifest.irreducibleLoss).toBe(0.01);
+    expect(manifest.irreducibleLoss).toBe(0.09);
     const buffer = readFileSync(join(store.root, 'demo-teacher', 'test.bin'));
     const values = new Float32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
-    const rows = values.length / 17;
+    const width = manifest.features + 1;
+    const rows = values.length / width;
     expect(rows).toBe(manifest.splits.test.rows);
     let sum = 0;
     let sumSq = 0;
     for (let r = 0; r < rows; r++) {
-      const y = values[r * 17 + 16] as number;
+      const y = values[r * width + manifest.features] as number;
       sum += y;
       sumSq += y * y;
     }
     const variance = sumSq / rows - (sum / rows) ** 2;
-    // DESIGN.md: output variance about 1 against a noise floor of 0.01, so students have room to differ.
+    // The targets vary several times more than the noise floor, so students have room to differ (a sweep's
+    // runs span 0.14 to 0.22 at one budget, against the floor of 0.09: sweep-demo.test.ts).
     expect(variance).toBeGreaterThan(0.3);
-    expect(variance / (manifest.irreducibleLoss as number)).toBeGreaterThan(30);
+    expect(variance / (manifest.irreducibleLoss as number)).toBeGreaterThan(5);
   });
 
   it('demo-language: several MB of text with its generating entropy per byte', async () => {

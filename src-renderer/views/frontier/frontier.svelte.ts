@@ -9,20 +9,23 @@ import { engine } from '../../lib/app.svelte';
 export const frontier = $state<{
   source: string | null;
   runs: Observation[];
+  /** the lowest loss the runs' data allows, where it is known (the teacher demo); shown beside E */
+  knownFloor: number | null;
   analysis: FrontierAnalysis | null;
   fitting: boolean;
   error: string | null;
-}>({ source: null, runs: [], analysis: null, fitting: false, error: null });
+}>({ source: null, runs: [], knownFloor: null, analysis: null, fitting: false, error: null });
 
 const bootstrap = 200;
 
-async function fitRuns(source: string, runs: Observation[]): Promise<void> {
+async function fitRuns(source: string, runs: Observation[], knownFloor: number | null = null): Promise<void> {
   frontier.fitting = true;
   frontier.error = null;
   try {
     frontier.analysis = await engine.fit(runs, { bootstrap, seed: 1, budgets: [] });
     frontier.source = source;
     frontier.runs = runs;
+    frontier.knownFloor = knownFloor;
   } catch (error) {
     frontier.error = error instanceof Error ? error.message : String(error);
   } finally {
@@ -49,9 +52,9 @@ export async function loadChinchilla(): Promise<void> {
   await fitRuns(`Hoffmann et al. (2022), Epoch AI's extraction (${runs.length} runs)`, runs);
 }
 
-/** A sweep's completed runs, sent from the Sweeps view. */
-export async function loadRuns(source: string, runs: Observation[]): Promise<void> {
-  await fitRuns(source, runs);
+/** A sweep's completed runs, sent from the Sweeps view, with its data's noise floor where that is known. */
+export async function loadRuns(source: string, runs: Observation[], knownFloor: number | null): Promise<void> {
+  await fitRuns(source, runs, knownFloor);
 }
 
 export const bootstrapSamples = bootstrap;
