@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 
 // Training runs in the worker: the page's main thread must stay free while it does.
 test.describe('web mode: training in the worker', () => {
-  for (const backend of ['webgl', 'wasm'] as const) {
+  for (const backend of ['webgpu', 'webgl', 'wasm'] as const) {
     test(`trains the MLP benchmark on ${backend} with no long task on the main thread`, async ({ page }, info) => {
       test.setTimeout(120_000);
       await page.addInitScript(() => {
@@ -15,7 +15,8 @@ test.describe('web mode: training in the worker', () => {
       await page.goto('/#/system');
       await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 20_000 });
       await page.getByTestId('bench-backend').selectOption(backend);
-      await page.getByLabel('Steps').fill('15');
+      // SwiftShader's WebGPU takes over a second per step of this MLP here: fewer steps there.
+      await page.getByLabel('Steps').fill(backend === 'webgpu' ? '4' : '15');
       // Let the first render's work settle before watching for long tasks.
       await page.waitForTimeout(500);
       await page.evaluate(() => {
@@ -27,7 +28,10 @@ test.describe('web mode: training in the worker', () => {
       await expect(result).toBeVisible({ timeout: 100_000 });
       await expect(result.locator('tbody tr').first()).toContainText(backend);
       const ratio = Number((await page.getByTestId('bench-ratio').textContent())?.replace('×', ''));
-      expect(ratio).toBeGreaterThan(0.3);
+      expect(ratio).toBeGreaterThan(0);
+      // On WebGPU the naive loop's dataSync returns within milliseconds while the same step, read with
+      // await data(), takes over a second on SwiftShader: its figure is not comparable, so no bound there.
+      if (backend !== 'webgpu') expect(ratio).toBeGreaterThan(0.3);
       const longTasks = await page.evaluate(() => (globalThis as { longTasks?: number[] }).longTasks ?? []);
       expect(
         longTasks.filter((duration) => duration > 50),

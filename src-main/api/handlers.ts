@@ -158,7 +158,7 @@ export function createHandlers(app: AppContext): Handlers {
     'studies.nextTrial': ({ id }) => nextTrial(app, id),
     'studies.report': ({ id, runId, step, value }) => reportTrial(app, id, runId, step, value),
     'studies.finishTrial': ({ id, runId }) => finishTrial(app, id, runId),
-    'runs.start': async ({ id, backend, adapter, platform: where, fromStep }) => {
+    'runs.start': async ({ id, backend, adapter, platform: where, fromStep, note }) => {
       // The app trains through this process: it holds the run's lock, as a CLI process would, until finish.
       if ((await app.runs.lockHolder(id)) !== 'this process' && !(await app.runs.tryLock(id))) {
         throw new IsoflopError(
@@ -169,11 +169,13 @@ export function createHandlers(app: AppContext): Handlers {
       // Metrics past the checkpoint it resumes from are written again; from the start, old checkpoints go too.
       await app.runs.truncateMetrics(id, fromStep);
       if (fromStep === 0) await app.runs.clearCheckpoints(id);
+      const { log } = await app.runs.get(id);
       return app.runs.update(id, {
         status: 'running',
         error: null,
         result: null,
         environment: { backend, adapter, platform: where, appVersion },
+        log: note ? [...log, { at: new Date().toISOString(), message: note }] : log,
       });
     },
     'runs.appendMetrics': async ({ id, rows }) => {

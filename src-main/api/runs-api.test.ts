@@ -175,9 +175,19 @@ describe('checkpoints over the API', () => {
     });
     for (const step of [100, 200, 250]) await app.runs.appendMetrics('run-c', row(step));
     const start = { id: 'run-c', backend: 'webgl', adapter: null, platform: 'test' };
-    await call('runs.start', { ...start, fromStep: 200 });
+    // A backend that failed mid-run: the next one takes over from the checkpoint, and the log says why.
+    const note =
+      'WebGPU stopped at step 250: its device was lost. The run goes on with webgl from its checkpoint at step 200.';
+    const resumed = await call<{ environment: { backend: string }; log: Array<{ message: string }> }>('runs.start', {
+      ...start,
+      fromStep: 200,
+      note,
+    });
+    expect(resumed.environment.backend).toBe('webgl');
+    expect(resumed.log.map((entry) => entry.message)).toEqual([note]);
     expect((await app.runs.metrics('run-c')).map((r) => r.step)).toEqual([100, 200]);
     await call('runs.start', start);
+    expect((await app.runs.get('run-c')).log).toHaveLength(1);
     expect(await app.runs.metrics('run-c')).toEqual([]);
     expect(await call('runs.latestCheckpoint', { id: 'run-c' })).toBeNull();
   });

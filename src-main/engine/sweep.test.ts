@@ -70,6 +70,7 @@ describe('headless sweeps', () => {
       status: 'queued',
       result: null,
       lastCheckpointStep: null,
+      log: [],
     };
     await stores.runs.create(again);
     const control: { stop?: () => void } = {};

@@ -47,6 +47,7 @@ export function queuedRun(
     result: null,
     error: null,
     lastCheckpointStep: null,
+    log: [],
   };
 }
 

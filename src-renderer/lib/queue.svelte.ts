@@ -1,5 +1,6 @@
 import type { MetricRow, RunRecord } from '../../src-shared/contract';
 import { client, engine } from './app.svelte';
+import { loseWebGpuDeviceAtStep, trainingBackendOf } from './settings.svelte';
 
 /**
  * The app's run queue: a sweep's queued runs, one at a time (the GPU is one), smallest budget first,
@@ -182,7 +183,7 @@ async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
   const { run, metrics: before } = await client.call('runs.get', { id: queued.id });
   const dataset = await client.call('datasets.get', { id: run.config.datasetId });
   const backends = await engine.probeBackends();
-  const backend = backends.chosen;
+  const backend = trainingBackendOf(backends);
   const resumable = run.status === 'interrupted' || run.status === 'running';
   const resume = resumable ? await client.call('runs.latestCheckpoint', { id: run.id }) : null;
   const fromStep = resume?.manifest.step ?? 0;
@@ -222,8 +223,23 @@ async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
   };
   try {
     const trained = await engine.train(run, dataset, {
-      backend: null,
+      backend,
       resume,
+      loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep(),
+      onFallback: ({ backend: next, adapter, fromStep: from, message }) => {
+        // The store drops the metrics past the checkpoint, records the new backend and logs why.
+        write(() =>
+          client.call('runs.start', {
+            id: run.id,
+            backend: next,
+            adapter,
+            platform: navigator.userAgent.slice(0, 120),
+            fromStep: from,
+            note: message,
+          }),
+        );
+        queue.current = { ...(queue.current as NonNullable<typeof queue.current>), step: from };
+      },
       onMetrics: (metrics) => {
         queue.current = {
           ...(queue.current as NonNullable<typeof queue.current>),

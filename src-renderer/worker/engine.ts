@@ -15,6 +15,10 @@ export interface TrainOptions {
   onMetrics(metrics: Metrics): void;
   /** each checkpoint, the last one (the final weights) included, before train() resolves */
   onCheckpoint(manifest: CheckpointManifest, weights: Uint8Array): void;
+  /** WebGPU failed mid-run and training goes on with `backend` from the checkpoint at `fromStep` */
+  onFallback(fallback: { backend: BackendName; adapter: string | null; fromStep: number; message: string }): void;
+  /** fault injection (tests): destroy the WebGPU device once training passes this step */
+  loseWebGpuDeviceAtStep?: number | null;
 }
 
 /** The UI thread's handle on the engine worker. */
@@ -35,7 +39,7 @@ export function startEngine(): Engine {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'isoflop-engine' });
   let nextId = 1;
   const pending = new Map<number, { resolve(reply: WorkerReply): void; reject(error: Error): void }>();
-  const progress = new Map<number, Pick<TrainOptions, 'onMetrics' | 'onCheckpoint'>>();
+  const progress = new Map<number, Pick<TrainOptions, 'onMetrics' | 'onCheckpoint' | 'onFallback'>>();
   worker.onmessage = (event: MessageEvent<WorkerReply>) => {
     const reply = event.data;
     if (reply.type === 'metrics') {
@@ -44,6 +48,11 @@ export function startEngine(): Engine {
     }
     if (reply.type === 'checkpoint') {
       progress.get(reply.id)?.onCheckpoint(reply.manifest, reply.weights);
+      return;
+    }
+    if (reply.type === 'fallback') {
+      const { backend, adapter, fromStep, message } = reply;
+      progress.get(reply.id)?.onFallback({ backend, adapter, fromStep, message });
       return;
     }
     progress.delete(event.data.id);
@@ -75,10 +84,17 @@ export function startEngine(): Engine {
       if (reply.type !== 'bench') throw new Error('The training worker answered out of turn.');
       return reply.result;
     },
-    async train(run, dataset, { backend, resume, onMetrics, onCheckpoint }) {
+    async train(run, dataset, { backend, resume, onMetrics, onCheckpoint, onFallback, loseWebGpuDeviceAtStep }) {
       const id = nextId;
-      progress.set(id, { onMetrics, onCheckpoint });
-      const reply = await request({ type: 'train', run, dataset, backend, resume });
+      progress.set(id, { onMetrics, onCheckpoint, onFallback });
+      const reply = await request({
+        type: 'train',
+        run,
+        dataset,
+        backend,
+        resume,
+        loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep ?? null,
+      });
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'trained') throw new Error('The training worker answered out of turn.');
       return { result: reply.result, backend: reply.backend, adapter: reply.adapter };

@@ -67,55 +67,131 @@ async function useBackend(preference: BackendName | null): Promise<BackendName> 
 let queue: Promise<unknown> = Promise.resolve();
 let training: Trainer | null = null;
 
+interface GpuDeviceLike {
+  lost: Promise<{ reason?: string; message?: string }>;
+  destroy(): void;
+}
+
+/** The device tfjs's WebGPU backend trains on; null on the other backends. */
+function webGpuDevice(): GpuDeviceLike | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return (tf.backend() as unknown as { device?: GpuDeviceLike }).device ?? null;
+}
+
+/**
+ * Trains one run. If WebGPU fails mid-run (its device is lost, or a GPU call fails), the run goes on
+ * from its last checkpoint (or from the start, before the first) on the next backend in training order,
+ * and the main side is told why, so that the run's log says so.
+ */
 async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
-  const backend = await useBackend(request.backend);
+  const order = trainingOrder(await probe());
+  let backend = await useBackend(request.backend);
   const { run, dataset } = request;
-  if (run.config.model.family === 'gpt' && backend === 'wasm') run.config.model.embedding = 'onehot';
-  const model = createModel(run.config.model, run.config.seed);
+  const buffers = new Map<'train' | 'val', Promise<ArrayBuffer>>();
   const read = async (split: 'train' | 'val') => {
-    // The same origin serves the page, the worker and the data, over HTTP or the app's own protocol.
-    const response = await fetch(new URL(`/data/datasets/${dataset.id}/${split}.bin`, self.location.href));
-    if (!response.ok)
-      throw new Error(`Could not read the ${split} split of ${dataset.name} (HTTP ${response.status}).`);
-    return response.arrayBuffer();
+    let buffer = buffers.get(split);
+    if (!buffer) {
+      // The same origin serves the page, the worker and the data, over HTTP or the app's own protocol.
+      buffer = fetch(new URL(`/data/datasets/${dataset.id}/${split}.bin`, self.location.href)).then((response) => {
+        if (!response.ok)
+          throw new Error(`Could not read the ${split} split of ${dataset.name} (HTTP ${response.status}).`);
+        return response.arrayBuffer();
+      });
+      buffers.set(split, buffer);
+    }
+    // A copy each time: a second start after a fallback must see the bytes as they were.
+    return (await buffer).slice(0);
   };
-  const { sampler, evalBatches } = await prepareRunData(dataset, run, read);
-  let resume: Checkpoint | null = null;
+  let checkpoint: Checkpoint | null = null;
   if (request.resume) {
     const response = await fetch(new URL(request.resume.weightsUrl, self.location.href));
     if (!response.ok) throw new Error(`Could not read the checkpoint of ${run.name} (HTTP ${response.status}).`);
-    resume = decodeCheckpoint(request.resume.manifest, new Uint8Array(await response.arrayBuffer()));
+    checkpoint = decodeCheckpoint(request.resume.manifest, new Uint8Array(await response.arrayBuffer()));
   }
-  let bestValLoss: number | null = null;
-  const trainer = new Trainer(model, sampler, trainerOptions(run), {
-    ...evaluationHooks(model, evalBatches),
-    onMetrics: (metrics) => {
-      if (metrics.valLoss !== null && (bestValLoss === null || metrics.valLoss < bestValLoss))
-        bestValLoss = metrics.valLoss;
-      scope.postMessage({ id: request.id, type: 'metrics', metrics });
-    },
-    onCheckpoint: (checkpoint) => {
-      const { manifest, weights } = encodeCheckpoint(checkpoint);
-      const reply: WorkerReply = { id: request.id, type: 'checkpoint', manifest, weights };
-      scope.postMessage(reply, [weights.buffer]);
-    },
-  });
-  training = trainer;
-  try {
-    if (resume) trainer.restore(resume);
-    const result = await trainer.run();
-    const adapter = report?.probes.find((p) => p.backend === backend)?.detail ?? null;
-    scope.postMessage({ id: request.id, type: 'trained', result: { ...result, bestValLoss }, backend, adapter });
-  } finally {
-    training = null;
-    trainer.dispose();
-    model.dispose();
+  const evaluations: Array<[number, number]> = [];
+  for (;;) {
+    if (run.config.model.family === 'gpt' && backend === 'wasm') run.config.model.embedding = 'onehot';
+    const model = createModel(run.config.model, run.config.seed);
+    const { sampler, evalBatches } = await prepareRunData(dataset, run, read);
+    const device = webGpuDevice();
+    let lost: string | null = null;
+    let lastStep = checkpoint?.step ?? 0;
+    const trainer = new Trainer(model, sampler, trainerOptions(run), {
+      ...evaluationHooks(model, evalBatches),
+      onMetrics: (metrics) => {
+        lastStep = metrics.step;
+        if (metrics.valLoss !== null) evaluations.push([metrics.step, metrics.valLoss]);
+        scope.postMessage({ id: request.id, type: 'metrics', metrics });
+        if (device && request.loseWebGpuDeviceAtStep !== null && metrics.step >= request.loseWebGpuDeviceAtStep) {
+          device.destroy();
+        }
+      },
+      onCheckpoint: (next) => {
+        checkpoint = next;
+        const { manifest, weights } = encodeCheckpoint(next);
+        const reply: WorkerReply = { id: request.id, type: 'checkpoint', manifest, weights };
+        scope.postMessage(reply, [weights.buffer]);
+      },
+    });
+    void device?.lost.then((info) => {
+      lost = `its device was lost (${[info.reason, info.message].filter(Boolean).join(': ') || 'no reason given'})`;
+      trainer.requestStop();
+    });
+    training = trainer;
+    let failure: string;
+    try {
+      if (checkpoint) trainer.restore(checkpoint);
+      const result = await trainer.run();
+      if (lost === null) {
+        const bestValLoss = evaluations.reduce<number | null>(
+          (best, [, v]) => (best === null || v < best ? v : best),
+          null,
+        );
+        const adapter = report?.probes.find((p) => p.backend === backend)?.detail ?? null;
+        scope.postMessage({ id: request.id, type: 'trained', result: { ...result, bestValLoss }, backend, adapter });
+        return;
+      }
+      failure = lost;
+    } catch (error) {
+      if (backend !== 'webgpu') throw error;
+      failure = lost ?? `a GPU call failed (${error instanceof Error ? error.message : String(error)})`;
+    } finally {
+      training = null;
+      try {
+        trainer.dispose();
+        model.dispose();
+      } catch {
+        // Tensors of a lost device may refuse to go; the backend is left behind anyway.
+      }
+    }
+    if (stopRequested) throw new Error(`${run.name} was stopped while WebGPU failed (${failure}).`);
+    const next = await selectBackend(
+      undefined,
+      order.filter((name) => name !== 'webgpu'),
+    );
+    const fromStep = (checkpoint as Checkpoint | null)?.step ?? 0;
+    // Evaluations past the checkpoint are made again on the next backend.
+    evaluations.splice(0, evaluations.length, ...evaluations.filter(([step]) => step <= fromStep));
+    scope.postMessage({
+      id: request.id,
+      type: 'fallback',
+      backend: next,
+      adapter: report?.probes.find((p) => p.backend === next)?.detail ?? null,
+      fromStep,
+      message:
+        `WebGPU stopped at step ${lastStep}: ${failure}. The run goes on with ${next} from ` +
+        (fromStep > 0 ? `its checkpoint at step ${fromStep}.` : 'the start (it had no checkpoint yet).'),
+    });
+    backend = next;
   }
 }
+
+let stopRequested = false;
 
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   if (request.type === 'stop') {
+    stopRequested = true;
     training?.requestStop();
     return;
   }
@@ -127,6 +203,7 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
         await useBackend(request.backend);
         scope.postMessage({ id: request.id, type: 'bench', result: await benchTraining(request.model, request.steps) });
       } else if (request.type === 'train') {
+        stopRequested = false;
         await train(request);
       } else if (request.type === 'fit') {
         // Fitting takes a second or more: here, not on the UI thread.

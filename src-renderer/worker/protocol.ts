@@ -18,6 +18,8 @@ export type WorkerRequest =
       backend: BackendName | null;
       /** the checkpoint to resume from: its model.json, and where to fetch weights.bin */
       resume: { manifest: CheckpointManifest; weightsUrl: string } | null;
+      /** fault injection (tests): destroy the WebGPU device once training passes this step */
+      loseWebGpuDeviceAtStep: number | null;
     }
   /** Stops the run in training now (not queued behind it). */
   | { id: number; type: 'stop' };
@@ -29,6 +31,8 @@ export type WorkerReply =
   | { id: number; type: 'metrics'; metrics: Metrics }
   /** a checkpoint of the run in training, for the main side to store */
   | { id: number; type: 'checkpoint'; manifest: CheckpointManifest; weights: Uint8Array }
+  /** WebGPU failed mid-run: training goes on with `backend` from the checkpoint at `fromStep` (0: the start) */
+  | { id: number; type: 'fallback'; backend: BackendName; adapter: string | null; fromStep: number; message: string }
   | {
       id: number;
       type: 'trained';

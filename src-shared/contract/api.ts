@@ -195,6 +195,8 @@ export const api = {
         platform: z.string(),
         /** the checkpoint step it resumes from; 0 trains from the start (and drops old checkpoints) */
         fromStep: z.number().int().nonnegative().default(0),
+        /** why it starts again, for the run's log (a backend that failed mid-run, say) */
+        note: z.string().max(1000).optional(),
       })
       .strict(),
     output: RunRecord,

@@ -111,6 +111,8 @@ export const RunRecord = z.object({
     .nullable(),
   error: z.string().nullable(),
   lastCheckpointStep: z.number().nullable(),
+  /** what happened to the run beside its metrics: a resume, a backend that failed and the one that took over */
+  log: z.array(z.object({ at: z.string(), message: z.string() })).default([]),
 });
 export type RunRecord = z.infer<typeof RunRecord>;
 

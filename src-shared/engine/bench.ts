@@ -19,8 +19,8 @@ export interface LoopFigures {
   tokensPerSec: number;
   gflops: number;
   backend: string;
-  /** peak bytes held by tensors during two steps */
-  peakBytes: number;
+  /** peak bytes held by tensors during two steps; null where it cannot be measured (WebGPU, see peakOf) */
+  peakBytes: number | null;
 }
 
 export interface TrainingBench {
@@ -65,6 +65,19 @@ function setup(kind: BenchModel, seed: number): Setup {
 
 const now = () => performance.now() / 1000;
 
+/**
+ * Peak tensor memory over `work`, from tf.profile. Not on WebGPU: in Chromium 156 (tfjs-backend-webgpu
+ * 4.22, in a worker) a profiled step leaves the device unable to map buffers ("A valid external Instance
+ * reference no longer exists"), and every later read then hangs.
+ */
+async function peakOf(work: () => unknown): Promise<number | null> {
+  if (tf.getBackend() === 'webgpu') {
+    await work();
+    return null;
+  }
+  return (await tf.profile(async () => void (await work()))).peakBytes;
+}
+
 async function engineLoop(kind: BenchModel, steps: number): Promise<LoopFigures> {
   const { model, sampler, batchSize } = setup(kind, 1);
   const run = async (planned: number) => {
@@ -83,15 +96,13 @@ async function engineLoop(kind: BenchModel, steps: number): Promise<LoopFigures>
   };
   await run(1); // compile kernels and shaders outside the timing
   const seconds = await run(steps);
-  const profile = await tf.profile(async () => {
-    await run(2);
-  });
+  const peakBytes = await peakOf(() => run(2));
   const tokensPerSec = (steps * model.itemsPerBatch(batchSize)) / seconds;
   const figures = {
     tokensPerSec,
     gflops: (tokensPerSec * model.flops.perToken) / 1e9,
     backend: tf.getBackend(),
-    peakBytes: profile.peakBytes,
+    peakBytes,
   };
   model.dispose();
   return figures;
@@ -111,7 +122,7 @@ async function naiveLoop(kind: BenchModel, steps: number): Promise<LoopFigures> 
   const started = now();
   for (let i = 0; i < steps; i++) step();
   const seconds = now() - started;
-  const profile = await tf.profile(() => {
+  const peakBytes = await peakOf(() => {
     step();
     step();
   });
@@ -122,7 +133,7 @@ async function naiveLoop(kind: BenchModel, steps: number): Promise<LoopFigures> 
     tokensPerSec,
     gflops: (tokensPerSec * model.flops.perToken) / 1e9,
     backend: tf.getBackend(),
-    peakBytes: profile.peakBytes,
+    peakBytes,
   };
 }
 
@@ -131,8 +142,10 @@ export async function benchTraining(kind: BenchModel, steps: number): Promise<Tr
   const params = model.paramCount.total;
   const flopsPerToken = model.flops.perToken;
   model.dispose();
-  const baseline = await naiveLoop(kind, steps);
+  // The engine first, so that nothing the naive loop does to the device (dataSync reads on WebGPU go
+  // through a canvas) can slow the engine's figure.
   const engine = await engineLoop(kind, steps);
+  const baseline = await naiveLoop(kind, steps);
   return {
     model: kind,
     steps,

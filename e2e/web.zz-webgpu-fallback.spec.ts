@@ -1,0 +1,69 @@
+import { expect, test } from '@playwright/test';
+
+// A user who picks WebGPU, and a device lost mid-run: the run must go on from its checkpoint on the next
+// backend, record that backend, and say so in its log. The device loss is real: the worker destroys
+// tfjs's GPUDevice (fault injection through localStorage), which resolves its `lost` promise.
+test('a run whose WebGPU device is lost goes on from its checkpoint on the next backend, and its log says so', async ({
+  page,
+}, info) => {
+  test.setTimeout(240_000);
+  page.on('pageerror', (error) => {
+    throw error;
+  });
+  await page.goto('/#/system');
+  const table = page.getByTestId('backend-table');
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  test.skip(
+    (await table.locator('tr[data-backend="webgpu"] .tag').textContent()) === 'unavailable',
+    'this browser has no WebGPU adapter',
+  );
+  await page.getByTestId('training-backend').selectOption('webgpu');
+  await expect(table.locator('tr[data-backend="webgpu"] .tag')).toHaveText('in use');
+  await expect(page.getByTestId('compute-badge')).toContainText('WebGPU');
+  await page.screenshot({ path: info.outputPath('backend-choice.png') });
+  await page.evaluate(() => localStorage.setItem('isoflop.faults.loseWebGpuDeviceAtStep', '150'));
+
+  await page.goto('/#/sweeps');
+  await page.getByRole('button', { name: 'New sweep…' }).click();
+  const form = page.getByTestId('new-sweep');
+  await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
+  await form.getByTestId('sweep-budgets').fill('3e6');
+  await form.getByLabel('Sizes per budget').fill('1');
+  await form.getByRole('button', { name: 'Plan' }).click();
+  await expect(form.getByTestId('sweep-plan').locator('tbody tr')).toHaveCount(1);
+  await form.getByRole('button', { name: /Start sweep/ }).click();
+  const details = page.getByTestId('sweep-details');
+  await expect(details).toContainText('1 of 1 completed', { timeout: 200_000 });
+
+  const runs = (await (await page.request.post('/api/runs.list', { data: {} })).json()).value.runs;
+  const run = runs.find(
+    (r: { sweepId: string | null; config: { budgetFlops: number } }) =>
+      r.sweepId !== null && r.config.budgetFlops === 3e6,
+  );
+  expect(run.status).toBe('completed');
+  expect(run.environment.backend).not.toBe('webgpu');
+  expect(run.log).toHaveLength(1);
+  const [, stoppedAt, fromStep] =
+    /^WebGPU stopped at step (\d+): its device was lost .*The run goes on with (?:webgl|wasm|cpu) from its checkpoint at step (\d+)\.$/.exec(
+      run.log[0].message,
+    ) ?? [];
+  // WebGPU trained up to the loss, and the next backend took over from a checkpoint at or before it.
+  expect(Number(stoppedAt)).toBeGreaterThanOrEqual(150);
+  expect(Number(fromStep)).toBeGreaterThan(0);
+  expect(Number(fromStep)).toBeLessThanOrEqual(Number(stoppedAt));
+  // The metrics hold each step once, in order, whatever was trained twice.
+  const { metrics } = (await (await page.request.post('/api/runs.get', { data: { id: run.id } })).json()).value;
+  const steps = metrics.map((m: { step: number }) => m.step);
+  expect(steps).toEqual([...steps].sort((a, b) => a - b));
+  expect(new Set(steps).size).toBe(steps.length);
+  expect(steps.at(-1)).toBe(run.config.plannedSteps);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+  await page.getByTestId('runs-table').locator(`tr[data-run-id="${run.id}"]`).click();
+  await expect(page.getByTestId('run-log')).toContainText('WebGPU stopped at step');
+  await page.screenshot({ path: info.outputPath('run-log.png'), fullPage: true });
+  await page.evaluate(() => {
+    localStorage.removeItem('isoflop.faults.loseWebGpuDeviceAtStep');
+    localStorage.removeItem('isoflop.trainingBackend');
+  });
+});
