@@ -38,6 +38,11 @@ test.describe('web mode: the frontier', () => {
     expect(low).toBeLessThanOrEqual(loss);
     expect(high).toBeGreaterThanOrEqual(loss);
     await expect(page.getByTestId('runs-verdicts').locator('tbody tr')).toHaveCount(240);
+    // N* and D* against compute, each with its bootstrap band.
+    for (const chart of ['Compute-optimal model size', 'Compute-optimal training data']) {
+      const card = page.locator('section.card', { has: page.getByRole('img', { name: new RegExp(chart) }) });
+      await expect(card).toContainText('95% interval');
+    }
     await page.screenshot({ path: info.outputPath('frontier.png'), fullPage: true });
     // The charts are SVG strings put into the page: the strict CSP must not object to them.
     expect(violations).toEqual([]);

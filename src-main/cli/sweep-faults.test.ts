@@ -22,7 +22,8 @@ function runStates(store: string): Array<{ id: string; status: string; checkpoin
     .map((id) => {
       try {
         const run = JSON.parse(readFileSync(join(root, id, 'run.json'), 'utf8'));
-        return { id, status: run.status as string, checkpoints: existsSync(join(root, id, 'checkpoints')) };
+        // A checkpoint counts once it is whole: run.json names its step only after it is saved.
+        return { id, status: run.status as string, checkpoints: run.lastCheckpointStep != null };
       } catch {
         return { id, status: 'unreadable', checkpoints: false };
       }
@@ -108,6 +109,11 @@ describe('isoflop sweep under kill -9', () => {
       .filter(Boolean)
       .map((line) => JSON.parse(line).step);
     expect(new Set(steps).size).toBe(steps.length);
+    // The killed run's log says where it took up again.
+    const record = JSON.parse(readFileSync(join(store, 'runs', killed?.id as string, 'run.json'), 'utf8'));
+    expect(record.log.map((entry: { message: string }) => entry.message)).toEqual([
+      expect.stringMatching(/^Resumed on cpu from its checkpoint at step \d+\.$/),
+    ]);
   }, 240_000);
 });
 

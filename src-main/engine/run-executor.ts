@@ -59,16 +59,20 @@ export async function executeRun(
   if (options.control) options.control.stop = () => trainer.requestStop();
   try {
     const saved = run.status === 'interrupted' ? await stores.runs.latestCheckpoint(run.id) : null;
+    let note: string | null = null;
     if (saved) {
       trainer.restore(decodeCheckpoint(saved.manifest, saved.weights));
       await stores.runs.truncateMetrics(run.id, saved.manifest.step);
+      note = `Resumed on ${backend} from its checkpoint at step ${saved.manifest.step}.`;
     } else if (run.status === 'interrupted') {
       await stores.runs.truncateMetrics(run.id, 0);
+      note = `Started again on ${backend} from step 0: it had no checkpoint.`;
     }
     run = await stores.runs.update(run.id, {
       status: 'running',
       error: null,
       environment: { backend, adapter: null, platform: `${platform()} (Node ${process.versions.node})`, appVersion },
+      log: note ? [...run.log, { at: new Date().toISOString(), message: note }] : run.log,
     });
     const result = await trainer.run();
     const status =

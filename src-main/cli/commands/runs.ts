@@ -49,6 +49,8 @@ export const runs: Command = {
         io.out(
           `params ${formatCount(run.params.total)}, budget ${run.config.budgetFlops.toExponential(2)} FLOPs, ${run.config.plannedSteps} steps planned`,
         );
+        if (run.environment) io.out(`trained on ${run.environment.backend} (${run.environment.platform})`);
+        for (const entry of run.log) io.out(`log ${entry.at}  ${entry.message}`);
         for (const m of metrics)
           io.out(
             `  step ${String(m.step).padStart(6)}  train ${m.trainLoss.toFixed(4)}  val ${m.valLoss?.toFixed(4) ?? '-'}`,
