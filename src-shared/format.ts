@@ -14,6 +14,8 @@ export function formatBytes(bytes: number): string {
 
 export function formatCount(n: number): string {
   if (n < 10_000) return Math.round(n).toLocaleString('en-US');
+  // Past a thousand trillion a suffix stops helping (bootstrap intervals of a thin fit reach there).
+  if (n >= 1e15) return n.toExponential(1).replace('e+', 'e');
   const units: Array<[number, string]> = [
     [1e12, 'T'],
     [1e9, 'B'],
@@ -27,6 +29,11 @@ export function formatCount(n: number): string {
     }
   }
   return String(n);
+}
+
+/** A ratio such as tokens per parameter: one decimal while it is small, then like a count ("158k", "1.3T"). */
+export function formatRatio(x: number): string {
+  return x < 1000 ? x.toFixed(1) : formatCount(x);
 }
 
 export function formatDuration(seconds: number): string {

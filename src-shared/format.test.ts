@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { formatKnownFloor, formatRatio, knownFloorOf, knownFloorSentence } from './format';
+
+describe('formatRatio', () => {
+  it('keeps a decimal while small and reads like a count once large', () => {
+    expect(formatRatio(17.94)).toBe('17.9');
+    expect(formatRatio(999.94)).toBe('999.9');
+    expect(formatRatio(158_281.8)).toBe('158k');
+    expect(formatRatio(1_292_233_868_941.9)).toBe('1.3T');
+    expect(formatRatio(1.4676e16)).toBe('1.5e16');
+  });
+});
+
+describe('the known noise floor beside a fitted E', () => {
+  it('says how far above or below the floor E is, and nothing where no floor is known', () => {
+    expect(knownFloorSentence(0.102, 0.09)).toBe("the data's known noise floor is 0.09: E is 13.3% above it");
+    expect(knownFloorSentence(0.072, 0.09)).toBe("the data's known noise floor is 0.09: E is 20.0% below it");
+    expect(formatKnownFloor(0.102, 0.09)).toBe(" (the data's known noise floor is 0.09: E is 13.3% above it)");
+    expect(formatKnownFloor(0.102, null)).toBe('');
+    expect(knownFloorOf({ kind: 'table', irreducibleLoss: 0.09 })).toBe(0.09);
+    expect(knownFloorOf({ kind: 'table', irreducibleLoss: null })).toBeNull();
+    expect(knownFloorOf({ kind: 'text' })).toBeNull();
+  });
+});
