@@ -2,11 +2,11 @@ import type { ReportData, StudyRecord } from '../contract';
 import { formatMeanStd, formatParamValue } from '../format';
 import { renderParallelCoordinates } from './parallel';
 import { bestSoFarSeries, parallelSpec } from './study-charts';
-import { type ChartSeries, escapeHtml, renderChart } from './svg';
+import { type ChartSeries, type ChartSpec, escapeHtml } from './svg';
 
 /** The report's study and cross-validation sections: HTML strings built from the report data. */
 
-type Figure = (title: string, svg: string, legend: ChartSeries[]) => string;
+type Figure = (spec: ChartSpec) => string;
 
 const value = (v: number | string | undefined) => escapeHtml(formatParamValue(v));
 
@@ -27,13 +27,14 @@ export function studySection(report: ReportData, figure: Figure): string {
     `<p>${escapeHtml(study.name)}: ${escapeHtml(study.sampler)} sampler, ${escapeHtml(study.pruner)} pruner, ${study.trials.length} of ${study.trialsPlanned} trials of ${study.stepsPerTrial} steps each; the objective is each trial's ${escapeHtml(study.objective)}.</p>`,
   ];
   if (study.trials.some((t) => t.state === 'complete')) {
-    const title = "Best so far: each trial's value and the best up to it";
     parts.push(
-      figure(
-        title,
-        renderChart({ title, xLabel: 'trial', yLabel: 'best validation loss', xLog: false, series: best }),
-        best,
-      ),
+      figure({
+        title: "Best so far: each trial's value and the best up to it",
+        xLabel: 'trial',
+        yLabel: 'best validation loss',
+        xLog: false,
+        series: best,
+      }),
     );
     if (study.trials.filter((t) => t.state === 'complete').length > 1) {
       const spec = parallelSpec(asRecord);
@@ -73,7 +74,6 @@ export function crossValidationSection(report: ReportData, figure: Figure): stri
           points: cv.band.map((b) => ({ x: b.step, y: b.mean })),
         },
       ];
-      const title = `Validation loss across the ${cv.k} folds: mean ± std`;
       const rows = cv.folds
         .map(
           (f) =>
@@ -84,11 +84,13 @@ export function crossValidationSection(report: ReportData, figure: Figure): stri
         `<h2>Cross-validation <code>${escapeHtml(cv.cvId)}</code></h2>`,
         `<p>${cv.completed} of ${cv.k} folds completed. Best validation loss ${formatMeanStd(cv.bestValLoss, 5)}${cv.valAccuracy ? `, validation accuracy ${formatMeanStd(cv.valAccuracy, 4)}` : ''} (mean ± sample standard deviation over folds). The folds deal the training and validation rows; the test rows stay unseen.</p>`,
         cv.band.length > 0
-          ? figure(
-              title,
-              renderChart({ title, xLabel: 'step', yLabel: 'validation loss', xLog: false, series: band }),
-              band,
-            )
+          ? figure({
+              title: `Validation loss across the ${cv.k} folds: mean ± std`,
+              xLabel: 'step',
+              yLabel: 'validation loss',
+              xLog: false,
+              series: band,
+            })
           : '',
         `<table><thead><tr><th>Fold</th><th>Status</th><th class="num">Best val loss</th><th class="num">Val accuracy</th></tr></thead><tbody>${rows}</tbody></table>`,
       ].join('\n');

@@ -3,7 +3,7 @@ import { formatCount } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { computeOptimal } from '../science/parametric';
 import { crossValidationSection, studySection } from './html-sections';
-import { type ChartSeries, escapeHtml, renderChart } from './svg';
+import { type ChartSeries, type ChartSpec, escapeHtml, renderChart } from './svg';
 
 /** Report data -> one self-contained HTML page: inline CSS and SVG, no scripts, no network. */
 
@@ -18,12 +18,13 @@ const sig = (n: number | null | undefined, digits = 4) => {
 const interval = (pair: [number, number] | null | undefined) =>
   pair ? `[${sig(pair[0], 3)}, ${sig(pair[1], 3)}]` : '';
 
-function figure(title: string, svg: string, legend: ChartSeries[]): string {
-  const items = legend
+/** A chart as a report figure: its title as the caption, the SVG, and its series' legend. */
+function figure(spec: ChartSpec): string {
+  const items = spec.series
     .filter((s) => s.legend !== false && s.label)
     .map((s) => `<li><span style="background:${s.color}"></span>${escapeHtml(s.label)}</li>`)
     .join('');
-  return `<figure><figcaption>${escapeHtml(title)}</figcaption>${svg}<ul class="legend">${items}</ul></figure>`;
+  return `<figure><figcaption>${escapeHtml(spec.title)}</figcaption>${renderChart(spec)}<ul class="legend">${items}</ul></figure>`;
 }
 
 export function renderReportHtml(report: ReportData): string {
@@ -44,13 +45,13 @@ export function renderReportHtml(report: ReportData): string {
   const folds = report.crossValidations.reduce((n, cv) => n + cv.folds.length, 0);
   const sizeSweep = report.sweep.scope !== 'study' && folds < report.runs.length;
   if (completed.length > 0 && sizeSweep) {
-    const title = 'IsoFLOP profiles: final validation loss against parameters';
     charts.push(
-      figure(
-        title,
-        renderChart({ title, xLabel: 'parameters N', yLabel: 'validation loss', series: isoSeries }),
-        isoSeries,
-      ),
+      figure({
+        title: 'IsoFLOP profiles: final validation loss against parameters',
+        xLabel: 'parameters N',
+        yLabel: 'validation loss',
+        series: isoSeries,
+      }),
     );
   }
   if (report.fit) {
@@ -81,19 +82,14 @@ export function renderReportHtml(report: ReportData): string {
         points: [{ x: fit.allocation.flops, y: fit.allocation.params }],
       },
     ];
-    const title = 'Compute-optimal parameters N* and tokens D* against compute';
     charts.push(
-      figure(
-        title,
-        renderChart({
-          title,
-          xLabel: 'training FLOPs C',
-          yLabel: 'N* (parameters), D* (tokens)',
-          yLog: true,
-          series: frontier,
-        }),
-        frontier,
-      ),
+      figure({
+        title: 'Compute-optimal parameters N* and tokens D* against compute',
+        xLabel: 'training FLOPs C',
+        yLabel: 'N* (parameters), D* (tokens)',
+        yLog: true,
+        series: frontier,
+      }),
     );
   }
   if (report.fit && completed.length > 0) {
@@ -130,13 +126,14 @@ export function renderReportHtml(report: ReportData): string {
         points: completed.map((r) => ({ x: r.params, y: r.tokens as number })),
       },
     ];
-    const title = 'Iso-loss contours of the fitted law, with the efficient frontier and the runs';
     charts.push(
-      figure(
-        title,
-        renderChart({ title, xLabel: 'parameters N', yLabel: 'tokens D', yLog: true, series: contours }),
-        contours,
-      ),
+      figure({
+        title: 'Iso-loss contours of the fitted law, with the efficient frontier and the runs',
+        xLabel: 'parameters N',
+        yLabel: 'tokens D',
+        yLog: true,
+        series: contours,
+      }),
     );
   }
   const curveRuns = [...completed].sort((a, b) => (a.finalValLoss as number) - (b.finalValLoss as number)).slice(0, 4);
@@ -157,9 +154,13 @@ export function renderReportHtml(report: ReportData): string {
         points: run.curve.map((p) => ({ x: p.tokens, y: p.trainLoss })),
       },
     ]);
-    const title = 'Learning curves of the four best runs (solid: validation, dashed: training)';
     charts.push(
-      figure(title, renderChart({ title, xLabel: 'tokens (examples) seen', yLabel: 'loss', series: curves }), curves),
+      figure({
+        title: 'Learning curves of the four best runs (solid: validation, dashed: training)',
+        xLabel: 'tokens (examples) seen',
+        yLabel: 'loss',
+        series: curves,
+      }),
     );
   }
   const fit = report.fit;
