@@ -4,12 +4,12 @@ import { CsvParser, type CsvRow, csvHeader, parseDecimal } from './csv';
 
 const encoder = new TextEncoder();
 
-/** Parses `text` fed in pieces cut at `cuts`; returns each record's fields and line. */
-function parse(text: string, cuts: number[] = []): Array<{ fields: string[]; line: number }> {
+/** Parses `text` fed in pieces cut at `cuts`; returns what `read` takes from each record. */
+function records<T>(text: string, cuts: number[], read: (row: CsvRow) => T): T[] {
   const bytes = encoder.encode(text);
   const parser = new CsvParser('t.csv');
-  const out: Array<{ fields: string[]; line: number }> = [];
-  const emit = (row: CsvRow) => out.push({ fields: row.fields(), line: row.line });
+  const out: T[] = [];
+  const emit = (row: CsvRow) => out.push(read(row));
   let from = 0;
   for (const cut of [...cuts, bytes.length]) {
     parser.push(bytes.slice(from, cut), emit);
@@ -18,6 +18,10 @@ function parse(text: string, cuts: number[] = []): Array<{ fields: string[]; lin
   parser.end(emit);
   return out;
 }
+
+/** Each record's fields and line. */
+const parse = (text: string, cuts: number[] = []) =>
+  records(text, cuts, (row) => ({ fields: row.fields(), line: row.line }));
 
 describe('CsvParser', () => {
   const tricky = 'a,b,c\n1,"x, y",3\n\n"multi\nline","say ""hi""",\n"é",,"last"';
@@ -44,19 +48,8 @@ describe('CsvParser', () => {
 
   it("reads each unquoted field as a number while it finds the field's end, wherever the chunks are cut", () => {
     const text = 'a,b,c\n-1.5,x,"2"\n3e2,,0.25\n7.,1e,+4\n';
-    const numbers = (cuts: number[]) => {
-      const bytes = encoder.encode(text);
-      const parser = new CsvParser('n.csv');
-      const out: number[][] = [];
-      const emit = (row: CsvRow) => out.push(Array.from({ length: row.count }, (_, i) => row.number(i)));
-      let from = 0;
-      for (const cut of [...cuts, bytes.length]) {
-        parser.push(bytes.slice(from, cut), emit);
-        from = cut;
-      }
-      parser.end(emit);
-      return out;
-    };
+    const numbers = (cuts: number[]) =>
+      records(text, cuts, (row) => Array.from({ length: row.count }, (_, i) => row.number(i)));
     const whole = [
       [Number.NaN, Number.NaN, Number.NaN],
       [-1.5, Number.NaN, Number.NaN],
