@@ -141,16 +141,11 @@ export function scanCell(
     }
   }
   const raw = row.text(c);
-  const remember = (kind: number, id: number) => {
-    if (!quoted && scan.seen.size < maxSeen && !scan.seen.has(hash)) {
-      scan.seen.set(hash, { bytes: row.bytes.slice(start, end), kind, id });
-    }
-  };
   if (isMissing(raw)) {
     scan.missing++;
     if (scan.firstMissingLine === 0) scan.firstMissingLine = row.line;
     out.bytes[out.kindAt + c] = cellMissing;
-    remember(cellMissing, 0);
+    remember(scan, row, c, hash, cellMissing, 0);
     return;
   }
   const trimmed = raw.trim();
@@ -179,7 +174,7 @@ export function scanCell(
     if (id >= 0) scan.textCounts[id] = (scan.textCounts[id] as number) + 1;
     out.values[out.valueAt + c] = id;
     out.bytes[out.kindAt + c] = cellText;
-    remember(cellText, id);
+    remember(scan, row, c, hash, cellText, id);
     return;
   }
   if (!Number.isFinite(value)) {
@@ -190,6 +185,12 @@ export function scanCell(
   countNumber(scan, value, split);
   out.values[out.valueAt + c] = value;
   out.bytes[out.kindAt + c] = cellNumber;
+}
+
+/** Notes what an unquoted non-number cell turned out to be, so that its repeats skip the string path. */
+function remember(scan: ColumnScan, row: CsvRow, c: number, hash: number, kind: number, id: number): void {
+  if (row.isQuoted[c] === 1 || scan.seen.size >= maxSeen || scan.seen.has(hash)) return;
+  scan.seen.set(hash, { bytes: row.bytes.slice(row.starts[c] as number, row.ends[c] as number), kind, id });
 }
 
 /** A repeat of a cell `scanCell` has seen: counted as the first one was, without reading it again. */
