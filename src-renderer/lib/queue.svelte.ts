@@ -187,11 +187,12 @@ async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
   const resumable = run.status === 'interrupted' || run.status === 'running';
   const resume = resumable ? await client.call('runs.latestCheckpoint', { id: run.id }) : null;
   const fromStep = resume?.manifest.step ?? 0;
+  const platform = navigator.userAgent.slice(0, 120);
   await client.call('runs.start', {
     id: run.id,
     backend,
     adapter: backends.probes.find((probe) => probe.backend === backend)?.detail ?? null,
-    platform: navigator.userAgent.slice(0, 120),
+    platform,
     fromStep,
   });
   // The best validation loss before the checkpoint is in the metrics that stay.
@@ -233,7 +234,7 @@ async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
             id: run.id,
             backend: next,
             adapter,
-            platform: navigator.userAgent.slice(0, 120),
+            platform,
             fromStep: from,
             note: message,
           }),

@@ -87,8 +87,10 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
   const order = trainingOrder(await probe());
   let backend = await useBackend(request.backend);
   const { run, dataset } = request;
+  // Fetched once per run: a start on the next backend after a fallback reads the same bytes (the samplers
+  // only index into them).
   const buffers = new Map<'train' | 'val', Promise<ArrayBuffer>>();
-  const read = async (split: 'train' | 'val') => {
+  const read = (split: 'train' | 'val') => {
     let buffer = buffers.get(split);
     if (!buffer) {
       // The same origin serves the page, the worker and the data, over HTTP or the app's own protocol.
@@ -99,8 +101,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
       });
       buffers.set(split, buffer);
     }
-    // A copy each time: a second start after a fallback must see the bytes as they were.
-    return (await buffer).slice(0);
+    return buffer;
   };
   let checkpoint: Checkpoint | null = null;
   if (request.resume) {
