@@ -12,6 +12,10 @@ test.describe('web mode: training in the worker', () => {
           for (const entry of list.getEntries()) longTasks.push(entry.duration);
         }).observe({ type: 'longtask', buffered: false });
       });
+      const pthreadWorkers: string[] = [];
+      page.on('worker', (worker) => {
+        if (worker.url().endsWith('/wasm/tfjs-backend-wasm-threaded-simd.worker.js')) pthreadWorkers.push(worker.url());
+      });
       await page.goto('/#/system');
       await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 20_000 });
       await page.getByTestId('bench-backend').selectOption(backend);
@@ -32,6 +36,17 @@ test.describe('web mode: training in the worker', () => {
       // On WebGPU the naive loop's dataSync returns within milliseconds while the same step, read with
       // await data(), takes over a second on SwiftShader: its figure is not comparable, so no bound there.
       if (backend !== 'webgpu') expect(ratio).toBeGreaterThan(0.3);
+      if (backend === 'wasm') {
+        // The threaded build ran: its pthread workers started from the app's own files (no blob: scripts,
+        // which the CSP refuses), and the bench says how many threads tfjs gave XNNPACK.
+        expect(pthreadWorkers.length).toBeGreaterThan(0);
+        const expected = await page.evaluate(() =>
+          Math.max(1, Math.min(8, Math.floor(navigator.hardwareConcurrency / 2))),
+        );
+        await expect(page.getByTestId('bench-wasm-threads')).toContainText(
+          `WASM on ${expected} thread${expected === 1 ? '' : 's'} (tfjs uses half of the`,
+        );
+      }
       const longTasks = await page.evaluate(() => (globalThis as { longTasks?: number[] }).longTasks ?? []);
       expect(
         longTasks.filter((duration) => duration > 50),

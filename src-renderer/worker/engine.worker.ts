@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
-import { selectBackend } from '../../src-shared/engine/backend';
+import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
 import { benchTraining } from '../../src-shared/engine/bench';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
@@ -21,10 +21,9 @@ const scope = self as unknown as {
   crossOriginIsolated?: boolean;
 };
 
-// The build copies the WASM backend's binaries to /wasm/, beside /assets/ where this worker lives.
-// Single-threaded WASM: tfjs 4.22 starts its pthread workers from a blob: URL inside this worker, and
-// training hung there even with worker-src blob: allowed (Chromium 156); threads wait for a fix.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+// The build copies the WASM backend's binaries, and the scripts its threads start from, to /wasm/, beside
+// /assets/ where this worker lives (see scripts/vite-tfjs-wasm-threads.ts). Threads need the page to be
+// cross-origin isolated, which the app's headers make it.
 setWasmPaths(new URL(/* @vite-ignore */ '../wasm/', import.meta.url).href);
 
 function createWebGl2(): WebGlLike | null {
@@ -35,32 +34,28 @@ function createWebGl2(): WebGlLike | null {
 let report: BackendReport | null = null;
 
 async function probe(): Promise<BackendReport> {
-  report ??= withWasmThreadsOff(
-    await probeBackends({
-      gpu: (navigator as Navigator & { gpu?: GpuLike }).gpu,
-      createWebGl2: typeof OffscreenCanvas === 'undefined' ? undefined : createWebGl2,
-      webAssembly: typeof WebAssembly === 'undefined' ? undefined : WebAssembly,
-      sharedMemory: scope.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined',
-    }),
-  );
+  report ??= await probeBackends({
+    gpu: (navigator as Navigator & { gpu?: GpuLike }).gpu,
+    createWebGl2: typeof OffscreenCanvas === 'undefined' ? undefined : createWebGl2,
+    webAssembly: typeof WebAssembly === 'undefined' ? undefined : WebAssembly,
+    sharedMemory: scope.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined',
+  });
   return report;
 }
 
-/** Says so where the page could have WASM threads but the engine runs single-threaded (see above). */
-function withWasmThreadsOff(probed: BackendReport): BackendReport {
-  const probes = probed.probes.map((probe) =>
-    probe.backend === 'wasm' && probe.detail.endsWith(', threads')
-      ? {
-          ...probe,
-          detail: `${probe.detail.slice(0, -', threads'.length)}, threads possible but off (tfjs 4.22 hangs with them in a worker)`,
-        }
-      : probe,
-  );
-  return { ...probed, probes };
-}
-
 async function useBackend(preference: BackendName | null): Promise<BackendName> {
-  return selectBackend(preference ?? undefined, trainingOrder(await probe()));
+  const backend = await selectBackend(preference ?? undefined, trainingOrder(await probe()));
+  // Once WASM runs, its probe (and so a run's record of it) says how many threads it got.
+  const threads = wasmThreads();
+  if (report && threads !== null) {
+    report = {
+      ...report,
+      probes: report.probes.map((p) =>
+        p.backend === 'wasm' ? { ...p, detail: withWasmThreads(p.detail, threads) } : p,
+      ),
+    };
+  }
+  return backend;
 }
 
 // One request at a time: a benchmark and a probe must not share the GPU.

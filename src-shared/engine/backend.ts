@@ -30,3 +30,20 @@ export async function selectBackend(
     `No training backend could start (${failures.join('; ') || 'none registered'}). Try another with --backend.`,
   );
 }
+
+/**
+ * How many threads the WASM backend computes with (1 without cross-origin isolation, and in Node);
+ * null on the other backends. Read from the backend's Emscripten module, which counts XNNPACK's pool.
+ */
+export function wasmThreads(): number | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const backend = tf.backend() as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
+  return backend.wasm?.tfjs?.getThreadsCount?.() ?? null;
+}
+
+/** A WASM probe's detail once the backend runs: "SIMD, threads" becomes "SIMD, 2 threads". */
+export function withWasmThreads(detail: string, threads: number | null): string {
+  if (threads === null) return detail;
+  const count = `${threads} thread${threads === 1 ? '' : 's'}`;
+  return /\bthreads$/.test(detail) ? detail.replace(/\bthreads$/, count) : detail;
+}

@@ -1,4 +1,5 @@
 import { Random } from '../random';
+import { wasmThreads } from './backend';
 import { RowSampler, TokenSampler } from './data';
 import { gptSmall, gptSmallBatch } from './ladder';
 import { createGpt } from './models/gpt';
@@ -32,6 +33,9 @@ export interface TrainingBench {
   baseline: LoopFigures;
   /** engine tokens/s over baseline tokens/s */
   ratio: number;
+  /** the threads WASM computed with (1 where the page is not cross-origin isolated, and in Node); null on
+   * other backends */
+  wasmThreads: number | null;
 }
 
 interface Setup {
@@ -154,5 +158,6 @@ export async function benchTraining(kind: BenchModel, steps: number): Promise<Tr
     engine,
     baseline,
     ratio: engine.tokensPerSec / baseline.tokensPerSec,
+    wasmThreads: wasmThreads(),
   };
 }

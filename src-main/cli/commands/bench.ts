@@ -19,6 +19,11 @@ function printTraining(result: TrainingBench, io: CliIo): void {
       `${name.padEnd(10)} ${figures.backend.padEnd(8)} ${figures.tokensPerSec.toFixed(0).padStart(9)} ${figures.gflops.toFixed(2).padStart(10)}   ${figures.peakBytes === null ? '—' : formatBytes(figures.peakBytes)}`,
     );
   }
+  if (result.wasmThreads !== null) {
+    io.out(
+      `WASM threads: ${result.wasmThreads}${result.wasmThreads === 1 ? ' (tfjs runs WASM single-threaded in Node)' : ''}`,
+    );
+  }
   io.out(`engine / naive: ${result.ratio.toFixed(2)}x`);
 }
 

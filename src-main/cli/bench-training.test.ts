@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import type { TrainingBench } from '../../src-shared/engine/bench';
+import { cli } from './cli-fixture';
+
+// `isoflop bench` trains the same model twice (engine and naive loop) in this process and prints both.
+describe('isoflop bench (training)', () => {
+  it('prints the JSON the issue names, with WASM single-threaded in Node', async () => {
+    const { code, out } = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '3', '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as TrainingBench;
+    for (const loop of [result.engine, result.baseline]) {
+      expect(loop.backend).toBe('wasm');
+      expect(loop.tokensPerSec).toBeGreaterThan(0);
+      expect(loop.gflops).toBeCloseTo((loop.tokensPerSec * result.flopsPerToken) / 1e9, 6);
+    }
+    expect(result.ratio).toBeCloseTo(result.engine.tokensPerSec / result.baseline.tokensPerSec, 6);
+    expect(result.wasmThreads).toBe(1);
+  }, 120_000);
+
+  it('names no WASM threads on the CPU backend, and says so in the table', async () => {
+    const json = JSON.parse((await cli('bench', '--model', 'mlp', '--backend', 'cpu', '--steps', '2', '--json')).out);
+    expect(json.wasmThreads).toBeNull();
+    const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2');
+    expect(wasm.out).toContain('WASM threads: 1 (tfjs runs WASM single-threaded in Node)');
+    expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
+  }, 120_000);
+});
