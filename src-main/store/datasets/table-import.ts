@@ -15,7 +15,7 @@ import {
   newScan,
   ScratchBatch,
   sampleStd,
-  scanCell,
+  scanRow,
   scratchBuffers,
   type ValueCodes,
   valueCodes,
@@ -140,7 +140,7 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
       scratch.append(split, batch.take(), true);
       batch.next();
     }
-    for (let c = 0; c < header.length; c++) scanCell(scans[c] as ColumnScan, row, c, split, name, batch);
+    scanRow(scans, row, split, name, batch);
   };
   let sha256: string;
   await scratch.open();
