@@ -106,15 +106,11 @@ export class Trainer {
     return tf.tidy(() => {
       const variables = this.model.parameters.map((p) => p.variable);
       const { value, grads } = tf.variableGrads(() => this.lossWithPenalties(batch), variables);
-      const ordered = variables.map((v) => grads[v.name] as Tensor);
-      const clip = this.options.gradClip;
-      let scale: Tensor | undefined;
-      if (clip !== null) {
-        // Global-norm clipping, as a factor the optimizer folds in: no device read, no extra pass.
-        const norm = tf.sqrt(tf.addN(ordered.map((g) => tf.sum(tf.square(g)))));
-        scale = tf.div(clip, tf.maximum(norm, clip));
-      }
-      this.optimizer.apply(ordered, lr, scale);
+      this.optimizer.apply(
+        variables.map((v) => grads[v.name] as Tensor),
+        lr,
+        this.options.gradClip,
+      );
       return value;
     });
   }
@@ -260,10 +256,10 @@ export class Trainer {
     const parameters = this.model.parameters;
     for (const p of parameters)
       tensors.push({ name: p.name, shape: p.variable.shape, values: (await p.variable.data()) as Float32Array });
-    for (const [i, { m, v }] of this.optimizer.moments.entries()) {
-      const name = (parameters[i] as { name: string }).name;
-      tensors.push({ name: `${name}#m`, shape: m.shape, values: (await m.data()) as Float32Array });
-      tensors.push({ name: `${name}#v`, shape: v.shape, values: (await v.data()) as Float32Array });
+    for (const [i, { m, v }] of (await this.optimizer.moments()).entries()) {
+      const { name, variable } = parameters[i] as (typeof parameters)[number];
+      tensors.push({ name: `${name}#m`, shape: variable.shape, values: m });
+      tensors.push({ name: `${name}#v`, shape: variable.shape, values: v });
     }
     return {
       step: this.step,
@@ -280,17 +276,17 @@ export class Trainer {
   /** Puts the model, optimizer and sampler back where a checkpoint left them. */
   restore(checkpoint: Checkpoint): void {
     const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
-    const assign = (name: string, target: tf.Variable) => {
-      const saved = byName.get(name);
-      if (!saved || saved.values.length !== target.size) throw new Error(`the checkpoint has no matching "${name}"`);
-      tf.tidy(() => target.assign(tf.tensor(saved.values, target.shape)));
+    const saved = (name: string, size: number) => {
+      const tensor = byName.get(name);
+      if (!tensor || tensor.values.length !== size) throw new Error(`the checkpoint has no matching "${name}"`);
+      return tensor.values;
     };
-    this.model.parameters.forEach((p, i) => {
-      assign(p.name, p.variable);
-      const moments = this.optimizer.moments[i] as { m: tf.Variable; v: tf.Variable };
-      assign(`${p.name}#m`, moments.m);
-      assign(`${p.name}#v`, moments.v);
+    const moments = this.model.parameters.map((p) => {
+      const values = saved(p.name, p.variable.size);
+      tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape)));
+      return { m: saved(`${p.name}#m`, p.variable.size), v: saved(`${p.name}#v`, p.variable.size) };
     });
+    this.optimizer.setMoments(moments);
     this.optimizer.step = checkpoint.adamStep;
     this.step = checkpoint.step;
     this.tokens = checkpoint.tokens;
