@@ -112,11 +112,11 @@ export class AdamW {
     if (this.jointMoments && jointGrad) {
       const change = update(this.jointMoments, jointGrad);
       const shares = this.joint.length === 1 ? [change] : tf.split(change, this.jointSizes);
-      this.joint.forEach((index, k) => applyTo(index, shares[k] as Tensor));
+      for (const [k, index] of this.joint.entries()) applyTo(index, shares[k] as Tensor);
     }
-    this.single.forEach((index, k) =>
-      applyTo(index, update(this.singleMoments[k] as Moments, singleGrads[k] as Tensor)),
-    );
+    for (const [k, index] of this.single.entries()) {
+      applyTo(index, update(this.singleMoments[k] as Moments, singleGrads[k] as Tensor));
+    }
   }
 
   private join(grads: Tensor[]): Tensor {
