@@ -31,6 +31,10 @@ test.describe('web mode: training in the worker', () => {
       const result = page.getByTestId('bench-result');
       await expect(result).toBeVisible({ timeout: 100_000 });
       await expect(result.locator('tbody tr').first()).toContainText(backend);
+      // Peak tensor memory is measured on every backend, WebGPU included (it reads nothing from the device).
+      for (const row of await result.locator('tbody tr').all()) {
+        await expect(row.locator('td').nth(4)).toHaveText(/^\d+\.\d MB$/);
+      }
       const ratio = Number((await page.getByTestId('bench-ratio').textContent())?.replace('×', ''));
       expect(ratio).toBeGreaterThan(0);
       // On WebGPU the naive loop's dataSync returns within milliseconds while the same step, read with

@@ -20,8 +20,8 @@ export interface LoopFigures {
   tokensPerSec: number;
   gflops: number;
   backend: string;
-  /** peak bytes held by tensors during two steps; null where it cannot be measured (WebGPU, see peakOf) */
-  peakBytes: number | null;
+  /** peak bytes of the buffers tensors hold during two steps, each buffer counted once (see peakBufferBytes) */
+  peakBytes: number;
 }
 
 export interface TrainingBench {
@@ -69,17 +69,48 @@ function setup(kind: BenchModel, seed: number): Setup {
 
 const now = () => performance.now() / 1000;
 
+/** The two engine methods through which tensor buffers come and go (tfjs-core 4.x). */
+interface EngineBuffers {
+  trackTensor(tensor: { dataId: object }, backend: unknown): void;
+  removeDataId(dataId: object, backend: unknown): void;
+  state: { tensorInfo: WeakMap<object, { bytes: number }> };
+}
+
 /**
- * Peak tensor memory over `work`, from tf.profile. Not on WebGPU: in Chromium 156 (tfjs-backend-webgpu
- * 4.22, in a worker) a profiled step leaves the device unable to map buffers ("A valid external Instance
- * reference no longer exists"), and every later read then hangs.
+ * Peak bytes of the buffers tensors hold while `work` runs, each buffer counted once. tf.profile's
+ * peakBytes counts a buffer once per tensor that views it (every reshape and identity of a gradient
+ * tape), which read 1.9 GB for gpt-small; this watches the engine add and drop buffers instead. It reads
+ * nothing from the device, so it runs on WebGPU too, where a tf.profile'd step broke the device (Chromium
+ * 156, tfjs-backend-webgpu 4.22 in a worker: "A valid external Instance reference no longer exists").
+ * Between steps every live tensor (weights, moments, constants) has its own buffer, so the bytes alive
+ * when `work` starts are `tf.memory().numBytes`.
  */
-async function peakOf(work: () => unknown): Promise<number | null> {
-  if (tf.getBackend() === 'webgpu') {
+export async function peakBufferBytes(work: () => unknown): Promise<number> {
+  const engine = tf.engine() as unknown as EngineBuffers;
+  const info = engine.state.tensorInfo;
+  const { trackTensor, removeDataId } = engine;
+  let live = tf.memory().numBytes;
+  let peak = live;
+  engine.trackTensor = function (tensor, backend) {
+    const fresh = !info.has(tensor.dataId);
+    trackTensor.call(this, tensor, backend);
+    if (fresh) {
+      live += info.get(tensor.dataId)?.bytes ?? 0;
+      if (live > peak) peak = live;
+    }
+  };
+  engine.removeDataId = function (dataId, backend) {
+    const entry = info.get(dataId);
+    removeDataId.call(this, dataId, backend);
+    if (entry && !info.has(dataId)) live -= entry.bytes;
+  };
+  try {
     await work();
-    return null;
+  } finally {
+    engine.trackTensor = trackTensor;
+    engine.removeDataId = removeDataId;
   }
-  return (await tf.profile(async () => void (await work()))).peakBytes;
+  return peak;
 }
 
 async function engineLoop(kind: BenchModel, steps: number): Promise<LoopFigures> {
@@ -100,7 +131,7 @@ async function engineLoop(kind: BenchModel, steps: number): Promise<LoopFigures>
   };
   await run(1); // compile kernels and shaders outside the timing
   const seconds = await run(steps);
-  const peakBytes = await peakOf(() => run(2));
+  const peakBytes = await peakBufferBytes(() => run(2));
   const tokensPerSec = (steps * model.itemsPerBatch(batchSize)) / seconds;
   const figures = {
     tokensPerSec,
@@ -126,7 +157,7 @@ async function naiveLoop(kind: BenchModel, steps: number): Promise<LoopFigures> 
   const started = now();
   for (let i = 0; i < steps; i++) step();
   const seconds = now() - started;
-  const peakBytes = await peakOf(() => {
+  const peakBytes = await peakBufferBytes(() => {
     step();
     step();
   });

@@ -16,7 +16,7 @@ function printTraining(result: TrainingBench, io: CliIo): void {
     ['naive', result.baseline],
   ] as const) {
     io.out(
-      `${name.padEnd(10)} ${figures.backend.padEnd(8)} ${figures.tokensPerSec.toFixed(0).padStart(9)} ${figures.gflops.toFixed(2).padStart(10)}   ${figures.peakBytes === null ? '—' : formatBytes(figures.peakBytes)}`,
+      `${name.padEnd(10)} ${figures.backend.padEnd(8)} ${figures.tokensPerSec.toFixed(0).padStart(9)} ${figures.gflops.toFixed(2).padStart(10)}   ${formatBytes(figures.peakBytes)}`,
     );
   }
   if (result.wasmThreads !== null) {
