@@ -1,7 +1,5 @@
 // Builds everything the app, web mode and the CLI run from: dist/renderer, dist/cli, dist/electron.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 
@@ -58,14 +56,4 @@ for (const target of ['dist/wasm', 'dist/renderer/wasm']) {
     copyFileSync(new URL(file, wasmSource), new URL(`${target}/${file}`, root));
   }
 }
-// The WASM backend's pthread scripts, as files the renderer serves (see scripts/vite-tfjs-wasm-threads.ts):
-// the worker script (published as a string in a CommonJS module) and the Emscripten factory as published.
-// The names are the ones scripts/vite-tfjs-wasm-threads.ts points tfjs at.
-const pthreadWorkerFile = 'tfjs-backend-wasm-threaded-simd.worker.js';
-const pthreadMainFile = 'tfjs-backend-wasm-threaded-simd.js';
-const wasmOut = new URL('node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/', root);
-const { wasmWorkerContents } = createRequire(import.meta.url)(fileURLToPath(new URL(pthreadWorkerFile, wasmOut)));
-// As tfjs does before it makes its blob: the string's newlines stand for "\n" escapes in the script.
-writeFileSync(new URL(`dist/renderer/wasm/${pthreadWorkerFile}`, root), wasmWorkerContents.replace(/\n/g, '\\n'));
-copyFileSync(new URL(pthreadMainFile, wasmOut), new URL(`dist/renderer/wasm/${pthreadMainFile}`, root));
 if (!quiet) console.log('built dist/renderer, dist/cli, dist/electron');

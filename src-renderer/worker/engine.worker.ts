@@ -43,8 +43,9 @@ async function probe(): Promise<BackendReport> {
   return report;
 }
 
-async function useBackend(preference: BackendName | null): Promise<BackendName> {
-  const backend = await selectBackend(preference ?? undefined, trainingOrder(await probe()));
+/** Starts the preferred backend, else the first in `order` that starts (training order by default). */
+async function useBackend(preference: BackendName | null, order?: BackendName[]): Promise<BackendName> {
+  const backend = await selectBackend(preference ?? undefined, order ?? trainingOrder(await probe()));
   // Once WASM runs, its probe (and so a run's record of it) says how many threads it got.
   const threads = wasmThreads();
   if (report && threads !== null) {
@@ -56,6 +57,11 @@ async function useBackend(preference: BackendName | null): Promise<BackendName> 
     };
   }
   return backend;
+}
+
+/** What the probe says of a backend (its adapter, or WASM's threads), as a run records it. */
+function detailOf(backend: BackendName): string | null {
+  return report?.probes.find((p) => p.backend === backend)?.detail ?? null;
 }
 
 // One request at a time: a benchmark and a probe must not share the GPU.
@@ -143,7 +149,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
           (best, [, v]) => (best === null || v < best ? v : best),
           null,
         );
-        const adapter = report?.probes.find((p) => p.backend === backend)?.detail ?? null;
+        const adapter = detailOf(backend);
         scope.postMessage({ id: request.id, type: 'trained', result: { ...result, bestValLoss }, backend, adapter });
         return;
       }
@@ -161,8 +167,8 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
       }
     }
     if (stopRequested) throw new Error(`${run.name} was stopped while WebGPU failed (${failure}).`);
-    const next = await selectBackend(
-      undefined,
+    const next = await useBackend(
+      null,
       order.filter((name) => name !== 'webgpu'),
     );
     const fromStep = (checkpoint as Checkpoint | null)?.step ?? 0;
@@ -172,7 +178,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
       id: request.id,
       type: 'fallback',
       backend: next,
-      adapter: report?.probes.find((p) => p.backend === next)?.detail ?? null,
+      adapter: detailOf(next),
       fromStep,
       message:
         `WebGPU stopped at step ${lastStep}: ${failure}. The run goes on with ${next} from ` +

@@ -44,6 +44,5 @@ export function wasmThreads(): number | null {
 /** A WASM probe's detail once the backend runs: "SIMD, threads" becomes "SIMD, 2 threads". */
 export function withWasmThreads(detail: string, threads: number | null): string {
   if (threads === null) return detail;
-  const count = `${threads} thread${threads === 1 ? '' : 's'}`;
-  return /\bthreads$/.test(detail) ? detail.replace(/\bthreads$/, count) : detail;
+  return detail.replace(/\bthreads$/, `${threads} thread${threads === 1 ? '' : 's'}`);
 }
