@@ -1,14 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
 import { e2eStore } from '../playwright.config';
+import { expect, test } from './fixtures';
 
 // Runs after the first-screen spec on the same fresh data folder: the demos are made on its first start.
 test.describe('web mode: datasets', () => {
   test.beforeEach(async ({ page }) => {
-    page.on('pageerror', (error) => {
-      throw error;
-    });
     await page.goto('/#/datasets');
     // First start of a data folder: the built-in demos are generated in the background.
     await expect(page.getByRole('button', { name: /Synthetic language/ })).toBeVisible({ timeout: 90_000 });

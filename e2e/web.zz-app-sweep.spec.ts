@@ -1,11 +1,8 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 // Planning and running a sweep in the app: the worker trains, the view follows it live.
 test('plans a tiny sweep in the app, trains it in the worker and shows it live', async ({ page }, info) => {
   test.setTimeout(300_000);
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   await page.goto('/#/sweeps');
   await page.getByRole('button', { name: 'New sweep…' }).click();
   const form = page.getByTestId('new-sweep');

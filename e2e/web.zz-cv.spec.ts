@@ -1,12 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test('k-fold cross-validation trains its folds in the worker and shows mean ± std with a band', async ({
   page,
 }, info) => {
   test.setTimeout(240_000);
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   await page.goto('/#/runs');
   await page.getByRole('button', { name: 'Cross-validation…' }).click();
   const form = page.getByTestId('new-cv');

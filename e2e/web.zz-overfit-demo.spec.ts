@@ -1,12 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test('the over-fitting demo trains in the worker, pauses and resumes from its checkpoint, is flagged, and early stopping ends it', async ({
   page,
 }, info) => {
   test.setTimeout(240_000);
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   const api = async (channel: string, data: object) =>
     (await (await page.request.post(`/api/${channel}`, { data })).json()).value;
   await page.goto('/#/runs');

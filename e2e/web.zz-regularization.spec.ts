@@ -1,12 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test('the regularization comparison trains one network without and with regularization, overlaid', async ({
   page,
 }, info) => {
   test.setTimeout(240_000);
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   await page.setViewportSize({ width: 1400, height: 1000 });
   await page.goto('/#/runs');
   await page.getByRole('button', { name: 'Regularization comparison', exact: true }).click();

@@ -1,11 +1,8 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 // The Runs view over the runs the app sweep trained (web.zz-app-sweep runs first, into the same store).
 test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels another', async ({ page }, info) => {
   test.setTimeout(180_000);
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   await page.setViewportSize({ width: 1400, height: 1000 });
   await page.goto('/#/runs');
   const table = page.getByTestId('runs-table');

@@ -1,12 +1,9 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test('a 6-trial study trains in the worker, prunes by the median rule, and shows its trials and charts', async ({
   page,
 }, info) => {
   test.setTimeout(300_000);
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   const api = async (channel: string, data: object) =>
     (await (await page.request.post(`/api/${channel}`, { data })).json()).value;
   const before = ((await api('studies.list', {})) as unknown[]).length;

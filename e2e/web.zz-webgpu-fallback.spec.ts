@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 // A user who picks WebGPU, and a device lost mid-run: the run must go on from its checkpoint on the next
 // backend, record that backend, and say so in its log. The device loss is real: the worker destroys
@@ -7,9 +7,6 @@ test('a run whose WebGPU device is lost goes on from its checkpoint on the next 
   page,
 }, info) => {
   test.setTimeout(240_000);
-  page.on('pageerror', (error) => {
-    throw error;
-  });
   await page.goto('/#/system');
   const table = page.getByTestId('backend-table');
   await expect(table).toBeVisible({ timeout: 30_000 });
