@@ -20,7 +20,10 @@ test.describe('web mode: training in the worker', () => {
       await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 20_000 });
       await page.getByTestId('bench-backend').selectOption(backend);
       // SwiftShader's WebGPU takes over a second per step of this MLP here: fewer steps there.
-      await page.getByLabel('Steps').fill(backend === 'webgpu' ? '4' : '15');
+      const steps = backend === 'webgpu' ? 4 : 15;
+      const rounds = backend === 'webgpu' ? 1 : 2;
+      await page.getByTestId('bench-steps').fill(String(steps));
+      await page.getByTestId('bench-rounds').fill(String(rounds));
       // Let the first render's work settle before watching for long tasks.
       await page.waitForTimeout(500);
       await page.evaluate(() => {
@@ -35,6 +38,9 @@ test.describe('web mode: training in the worker', () => {
       for (const row of await result.locator('tbody tr').all()) {
         await expect(row.locator('td').nth(4)).toHaveText(/^\d+\.\d MB$/);
       }
+      await expect(page.locator('.bench-ratio')).toContainText(
+        `mlp, fastest of ${rounds} alternating round${rounds === 1 ? '' : 's'} of ${steps} steps`,
+      );
       const ratio = Number((await page.getByTestId('bench-ratio').textContent())?.replace('×', ''));
       expect(ratio).toBeGreaterThan(0);
       // On WebGPU the naive loop's dataSync returns within milliseconds while the same step, read with
@@ -47,6 +53,7 @@ test.describe('web mode: training in the worker', () => {
         const expected = await page.evaluate(() =>
           Math.max(1, Math.min(8, Math.floor(navigator.hardwareConcurrency / 2))),
         );
+        await expect(page.getByTestId('bench-kernels')).toContainText('BatchMatMul (wasm)');
         await expect(page.getByTestId('bench-wasm-threads')).toContainText(
           `WASM on ${expected} thread${expected === 1 ? '' : 's'} (tfjs uses half of the`,
         );

@@ -5,9 +5,13 @@ import { cli } from './cli-fixture';
 // `isoflop bench` trains the same model twice (engine and naive loop) in this process and prints both.
 describe('isoflop bench (training)', () => {
   it('prints the JSON the issue names, with WASM single-threaded in Node', async () => {
-    const { code, out } = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '3', '--json');
+    const { code, out } = await cli(
+      'bench',
+      ...['--model', 'mlp', '--backend', 'wasm', '--steps', '3', '--rounds', '2', '--json'],
+    );
     expect(code).toBe(0);
     const result = JSON.parse(out) as TrainingBench;
+    expect(result).toMatchObject({ steps: 3, rounds: 2, kernelSwaps: ['BatchMatMul (wasm)'] });
     for (const loop of [result.engine, result.baseline]) {
       expect(loop.backend).toBe('wasm');
       expect(loop.tokensPerSec).toBeGreaterThan(0);
@@ -18,10 +22,15 @@ describe('isoflop bench (training)', () => {
   }, 120_000);
 
   it('names no WASM threads on the CPU backend, and says so in the table', async () => {
-    const json = JSON.parse((await cli('bench', '--model', 'mlp', '--backend', 'cpu', '--steps', '2', '--json')).out);
+    const json = JSON.parse(
+      (await cli('bench', '--model', 'mlp', '--backend', 'cpu', '--steps', '2', '--rounds', '1', '--json')).out,
+    );
     expect(json.wasmThreads).toBeNull();
-    const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2');
+    expect(json.kernelSwaps).toEqual([]);
+    const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1');
+    expect(wasm.out).toContain('2 timed steps a round, fastest of 1 alternating rounds');
     expect(wasm.out).toContain('WASM threads: 1 (tfjs runs WASM single-threaded in Node)');
+    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm) in place of');
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);
 });

@@ -24,7 +24,7 @@ export interface TrainOptions {
 /** The UI thread's handle on the engine worker. */
 export interface Engine {
   probeBackends(): Promise<BackendReport>;
-  benchTraining(model: BenchModel, steps: number, backend: BackendName | null): Promise<TrainingBench>;
+  benchTraining(model: BenchModel, steps: number, rounds: number, backend: BackendName | null): Promise<TrainingBench>;
   fit(runs: Observation[], options: AnalysisOptions): Promise<FrontierAnalysis>;
   train(
     run: RunRecord,
@@ -78,8 +78,8 @@ export function startEngine(): Engine {
       if (reply.type !== 'probe') throw new Error('The training worker answered out of turn.');
       return BackendReport.parse(reply.report);
     },
-    async benchTraining(model, steps, backend) {
-      const reply = await request({ type: 'bench', model, steps, backend });
+    async benchTraining(model, steps, rounds, backend) {
+      const reply = await request({ type: 'bench', model, steps, rounds, backend });
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'bench') throw new Error('The training worker answered out of turn.');
       return reply.result;

@@ -203,7 +203,8 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
         scope.postMessage({ id: request.id, type: 'probe', report: await probe() });
       } else if (request.type === 'bench') {
         await useBackend(request.backend);
-        scope.postMessage({ id: request.id, type: 'bench', result: await benchTraining(request.model, request.steps) });
+        const result = await benchTraining(request.model, request.steps, request.rounds);
+        scope.postMessage({ id: request.id, type: 'bench', result });
       } else if (request.type === 'train') {
         stopRequested = false;
         await train(request);

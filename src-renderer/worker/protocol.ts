@@ -8,7 +8,7 @@ import type { Observation } from '../../src-shared/science/parametric';
 /** Messages between the UI thread and the engine worker. */
 export type WorkerRequest =
   | { id: number; type: 'probe' }
-  | { id: number; type: 'bench'; model: BenchModel; steps: number; backend: BackendName | null }
+  | { id: number; type: 'bench'; model: BenchModel; steps: number; rounds: number; backend: BackendName | null }
   | { id: number; type: 'fit'; runs: Observation[]; options: AnalysisOptions }
   | {
       id: number;

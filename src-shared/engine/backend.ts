@@ -1,5 +1,6 @@
 import { type BackendName, backendOrder } from '../contract/backend';
 import { IsoflopError } from '../contract/errors';
+import { installKernelSwaps } from './kernels';
 import { tf } from './tf';
 
 /**
@@ -18,6 +19,7 @@ export async function selectBackend(
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
+        installKernelSwaps(name);
         return name;
       }
       failures.push(`${name}: did not start`);

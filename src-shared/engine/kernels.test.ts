@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../src-main/engine/node-backends';
+import { kernelSwaps, withStockKernels } from './kernels';
+import { tf } from './tf';
+
+beforeAll(async () => {
+  await useNodeBackend('wasm');
+});
+
+// `broadcast`: tfjs's BatchMatMul gradient does not sum over broadcast batches (stock tfjs throws), so
+// only the values are compared there.
+const cases: Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: boolean; broadcast?: true }> = [
+  // one matrix each, every transpose combination (a linear layer and its two backward matmuls)
+  { a: [5, 7], b: [7, 3], transposeA: false, transposeB: false },
+  { a: [7, 5], b: [7, 3], transposeA: true, transposeB: false },
+  { a: [5, 7], b: [3, 7], transposeA: false, transposeB: true },
+  { a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+  { a: [1, 7, 5], b: [3, 7], transposeA: true, transposeB: true, broadcast: true },
+  // a batch times one matrix
+  { a: [2, 4, 5, 7], b: [7, 3], transposeA: false, transposeB: false, broadcast: true },
+  { a: [2, 4, 7, 5], b: [3, 7], transposeA: true, transposeB: true, broadcast: true },
+  // batch times batch, as attention's scores and mixing are
+  { a: [2, 3, 6, 4], b: [2, 3, 6, 4], transposeA: false, transposeB: true },
+  { a: [2, 3, 6, 6], b: [2, 3, 6, 4], transposeA: false, transposeB: false },
+  { a: [2, 3, 6, 6], b: [2, 3, 6, 4], transposeA: true, transposeB: false },
+  // what the swap leaves to the stock kernel: one matrix against a batch
+  { a: [7, 5], b: [4, 7, 3], transposeA: true, transposeB: false, broadcast: true },
+  { a: [1, 1, 5, 7], b: [2, 3, 7, 2], transposeA: false, transposeB: false, broadcast: true },
+];
+
+function backendBuffers(): number {
+  return tf.engine().backend.numDataIds();
+}
+
+describe('kernel swaps on WASM', () => {
+  it('are installed for BatchMatMul once the backend runs', () => {
+    expect(kernelSwaps('wasm')).toEqual(['BatchMatMul (wasm)']);
+    expect(kernelSwaps('cpu')).toEqual([]);
+  });
+
+  for (const { a: aShape, b: bShape, transposeA, transposeB, broadcast } of cases) {
+    it(`BatchMatMul ${aShape} x ${bShape}${transposeA ? ', a transposed' : ''}${transposeB ? ', b transposed' : ''}: ${broadcast ? 'values' : 'values and gradients'} as stock tfjs`, async () => {
+      const a = tf.randomNormal(aShape, 0, 1, 'float32', 1);
+      const b = tf.randomNormal(bShape, 0, 1, 'float32', 2);
+      const weights = tf.randomNormal(tf.matMul(a, b, transposeA, transposeB).shape as number[], 0, 1, 'float32', 3);
+      const compute = () => {
+        const out = tf.matMul(a, b, transposeA, transposeB);
+        if (broadcast) return [out];
+        const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(x, y, transposeA, transposeB), weights)),
+        )([a, b]);
+        return [out, da, db] as tf.Tensor[];
+      };
+      const buffersBefore = backendBuffers();
+      const swapped = compute();
+      const values = swapped.map((t) => ({ shape: t.shape, data: t.arraySync() }));
+      tf.dispose(swapped);
+      // Every buffer the swap made for itself is freed again.
+      expect(backendBuffers()).toBe(buffersBefore);
+      const stock = await withStockKernels(compute);
+      for (const [i, t] of stock.entries()) {
+        expect(t.shape).toEqual(values[i]?.shape);
+        const expected = (t.dataSync() as Float32Array).slice();
+        const actual = tf.tensor(values[i]?.data as number[]).dataSync();
+        for (let j = 0; j < expected.length; j++) expect(actual[j]).toBeCloseTo(expected[j] as number, 4);
+      }
+      tf.dispose([...stock, a, b, weights]);
+    });
+  }
+
+  it('runs on stock kernels inside withStockKernels, and is back afterwards even when the work throws', async () => {
+    const swapped = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+    await withStockKernels(() => expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(swapped));
+    await expect(
+      withStockKernels(() => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).toBe(swapped);
+  });
+});

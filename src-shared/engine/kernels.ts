@@ -1,0 +1,172 @@
+import { tf } from './tf';
+
+/**
+ * Kernel swaps: the engine's own implementations of tfjs kernels, registered in place of the stock ones
+ * for one backend. Each wraps the stock kernel and changes how it is called, never what it computes, so
+ * results agree with stock tfjs to float rounding. Swaps are installed once the backend runs (see
+ * `selectBackend`); the benchmark's naive loop runs `withStockKernels`, as a tfjs user's loop would.
+ *
+ * - **WASM BatchMatMul with a transposed operand.** tfjs-backend-wasm sends a matmul to XNNPACK only
+ *   when neither operand is transposed and there is one batch; every other case takes a scalar loop.
+ *   Each linear layer's backward pass is two matmuls with a transposed operand (dx = dy Wᵀ, dW = xᵀ dy),
+ *   so they ran 10-30x slower than the forward pass's: 2.8 s of gpt-small's 4.1 s step at batch 8 in
+ *   Node. Transposing the operand first (a fast copy) and calling the untransposed kernel sends them to
+ *   XNNPACK.
+ */
+
+type KernelFunc = tf.KernelFunc;
+type KernelArgs = Parameters<KernelFunc>[0];
+type TensorInfo = tf.TensorInfo;
+
+interface Swap {
+  kernelName: string;
+  backendName: string;
+  /** the replacement, given the stock kernel and the backend's other kernels */
+  make(stock: KernelFunc): KernelFunc;
+}
+
+function kernelFunc(kernelName: string, backendName: string): KernelFunc {
+  const config = tf.getKernel(kernelName, backendName);
+  if (!config) throw new Error(`tfjs has no ${kernelName} kernel for ${backendName}`);
+  return config.kernelFunc;
+}
+
+interface WasmBackend {
+  disposeData(dataId: object): void;
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  /** a view of the tensor's bytes in the WASM heap; stale once the heap grows (after any makeOutput) */
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * BatchMatMul on WASM, sent to XNNPACK whenever it can be: a transposed operand is transposed first; a
+ * batch against one matrix is one tall matrix against it; a batch against a batch (attention) is one
+ * XNNPACK call per batch, on copies of the batch's matrices.
+ */
+const wasmMatMul: Swap = {
+  kernelName: 'BatchMatMul',
+  backendName: 'wasm',
+  make(stock) {
+    const transpose = kernelFunc('Transpose', 'wasm');
+    const reshape = kernelFunc('Reshape', 'wasm');
+    return (args: KernelArgs) => {
+      const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+      const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+      const backend = args.backend as unknown as WasmBackend;
+      const batchA = product(a.shape.slice(0, -2));
+      const batchB = product(b.shape.slice(0, -2));
+      const temporaries: TensorInfo[] = [];
+      const temporary = (info: TensorInfo) => {
+        temporaries.push(info);
+        return info;
+      };
+      const run = (name: KernelFunc, inputs: Record<string, TensorInfo>, attrs: tf.NamedAttrMap) =>
+        temporary(name({ inputs, backend: args.backend, attrs }) as TensorInfo);
+      /** x as [batches, rows, columns], its last two axes swapped when `flip` */
+      const asBatches = (x: TensorInfo, batches: number, flip: boolean): TensorInfo => {
+        const rows = x.shape[x.shape.length - 2] as number;
+        const columns = x.shape[x.shape.length - 1] as number;
+        const x3 = run(reshape, { x }, { shape: [batches, rows, columns] });
+        return flip ? run(transpose, { x: x3 }, { perm: [0, 2, 1] }) : x3;
+      };
+      /** the plain (untransposed, one batch) matmul, which XNNPACK computes */
+      const plain = (left: TensorInfo, right: TensorInfo) =>
+        stock({
+          inputs: { a: left, b: right },
+          backend: args.backend,
+          attrs: { ...args.attrs, transposeA: false, transposeB: false },
+        }) as TensorInfo;
+      const sameOuter = a.shape.slice(0, -2).join() === b.shape.slice(0, -2).join();
+      try {
+        if (batchA === 1 && batchB === 1 && !transposeA && !transposeB) return stock(args);
+        const left = asBatches(a, batchA, transposeA);
+        const right = asBatches(b, batchB, transposeB);
+        const [, m, k] = left.shape as [number, number, number];
+        const n = right.shape[2] as number;
+        const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+        const outShape = [...outer, m, n];
+        if (batchB === 1) {
+          // One matrix, or a batch of matrices times one matrix: one tall matrix times it.
+          const tall = batchA === 1 ? left : run(reshape, { x: left }, { shape: [1, batchA * m, k] });
+          const result = plain(tall, right);
+          result.shape = outShape;
+          return result;
+        }
+        if (batchA !== batchB || !sameOuter) return stock(args);
+        const out = backend.makeOutput([batchA, m, n], 'float32');
+        const leftPart = temporary(backend.makeOutput([1, m, k], 'float32'));
+        for (let i = 0; i < batchA; i++) {
+          // The right matrix is new memory each time: XNNPACK keeps it packed, cached by its id until it
+          // is freed, so refilling one buffer would multiply by the first batch's matrix again. Views
+          // are fetched afresh after each allocation, which may grow the heap and detach older ones.
+          const rightPart = backend.makeOutput([1, k, n], 'float32');
+          backend
+            .typedArrayFromHeap(rightPart)
+            .set(backend.typedArrayFromHeap(right).subarray(i * k * n, (i + 1) * k * n));
+          backend
+            .typedArrayFromHeap(leftPart)
+            .set(backend.typedArrayFromHeap(left).subarray(i * m * k, (i + 1) * m * k));
+          const part = plain(leftPart, rightPart);
+          backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(part), i * m * n);
+          backend.disposeData(part.dataId);
+          backend.disposeData(rightPart.dataId);
+        }
+        out.shape = outShape;
+        return out;
+      } finally {
+        for (const info of temporaries) backend.disposeData(info.dataId);
+      }
+    };
+  },
+};
+
+const swaps: Swap[] = [wasmMatMul];
+
+/** The stock kernels that swaps replaced, by "kernel/backend". */
+const replaced = new Map<string, tf.KernelConfig>();
+const key = (swap: Swap) => `${swap.kernelName}/${swap.backendName}`;
+
+function register(config: tf.KernelConfig): void {
+  tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+}
+
+/** Installs the swaps for `backend` (once); returns the kernels swapped, as "BatchMatMul (wasm)". */
+export function installKernelSwaps(backend: string): string[] {
+  const installed: string[] = [];
+  for (const swap of swaps) {
+    if (swap.backendName !== backend) continue;
+    if (!replaced.has(key(swap))) {
+      const stock = tf.getKernel(swap.kernelName, swap.backendName);
+      if (!stock) continue;
+      replaced.set(key(swap), stock);
+      // No setupFunc: the stock kernel's ran when the backend started, and the swap calls that kernel.
+      register({ kernelName: swap.kernelName, backendName: swap.backendName, kernelFunc: swap.make(stock.kernelFunc) });
+    }
+    installed.push(`${swap.kernelName} (${swap.backendName})`);
+  }
+  return installed;
+}
+
+/** The kernels the engine swapped on `backend`, as `installKernelSwaps` names them. */
+export function kernelSwaps(backend: string): string[] {
+  return swaps
+    .filter((swap) => swap.backendName === backend && replaced.has(key(swap)))
+    .map((swap) => `${swap.kernelName} (${swap.backendName})`);
+}
+
+/** Runs `work` on stock tfjs kernels, the swaps put back afterwards (also when it throws). */
+export async function withStockKernels<T>(work: () => T | Promise<T>): Promise<T> {
+  const swapped = [...replaced.values()].map((stock) => ({
+    stock,
+    swap: tf.getKernel(stock.kernelName, stock.backendName) as tf.KernelConfig,
+  }));
+  for (const { stock } of swapped) register(stock);
+  try {
+    return await work();
+  } finally {
+    for (const { swap } of swapped) register(swap);
+  }
+}
