@@ -33,8 +33,8 @@ function backendBuffers(): number {
 }
 
 describe('kernel swaps on WASM', () => {
-  it('are installed for BatchMatMul once the backend runs', () => {
-    expect(kernelSwaps('wasm')).toEqual(['BatchMatMul (wasm)']);
+  it('are installed for BatchMatMul and Tanh once the backend runs', () => {
+    expect(kernelSwaps('wasm')).toEqual(['BatchMatMul (wasm)', 'Tanh (wasm)']);
     expect(kernelSwaps('cpu')).toEqual([]);
   });
 
@@ -67,6 +67,27 @@ describe('kernel swaps on WASM', () => {
       tf.dispose([...stock, a, b, weights]);
     });
   }
+
+  it('Tanh: values within float32 rounding of stock tfjs, gradients too, across its range', async () => {
+    const x = tf.tensor1d([-30, -5, -1, -0.3, -1e-3, -1e-8, 0, 1e-8, 1e-3, 0.3, 1, 5, 30, Number.NaN]);
+    const compute = () => {
+      const [y, dx] = [tf.tanh(x), tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(x)];
+      return [y.arraySync(), dx.arraySync()] as number[][];
+    };
+    const buffersBefore = backendBuffers();
+    const [swapped, swappedGrad] = tf.tidy(compute) as [number[], number[]];
+    expect(backendBuffers()).toBe(buffersBefore);
+    const [stock, stockGrad] = (await withStockKernels(() => tf.tidy(compute))) as [number[], number[]];
+    for (const [i, value] of stock.entries()) {
+      if (Number.isNaN(value)) {
+        expect(swapped[i]).toBeNaN();
+        continue;
+      }
+      expect(Math.abs((swapped[i] as number) - value)).toBeLessThan(1.2e-7);
+      expect(Math.abs((swappedGrad[i] as number) - (stockGrad[i] as number))).toBeLessThan(2.4e-7);
+    }
+    x.dispose();
+  });
 
   it('runs on stock kernels inside withStockKernels, and is back afterwards even when the work throws', async () => {
     const swapped = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
