@@ -11,7 +11,7 @@ describe('isoflop bench (training)', () => {
     );
     expect(code).toBe(0);
     const result = JSON.parse(out) as TrainingBench;
-    expect(result).toMatchObject({ steps: 3, rounds: 2, kernelSwaps: ['BatchMatMul (wasm)'] });
+    expect(result).toMatchObject({ steps: 3, rounds: 2, kernelSwaps: ['BatchMatMul (wasm)', 'Tanh (wasm)'] });
     for (const loop of [result.engine, result.baseline]) {
       expect(loop.backend).toBe('wasm');
       expect(loop.tokensPerSec).toBeGreaterThan(0);
@@ -30,7 +30,7 @@ describe('isoflop bench (training)', () => {
     const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1');
     expect(wasm.out).toContain('2 timed steps a round, fastest of 1 alternating rounds');
     expect(wasm.out).toContain('WASM threads: 1 (tfjs runs WASM single-threaded in Node)');
-    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm) in place of');
+    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm) in place of');
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);
 });
