@@ -2,8 +2,8 @@ import { tf } from './tf';
 
 /**
  * Kernel swaps: the engine's own implementations of tfjs kernels, registered in place of the stock ones
- * for one backend. Each wraps the stock kernel and changes how it is called, never what it computes, so
- * results agree with stock tfjs to float rounding. Swaps are installed once the backend runs (see
+ * for one backend. Each is built from the backend's stock kernels, calling them where they are fast,
+ * and computes what the kernel it replaces computes: results agree with stock tfjs to float rounding. Swaps are installed once the backend runs (see
  * `selectBackend`); the benchmark's naive loop runs `withStockKernels`, as a tfjs user's loop would.
  *
  * - **WASM BatchMatMul.** tfjs-backend-wasm sends a matmul to XNNPACK only when neither operand is
