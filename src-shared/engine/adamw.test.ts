@@ -5,10 +5,6 @@ import { AdamW, jointUpdateMaxSize } from './adamw';
 import type { Parameter } from './models/model';
 import { tf } from './tf';
 
-beforeAll(async () => {
-  await useNodeBackend('cpu');
-});
-
 /** Parameters on both sides of the joint-update size, with gradients of a fixed quadratic. */
 function setup() {
   const random = new Random(3);
@@ -36,7 +32,12 @@ function setup() {
   return { make, grads, targets };
 }
 
-describe('AdamW', () => {
+// Two implementations: one loop per parameter on the CPU backend (in memory), kernels elsewhere.
+describe.each(['cpu', 'wasm'] as const)('AdamW on %s', (backend) => {
+  beforeAll(async () => {
+    await useNodeBackend(backend);
+  });
+
   it('updates small and large parameters as the textbook AdamW does, with clipping and decoupled decay', async () => {
     const { make, grads } = setup();
     const params = make();
@@ -47,7 +48,9 @@ describe('AdamW', () => {
     const lr = 0.01;
     const clip = 1;
     for (let t = 1; t <= 4; t++) {
+      const tensors = tf.memory().numTensors;
       tf.tidy(() => adamw.apply(grads(params), lr, clip));
+      expect(tf.memory().numTensors).toBe(tensors);
       // The same step by hand, in float64.
       const g = grads(reference).map((x) => Float64Array.from(x.dataSync()));
       const norm = Math.sqrt(g.reduce((s, x) => s + x.reduce((a, b) => a + b * b, 0), 0));
