@@ -125,26 +125,25 @@ export class AdamW {
       }
       parameter.variable.assign(tf.tensor(next, parameter.variable.shape));
     };
-    tf.tidy(() => {
-      const moments = (pair: Moments) => ({ m: read(pair.m).slice(), v: read(pair.v).slice() });
-      if (this.jointMoments) {
-        const { m, v } = moments(this.jointMoments);
-        let offset = 0;
-        for (const [k, index] of this.joint.entries()) {
-          update(index, m, v, offset);
-          offset += this.jointSizes[k] as number;
-        }
-        this.jointMoments.m.assign(tf.tensor(m, this.jointMoments.m.shape));
-        this.jointMoments.v.assign(tf.tensor(v, this.jointMoments.v.shape));
+    // Inside the caller's tf.tidy, which frees the tensors made here once the variables hold them.
+    const moments = (pair: Moments) => ({ m: read(pair.m).slice(), v: read(pair.v).slice() });
+    if (this.jointMoments) {
+      const { m, v } = moments(this.jointMoments);
+      let offset = 0;
+      for (const [k, index] of this.joint.entries()) {
+        update(index, m, v, offset);
+        offset += this.jointSizes[k] as number;
       }
-      for (const [k, index] of this.single.entries()) {
-        const pair = this.singleMoments[k] as Moments;
-        const { m, v } = moments(pair);
-        update(index, m, v, 0);
-        pair.m.assign(tf.tensor(m, pair.m.shape));
-        pair.v.assign(tf.tensor(v, pair.v.shape));
-      }
-    });
+      this.jointMoments.m.assign(tf.tensor(m, this.jointMoments.m.shape));
+      this.jointMoments.v.assign(tf.tensor(v, this.jointMoments.v.shape));
+    }
+    for (const [k, index] of this.single.entries()) {
+      const pair = this.singleMoments[k] as Moments;
+      const { m, v } = moments(pair);
+      update(index, m, v, 0);
+      pair.m.assign(tf.tensor(m, pair.m.shape));
+      pair.v.assign(tf.tensor(v, pair.v.shape));
+    }
   }
 
   private applyOnDevice(grads: Tensor[], learningRate: number, clip: number | null): void {

@@ -189,8 +189,8 @@ export async function benchTraining(kind: BenchModel, steps: number, rounds = de
   try {
     const best = { engine: Number.POSITIVE_INFINITY, baseline: Number.POSITIVE_INFINITY };
     const peaks: { engine?: number } = {};
-    const measure = async (name: 'engine' | 'baseline', rounds: number) => {
-      for (let round = 0; round < rounds; round++) best[name] = Math.min(best[name], await loops[name].time(steps));
+    const measure = async (name: 'engine' | 'baseline', times: number) => {
+      for (let i = 0; i < times; i++) best[name] = Math.min(best[name], await loops[name].time(steps));
     };
     // Compile kernels and shaders outside the timing.
     await loops.engine.time(1);
