@@ -35,8 +35,9 @@ export interface Engine {
   stop(): void;
 }
 
-export function startEngine(): Engine {
-  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'isoflop-engine' });
+/** A worker and the requests in flight to it, each answered by the reply with its id. */
+function connect(name: string, label: string) {
+  const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name });
   let nextId = 1;
   const pending = new Map<number, { resolve(reply: WorkerReply): void; reject(error: Error): void }>();
   const progress = new Map<number, Pick<TrainOptions, 'onMetrics' | 'onCheckpoint' | 'onFallback'>>();
@@ -61,51 +62,71 @@ export function startEngine(): Engine {
     waiter?.resolve(event.data);
   };
   worker.onerror = (event) => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`The training worker failed: ${event.message}`));
+    for (const waiter of pending.values()) waiter.reject(new Error(`The ${label} worker failed: ${event.message}`));
     pending.clear();
   };
-  function request(message: DistributiveOmit<WorkerRequest, 'id'>): Promise<WorkerReply> {
-    const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ ...message, id });
-    });
-  }
+  return {
+    worker,
+    request(
+      message: DistributiveOmit<WorkerRequest, 'id'>,
+      hooks?: Pick<TrainOptions, 'onMetrics' | 'onCheckpoint' | 'onFallback'>,
+    ): Promise<WorkerReply> {
+      const id = nextId++;
+      if (hooks) progress.set(id, hooks);
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ ...message, id });
+      });
+    },
+  };
+}
+
+/**
+ * The training worker, which takes one request at a time; a benchmark gets a worker of its own, and so
+ * do fits. A benchmark must neither wait behind a sweep that trains for hours nor touch the device
+ * training uses: on WebGPU the naive loop's synchronous reads leave Chromium's device unable to map
+ * buffers, and a run that came after a benchmark in the same worker fell back to WebGL.
+ */
+export function startEngine(): Engine {
+  const training = connect('isoflop-engine', 'training');
+  let analysis: ReturnType<typeof connect> | null = null;
   return {
     async probeBackends() {
-      const reply = await request({ type: 'probe' });
+      const reply = await training.request({ type: 'probe' });
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'probe') throw new Error('The training worker answered out of turn.');
       return BackendReport.parse(reply.report);
     },
     async benchTraining(model, steps, rounds, backend) {
-      const reply = await request({ type: 'bench', model, steps, rounds, backend });
-      if (reply.type === 'error') throw new Error(reply.message);
-      if (reply.type !== 'bench') throw new Error('The training worker answered out of turn.');
-      return reply.result;
+      const bench = connect('isoflop-bench', 'benchmark');
+      try {
+        const reply = await bench.request({ type: 'bench', model, steps, rounds, backend });
+        if (reply.type === 'error') throw new Error(reply.message);
+        if (reply.type !== 'bench') throw new Error('The benchmark worker answered out of turn.');
+        return reply.result;
+      } finally {
+        // Its device goes with it.
+        bench.worker.terminate();
+      }
     },
     async train(run, dataset, { backend, resume, onMetrics, onCheckpoint, onFallback, loseWebGpuDeviceAtStep }) {
-      const id = nextId;
-      progress.set(id, { onMetrics, onCheckpoint, onFallback });
-      const reply = await request({
-        type: 'train',
-        run,
-        dataset,
-        backend,
-        resume,
-        loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep ?? null,
-      });
+      const reply = await training.request(
+        { type: 'train', run, dataset, backend, resume, loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep ?? null },
+        { onMetrics, onCheckpoint, onFallback },
+      );
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'trained') throw new Error('The training worker answered out of turn.');
       return { result: reply.result, backend: reply.backend, adapter: reply.adapter };
     },
     stop() {
-      worker.postMessage({ id: 0, type: 'stop' } satisfies WorkerRequest);
+      training.worker.postMessage({ id: 0, type: 'stop' } satisfies WorkerRequest);
     },
     async fit(runs, options) {
-      const reply = await request({ type: 'fit', runs, options });
+      // Fitting needs no GPU: beside training, not queued behind the run in progress.
+      analysis ??= connect('isoflop-analysis', 'analysis');
+      const reply = await analysis.request({ type: 'fit', runs, options });
       if (reply.type === 'error') throw new Error(reply.message);
-      if (reply.type !== 'fit') throw new Error('The training worker answered out of turn.');
+      if (reply.type !== 'fit') throw new Error('The analysis worker answered out of turn.');
       return reply.analysis;
     },
   };

@@ -64,7 +64,8 @@ function detailOf(backend: BackendName): string | null {
   return report?.probes.find((p) => p.backend === backend)?.detail ?? null;
 }
 
-// One request at a time: a benchmark and a probe must not share the GPU.
+// One request at a time in each worker: a probe must not share the GPU with training. (The UI side gives a
+// benchmark a worker of its own; see engine.ts.)
 let queue: Promise<unknown> = Promise.resolve();
 let training: Trainer | null = null;
 

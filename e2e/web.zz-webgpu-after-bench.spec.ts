@@ -1,0 +1,67 @@
+import { expect, test } from './fixtures';
+
+// A user who benchmarks WebGPU on This computer and then trains on it. The naive loop's synchronous reads
+// leave a WebGPU device unable to map buffers in Chromium, so the benchmark must not use the device that
+// training uses: the run has to train on WebGPU to the end, with nothing in its log.
+test('a run trains on WebGPU after a WebGPU benchmark in the same window, and a fit does not wait for it', async ({
+  page,
+}, info) => {
+  test.setTimeout(240_000);
+  await page.goto('/#/system');
+  const table = page.getByTestId('backend-table');
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  test.skip(
+    (await table.locator('tr[data-backend="webgpu"] .tag').textContent()) === 'unavailable',
+    'this browser has no WebGPU adapter',
+  );
+  await page.getByTestId('training-backend').selectOption('webgpu');
+  await page.getByTestId('bench-backend').selectOption('webgpu');
+  await page.getByTestId('bench-steps').fill('3');
+  await page.getByTestId('bench-rounds').fill('1');
+  await page.getByRole('button', { name: 'Run benchmark' }).click();
+  const result = page.getByTestId('bench-result');
+  await expect(result).toBeVisible({ timeout: 100_000 });
+  await expect(result.locator('tbody tr').nth(1)).toContainText('webgpu');
+
+  await page.goto('/#/sweeps');
+  await page.getByRole('button', { name: 'New sweep…' }).click();
+  const form = page.getByTestId('new-sweep');
+  await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
+  await form.getByTestId('sweep-budgets').fill('1e6');
+  await form.getByLabel('Sizes per budget').fill('1');
+  await form.getByRole('button', { name: 'Plan' }).click();
+  await expect(form.getByTestId('sweep-plan').locator('tbody tr')).toHaveCount(1);
+  await form.getByRole('button', { name: /Start sweep/ }).click();
+  const details = page.getByTestId('sweep-details');
+  await expect(page.getByTestId('training-now')).toBeVisible({ timeout: 60_000 });
+
+  // While the run trains, the benchmark says it shares the computer, and a fit does not wait for the run:
+  // fits have a worker of their own.
+  const listRuns = async () =>
+    (await (await page.request.post('/api/runs.list', { data: {} })).json()).value.runs as Array<{
+      sweepId: string | null;
+      status: string;
+      config: { budgetFlops: number };
+    }>;
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await page.getByRole('link', { name: 'This computer' }).click();
+  await expect(page.getByTestId('bench-busy')).toContainText('is training: it shares this computer');
+  await nav.getByRole('link', { name: 'Frontier' }).click();
+  await page.getByRole('button', { name: "Chinchilla's published runs" }).click();
+  await expect(page.getByTestId('law-table')).toBeVisible({ timeout: 60_000 });
+  const training = (await listRuns()).find((r) => r.sweepId !== null && r.config.budgetFlops === 1e6);
+  expect(training?.status, 'the fit came back while the run was still training').toBe('running');
+  await nav.getByRole('link', { name: 'Sweeps' }).click();
+  await expect(details).toContainText('1 of 1 completed', { timeout: 200_000 });
+
+  const run = (await listRuns()).find((r) => r.sweepId !== null && r.config.budgetFlops === 1e6) as unknown as {
+    status: string;
+    environment: { backend: string };
+    log: unknown[];
+  };
+  expect(run.status).toBe('completed');
+  expect(run.environment.backend).toBe('webgpu');
+  expect(run.log).toEqual([]);
+  await page.screenshot({ path: info.outputPath('after-bench.png'), fullPage: true });
+  await page.evaluate(() => localStorage.removeItem('isoflop.trainingBackend'));
+});
