@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DatasetManifest, RunRecord } from '../../src-shared/contract';
 import type { BackendName } from '../../src-shared/contract/backend';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
+import { activationLogLine } from '../../src-shared/engine/memory';
 import { createModel, evaluationHooks, prepareRunData, trainerOptions } from '../../src-shared/engine/run-data';
 import { type Metrics, Trainer } from '../../src-shared/engine/trainer';
 import type { DatasetStore } from '../store/datasets/store';
@@ -38,7 +39,7 @@ export async function executeRun(
   let run = await stores.runs.get(runId);
   const manifest = await stores.datasets.get(run.config.datasetId);
   const backend = await useNodeBackend(options.backend);
-  const model = createModel(run.config.model, run.config.seed);
+  const model = createModel(run.config.model, run.config.seed, run.config.batchSize);
   const { sampler, evalBatches: batches } = await prepareRunData(manifest, run, (name) =>
     readSplit(stores.datasets, manifest, name),
   );
@@ -68,11 +69,15 @@ export async function executeRun(
       await stores.runs.truncateMetrics(run.id, 0);
       note = `Started again on ${backend} from step 0: it had no checkpoint.`;
     }
+    const at = new Date().toISOString();
     run = await stores.runs.update(run.id, {
       status: 'running',
       error: null,
       environment: { backend, adapter: null, platform: `${platform()} (Node ${process.versions.node})`, appVersion },
-      log: note ? [...run.log, { at: new Date().toISOString(), message: note }] : run.log,
+      log: [
+        ...run.log,
+        ...[note, activationLogLine(run)].filter((n) => n !== null).map((message) => ({ at, message })),
+      ],
     });
     const result = await trainer.run();
     const status =

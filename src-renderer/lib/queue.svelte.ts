@@ -1,4 +1,5 @@
 import type { MetricRow, RunRecord } from '../../src-shared/contract';
+import { activationLogLine } from '../../src-shared/engine/memory';
 import { client, engine } from './app.svelte';
 import { loseWebGpuDeviceAtStep, trainingBackendOf } from './settings.svelte';
 
@@ -188,12 +189,14 @@ async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
   const resume = resumable ? await client.call('runs.latestCheckpoint', { id: run.id }) : null;
   const fromStep = resume?.manifest.step ?? 0;
   const platform = navigator.userAgent.slice(0, 120);
+  const memoryNote = activationLogLine(run);
   await client.call('runs.start', {
     id: run.id,
     backend,
     adapter: backends.probes.find((probe) => probe.backend === backend)?.detail ?? null,
     platform,
     fromStep,
+    ...(memoryNote !== null ? { note: memoryNote } : {}),
   });
   // The best validation loss before the checkpoint is in the metrics that stay.
   let priorBest: number | null = null;

@@ -114,7 +114,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
   const evaluations: Array<[number, number]> = [];
   for (;;) {
     if (run.config.model.family === 'gpt' && backend === 'wasm') run.config.model.embedding = 'onehot';
-    const model = createModel(run.config.model, run.config.seed);
+    const model = createModel(run.config.model, run.config.seed, run.config.batchSize);
     const { sampler, evalBatches } = await prepareRunData(dataset, run, read);
     const device = webGpuDevice();
     let lost: string | null = null;

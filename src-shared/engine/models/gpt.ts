@@ -1,4 +1,4 @@
-import { type FlopCount, type ParamCount, type TransformerShape, transformerTrainingFlops } from '../accounting';
+import { type FlopCount, gptShape, type ParamCount, transformerTrainingFlops } from '../accounting';
 import { type Tensor, tf, type Variable } from '../tf';
 import { gelu } from './mlp';
 import { type Batch, Initializer, type Model } from './model';
@@ -24,17 +24,12 @@ export interface GptConfig {
    * (tfjs's WASM backend has no gradient for gather); 'gather' is cheaper for large vocabularies.
    */
   embedding: 'gather' | 'onehot';
-}
-
-export function gptShape(config: GptConfig): TransformerShape {
-  return {
-    vocabSize: config.vocabSize,
-    contextLength: config.contextLength,
-    dModel: config.dModel,
-    nLayers: config.nLayers,
-    nHeads: config.nHeads,
-    dFeedForward: config.dFeedForward ?? 4 * config.dModel,
-  };
+  /**
+   * Gradient checkpointing: keep only each block's input for the backward pass and recompute the
+   * block's activations there, one block at a time. A step then holds about one block's activations
+   * instead of every block's, for about a third more compute. Off when omitted.
+   */
+  recompute?: boolean;
 }
 
 export function gptParamCount(config: GptConfig): ParamCount {
@@ -153,16 +148,22 @@ export function createGpt(config: GptConfig, seed: number): Model {
         const [size, length] = batch.x.shape as [number, number];
         const drop = (x: Tensor, salt: number) =>
           training && config.dropout > 0 ? tf.dropout(x, config.dropout, undefined, dropoutSeed + salt) : x;
-        let h = drop(embed(batch.x, size, length), 0);
-        blocks.forEach((block, l) => {
-          h = tf.add(
-            h,
+        const forward = (x: Tensor, block: Block, l: number) => {
+          const h = tf.add(
+            x,
             drop(
-              attention(layerNorm(h, ...block.norm1), block, size, length, training, dropoutSeed + 10 * l + 1),
+              attention(layerNorm(x, ...block.norm1), block, size, length, training, dropoutSeed + 10 * l + 1),
               10 * l + 2,
             ),
           );
-          h = tf.add(h, drop(feedForward(layerNorm(h, ...block.norm2), block, size, length), 10 * l + 3));
+          return tf.add(h, drop(feedForward(layerNorm(h, ...block.norm2), block, size, length), 10 * l + 3));
+        };
+        let h = drop(embed(batch.x, size, length), 0);
+        blocks.forEach((block, l) => {
+          h =
+            training && config.recompute
+              ? recomputed(forward, block, l)(h, ...blockVariables(block))
+              : forward(h, block, l);
         });
         const final = tf.reshape(layerNorm(h, ...finalNorm), [size * length, d]);
         const logits = unembedding ? tf.matMul(final, unembedding) : tf.matMul(final, tokenEmbedding, false, true);
@@ -177,6 +178,45 @@ export function createGpt(config: GptConfig, seed: number): Model {
       rotary?.sin.dispose();
     },
   };
+}
+
+function blockVariables(block: Block): Variable[] {
+  return [block.norm1, block.qkv, block.proj, block.norm2, block.fc, block.out].flat();
+}
+
+/**
+ * A block whose forward pass records nothing for the backward pass but its input: the backward pass
+ * runs the block again under a tape of its own (same inputs, same dropout seeds, so the same values)
+ * and takes the gradients of the input and of the block's variables from it.
+ */
+function recomputed(
+  forward: (x: Tensor, block: Block, l: number) => Tensor,
+  block: Block,
+  l: number,
+): (x: Tensor, ...variables: Variable[]) => Tensor {
+  const variables = blockVariables(block);
+  return tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as Tensor;
+    (args[args.length - 1] as tf.GradSaveFunc)([x]);
+    return {
+      value: forward(x, block, l),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        // tfjs keeps one tape: a gradient taken while the outer one backpropagates starts a tape of its own
+        // in the same slot and clears the slot when done, and the outer pass then fails to free its saved
+        // tensors ("reading 'forEach' of null", tfjs-core 4.22). The outer tape goes back in the slot after.
+        const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
+        const outer = state.activeTape;
+        try {
+          return tf.grads((input: Tensor) => forward(input, block, l))(
+            [saved[0] as Tensor, ...variables],
+            dy as Tensor,
+          );
+        } finally {
+          state.activeTape = outer;
+        }
+      },
+    };
+  }) as (x: Tensor, ...variables: Variable[]) => Tensor;
 }
 
 /** cos and sin of position x frequency, [T, headSize], in the rotate-half layout. */

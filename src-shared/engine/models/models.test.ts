@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src-main/engine/node-backends';
-import { transformerForwardFlops } from '../accounting';
+import { gptShape, transformerActivationBytes, transformerForwardFlops } from '../accounting';
+import { peakBufferBytes } from '../bench';
 import { gptSmall } from '../ladder';
+import { activationBudgetBytes, activationLogLine, activationPlan } from '../memory';
 import { tf } from '../tf';
 import { createGpt, type GptConfig, gptParamCount } from './gpt';
 import { createMlp, type MlpConfig, mlpParamCount } from './mlp';
@@ -120,4 +122,109 @@ describe('forward and backward', () => {
       }
     });
   }
+});
+
+describe('recomputed blocks (gradient checkpointing)', () => {
+  it('give the same loss and gradients, dropout included, while holding less at their peak', async () => {
+    await useNodeBackend('cpu');
+    const base: GptConfig = {
+      ...gptSmall,
+      vocabSize: 32,
+      contextLength: 16,
+      dModel: 32,
+      nLayers: 3,
+      nHeads: 2,
+      dropout: 0.1,
+    };
+    const x = tf.tensor2d(
+      Array.from({ length: 64 }, (_, i) => (i * 7) % 32),
+      [4, 16],
+      'int32',
+    );
+    const y = tf.tensor2d(
+      Array.from({ length: 64 }, (_, i) => (i * 7 + 3) % 32),
+      [4, 16],
+      'int32',
+    );
+    const step = async (recompute: boolean) => {
+      const model = createGpt({ ...base, recompute }, 11);
+      let loss = 0;
+      const grads: Record<string, Float32Array> = {};
+      const peak = await peakBufferBytes(async () => {
+        const result = tf.variableGrads(() => model.loss({ x, y }, true, 5));
+        loss = (await result.value.data())[0] as number;
+        for (const p of model.parameters) grads[p.name] = (await result.grads[p.variable.name]?.data()) as Float32Array;
+        tf.dispose([result.value, ...Object.values(result.grads)]);
+      });
+      model.dispose();
+      return { loss, grads, peak };
+    };
+    const before = tf.memory().numTensors;
+    const kept = await step(false);
+    const recomputed = await step(true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(recomputed.loss).toBe(kept.loss);
+    expect(Object.keys(recomputed.grads)).toHaveLength(Object.keys(kept.grads).length);
+    for (const [name, grad] of Object.entries(kept.grads)) {
+      const other = recomputed.grads[name] as Float32Array;
+      const scale = Math.max(...grad.map(Math.abs));
+      expect(scale, name).toBeGreaterThan(0);
+      const worst = Math.max(...grad.map((g, i) => Math.abs(g - (other[i] as number))));
+      expect(worst / scale, name).toBeLessThan(1e-5);
+    }
+    // Three blocks' activations at once against one block's and three block inputs.
+    expect(recomputed.peak).toBeLessThan(0.6 * kept.peak);
+    tf.dispose([x, y]);
+  });
+});
+
+describe('activation memory', () => {
+  it('the estimate is within 15% of the peak a step holds, kept and recomputed', async () => {
+    await useNodeBackend('cpu');
+    const variants: Array<[Partial<GptConfig>, number]> = [
+      [{ dModel: 32, nLayers: 2, nHeads: 2, contextLength: 32, vocabSize: 256 }, 4],
+      [{ dModel: 64, nLayers: 3, nHeads: 4, contextLength: 48, vocabSize: 512, dFeedForward: 128 }, 2],
+      [{ dModel: 48, nLayers: 5, nHeads: 3, contextLength: 24, vocabSize: 128, positions: 'rotary' }, 3],
+    ];
+    for (const [variant, batchSize] of variants) {
+      for (const recompute of [false, true]) {
+        const config: GptConfig = { ...gptSmall, ...variant, recompute };
+        const model = createGpt(config, 3);
+        const T = config.contextLength;
+        const ids = (shift: number) =>
+          tf.tensor2d(
+            Array.from({ length: batchSize * T }, (_, i) => (i * 5 + shift) % config.vocabSize),
+            [batchSize, T],
+            'int32',
+          );
+        const [x, y] = [ids(0), ids(1)];
+        const resident = tf.memory().numBytes;
+        const peak = await peakBufferBytes(async () => {
+          const result = tf.variableGrads(() => model.loss({ x, y }, true, 1));
+          await result.value.data();
+          tf.dispose([result.value, ...Object.values(result.grads)]);
+        });
+        const estimate = transformerActivationBytes(gptShape(config), batchSize, recompute);
+        expect(estimate / (peak - resident), `${JSON.stringify(variant)} recompute ${recompute}`).toBeGreaterThan(0.85);
+        expect(estimate / (peak - resident), `${JSON.stringify(variant)} recompute ${recompute}`).toBeLessThan(1.15);
+        tf.dispose([x, y]);
+        model.dispose();
+      }
+    }
+  });
+
+  it('a GPT recomputes its activations only past the budget, and its log says so once', () => {
+    const spec = { family: 'gpt' as const, ...gptSmall };
+    expect(transformerActivationBytes(gptShape(gptSmall), 32, false)).toBeLessThan(activationBudgetBytes);
+    expect(activationPlan(spec, 32)).toEqual({ recompute: false, note: null });
+    const big = activationPlan(spec, 64);
+    expect(big.recompute).toBe(true);
+    expect(big.note).toMatch(
+      /^Recomputes each block's activations in the backward pass \(gradient checkpointing\): keeping them would take about 3\.\d GB a step, over the 2\.1 GB allowed; recomputed, about 1\.\d GB/,
+    );
+    const run = { config: { model: spec, batchSize: 64 }, log: [] as Array<{ at: string; message: string }> };
+    expect(activationLogLine(run as never)).toBe(big.note);
+    run.log.push({ at: '2026-12-02T00:00:00Z', message: big.note as string });
+    expect(activationLogLine(run as never)).toBeNull();
+  });
 });
