@@ -125,57 +125,61 @@ describe('forward and backward', () => {
 });
 
 describe('recomputed blocks (gradient checkpointing)', () => {
-  it('give the same loss and gradients, dropout included, while holding less at their peak', async () => {
-    await useNodeBackend('cpu');
-    const base: GptConfig = {
-      ...gptSmall,
-      vocabSize: 32,
-      contextLength: 16,
-      dModel: 32,
-      nLayers: 3,
-      nHeads: 2,
-      dropout: 0.1,
-    };
-    const x = tf.tensor2d(
-      Array.from({ length: 64 }, (_, i) => (i * 7) % 32),
-      [4, 16],
-      'int32',
-    );
-    const y = tf.tensor2d(
-      Array.from({ length: 64 }, (_, i) => (i * 7 + 3) % 32),
-      [4, 16],
-      'int32',
-    );
-    const step = async (recompute: boolean) => {
-      const model = createGpt({ ...base, recompute }, 11);
-      let loss = 0;
-      const grads: Record<string, Float32Array> = {};
-      const peak = await peakBufferBytes(async () => {
-        const result = tf.variableGrads(() => model.loss({ x, y }, true, 5));
-        loss = (await result.value.data())[0] as number;
-        for (const p of model.parameters) grads[p.name] = (await result.grads[p.variable.name]?.data()) as Float32Array;
-        tf.dispose([result.value, ...Object.values(result.grads)]);
-      });
-      model.dispose();
-      return { loss, grads, peak };
-    };
-    const before = tf.memory().numTensors;
-    const kept = await step(false);
-    const recomputed = await step(true);
-    expect(tf.memory().numTensors).toBe(before);
-    expect(recomputed.loss).toBe(kept.loss);
-    expect(Object.keys(recomputed.grads)).toHaveLength(Object.keys(kept.grads).length);
-    for (const [name, grad] of Object.entries(kept.grads)) {
-      const other = recomputed.grads[name] as Float32Array;
-      const scale = Math.max(...grad.map(Math.abs));
-      expect(scale, name).toBeGreaterThan(0);
-      const worst = Math.max(...grad.map((g, i) => Math.abs(g - (other[i] as number))));
-      expect(worst / scale, name).toBeLessThan(1e-5);
-    }
-    // Three blocks' activations at once against one block's and three block inputs.
-    expect(recomputed.peak).toBeLessThan(0.6 * kept.peak);
-    tf.dispose([x, y]);
-  });
+  it.each(['cpu', 'wasm'] as const)(
+    'give the same loss and gradients, dropout included, while holding less at their peak on %s',
+    async (backend) => {
+      await useNodeBackend(backend);
+      const base: GptConfig = {
+        ...gptSmall,
+        vocabSize: 32,
+        contextLength: 16,
+        dModel: 32,
+        nLayers: 3,
+        nHeads: 2,
+        dropout: 0.1,
+      };
+      const x = tf.tensor2d(
+        Array.from({ length: 64 }, (_, i) => (i * 7) % 32),
+        [4, 16],
+        'int32',
+      );
+      const y = tf.tensor2d(
+        Array.from({ length: 64 }, (_, i) => (i * 7 + 3) % 32),
+        [4, 16],
+        'int32',
+      );
+      const step = async (recompute: boolean) => {
+        const model = createGpt({ ...base, recompute }, 11);
+        let loss = 0;
+        const grads: Record<string, Float32Array> = {};
+        const peak = await peakBufferBytes(async () => {
+          const result = tf.variableGrads(() => model.loss({ x, y }, true, 5));
+          loss = (await result.value.data())[0] as number;
+          for (const p of model.parameters)
+            grads[p.name] = (await result.grads[p.variable.name]?.data()) as Float32Array;
+          tf.dispose([result.value, ...Object.values(result.grads)]);
+        });
+        model.dispose();
+        return { loss, grads, peak };
+      };
+      const before = tf.memory().numTensors;
+      const kept = await step(false);
+      const recomputed = await step(true);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(recomputed.loss).toBe(kept.loss);
+      expect(Object.keys(recomputed.grads)).toHaveLength(Object.keys(kept.grads).length);
+      for (const [name, grad] of Object.entries(kept.grads)) {
+        const other = recomputed.grads[name] as Float32Array;
+        const scale = Math.max(...grad.map(Math.abs));
+        expect(scale, name).toBeGreaterThan(0);
+        const worst = Math.max(...grad.map((g, i) => Math.abs(g - (other[i] as number))));
+        expect(worst / scale, name).toBeLessThan(1e-5);
+      }
+      // Three blocks' activations at once against one block's and three block inputs.
+      expect(recomputed.peak).toBeLessThan(0.6 * kept.peak);
+      tf.dispose([x, y]);
+    },
+  );
 });
 
 describe('activation memory', () => {
