@@ -46,6 +46,11 @@ test('a run trains on WebGPU after a WebGPU benchmark in the same window, and a 
   const nav = page.getByRole('navigation', { name: 'Main' });
   await page.getByRole('link', { name: 'This computer' }).click();
   await expect(page.getByTestId('bench-busy')).toContainText('is training: it shares this computer');
+  // The benchmark's figures outlive the view.
+  await expect(page.getByTestId('bench-result')).toBeVisible();
+  await page
+    .locator('section[aria-labelledby="bench-title"]')
+    .screenshot({ path: info.outputPath('bench-while-training.png') });
   await nav.getByRole('link', { name: 'Frontier' }).click();
   await page.getByRole('button', { name: "Chinchilla's published runs" }).click();
   await expect(page.getByTestId('law-table')).toBeVisible({ timeout: 60_000 });

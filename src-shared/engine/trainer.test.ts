@@ -110,6 +110,43 @@ describe('trainer', () => {
     model.dispose();
   });
 
+  it('trains on while a loss is being read, unless the step needs it (evaluation, checkpoint, the end)', async () => {
+    // Reads that take a while to land, as on a GPU: the loop must queue the next window's steps meanwhile.
+    const model = mlp();
+    const landed: Array<[number, number]> = [];
+    let trainer: Trainer | null = null;
+    const data = tf.Tensor.prototype.data;
+    tf.Tensor.prototype.data = function (this: tf.Tensor) {
+      const asked = trainer?.step ?? -1;
+      const read = data.call(this);
+      return new Promise((resolve) => setTimeout(resolve, 30)).then(() => {
+        if (this.size === 1 && trainer) landed.push([asked, trainer.step]);
+        return read;
+      }) as ReturnType<typeof data>;
+    } as typeof data;
+    try {
+      trainer = new Trainer(
+        model,
+        new RowSampler(train, 3, 32, 9, false),
+        options({ plannedSteps: 40, evalSteps: [20], readLossEvery: 5, checkpointEvery: 0 }),
+        { evaluate: async () => 1 },
+      );
+      const result = await trainer.run();
+      expect(result.status).toBe('completed');
+      const windows = new Map(landed.filter(([asked]) => asked % 5 === 0 && asked > 0));
+      // Steps 5, 10, 15, 25, 30, 35: read in flight while the next window trains.
+      for (const step of [5, 10, 15, 25, 30, 35]) expect(windows.get(step), `read at ${step}`).toBeGreaterThan(step);
+      // The evaluation at 20 and the end at 40 wait for their loss.
+      expect(windows.get(20)).toBe(20);
+      expect(windows.get(40)).toBe(40);
+      expect(result.trainLoss).toBeGreaterThan(0);
+    } finally {
+      tf.Tensor.prototype.data = data;
+      trainer?.dispose();
+      model.dispose();
+    }
+  });
+
   it('stops with status diverged, and the step, when the loss blows up', async () => {
     const model = mlp();
     const trainer = new Trainer(

@@ -15,6 +15,26 @@ export * from './trainer-types';
 
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** The mean training loss over the steps of a window that ended at `step`. */
+interface LossWindow {
+  loss: number;
+  step: number;
+}
+
+/** Reads a window's summed loss without blocking, and frees it once read. */
+function readMean(sum: Tensor, steps: number, step: number): Promise<LossWindow> {
+  return sum.data().then(
+    (values) => {
+      sum.dispose();
+      return { loss: (values[0] as number) / steps, step };
+    },
+    (error: unknown) => {
+      sum.dispose();
+      throw error;
+    },
+  );
+}
+
 export class Trainer {
   step = 0;
   tokens = 0;
@@ -29,6 +49,8 @@ export class Trainer {
   private stopRequested = false;
   private pauseGate: { promise: Promise<void>; open(): void } | null = null;
   private lastTrainLoss: number | null = null;
+  /** the step whose window's loss diverged */
+  private divergedAt = 0;
   private lastValLoss: number | null = null;
   private best: { step: number; valLoss: number; score: number; weights: Tensor[] | null } | null = null;
   private evalsSinceBest = 0;
@@ -122,6 +144,8 @@ export class Trainer {
     let windowStart = { time: startedAt, tokens: this.tokens };
     let stop: StopReason | null = null as StopReason | null;
     let diverged: TrainResult['reason'] | null = null;
+    /** a window's mean loss still being read, judged at the next read */
+    let ahead: Promise<LossWindow> | null = null;
     try {
       for (;;) {
         if (stop === 'early stopping') break;
@@ -147,13 +171,31 @@ export class Trainer {
         const lastPlanned = this.step >= this.options.plannedSteps;
         if (this.step % this.options.readLossEvery !== 0 && !evalNow && !lastPlanned) continue;
 
-        const trainLoss = ((await lossSum.data())[0] as number) / summed;
-        lossSum.dispose();
+        const { checkpointEvery } = this.options;
+        const checkpointNow = checkpointEvery > 0 && this.step % checkpointEvery === 0 && !!this.hooks.onCheckpoint;
+        const read = readMean(lossSum, summed, this.step);
         lossSum = tf.scalar(0);
         summed = 0;
-        this.lastTrainLoss = trainLoss;
-        diverged = this.divergence(trainLoss);
+        // The window before's loss, long read by now, is judged first.
+        if (ahead) {
+          diverged = this.judge(await ahead);
+          ahead = null;
+          if (diverged) {
+            void read.catch(() => undefined);
+            break;
+          }
+        }
+        if (!evalNow && !lastPlanned && !checkpointNow) {
+          // Nothing this step needs the loss: read it while the next window's steps are queued, so that
+          // the device never waits for the read (on a GPU a read's latency would idle it every window).
+          ahead = read;
+          await yieldToEvents();
+          continue;
+        }
+        const window = await read;
+        diverged = this.judge(window);
         if (diverged) break;
+        const trainLoss = window.loss;
         if (evalNow || lastPlanned) {
           const valLoss = await this.hooks.evaluate();
           const valAccuracy = (await this.hooks.evaluateAccuracy?.()) ?? null;
@@ -177,15 +219,15 @@ export class Trainer {
           });
         }
         if (stop === 'early stopping') break;
-        const { checkpointEvery } = this.options;
-        if (checkpointEvery > 0 && this.step % checkpointEvery === 0 && this.hooks.onCheckpoint) {
-          await this.hooks.onCheckpoint(await this.checkpoint(startedAt));
-        }
+        if (checkpointNow) await this.hooks.onCheckpoint?.(await this.checkpoint(startedAt));
         // Let messages in (stop, pause) between bursts of steps.
         await yieldToEvents();
       }
+      if (ahead && !diverged) diverged = this.judge(await ahead);
     } finally {
       lossSum.dispose();
+      // A read still in flight frees its tensor when it lands.
+      void ahead?.catch(() => undefined);
     }
     const wallSeconds = this.wallBefore + this.now() - startedAt;
     if (stop === 'early stopping' && this.best?.weights) {
@@ -204,7 +246,7 @@ export class Trainer {
       wallSeconds,
       trainLoss: this.lastTrainLoss,
       valLoss: this.lastValLoss,
-      divergedAt: diverged ? this.step : null,
+      divergedAt: diverged ? this.divergedAt : null,
       bestStep: this.best?.step ?? null,
       bestValLoss: this.best?.valLoss ?? null,
     };
@@ -236,11 +278,19 @@ export class Trainer {
    * zero (a separable classification at 0.005) a noisy batch can be many times the best without the run
    * having gone anywhere, while a diverging run climbs back past where it started.
    */
-  private divergence(loss: number): TrainResult['reason'] | null {
+  /** Records a window's loss as the last read and says whether the run diverged there. */
+  private judge(window: LossWindow): TrainResult['reason'] | null {
+    this.lastTrainLoss = window.loss;
+    const diverged = this.divergence(window.loss, window.step);
+    if (diverged) this.divergedAt = window.step;
+    return diverged;
+  }
+
+  private divergence(loss: number, step: number): TrainResult['reason'] | null {
     if (!Number.isFinite(loss)) return 'loss is not finite';
     this.firstLoss ??= loss;
     if (
-      this.step > this.options.warmupSteps &&
+      step > this.options.warmupSteps &&
       this.bestLoss !== null &&
       loss > this.options.spikeFactor * this.bestLoss &&
       loss > this.firstLoss
