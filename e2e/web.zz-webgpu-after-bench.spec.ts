@@ -46,8 +46,10 @@ test('a run trains on WebGPU after a WebGPU benchmark in the same window, and a 
   const nav = page.getByRole('navigation', { name: 'Main' });
   await page.getByRole('link', { name: 'This computer' }).click();
   await expect(page.getByTestId('bench-busy')).toContainText('is training: it shares this computer');
-  // The benchmark's figures outlive the view.
+  // The benchmark's settings and figures outlive the view.
   await expect(page.getByTestId('bench-result')).toBeVisible();
+  await expect(page.getByTestId('bench-backend')).toHaveValue('webgpu');
+  await expect(page.getByTestId('bench-steps')).toHaveValue('3');
   await page
     .locator('section[aria-labelledby="bench-title"]')
     .screenshot({ path: info.outputPath('bench-while-training.png') });
