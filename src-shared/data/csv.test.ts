@@ -46,6 +46,21 @@ describe('CsvParser', () => {
     }
   });
 
+  it('joins a record cut between chunks whose quoted field spans several lines, wherever the cuts fall', () => {
+    const text = 'a,b\n1,"p\nq\n\nr"\n2,3\n';
+    const whole = [
+      { fields: ['a', 'b'], line: 1 },
+      { fields: ['1', 'p\nq\n\nr'], line: 2 },
+      { fields: ['2', '3'], line: 6 },
+    ];
+    expect(parse(text)).toEqual(whole);
+    for (let cut = 0; cut <= text.length; cut++) {
+      for (let second = cut; second <= text.length; second++) {
+        expect(parse(text, [cut, second]), `cuts at ${cut}, ${second}`).toEqual(whole);
+      }
+    }
+  });
+
   it("reads each unquoted field as a number while it finds the field's end, wherever the chunks are cut", () => {
     const text = 'a,b,c\n-1.5,x,"2"\n3e2,,0.25\n7.,1e,+4\n';
     const numbers = (cuts: number[]) =>

@@ -32,7 +32,10 @@ export class SplitAssigner {
 
   next(): SplitName {
     if (this.position === this.order.length) {
-      this.order = this.random.shuffle([...this.window]);
+      // Dealt afresh in the same array: this runs once per window of rows or blocks.
+      if (this.order.length === 0) this.order = [...this.window];
+      else for (let i = 0; i < this.window.length; i++) this.order[i] = this.window[i] as SplitName;
+      this.random.shuffle(this.order);
       this.position = 0;
     }
     return this.order[this.position++] as SplitName;
