@@ -14,6 +14,7 @@ export const maxClasses = 1000;
 const missingMarkers = new Set(['', 'na', 'n/a', 'null', 'none', '?']);
 const nonFiniteLiteral = /^[+-]?(nan|inf|infinity)$/i;
 
+/** 0, so that a fresh (zeroed) scratch batch reads as numbers until told otherwise (scanRow relies on it). */
 export const cellNumber = 0;
 export const cellMissing = 1;
 export const cellText = 2;
@@ -95,7 +96,7 @@ export function distinct(scan: ColumnScan): number {
 }
 
 function countNumber(scan: ColumnScan, value: number, train: boolean): void {
-  if (!Number.isInteger(value)) scan.allIntegers = false;
+  if (scan.allIntegers && !Number.isInteger(value)) scan.allIntegers = false;
   if (!scan.tooMany) {
     scan.values.set(value, (scan.values.get(value) ?? 0) + 1);
     if (distinct(scan) > scan.maxDistinct) scan.tooMany = true;
@@ -117,7 +118,7 @@ function countNumber(scan: ColumnScan, value: number, train: boolean): void {
  */
 export function scanRow(scans: ColumnScan[], row: CsvRow, split: SplitName, file: string, out: ScratchBatch): void {
   const numbers = row.numbers;
-  const { values, bytes: kinds, valueAt, kindAt } = out;
+  const { values, valueAt } = out;
   const train = split === 'train';
   for (let c = 0; c < scans.length; c++) {
     const value = numbers[c] as number;
@@ -127,7 +128,7 @@ export function scanRow(scans: ColumnScan[], row: CsvRow, split: SplitName, file
     }
     countNumber(scans[c] as ColumnScan, value, train);
     values[valueAt + c] = value;
-    kinds[kindAt + c] = cellNumber;
+    // A batch starts zeroed, and zero is cellNumber: a number's kind needs no store.
   }
 }
 

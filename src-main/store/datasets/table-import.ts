@@ -245,8 +245,9 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
 
   // Pass 2: encode the kept cells and write the rows.
   const width = features + 1;
-  const means = columns.map((column) => column.mean ?? 0);
-  const stds = columns.map((column) => (column.std && column.std > 0 ? column.std : 1));
+  const kept = columns.length;
+  const means = Float64Array.from(columns, (column) => column.mean ?? 0);
+  const stds = Float64Array.from(columns, (column) => (column.std && column.std > 0 ? column.std : 1));
   const files = new SplitFiles(options.dir, options.label, options.opener);
   await files.open();
   try {
@@ -258,11 +259,12 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
         const count = bytes.length / cells.recordBytes;
         // Rows are encoded straight into the memory that will be written (zeros: the one-hot default).
         const out = new Float32Array(count * width);
+        const { values, bytes: kinds } = cells;
         for (let r = 0; r < count; r++) {
           cells.seek(r);
-          const { values, bytes: kinds, valueAt, kindAt } = cells;
+          const { valueAt, kindAt } = cells;
           let at = r * width;
-          for (let k = 0; k < columns.length; k++) {
+          for (let k = 0; k < kept; k++) {
             const c = columnIndexes[k] as number;
             const coded = codes[k];
             if (!coded) {
