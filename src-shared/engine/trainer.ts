@@ -273,11 +273,6 @@ export class Trainer {
     return early !== null && this.evalsSinceBest >= early.patience;
   }
 
-  /**
-   * A spike is a loss `spikeFactor` times the best so far that is also above the first loss read: near
-   * zero (a separable classification at 0.005) a noisy batch can be many times the best without the run
-   * having gone anywhere, while a diverging run climbs back past where it started.
-   */
   /** Records a window's loss as the last read and says whether the run diverged there. */
   private judge(window: LossWindow): TrainResult['reason'] | null {
     this.lastTrainLoss = window.loss;
@@ -286,6 +281,11 @@ export class Trainer {
     return diverged;
   }
 
+  /**
+   * A spike is a loss `spikeFactor` times the best so far that is also above the first loss read: near
+   * zero (a separable classification at 0.005) a noisy batch can be many times the best without the run
+   * having gone anywhere, while a diverging run climbs back past where it started.
+   */
   private divergence(loss: number, step: number): TrainResult['reason'] | null {
     if (!Number.isFinite(loss)) return 'loss is not finite';
     this.firstLoss ??= loss;
