@@ -1,4 +1,4 @@
-import { expect, test } from './fixtures';
+import { expect, listRuns, newSweepRunCompleted, test } from './fixtures';
 
 // A user who benchmarks WebGPU on This computer and then trains on it. The naive loop's synchronous reads
 // leave a WebGPU device unable to map buffers in Chromium, so the benchmark must not use the device that
@@ -31,18 +31,13 @@ test('a run trains on WebGPU after a WebGPU benchmark in the same window, and a 
   await form.getByLabel('Sizes per budget').fill('1');
   await form.getByRole('button', { name: 'Plan' }).click();
   await expect(form.getByTestId('sweep-plan').locator('tbody tr')).toHaveCount(1);
+  const before = new Set((await listRuns(page)).map((r) => r.id));
   await form.getByRole('button', { name: /Start sweep/ }).click();
   const details = page.getByTestId('sweep-details');
   await expect(page.getByTestId('training-now')).toBeVisible({ timeout: 60_000 });
 
   // While the run trains, the benchmark says it shares the computer, and a fit does not wait for the run:
   // fits have a worker of their own.
-  const listRuns = async () =>
-    (await (await page.request.post('/api/runs.list', { data: {} })).json()).value.runs as Array<{
-      sweepId: string | null;
-      status: string;
-      config: { budgetFlops: number };
-    }>;
   const nav = page.getByRole('navigation', { name: 'Main' });
   await page.getByRole('link', { name: 'This computer' }).click();
   await expect(page.getByTestId('bench-busy')).toContainText('is training: it shares this computer');
@@ -56,17 +51,11 @@ test('a run trains on WebGPU after a WebGPU benchmark in the same window, and a 
   await nav.getByRole('link', { name: 'Frontier' }).click();
   await page.getByRole('button', { name: "Chinchilla's published runs" }).click();
   await expect(page.getByTestId('law-table')).toBeVisible({ timeout: 60_000 });
-  const training = (await listRuns()).find((r) => r.sweepId !== null && r.config.budgetFlops === 1e6);
+  const training = (await listRuns(page)).find((r) => r.sweepId !== null && !before.has(r.id));
   expect(training?.status, 'the fit came back while the run was still training').toBe('running');
   await nav.getByRole('link', { name: 'Sweeps' }).click();
-  await expect(details).toContainText('1 of 1 completed', { timeout: 200_000 });
-
-  const run = (await listRuns()).find((r) => r.sweepId !== null && r.config.budgetFlops === 1e6) as unknown as {
-    status: string;
-    environment: { backend: string };
-    log: unknown[];
-  };
-  expect(run.status).toBe('completed');
+  const run = await newSweepRunCompleted(page, before);
+  await expect(details).toContainText('1 of 1 completed');
   expect(run.environment.backend).toBe('webgpu');
   expect(run.log).toEqual([]);
   await page.screenshot({ path: info.outputPath('after-bench.png'), fullPage: true });

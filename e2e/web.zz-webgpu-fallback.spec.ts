@@ -1,4 +1,4 @@
-import { expect, test } from './fixtures';
+import { expect, listRuns, newSweepRunCompleted, test } from './fixtures';
 
 // A user who picks WebGPU, and a device lost mid-run: the run must go on from its checkpoint on the next
 // backend, record that backend, and say so in its log. The device loss is real: the worker destroys
@@ -28,21 +28,16 @@ test('a run whose WebGPU device is lost goes on from its checkpoint on the next 
   await form.getByLabel('Sizes per budget').fill('1');
   await form.getByRole('button', { name: 'Plan' }).click();
   await expect(form.getByTestId('sweep-plan').locator('tbody tr')).toHaveCount(1);
+  const before = new Set((await listRuns(page)).map((r) => r.id));
   await form.getByRole('button', { name: /Start sweep/ }).click();
   const details = page.getByTestId('sweep-details');
-  await expect(details).toContainText('1 of 1 completed', { timeout: 200_000 });
-
-  const runs = (await (await page.request.post('/api/runs.list', { data: {} })).json()).value.runs;
-  const run = runs.find(
-    (r: { sweepId: string | null; config: { budgetFlops: number } }) =>
-      r.sweepId !== null && r.config.budgetFlops === 3e6,
-  );
-  expect(run.status).toBe('completed');
+  const run = await newSweepRunCompleted(page, before);
+  await expect(details).toContainText('1 of 1 completed');
   expect(run.environment.backend).not.toBe('webgpu');
   expect(run.log).toHaveLength(1);
   const [, stoppedAt, fromStep] =
     /^WebGPU stopped at step (\d+): its device was lost .*The run goes on with (?:webgl|wasm|cpu) from its checkpoint at step (\d+)\.$/.exec(
-      run.log[0].message,
+      run.log[0]?.message ?? '',
     ) ?? [];
   // WebGPU trained up to the loss, and the next backend took over from a checkpoint at or before it.
   expect(Number(stoppedAt)).toBeGreaterThanOrEqual(150);

@@ -82,13 +82,14 @@ function connect(name: string, label: string) {
 }
 
 /**
- * The training worker, which takes one request at a time; a benchmark gets a worker of its own, and so
+ * The training worker, which takes one request at a time; benchmarks get a worker of their own, and so
  * do fits. A benchmark must neither wait behind a sweep that trains for hours nor touch the device
  * training uses: on WebGPU the naive loop's synchronous reads leave Chromium's device unable to map
  * buffers, and a run that came after a benchmark in the same worker fell back to WebGL.
  */
 export function startEngine(): Engine {
   const training = connect('isoflop-engine', 'training');
+  let bench: ReturnType<typeof connect> | null = null;
   let analysis: ReturnType<typeof connect> | null = null;
   return {
     async probeBackends() {
@@ -98,15 +99,22 @@ export function startEngine(): Engine {
       return BackendReport.parse(reply.report);
     },
     async benchTraining(model, steps, rounds, backend) {
-      const bench = connect('isoflop-bench', 'benchmark');
+      bench ??= connect('isoflop-bench', 'benchmark');
+      const worker = bench;
+      let keep = false;
       try {
-        const reply = await bench.request({ type: 'bench', model, steps, rounds, backend });
+        const reply = await worker.request({ type: 'bench', model, steps, rounds, backend });
         if (reply.type === 'error') throw new Error(reply.message);
         if (reply.type !== 'bench') throw new Error('The benchmark worker answered out of turn.');
+        keep = reply.result.engine.backend !== 'webgpu';
         return reply.result;
       } finally {
-        // Its device goes with it.
-        bench.worker.terminate();
+        // After WebGPU (or a failure) the worker goes, and its device with it. Otherwise it stays for the
+        // next benchmark: ending a worker that started WASM's threads costs the UI thread a 55-80 ms task.
+        if (!keep) {
+          worker.worker.terminate();
+          if (bench === worker) bench = null;
+        }
       }
     },
     async train(run, dataset, { backend, resume, onMetrics, onCheckpoint, onFallback, loseWebGpuDeviceAtStep }) {
