@@ -46,6 +46,13 @@ test.describe('web mode: training in the worker', () => {
       // On WebGPU the naive loop's dataSync returns within milliseconds while the same step, read with
       // await data(), takes over a second on SwiftShader: its figure is not comparable, so no bound there.
       if (backend !== 'webgpu') expect(ratio).toBeGreaterThan(0.3);
+      // ...and the view says so where the adapter is a software one, as SwiftShader's is here.
+      const softwareAdapter = (await page.getByTestId('backend-table').textContent())?.includes(
+        'swiftshader (software',
+      );
+      await expect(page.getByTestId('bench-software-webgpu')).toHaveCount(
+        backend === 'webgpu' && softwareAdapter ? 1 : 0,
+      );
       if (backend === 'wasm') {
         // The threaded build ran: its pthread workers started from the app's own files (no blob: scripts,
         // which the CSP refuses), and the bench says how many threads tfjs gave XNNPACK.
@@ -63,7 +70,10 @@ test.describe('web mode: training in the worker', () => {
         longTasks.filter((duration) => duration > 50),
         'main-thread tasks over 50 ms while training',
       ).toEqual([]);
-      await page.screenshot({ path: info.outputPath(`bench-${backend}.png`), fullPage: true });
+      // The card itself: the page scrolls inside its main column, which a full-page shot does not reach.
+      await page
+        .locator('section[aria-labelledby="bench-title"]')
+        .screenshot({ path: info.outputPath(`bench-${backend}.png`) });
     });
   }
 });
