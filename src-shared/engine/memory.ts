@@ -1,5 +1,4 @@
 import type { ModelSpec, RunRecord } from '../contract';
-import { formatBytes } from '../format';
 import { gptShape, transformerActivationBytes } from './accounting';
 
 /**
@@ -22,11 +21,12 @@ export function activationPlan(spec: ModelSpec, batchSize: number): { recompute:
   const kept = transformerActivationBytes(shape, batchSize, false);
   if (kept <= activationBudgetBytes) return { recompute: false, note: null };
   const recomputed = transformerActivationBytes(shape, batchSize, true);
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
   return {
     recompute: true,
     note:
       "Recomputes each block's activations in the backward pass (gradient checkpointing): keeping them would take " +
-      `about ${formatBytes(kept)} a step, over the ${formatBytes(activationBudgetBytes)} allowed; recomputed, about ${formatBytes(recomputed)}, ` +
+      `about ${gb(kept)} a step, over the ${gb(activationBudgetBytes)} allowed; recomputed, about ${gb(recomputed)}, ` +
       'for about a third more compute.',
   };
 }
