@@ -1,4 +1,4 @@
-import { expect, listRuns, newSweepRunCompleted, test } from './fixtures';
+import { chooseWebGpuOrSkip, expect, listRuns, newSweepRunCompleted, startOneRunSweep, test } from './fixtures';
 
 // A user who benchmarks WebGPU on This computer and then trains on it. The naive loop's synchronous reads
 // leave a WebGPU device unable to map buffers in Chromium, so the benchmark must not use the device that
@@ -7,14 +7,7 @@ test('a run trains on WebGPU after a WebGPU benchmark in the same window, and a 
   page,
 }, info) => {
   test.setTimeout(240_000);
-  await page.goto('/#/system');
-  const table = page.getByTestId('backend-table');
-  await expect(table).toBeVisible({ timeout: 30_000 });
-  test.skip(
-    (await table.locator('tr[data-backend="webgpu"] .tag').textContent()) === 'unavailable',
-    'this browser has no WebGPU adapter',
-  );
-  await page.getByTestId('training-backend').selectOption('webgpu');
+  await chooseWebGpuOrSkip(page);
   await page.getByTestId('bench-backend').selectOption('webgpu');
   await page.getByTestId('bench-steps').fill('3');
   await page.getByTestId('bench-rounds').fill('1');
@@ -24,15 +17,7 @@ test('a run trains on WebGPU after a WebGPU benchmark in the same window, and a 
   await expect(result.locator('tbody tr').nth(1)).toContainText('webgpu');
 
   await page.goto('/#/sweeps');
-  await page.getByRole('button', { name: 'New sweep…' }).click();
-  const form = page.getByTestId('new-sweep');
-  await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
-  await form.getByTestId('sweep-budgets').fill('1e6');
-  await form.getByLabel('Sizes per budget').fill('1');
-  await form.getByRole('button', { name: 'Plan' }).click();
-  await expect(form.getByTestId('sweep-plan').locator('tbody tr')).toHaveCount(1);
-  const before = new Set((await listRuns(page)).map((r) => r.id));
-  await form.getByRole('button', { name: /Start sweep/ }).click();
+  const before = await startOneRunSweep(page, '1e6');
   const details = page.getByTestId('sweep-details');
   await expect(page.getByTestId('training-now')).toBeVisible({ timeout: 60_000 });
 

@@ -1,4 +1,4 @@
-import { expect, listRuns, newSweepRunCompleted, test } from './fixtures';
+import { chooseWebGpuOrSkip, expect, newSweepRunCompleted, startOneRunSweep, test } from './fixtures';
 
 // A user who picks WebGPU, and a device lost mid-run: the run must go on from its checkpoint on the next
 // backend, record that backend, and say so in its log. The device loss is real: the worker destroys
@@ -7,29 +7,14 @@ test('a run whose WebGPU device is lost goes on from its checkpoint on the next 
   page,
 }, info) => {
   test.setTimeout(240_000);
-  await page.goto('/#/system');
-  const table = page.getByTestId('backend-table');
-  await expect(table).toBeVisible({ timeout: 30_000 });
-  test.skip(
-    (await table.locator('tr[data-backend="webgpu"] .tag').textContent()) === 'unavailable',
-    'this browser has no WebGPU adapter',
-  );
-  await page.getByTestId('training-backend').selectOption('webgpu');
+  const table = await chooseWebGpuOrSkip(page);
   await expect(table.locator('tr[data-backend="webgpu"] .tag')).toHaveText('in use');
   await expect(page.getByTestId('compute-badge')).toContainText('WebGPU');
   await page.screenshot({ path: info.outputPath('backend-choice.png') });
   await page.evaluate(() => localStorage.setItem('isoflop.faults.loseWebGpuDeviceAtStep', '150'));
 
   await page.goto('/#/sweeps');
-  await page.getByRole('button', { name: 'New sweep…' }).click();
-  const form = page.getByTestId('new-sweep');
-  await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
-  await form.getByTestId('sweep-budgets').fill('3e6');
-  await form.getByLabel('Sizes per budget').fill('1');
-  await form.getByRole('button', { name: 'Plan' }).click();
-  await expect(form.getByTestId('sweep-plan').locator('tbody tr')).toHaveCount(1);
-  const before = new Set((await listRuns(page)).map((r) => r.id));
-  await form.getByRole('button', { name: /Start sweep/ }).click();
+  const before = await startOneRunSweep(page, '3e6');
   const details = page.getByTestId('sweep-details');
   const run = await newSweepRunCompleted(page, before);
   await expect(details).toContainText('1 of 1 completed');
