@@ -160,10 +160,7 @@ export function createGpt(config: GptConfig, seed: number): Model {
         };
         let h = drop(embed(batch.x, size, length), 0);
         blocks.forEach((block, l) => {
-          h =
-            training && config.recompute
-              ? recomputed(forward, block, l)(h, ...blockVariables(block))
-              : forward(h, block, l);
+          h = training && config.recompute ? recomputed(forward, block, l, h) : forward(h, block, l);
         });
         const final = tf.reshape(layerNorm(h, ...finalNorm), [size * length, d]);
         const logits = unembedding ? tf.matMul(final, unembedding) : tf.matMul(final, tokenEmbedding, false, true);
@@ -193,9 +190,11 @@ function recomputed(
   forward: (x: Tensor, block: Block, l: number) => Tensor,
   block: Block,
   l: number,
-): (x: Tensor, ...variables: Variable[]) => Tensor {
+  input: Tensor,
+): Tensor {
+  // The variables go in as inputs too, so that their gradients flow out of the custom gradient.
   const variables = blockVariables(block);
-  return tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+  const run = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
     const x = args[0] as Tensor;
     (args[args.length - 1] as tf.GradSaveFunc)([x]);
     return {
@@ -217,6 +216,7 @@ function recomputed(
       },
     };
   }) as (x: Tensor, ...variables: Variable[]) => Tensor;
+  return run(input, ...variables);
 }
 
 /** cos and sin of position x frequency, [T, headSize], in the rotate-half layout. */
