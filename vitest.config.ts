@@ -14,5 +14,6 @@ export default defineConfig({
       'scripts/**/*.test.ts',
     ],
     testTimeout: 20_000,
+    globalSetup: ['tests/global-setup.ts'],
   },
 });

@@ -33,6 +33,19 @@ await Promise.all([
       ].join(' '),
     },
   }),
+  // The CSV importer's reader threads (table-lanes.ts), beside each bundle that imports.
+  esbuild({
+    ...common,
+    entryPoints: ['src-main/store/datasets/table-worker.ts'],
+    outfile: 'dist/cli/table-worker.js',
+    format: 'esm',
+  }),
+  esbuild({
+    ...common,
+    entryPoints: ['src-main/store/datasets/table-worker.ts'],
+    outfile: 'dist/electron/table-worker.cjs',
+    format: 'cjs',
+  }),
   esbuild({
     ...common,
     entryPoints: ['src-main/electron/main.ts'],

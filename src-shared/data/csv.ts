@@ -51,10 +51,26 @@ export class CsvRow {
 
 export class CsvParser {
   private carry: Uint8Array | null = null;
-  private line = 1;
+  private line: number;
   private readonly row = new CsvRow();
 
-  constructor(private readonly fileName: string) {}
+  /** `firstLine`: the line the first byte pushed is on (a part of a file parsed on its own). */
+  constructor(
+    private readonly fileName: string,
+    firstLine = 1,
+  ) {
+    this.line = firstLine;
+  }
+
+  /** The line the next record starts on. */
+  get nextLine(): number {
+    return this.line;
+  }
+
+  /** Bytes of an incomplete last record, waiting for more (or for `end`). */
+  get pending(): number {
+    return this.carry?.length ?? 0;
+  }
 
   /** Parses the whole records in `chunk` (with what was left of the last one); the rest waits. */
   push(chunk: Uint8Array, emit: (row: CsvRow) => void): void {

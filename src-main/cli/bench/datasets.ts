@@ -8,6 +8,7 @@ import { ensureDataDir } from '../../store/data-dir';
 import { generateLanguage } from '../../store/datasets/demo-language';
 import { openForWrite } from '../../store/datasets/split-files';
 import { DatasetStore } from '../../store/datasets/store';
+import { readerThreads } from '../../store/datasets/table-lanes';
 
 /**
  * Import throughput against reading the same file with fs.createReadStream alone, and the peak
@@ -21,6 +22,8 @@ import { DatasetStore } from '../../store/datasets/store';
 
 export interface DatasetBenchRow {
   what: string;
+  /** threads the CSV was read on besides the importing one (0: read on that thread alone) */
+  readerThreads: number;
   megabytes: number;
   seconds: number;
   mbPerSecond: number;
@@ -116,11 +119,24 @@ export async function benchDatasets(sizeMb: number, log: (line: string) => void)
     const dataDir = ensureDataDir(join(dir, 'data'));
     const store = new DatasetStore(dataDir);
     const rows: DatasetBenchRow[] = [];
+    const threads = readerThreads();
     const cases = [
-      { what: 'text, byte-level', path: textPath, name: 'corpus.txt', minRatio: 1 / 3 },
-      { what: 'CSV', path: csvPath, name: 'table.csv', minRatio: 1 / 8 },
+      { what: 'text, byte-level', path: textPath, name: 'corpus.txt', minRatio: 1 / 3, store, readers: 0 },
+      { what: `CSV, ${threads} readers`, path: csvPath, name: 'table.csv', minRatio: 1 / 8, store, readers: threads },
     ];
-    for (const { what, path, name, minRatio } of cases) {
+    if (threads > 0) {
+      // The same import with no reader thread: what the reader threads gain, measured in this run.
+      const alone = new DatasetStore(dataDir, undefined, 0);
+      cases.push({
+        what: 'CSV, 1 thread',
+        path: csvPath,
+        name: 'table.csv',
+        minRatio: 1 / 8,
+        store: alone,
+        readers: 0,
+      });
+    }
+    for (const { what, path, name, minRatio, store, readers } of cases) {
       const megabytes = (await stat(path)).size / 1e6;
       await rawRead(path); // warm the page cache so both sides read from memory
       // The fastest of three reads: one read of a cached file takes tens of milliseconds and varies.
@@ -135,6 +151,7 @@ export async function benchDatasets(sizeMb: number, log: (line: string) => void)
       const ratio = raw.seconds / imported.seconds;
       rows.push({
         what,
+        readerThreads: readers,
         megabytes,
         seconds: imported.seconds,
         mbPerSecond: megabytes / imported.seconds,

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IsoflopError } from '../../../src-shared/contract';
-import type { SplitFractions, SplitName } from '../../../src-shared/data/splits';
+import { type SplitFractions, type SplitName, splitNames } from '../../../src-shared/data/splits';
 
 /** Where an import writes its bytes; tests inject one that fails like a full disk. */
 export interface WritableFile {
@@ -74,29 +74,33 @@ const maxInFlightBytes = 32 << 20;
  * Writes run in the background, in order per file, while the caller prepares the next bytes; `flush` waits
  * only when they fall far behind, and reports the first write that failed.
  */
-export class SplitFiles {
-  private readonly files = new Map<SplitName, WritableFile>();
-  private readonly buffers = new Map<SplitName, { data: Uint8Array; used: number }>();
-  private readonly queued: Array<[SplitName, Uint8Array]> = [];
-  private readonly chains = new Map<SplitName, Promise<void>>();
+export class SplitFiles<Name extends string = SplitName> {
+  private readonly files = new Map<Name, WritableFile>();
+  private readonly buffers = new Map<Name, { data: Uint8Array; used: number }>();
+  private readonly queued: Array<[Name, Uint8Array]> = [];
+  private readonly chains = new Map<Name, Promise<void>>();
   private readonly inFlight: Array<Promise<void>> = [];
   private inFlightBytes = 0;
   private failure: { error: unknown } | null = null;
-  readonly bytes: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
+  readonly bytes: Record<Name, number>;
 
+  /** `names`: the files, `<name>.<extension>` in `dir` (by default the three splits' .bin files). */
   constructor(
     private readonly dir: string,
     private readonly datasetLabel: string,
     private readonly opener: OpenForWrite = openForWrite,
     private readonly extension = 'bin',
-  ) {}
+    private readonly names: readonly Name[] = splitNames as unknown as readonly Name[],
+  ) {
+    this.bytes = Object.fromEntries(names.map((name) => [name, 0])) as Record<Name, number>;
+  }
 
   static fileName(split: SplitName): string {
     return `${split}.bin`;
   }
 
   async open(): Promise<void> {
-    for (const split of ['train', 'val', 'test'] as const) {
+    for (const split of this.names) {
       const path = join(this.dir, `${split}.${this.extension}`);
       this.files.set(split, await this.guard(() => this.opener(path)));
       this.buffers.set(split, { data: new Uint8Array(bufferBytes), used: 0 });
@@ -108,7 +112,7 @@ export class SplitFiles {
    * Queues bytes for the split without waiting. They are copied into a buffer, unless the caller gives
    * them away (`owned`: it will not change them) and they are big enough to write as they are.
    */
-  append(split: SplitName, bytes: Uint8Array, owned = false): void {
+  append(split: Name, bytes: Uint8Array, owned = false): void {
     const buffer = this.buffers.get(split) as { data: Uint8Array; used: number };
     this.bytes[split] += bytes.length;
     if (owned && bytes.length >= directBytes) {
@@ -128,7 +132,7 @@ export class SplitFiles {
     if (this.failure) throw this.failure.error;
   }
 
-  async write(split: SplitName, bytes: Uint8Array, owned = false): Promise<void> {
+  async write(split: Name, bytes: Uint8Array, owned = false): Promise<void> {
     this.append(split, bytes, owned);
     await this.flush();
   }
@@ -152,7 +156,7 @@ export class SplitFiles {
     this.files.clear();
   }
 
-  private takeBuffer(split: SplitName): void {
+  private takeBuffer(split: Name): void {
     const buffer = this.buffers.get(split) as { data: Uint8Array; used: number };
     if (buffer.used === 0) return;
     if (buffer.used < bufferBytes / 4) {
@@ -165,7 +169,7 @@ export class SplitFiles {
     buffer.used = 0;
   }
 
-  private startWrite(split: SplitName, bytes: Uint8Array): void {
+  private startWrite(split: Name, bytes: Uint8Array): void {
     const file = this.files.get(split) as WritableFile;
     this.inFlightBytes += bytes.length;
     const done = (this.chains.get(split) as Promise<void>).then(async () => {
@@ -188,7 +192,7 @@ export class SplitFiles {
       return await action();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const written = Object.values(this.bytes).reduce((a, b) => a + b, 0);
+      const written = Object.values<number>(this.bytes).reduce((a, b) => a + b, 0);
       if (code === 'ENOSPC' || code === 'EDQUOT') {
         throw new IsoflopError(
           'STORE_UNAVAILABLE',

@@ -51,9 +51,12 @@ function describeFsError(error: unknown): string {
 export class DatasetStore {
   readonly root: string;
 
+  /** `opener`: how imports open files (tests inject failures); `readerThreads`: threads a CSV is read
+   * on (default: one per core). */
   constructor(
     dataDir: string,
     private readonly opener?: OpenForWrite,
+    private readonly readerThreads?: number,
   ) {
     this.root = join(dataDir, 'datasets');
   }
@@ -195,6 +198,7 @@ export class DatasetStore {
           target: request.target,
           task: request.task,
           fractions: tableSplitDefaults,
+          lanes: this.readerThreads,
         });
         const named = { ...table.source, name: request.displayName };
         return { ...common, ...table, kind: 'table', source: named, irreducibleLoss: null };

@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises';
 import { IsoflopError } from '../../../src-shared/contract';
 import type { CsvRow } from '../../../src-shared/data/csv';
-import type { SplitName } from '../../../src-shared/data/splits';
 
 /**
  * What a CSV column holds, learned cell by cell (type, distinct values, missing cells, train-split
@@ -95,19 +94,29 @@ export function distinct(scan: ColumnScan): number {
   return scan.values.size + scan.texts.size;
 }
 
-function countNumber(scan: ColumnScan, value: number, train: boolean): void {
+function countNumber(scan: ColumnScan, value: number): void {
   if (scan.allIntegers && !Number.isInteger(value)) scan.allIntegers = false;
   if (!scan.tooMany) {
     scan.values.set(value, (scan.values.get(value) ?? 0) + 1);
     if (distinct(scan) > scan.maxDistinct) scan.tooMany = true;
   }
-  if (train) {
-    const moments = scan.moments;
-    if (moments[0] === 0) moments[1] = value;
-    const delta = value - (moments[1] as number);
-    moments[0] = (moments[0] as number) + 1;
-    moments[2] = (moments[2] as number) + delta;
-    moments[3] = (moments[3] as number) + delta * delta;
+}
+
+/**
+ * Adds the numbers of the record `batch` points at (a training row) to the table's moments: 4 per
+ * column, laid out as `ColumnScan.moments` (one array for the whole table: this runs once per cell).
+ */
+export function addTrainMoments(moments: Float64Array, batch: ScratchBatch): void {
+  const { values, bytes, valueAt, kindAt, columns } = batch;
+  for (let c = 0; c < columns; c++) {
+    if (bytes[kindAt + c] !== cellNumber) continue;
+    const value = values[valueAt + c] as number;
+    const m = 4 * c;
+    if (moments[m] === 0) moments[m + 1] = value;
+    const delta = value - (moments[m + 1] as number);
+    moments[m] = (moments[m] as number) + 1;
+    moments[m + 2] = (moments[m + 2] as number) + delta;
+    moments[m + 3] = (moments[m + 3] as number) + delta * delta;
   }
 }
 
@@ -116,17 +125,16 @@ function countNumber(scan: ColumnScan, value: number, train: boolean): void {
  * cells the parser read as plain decimals (most cells of most tables) are handled in this one loop;
  * the rest go through `scanCell`.
  */
-export function scanRow(scans: ColumnScan[], row: CsvRow, split: SplitName, file: string, out: ScratchBatch): void {
+export function scanRow(scans: ColumnScan[], row: CsvRow, file: string, out: ScratchBatch): void {
   const numbers = row.numbers;
   const { values, valueAt } = out;
-  const train = split === 'train';
   for (let c = 0; c < scans.length; c++) {
     const value = numbers[c] as number;
     if (Number.isNaN(value)) {
-      scanCell(scans[c] as ColumnScan, row, c, train, file, out);
+      scanCell(scans[c] as ColumnScan, row, c, file, out);
       continue;
     }
-    countNumber(scans[c] as ColumnScan, value, train);
+    countNumber(scans[c] as ColumnScan, value);
     values[valueAt + c] = value;
     // A batch starts zeroed, and zero is cellNumber: a number's kind needs no store.
   }
@@ -137,7 +145,7 @@ export function scanRow(scans: ColumnScan[], row: CsvRow, split: SplitName, file
  * being filled and counts it in its column. A text gets the id of its first appearance (its place in
  * `scan.texts`), or -1 past `maxDistinct`.
  */
-function scanCell(scan: ColumnScan, row: CsvRow, c: number, train: boolean, file: string, out: ScratchBatch): void {
+function scanCell(scan: ColumnScan, row: CsvRow, c: number, file: string, out: ScratchBatch): void {
   const quoted = row.isQuoted[c] === 1;
   const start = row.starts[c] as number;
   const end = row.ends[c] as number;
@@ -191,7 +199,7 @@ function scanCell(scan: ColumnScan, row: CsvRow, c: number, train: boolean, file
       `Line ${row.line} of ${file}, column "${scan.name}": "${trimmed}" overflows a number. Rescale the column.`,
     );
   }
-  countNumber(scan, value, train);
+  countNumber(scan, value);
   out.values[out.valueAt + c] = value;
   out.bytes[out.kindAt + c] = cellNumber;
 }
@@ -242,7 +250,7 @@ export class ScratchBatch {
 
   constructor(
     readonly columns: number,
-    private readonly capacity: number,
+    private capacity: number,
   ) {
     this.kindsAt = 8 * columns;
     this.recordBytes = 8 * columns + Math.ceil(columns / 8) * 8;
@@ -260,6 +268,14 @@ export class ScratchBatch {
     this.kindAt = this.rows * this.recordBytes + this.kindsAt;
     this.rows++;
     return true;
+  }
+
+  /** Doubles the room for records, keeping those filled. */
+  grow(): void {
+    const filled = this.bytes.subarray(0, this.rows * this.recordBytes);
+    this.capacity *= 2;
+    this.view(new Uint8Array(this.capacity * this.recordBytes));
+    this.bytes.set(filled);
   }
 
   /** The filled records; the batch starts afresh on new memory. */
