@@ -328,7 +328,7 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     await scratch.flush();
   };
   let sha256: string;
-  const lanes = new TableLanes(options.lanes);
+  const lanes = await TableLanes.open(options.lanes);
   await scratch.open();
   try {
     sha256 = await readPieces(

@@ -56,10 +56,26 @@ async function importWith(path: string, lanes: number, name: string) {
 describe('reading a CSV on several threads', () => {
   it('starts its reader threads from the bundled worker', async () => {
     expect(tableWorkerScript()).not.toBeNull();
-    const lanes = new TableLanes(2);
+    const lanes = await TableLanes.open(2);
     expect(lanes.threads).toBe(2);
     await lanes.close();
-    expect(new TableLanes(0).threads).toBe(0);
+    expect((await TableLanes.open(0)).threads).toBe(0);
+  });
+
+  it('reads on the calling thread when a reader thread cannot start', async () => {
+    const bundled = process.env.ISOFLOP_TABLE_WORKER;
+    process.env.ISOFLOP_TABLE_WORKER = fixture.input('broken-worker.mjs', "throw new Error('no such module');\n");
+    try {
+      expect((await TableLanes.open(2)).threads).toBe(0);
+      const path = fixture.input(
+        'small.csv',
+        'a,b,y\n' + Array.from({ length: 40 }, (_, i) => `${i},${i % 3},${2 * i}`).join('\n'),
+      );
+      const { result } = await importWith(path, 2, 'fallback');
+      expect(result.stats.rows).toBe(40);
+    } finally {
+      process.env.ISOFLOP_TABLE_WORKER = bundled;
+    }
   });
 
   it('imports the same table, bit for bit, on the calling thread and on 1, 2 or 3 reader threads', async () => {

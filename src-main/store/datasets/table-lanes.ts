@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { IsoflopError } from '../../../src-shared/contract';
-import { type PieceJob, type PieceResult, scanPiece } from './table-pieces';
+import { type PieceJob, type PieceResult, readyMessage, scanPiece } from './table-pieces';
 
 /**
  * Reads CSV pieces on worker threads, one per core (at most `maxLanes`), so that a table imports
@@ -32,7 +31,9 @@ export function readerThreads(lanes = defaultLanes()): number {
 export function tableWorkerScript(): string | null {
   const named = process.env.ISOFLOP_TABLE_WORKER;
   if (named) return named;
-  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  // Both bundles have __dirname: Electron's main is CommonJS, and the CLI's ESM bundle defines it.
+  const here = typeof __dirname === 'string' ? __dirname : null;
+  if (!here) return null;
   for (const name of ['table-worker.js', 'table-worker.cjs']) {
     if (existsSync(join(here, name))) return join(here, name);
   }
@@ -41,35 +42,60 @@ export function tableWorkerScript(): string | null {
 
 interface Lane {
   worker: Worker;
+  /** settles once the thread has loaded its script and said so, or has failed to */
+  ready: Promise<void>;
   waiting: Array<{ resolve: (result: PieceResult) => void; reject: (error: Error) => void }>;
   /** why the thread stopped, once it has */
   failure: IsoflopError | null;
 }
 
+/** A reader thread, its pieces in order, and why it stopped if it has. */
+function startLane(script: string): Lane {
+  // A small young generation: a reader's garbage is short-lived, and each thread's default one (tens
+  // of MB) would take an import's peak memory past its 300 MB target (isoflop bench --datasets).
+  const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  let started: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  const ready = new Promise<void>((resolve, reject) => {
+    started = { resolve, reject };
+  });
+  ready.catch(() => undefined);
+  const lane: Lane = { worker, ready, waiting: [], failure: null };
+  worker.on('message', (result: PieceResult | typeof readyMessage) => {
+    if (result === readyMessage) started?.resolve();
+    else lane.waiting.shift()?.resolve(result);
+  });
+  const fail = (error: Error) => {
+    started?.reject(error);
+    lane.failure ??= new IsoflopError(
+      'INTERNAL',
+      `A CSV reader thread stopped (${error.message}). Nothing was kept; import the file again, and report this if it happens again.`,
+    );
+    for (const waiting of lane.waiting.splice(0)) waiting.reject(lane.failure);
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+  return lane;
+}
+
 export class TableLanes {
-  private readonly lanes: Lane[] = [];
   private next = 0;
 
-  /** `lanes`: how many threads to read on (0: the calling thread); by default one per core. */
-  constructor(lanes = defaultLanes()) {
+  private constructor(private readonly lanes: Lane[]) {}
+
+  /**
+   * Starts `lanes` reader threads (0: read on the calling thread; by default one per core). If a thread
+   * cannot start (its script will not load), the CSV is read on the calling thread instead.
+   */
+  static async open(lanes = defaultLanes()): Promise<TableLanes> {
     const script = tableWorkerScript();
-    if (!script) return;
-    for (let i = 0; i < readerThreads(lanes); i++) {
-      // A small young generation: a reader's garbage is short-lived, and each thread's default one
-      // (tens of MB) would take an import's peak memory past its 300 MB target (isoflop bench --datasets).
-      const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-      const lane: Lane = { worker, waiting: [], failure: null };
-      lane.worker.on('message', (result: PieceResult) => lane.waiting.shift()?.resolve(result));
-      const fail = (error: Error) => {
-        lane.failure ??= new IsoflopError(
-          'INTERNAL',
-          `A CSV reader thread stopped (${error.message}). Nothing was kept; import the file again, and report this if it happens again.`,
-        );
-        for (const waiting of lane.waiting.splice(0)) waiting.reject(lane.failure);
-      };
-      lane.worker.on('error', fail);
-      lane.worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
-      this.lanes.push(lane);
+    const started: Lane[] = [];
+    try {
+      for (let i = 0; i < readerThreads(lanes) && script; i++) started.push(startLane(script));
+      await Promise.all(started.map((lane) => lane.ready));
+      return new TableLanes(started);
+    } catch {
+      await new TableLanes(started).close();
+      return new TableLanes([]);
     }
   }
 

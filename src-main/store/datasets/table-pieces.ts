@@ -73,6 +73,9 @@ export type PieceResult =
     }
   | { ok: false; error: ApiError; bytes: Uint8Array };
 
+/** What a reader thread sends once its script has loaded (table-worker.ts). */
+export const readyMessage = 'ready';
+
 /** The largest piece: a record longer than this (an unclosed quote, most likely) is refused. */
 export const maxPieceBytes = 64 << 20;
 

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { type PieceJob, scanPiece } from './table-pieces';
+import { type PieceJob, readyMessage, scanPiece } from './table-pieces';
 
 /** A CSV reader thread (table-lanes.ts): reads each piece it is sent and sends back what it found. */
 parentPort?.on('message', (job: PieceJob) => {
@@ -9,3 +9,4 @@ parentPort?.on('message', (job: PieceJob) => {
     result.ok ? result.scratch.map((bytes) => bytes.buffer as ArrayBuffer) : [result.bytes.buffer as ArrayBuffer],
   );
 });
+parentPort?.postMessage(readyMessage);
