@@ -69,7 +69,7 @@ describe('reading a CSV on several threads', () => {
       expect((await TableLanes.open(2)).threads).toBe(0);
       const path = fixture.input(
         'small.csv',
-        'a,b,y\n' + Array.from({ length: 40 }, (_, i) => `${i},${i % 3},${2 * i}`).join('\n'),
+        `a,b,y\n${Array.from({ length: 40 }, (_, i) => `${i},${i % 3},${2 * i}`).join('\n')}`,
       );
       const { result } = await importWith(path, 2, 'fallback');
       expect(result.stats.rows).toBe(40);
