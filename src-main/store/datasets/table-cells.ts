@@ -303,13 +303,16 @@ export class ScratchBatch {
   }
 }
 
-/** Reads a scratch file in buffers of whole records. */
+/**
+ * Reads a scratch file in buffers of whole records, each its own memory (it may go to another thread).
+ */
 export async function* scratchBuffers(path: string, recordBytes: number): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
-    const buffer = new Uint8Array(ScratchBatch.rowsPer(recordBytes) * recordBytes);
+    const size = 2 * ScratchBatch.rowsPer(recordBytes) * recordBytes;
     let position = 0;
     for (;;) {
+      const buffer = new Uint8Array(size);
       let filled = 0;
       while (filled < buffer.length) {
         const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
@@ -331,8 +334,21 @@ export interface ValueCodes {
   labels: string[];
   /** how many cells hold each code */
   counts: number[];
-  /** a scratch cell's code, or -1 (missing) */
-  code(kind: number, value: number): number;
+  table: CodeTable;
+}
+
+/** A scratch cell's code, by its text's id or its number: plain data, so a reader thread can take it. */
+export interface CodeTable {
+  size: number;
+  byText: Int32Array;
+  byValue: Map<number, number>;
+}
+
+/** A scratch cell's code, or -1 (missing, or a text past the column's limit). */
+export function codeOf(table: CodeTable, kind: number, value: number): number {
+  if (kind === cellText) return value >= 0 ? (table.byText[value] ?? -1) : -1;
+  if (kind === cellNumber) return table.byValue.get(value) ?? -1;
+  return -1;
 }
 
 /**
@@ -358,10 +374,6 @@ export function valueCodes(scan: ColumnScan, numeric: boolean): ValueCodes {
   return {
     labels: entries.map((entry) => entry.label),
     counts: entries.map((entry) => entry.count),
-    code(kind, value) {
-      if (kind === cellText) return value >= 0 ? (byText[value] ?? -1) : -1;
-      if (kind === cellNumber) return byValue.get(value) ?? -1;
-      return -1;
-    },
+    table: { size: entries.length, byText, byValue },
   };
 }

@@ -7,7 +7,6 @@ import { SplitAssigner, type SplitName, splitNames } from '../../../src-shared/d
 import { type ImportTarget, openScratch, SplitFiles } from './split-files';
 import {
   type ColumnScan,
-  cellNumber,
   columnMean,
   distinct,
   invalid,
@@ -20,6 +19,7 @@ import {
   type ValueCodes,
   valueCodes,
 } from './table-cells';
+import type { EncodePlan } from './table-encode';
 import { TableLanes } from './table-lanes';
 import {
   countLines,
@@ -287,6 +287,15 @@ function checkHeader(fields: string[], file: string, target: string | undefined)
 }
 
 export async function importTable(options: TableImportOptions): Promise<TableImportResult> {
+  const lanes = await TableLanes.open(options.lanes);
+  try {
+    return await importOn(lanes, options);
+  } finally {
+    await lanes.close();
+  }
+}
+
+async function importOn(lanes: TableLanes, options: TableImportOptions): Promise<TableImportResult> {
   const { file } = options;
   const name = file.displayName;
   if (file.size === 0) throw invalid(`${name} is empty. A CSV needs a header row and at least 10 data rows.`);
@@ -328,7 +337,6 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     await scratch.flush();
   };
   let sha256: string;
-  const lanes = await TableLanes.open(options.lanes);
   await scratch.open();
   try {
     sha256 = await readPieces(
@@ -343,8 +351,6 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
   } catch (error) {
     await scratch.abandon();
     throw error;
-  } finally {
-    await lanes.close();
   }
   for (const [c, scan] of scans.entries()) scan.moments.set(moments.subarray(4 * c, 4 * c + 4));
   if (!header) throw invalid(`${name} holds no rows. A CSV needs a header row and at least 10 data rows.`);
@@ -434,54 +440,44 @@ export async function importTable(options: TableImportOptions): Promise<TableImp
     throw invalid(`${name} has no usable feature columns besides the target "${targetName}".`);
   }
 
-  // Pass 2: encode the kept cells and write the rows.
-  const width = features + 1;
-  const kept = columns.length;
-  const means = Float64Array.from(columns, (column) => column.mean ?? 0);
-  const stds = Float64Array.from(columns, (column) => (column.std && column.std > 0 ? column.std : 1));
+  // Pass 2: encode the kept cells and write the rows, on the reader threads too.
+  const plan: EncodePlan = {
+    cells: columnNames.length,
+    width: features + 1,
+    features: columns.map((column, k) => ({
+      cell: columnIndexes[k] as number,
+      mean: column.mean ?? 0,
+      std: column.std && column.std > 0 ? column.std : 1,
+      codes: codes[k]?.table ?? null,
+    })),
+    target: { cell: targetIndex, codes: targetCodes?.table ?? null },
+  };
+  const rowBytes = plan.width * 4;
   const files = new SplitFiles(options.dir, options.label, options.opener);
   await files.open();
+  const inHand: Array<{ split: SplitName; rows: Promise<Float32Array> }> = [];
   try {
     let done = 0;
-    const cells = new ScratchBatch(columnNames.length, 1);
+    const write = async ({ split, rows }: (typeof inHand)[number]) => {
+      const encoded = await rows;
+      files.append(split, new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength), true);
+      done += encoded.length / plan.width;
+      // In bytes, as every import phase counts its progress (the CLI and the app show bytes and an ETA).
+      options.onProgress('writing rows', done * rowBytes, totalRows * rowBytes);
+      await files.flush();
+    };
+    const recordBytes = new ScratchBatch(columnNames.length, 1).recordBytes;
     for (const split of splitNames) {
-      for await (const bytes of scratchBuffers(scratchPath(split), cells.recordBytes)) {
-        cells.view(bytes);
-        const count = bytes.length / cells.recordBytes;
-        // Rows are encoded straight into the memory that will be written (zeros: the one-hot default).
-        const out = new Float32Array(count * width);
-        const { values, bytes: kinds } = cells;
-        for (let r = 0; r < count; r++) {
-          cells.seek(r);
-          const { valueAt, kindAt } = cells;
-          let at = r * width;
-          for (let k = 0; k < kept; k++) {
-            const c = columnIndexes[k] as number;
-            const coded = codes[k];
-            if (!coded) {
-              if (kinds[kindAt + c] === cellNumber) {
-                out[at] = ((values[valueAt + c] as number) - (means[k] as number)) / (stds[k] as number);
-              }
-              at++;
-              continue;
-            }
-            const hot = coded.code(kinds[kindAt + c] as number, values[valueAt + c] as number);
-            if (hot >= 0) out[at + hot] = 1;
-            at += coded.labels.length;
-          }
-          const target = values[valueAt + targetIndex] as number;
-          out[at] = targetCodes ? targetCodes.code(kinds[kindAt + targetIndex] as number, target) : target;
-        }
-        files.append(split, new Uint8Array(out.buffer), true);
-        done += count;
-        // In bytes, as every import phase counts its progress (the CLI and the app show bytes and an ETA).
-        options.onProgress('writing rows', done * width * 4, totalRows * width * 4);
-        await files.flush();
+      for await (const bytes of scratchBuffers(scratchPath(split), recordBytes)) {
+        inHand.push({ split, rows: lanes.encode(plan, bytes) });
+        while (inHand.length >= lanes.capacity) await write(inHand.shift() as (typeof inHand)[number]);
       }
       await rm(scratchPath(split), { force: true });
     }
+    while (inHand.length > 0) await write(inHand.shift() as (typeof inHand)[number]);
     await files.close();
   } catch (error) {
+    for (const { rows } of inHand.splice(0)) rows.catch(() => undefined);
     await files.abandon();
     throw error;
   }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { IsoflopError } from '../../../src-shared/contract';
+import { type EncodePlan, encodeRecords } from './table-encode';
 import { type PieceJob, type PieceResult, readyMessage, scanPiece } from './table-pieces';
 
 /**
@@ -40,11 +41,15 @@ export function tableWorkerScript(): string | null {
   return null;
 }
 
+/** What a reader thread is asked: to read a piece (pass 1), or to encode scratch records (pass 2). */
+export type LaneMessage = { kind: 'piece'; job: PieceJob } | { kind: 'encode'; plan: EncodePlan; bytes: Uint8Array };
+
 interface Lane {
   worker: Worker;
   /** settles once the thread has loaded its script and said so, or has failed to */
   ready: Promise<void>;
-  waiting: Array<{ resolve: (result: PieceResult) => void; reject: (error: Error) => void }>;
+  /** the answers awaited, in the order asked */
+  waiting: Array<{ resolve: (answer: unknown) => void; reject: (error: Error) => void }>;
   /** why the thread stopped, once it has */
   failure: IsoflopError | null;
 }
@@ -60,9 +65,9 @@ function startLane(script: string): Lane {
   });
   ready.catch(() => undefined);
   const lane: Lane = { worker, ready, waiting: [], failure: null };
-  worker.on('message', (result: PieceResult | typeof readyMessage) => {
-    if (result === readyMessage) started?.resolve();
-    else lane.waiting.shift()?.resolve(result);
+  worker.on('message', (answer: unknown) => {
+    if (answer === readyMessage) started?.resolve();
+    else lane.waiting.shift()?.resolve(answer);
   });
   const fail = (error: Error) => {
     started?.reject(error);
@@ -110,12 +115,22 @@ export class TableLanes {
 
   /** Reads a piece; its bytes go to the thread that reads it (the caller must not use them again). */
   read(job: PieceJob): Promise<PieceResult> {
+    return this.ask({ kind: 'piece', job }, job.bytes, () => scanPiece(job));
+  }
+
+  /** Encodes whole scratch records into rows; the bytes go to the thread that encodes them. */
+  encode(plan: EncodePlan, bytes: Uint8Array): Promise<Float32Array> {
+    return this.ask({ kind: 'encode', plan, bytes }, bytes, () => encodeRecords(plan, bytes));
+  }
+
+  /** Asks the next thread in turn, or answers on this one when there are none. */
+  private ask<T>(message: LaneMessage, bytes: Uint8Array, here: () => T): Promise<T> {
     const lane = this.lanes[this.next++ % Math.max(1, this.lanes.length)];
-    if (!lane) return Promise.resolve().then(() => scanPiece(job));
+    if (!lane) return Promise.resolve().then(here);
     if (lane.failure) return Promise.reject(lane.failure);
     return new Promise((resolve, reject) => {
-      lane.waiting.push({ resolve, reject });
-      lane.worker.postMessage(job, [job.bytes.buffer as ArrayBuffer]);
+      lane.waiting.push({ resolve: resolve as (answer: unknown) => void, reject });
+      lane.worker.postMessage(message, [bytes.buffer as ArrayBuffer]);
     });
   }
 
