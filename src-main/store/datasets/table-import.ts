@@ -35,11 +35,11 @@ import { type SourceFile, TextReader } from './text-source';
 
 /**
  * CSV -> float32 rows, reading the CSV once. The first pass cuts the CSV into pieces of whole records
- * and reads them on several threads at once (table-pieces.ts, table-lanes.ts): each piece's records
- * are checked and their cells parsed into scratch records; the pieces' columns are merged in file order,
- * and each record is dealt to its split, which adds the training rows to the columns' moments. The second
- * pass reads the scratch records back, standardizes numbers, one-hot encodes categories and writes each
- * row to its split's file.
+ * and reads them on several threads at once (table-pieces.ts, table-lanes.ts): each piece's records are
+ * checked, dealt to splits and parsed into scratch records per split, and its columns counted; here the
+ * pieces' columns and training moments are merged in file order and their scratch records written, a
+ * file per split. The second pass reads those files back and, on the same threads, standardizes numbers
+ * and one-hot encodes categories (table-encode.ts); here the rows are written to their split's file.
  */
 
 export const maxColumns = 10_000;
@@ -203,8 +203,10 @@ async function readPieces(
       if (!frame) {
         const bytes = concat(held);
         const rest = takeHeader(bytes, false);
-        held = [rest ?? bytes];
-        if (!rest) continue;
+        if (!rest) {
+          held = [bytes];
+          continue;
+        }
         held = rest.length > 0 ? [new Uint8Array(rest)] : [];
         heldBytes = rest.length;
       }
@@ -220,6 +222,10 @@ async function readPieces(
         if (end < 0 && bytes.length - start < maxPieceBytes) break;
         start += end < 0 ? bytes.length - start : end;
         cuts.push(start);
+      }
+      if (cuts.length === 0) {
+        held = [bytes];
+        continue;
       }
       const rest = new Uint8Array(bytes.subarray(start));
       held = rest.length > 0 ? [rest] : [];

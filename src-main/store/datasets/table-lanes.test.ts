@@ -157,4 +157,26 @@ describe('reading a CSV on several threads', () => {
       );
     }
   });
+
+  it('takes a record longer than a piece, and names an unclosed quote that runs to the end', async () => {
+    const lines = ['x,note,y'];
+    for (let i = 0; i < 40_000; i++) {
+      const note = i === 20_000 ? `"${'long, and\nlonger '.repeat(200_000)}"` : `note ${i}`;
+      lines.push(`${i % 17},${note},${i % 5}`);
+    }
+    const path = fixture.input('long.csv', `${lines.join('\n')}\n`);
+    const here = await importWith(path, 0, 'long-here');
+    expect(here.result.stats.rows).toBe(40_000);
+    expect(here.result.skippedColumns.map((column) => column.name)).toEqual(['note']);
+    const there = await importWith(path, 2, 'long-there');
+    expect(there.result).toEqual(here.result);
+    for (const [i, bytes] of there.files.entries()) expect(bytes.equals(here.files[i] as Buffer)).toBe(true);
+
+    lines[30_000] = '3,"an open quote,1';
+    const open = fixture.input('open.csv', `${lines.join('\n')}\n`);
+    const error = await importWith(open, 2, 'open').catch((e: unknown) => e);
+    expect((error as IsoflopError).message).toBe(
+      `big.csv ends inside a quoted field that starts on line ${30_000 + 1 + 200_000}. Close the quote.`,
+    );
+  });
 });
