@@ -1,4 +1,4 @@
-import { IsoflopError } from '../contract/errors';
+import { IsoflopError } from '../contract/isoflop-error';
 
 /**
  * A streaming RFC 4180 parser over UTF-8 bytes: commas, double-quoted fields with "" escapes and

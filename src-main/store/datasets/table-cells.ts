@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { IsoflopError } from '../../../src-shared/contract';
+import { IsoflopError } from '../../../src-shared/contract/isoflop-error';
 import type { CsvRow } from '../../../src-shared/data/csv';
 
 /**

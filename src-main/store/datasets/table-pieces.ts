@@ -1,4 +1,4 @@
-import { type ApiError, IsoflopError } from '../../../src-shared/contract';
+import { type ApiError, IsoflopError } from '../../../src-shared/contract/isoflop-error';
 import { CsvParser, type CsvRow } from '../../../src-shared/data/csv';
 import { SplitAssigner, type SplitFractions, splitNames } from '../../../src-shared/data/splits';
 import {
