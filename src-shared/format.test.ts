@@ -11,14 +11,27 @@ describe('formatRatio', () => {
   });
 });
 
-describe('the known noise floor beside a fitted E', () => {
+describe('the known floor beside a fitted E', () => {
   it('says how far above or below the floor E is, and nothing where no floor is known', () => {
-    expect(knownFloorSentence(0.102, 0.09)).toBe("the data's known noise floor is 0.09: E is 13.3% above it");
-    expect(knownFloorSentence(0.072, 0.09)).toBe("the data's known noise floor is 0.09: E is 20.0% below it");
-    expect(formatKnownFloor(0.102, 0.09)).toBe(" (the data's known noise floor is 0.09: E is 13.3% above it)");
+    const noise = { loss: 0.09, kind: 'noise' } as const;
+    expect(knownFloorSentence(0.102, noise)).toBe("the data's known noise floor is 0.09: E is 13.3% above it");
+    expect(knownFloorSentence(0.072, noise)).toBe("the data's known noise floor is 0.09: E is 20.0% below it");
+    expect(formatKnownFloor(0.102, noise)).toBe(" (the data's known noise floor is 0.09: E is 13.3% above it)");
     expect(formatKnownFloor(0.102, null)).toBe('');
-    expect(knownFloorOf({ kind: 'table', irreducibleLoss: 0.09 })).toBe(0.09);
+    expect(knownFloorOf({ kind: 'table', irreducibleLoss: 0.09 })).toEqual(noise);
     expect(knownFloorOf({ kind: 'table', irreducibleLoss: null })).toBeNull();
     expect(knownFloorOf({ kind: 'text' })).toBeNull();
+  });
+
+  it("turns a generated corpus's bits per byte into nats per token, an upper bound", () => {
+    const corpus = { kind: 'text', entropyBitsPerByte: 0.869, splits: { val: { bytes: 3000, tokens: 1000 } } };
+    const floor = knownFloorOf(corpus);
+    expect(floor?.kind).toBe('entropy bound');
+    expect(floor?.loss).toBeCloseTo(0.869 * Math.LN2 * 3, 6);
+    const bytes = knownFloorOf({ ...corpus, splits: { val: { bytes: 1000, tokens: 1000 } } });
+    expect(bytes?.loss).toBeCloseTo(0.602, 3);
+    expect(knownFloorSentence(0.55, bytes as NonNullable<typeof bytes>)).toMatch(
+      /entropy bound is 0\.602 nats.*below it/,
+    );
   });
 });

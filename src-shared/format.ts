@@ -1,3 +1,5 @@
+import type { KnownFloor } from './science/diagnostics';
+
 /** How numbers are shown to people, the same in the app, the CLI and reports. */
 
 export function formatBytes(bytes: number): string {
@@ -73,18 +75,43 @@ export function formatParams(params: Record<string, number | string>): string {
     .join(', ');
 }
 
-/** How a fitted E compares with the data's known noise floor: "the data's known noise floor is 0.09: E is 1.0% above it". */
-export function knownFloorSentence(fittedE: number, floor: number): string {
-  const off = (fittedE - floor) / floor;
-  return `the data's known noise floor is ${floor}: E is ${(Math.abs(off) * 100).toFixed(1)}% ${off >= 0 ? 'above' : 'below'} it`;
+/** How a fitted E compares with the data's known floor: "the data's known noise floor is 0.09: E is 1.0% above it". */
+export function knownFloorSentence(fittedE: number, floor: KnownFloor): string {
+  const off = (fittedE - floor.loss) / floor.loss;
+  const where = `E is ${(Math.abs(off) * 100).toFixed(1)}% ${off >= 0 ? 'above' : 'below'} it`;
+  return floor.kind === 'noise'
+    ? `the data's known noise floor is ${Number(floor.loss.toPrecision(3))}: ${where}`
+    : `the generating process's entropy bound is ${floor.loss.toFixed(3)} nats per token, an upper bound on the true floor: ${where}`;
 }
 
 /** That comparison in parentheses, to follow a fitted E; empty when the floor is not known. */
-export function formatKnownFloor(fittedE: number, floor: number | null): string {
-  return floor !== null && floor > 0 ? ` (${knownFloorSentence(fittedE, floor)})` : '';
+export function formatKnownFloor(fittedE: number, floor: KnownFloor | null): string {
+  return floor !== null && floor.loss > 0 ? ` (${knownFloorSentence(fittedE, floor)})` : '';
 }
 
-/** The noise floor of a dataset whose lowest reachable loss is known (the teacher demo); null otherwise. */
-export function knownFloorOf(dataset: { kind: string; irreducibleLoss?: number | null }): number | null {
-  return dataset.kind === 'table' ? (dataset.irreducibleLoss ?? null) : null;
+/**
+ * The lowest loss a dataset allows, where it is known: the teacher demo's noise variance (exact), or a
+ * generated corpus's bits per byte, in nats per token (an upper bound on its entropy rate).
+ */
+export function knownFloorOf(dataset: {
+  kind: string;
+  irreducibleLoss?: number | null;
+  entropyBitsPerByte?: number | null;
+  splits?: unknown;
+}): KnownFloor | null {
+  if (dataset.kind === 'table')
+    return dataset.irreducibleLoss ? { loss: dataset.irreducibleLoss, kind: 'noise' } : null;
+  const val = (dataset.splits as { val?: { bytes: number; tokens: number } } | undefined)?.val;
+  if (!dataset.entropyBitsPerByte || !val || !(val.tokens > 0)) return null;
+  return { loss: dataset.entropyBitsPerByte * Math.LN2 * (val.bytes / val.tokens), kind: 'entropy bound' };
+}
+
+/** Unique training items a D* is measured against: tokens for text, rows for tables. */
+export function uniqueTrainingItems(dataset: { kind: string; splits: { train: { tokens?: number; rows?: number } } }): {
+  count: number;
+  items: 'tokens' | 'rows';
+} {
+  return dataset.kind === 'table'
+    ? { count: dataset.splits.train.rows ?? 0, items: 'rows' }
+    : { count: dataset.splits.train.tokens ?? 0, items: 'tokens' };
 }

@@ -228,7 +228,16 @@ describe('isoflop fit', () => {
     expect(result.code).toBe(0);
     const json = JSON.parse(result.out);
     expect(json.n).toBe(20);
-    expect(Object.keys(json.parametric)).toEqual(['E', 'A', 'B', 'alpha', 'beta', 'a', 'b', 'ci95']);
+    expect(Object.keys(json.parametric)).toEqual(expect.arrayContaining(['E', 'A', 'B', 'alpha', 'beta', 'a', 'b', 'ci95']));
+    expect(json.warnings).toEqual(expect.any(Array));
+    expect(json.backtest).toBeNull();
+    // The CSV's flops column is its compute: approach 2 groups by it, and every run lists it beside 6·N·D.
+    expect(json.isoflop.groupedBy).toBe('flops');
+    expect(json.runs[0].flops).toBeCloseTo(1e18, -12);
+    expect(json.runs[0].sixND).toBeCloseTo(1e18, -12);
+    // 1e22 is 10x the largest run: every budget says how far it extrapolates.
+    expect(json.allocation[0].beyondLargestRun).toBeCloseTo(10, 6);
+    expect(json.allocation[0].notes[0]).toMatch(/10x beyond your largest run/);
     expect(json.parametric.alpha).toBeCloseTo(0.34, 2);
     expect(json.parametric.ci95.alpha[0]).toBeLessThanOrEqual(json.parametric.alpha);
     expect(json.isoflop.budgets).toHaveLength(4);
@@ -237,6 +246,25 @@ describe('isoflop fit', () => {
     expect(Object.keys(json.allocation[0])).toEqual(
       expect.arrayContaining(['flops', 'params', 'tokens', 'tokensPerParam', 'loss']),
     );
+  });
+
+  it('backtests on the largest budget with --holdout-largest, and refuses non-embedding N where the CSV has none', async () => {
+    const folder = testFolder();
+    const path = join(folder.dir, 'runs.csv');
+    writeFileSync(path, synthetic());
+    const result = await cli('fit', path, '--json', '--bootstrap', '0', '--holdout-largest');
+    expect(result.code, result.err).toBe(0);
+    const json = JSON.parse(result.out);
+    expect(json.backtest.heldOutBudget).toBeCloseTo(1e21, -15);
+    expect(json.backtest.meanAbsLossErrorPct).toBeLessThan(1);
+    expect(json.backtest.nStarRatio).toBeGreaterThan(0.5);
+    expect(json.backtest.nStarRatio).toBeLessThan(2);
+    const text = await cli('fit', path, '--bootstrap', '0', '--holdout-largest');
+    expect(text.out).toMatch(/^Backtest \(fitted on 1\.00e\+18, 1\.00e\+19, 1\.00e\+20 FLOPs, held out 1\.00e\+21\)/m);
+    const kaplan = await cli('fit', path, '--params', 'non-embedding');
+    expect(kaplan.code).toBe(2);
+    expect(kaplan.err).toMatch(/carry no non-embedding parameter count.*params_non_embedding column/);
+    expect((await cli('fit', path, '--params', 'embedding')).err).toMatch(/--params takes total or non-embedding/);
   });
 
   it('exits 2 naming the line and column of a bad CSV', async () => {

@@ -28,10 +28,13 @@ describe('a sweep on the teacher demo', () => {
     expect(swept.code, swept.err).toBe(0);
     const result = JSON.parse(swept.out);
     expect(result.runs.filter((r: { status: string }) => r.status === 'completed')).toHaveLength(20);
-    const floor = result.fit.knownFloor as number;
-    expect(floor).toBe(0.09);
+    expect(result.fit.knownFloor).toEqual({ loss: 0.09, kind: 'noise' });
+    const floor = 0.09;
     const E = result.fit.law.E as number;
     expect(Math.abs(E - floor) / floor).toBeLessThan(0.2);
+    // Its 95% interval covers the floor.
+    expect(result.fit.ci95.E[0]).toBeLessThanOrEqual(floor);
+    expect(result.fit.ci95.E[1]).toBeGreaterThanOrEqual(floor);
 
     // A valley, not a slope: at the largest budget the best run is neither the smallest nor the largest model.
     const largest = result.runs
@@ -49,7 +52,13 @@ describe('a sweep on the teacher demo', () => {
     expect(report.dataset.irreducibleLoss).toBe(0.09);
     const off = (Math.abs(report.fit.E - floor) / floor) * 100;
     expect(report.summary).toContain(`the data's known noise floor is 0.09: E is ${off.toFixed(1)}%`);
-    const fitted = await cli('fit', result.sweepId, '--store', data, '--bootstrap', '20');
+    const fitted = await cli('fit', result.sweepId, '--store', data, '--bootstrap', '20', '--holdout-largest');
     expect(fitted.out).toMatch(/E .*the data's known noise floor is 0\.09: E is [\d.]+% (above|below) it/);
+    // Every run in approach 2, grouped by the sweep's own budgets; the three approaches; a backtest.
+    expect(fitted.out).toMatch(/IsoFLOP profiles \(4 budgets, grouped by planned budget\)/);
+    expect(fitted.out).toMatch(/^ {2}2 {2}a = .*IsoFLOP profiles \(4 budgets, 20 of 20 runs, by planned budget\)$/m);
+    expect(fitted.out).toMatch(/^ {2}1 {2}a = /m);
+    expect(fitted.out).toMatch(/^ {2}3 {2}a = /m);
+    expect(fitted.out).toMatch(/^Backtest \(fitted on 1\.00e\+7, 3\.00e\+7, 1\.00e\+8 FLOPs, held out 3\.00e\+8\): loss error [\d.]+%/m);
   }, 600_000);
 });

@@ -2,8 +2,7 @@ import type { CheckpointManifest, DatasetManifest, RunRecord } from '../../src-s
 import { type BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
 import type { Metrics, TrainResult } from '../../src-shared/engine/trainer';
-import type { AnalysisOptions, FrontierAnalysis } from '../../src-shared/science/analysis';
-import type { Observation } from '../../src-shared/science/parametric';
+import type { AnalysisOptions, FrontierAnalysis, RunObservation } from '../../src-shared/science/analysis';
 import type { WorkerReply, WorkerRequest } from './protocol';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -25,7 +24,7 @@ export interface TrainOptions {
 export interface Engine {
   probeBackends(): Promise<BackendReport>;
   benchTraining(model: BenchModel, steps: number, rounds: number, backend: BackendName | null): Promise<TrainingBench>;
-  fit(runs: Observation[], options: AnalysisOptions): Promise<FrontierAnalysis>;
+  fit(runs: RunObservation[], options: AnalysisOptions): Promise<FrontierAnalysis>;
   train(
     run: RunRecord,
     dataset: DatasetManifest,

@@ -2,14 +2,13 @@ import type { CheckpointManifest, DatasetManifest, RunRecord } from '../../src-s
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
 import type { Metrics, TrainResult } from '../../src-shared/engine/trainer';
-import type { AnalysisOptions, FrontierAnalysis } from '../../src-shared/science/analysis';
-import type { Observation } from '../../src-shared/science/parametric';
+import type { AnalysisOptions, FrontierAnalysis, RunObservation } from '../../src-shared/science/analysis';
 
 /** Messages between the UI thread and the engine worker. */
 export type WorkerRequest =
   | { id: number; type: 'probe' }
   | { id: number; type: 'bench'; model: BenchModel; steps: number; rounds: number; backend: BackendName | null }
-  | { id: number; type: 'fit'; runs: Observation[]; options: AnalysisOptions }
+  | { id: number; type: 'fit'; runs: RunObservation[]; options: AnalysisOptions }
   | {
       id: number;
       type: 'train';

@@ -17,6 +17,8 @@ export const ReportData = z.object({
     sourceSha256: z.string(),
     trainItems: z.number(),
     irreducibleLoss: z.number().nullable(),
+    /** the lowest loss the data allows where known: a teacher's noise, or a corpus's entropy bound in nats per token */
+    knownFloor: z.object({ loss: z.number(), kind: z.enum(['noise', 'entropy bound']) }).nullable(),
   }),
   /** what the report covers: a sweep, runs chosen by hand (a comparison, a single run), or a study's trials */
   sweep: z.object({
@@ -41,6 +43,40 @@ export const ReportData = z.object({
       a: z.number(),
       b: z.number(),
       ci95: z.record(z.string(), Interval).nullable(),
+      /** ends of an interval the runs leave open: shown as unbounded */
+      unbounded: z.record(z.string(), z.enum(['below', 'above', 'both'])),
+      /** N as total parameters (Chinchilla) or non-embedding parameters (Kaplan et al.) */
+      params: z.enum(['total', 'nonEmbedding']),
+      /** how compute is counted everywhere in the report: C = k N^p D */
+      compute: z.object({ k: z.number(), p: z.number(), measure: z.enum(['exact', '6ND']), description: z.string() }),
+      /** a and b from Chinchilla's approaches 1, 2 and 3, side by side */
+      approaches: z.array(
+        z.object({
+          approach: z.number().int(),
+          name: z.string(),
+          a: z.number(),
+          b: z.number(),
+          aCi95: Interval,
+          bCi95: Interval,
+        }),
+      ),
+      /** the law fitted without the largest budget, predicting it */
+      backtest: z
+        .object({
+          heldOutBudget: z.number(),
+          fittedOn: z.array(z.number()),
+          meanAbsLossErrorPct: z.number(),
+          nStarPredicted: z.number(),
+          nStarObserved: z.number(),
+          nStarRatio: z.number(),
+          flagged: z.boolean(),
+          verdict: z.string(),
+        })
+        .nullable(),
+      /** what the runs cannot support, in plain sentences */
+      warnings: z.array(z.string()),
+      /** how far the summary's budget extrapolates, and whether its D* repeats the data */
+      budgetNotes: z.array(z.string()),
       allocation: z.object({
         flops: z.number(),
         params: z.number(),
@@ -52,7 +88,16 @@ export const ReportData = z.object({
         tokensPerParamCi95: Interval,
         lossCi95: Interval,
       }),
-      isoflop: z.object({ a: z.number(), b: z.number(), aCi95: Interval, bCi95: Interval }).nullable(),
+      isoflop: z
+        .object({
+          a: z.number(),
+          b: z.number(),
+          aCi95: Interval,
+          bCi95: Interval,
+          groupedBy: z.string(),
+          runsUsed: z.number().int(),
+        })
+        .nullable(),
     })
     .nullable(),
   runs: z.array(
@@ -62,6 +107,9 @@ export const ReportData = z.object({
       status: z.string(),
       params: z.number(),
       budgetFlops: z.number(),
+      /** training FLOPs the run spent, by the engine's exact count, and Chinchilla's 6·N·D beside it */
+      flops: z.number().nullable(),
+      sixND: z.number().nullable(),
       tokens: z.number().nullable(),
       tokensPerParam: z.number().nullable(),
       finalValLoss: z.number().nullable(),

@@ -1,8 +1,10 @@
 import type { DatasetManifest, MetricRow, ReportData, RunRecord, StudyRecord } from '../contract';
-import { formatCount, formatKnownFloor, formatMeanStd, formatParams, knownFloorOf } from '../format';
+import { formatCount, formatKnownFloor, formatMeanStd, formatParams } from '../format';
 import { analyzeRuns } from '../science/analysis';
 import { summariseFolds } from '../science/cross-validation';
+import { budgetNotes } from '../science/diagnostics';
 import { detectOverfitting } from '../science/overfit';
+import { datasetContext, observeRuns } from '../science/run-observations';
 
 /**
  * Report data from a sweep (or runs chosen by hand), its runs and their metrics: the fit is computed here,
@@ -80,24 +82,29 @@ export function buildReport(input: ReportInput): ReportData {
       `${unfinished.length} of ${runs.length} runs had not finished when this report was made; it shows what exists.`,
     );
   const budget = input.budget ?? Math.max(...sweep.budgets) * 10;
-  const observations = completed.map(({ run }) => ({
-    n: run.params.total,
-    d: run.result?.tokens ?? 0,
-    loss: run.result?.valLoss ?? 0,
-  }));
+  const observations = observeRuns(completed.map(({ run }) => run));
+  const context = datasetContext(dataset);
   // A study's trials and a cross-validation's folds vary hyper-parameters or data, not size and tokens under
   // a budget: no scaling law is fitted to them.
   const fitted = sweep.scope !== 'study' && !runs.every(({ run }) => run.cvId !== null);
   const analysis =
     fitted && observations.length >= 5
-      ? analyzeRuns(observations, { bootstrap: input.bootstrap ?? 200, seed: 1, budgets: [budget] })
+      ? analyzeRuns(observations, {
+          bootstrap: input.bootstrap ?? 200,
+          seed: 1,
+          budgets: [budget],
+          holdoutLargest: true,
+          floor: context.floor,
+          uniqueTokens: context.uniqueTokens,
+        })
       : null;
   if (!analysis && fitted)
     notes.push(`Only ${completed.length} runs completed; a scaling-law fit needs at least 5, so none is shown.`);
   const allocation = analysis?.allocation[0];
 
   const reportRuns = runs.map(({ run, metrics }) => {
-    const verdict = analysis?.runs.find((r) => r.n === run.params.total && r.d === run.result?.tokens)?.verdict ?? null;
+    const fitted = analysis?.runs[completed.findIndex((entry) => entry.run === run)];
+    const verdict = fitted?.verdict ?? null;
     const points = metrics
       .filter((m) => m.valLoss !== null)
       .map((m) => ({ step: m.step, trainLoss: m.trainLoss, valLoss: m.valLoss as number }));
@@ -107,6 +114,8 @@ export function buildReport(input: ReportInput): ReportData {
       status: run.status,
       params: run.params.total,
       budgetFlops: run.config.budgetFlops,
+      flops: run.result?.flops ?? null,
+      sixND: run.result ? 6 * run.params.total * run.result.tokens : null,
       tokens: run.result?.tokens ?? null,
       tokensPerParam: run.result ? run.result.tokens / run.params.total : null,
       finalValLoss: run.result?.valLoss ?? null,
@@ -139,10 +148,13 @@ export function buildReport(input: ReportInput): ReportData {
     const ci = allocation.tokensPerParamCi95;
     summary =
       `For ${budget.toExponential(1)} FLOPs on ${dataset.name} the compute-optimal model has about ${formatCount(allocation.params)} parameters ` +
-      `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'examples' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
+      `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'rows' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
       `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}` +
       `${allocation.lossCi95 ? ` (${allocation.lossCi95[0].toFixed(4)} to ${allocation.lossCi95[1].toFixed(4)})` : ''}. ` +
-      `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}${formatKnownFloor(analysis.law.E, knownFloorOf(dataset))}. ` +
+      `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}${formatKnownFloor(analysis.law.E, context.floor)}. ` +
+      budgetNotes(budget, allocation.tokens, analysis.largestFlops, context.uniqueTokens, context.items)
+        .map((note) => `${note} `)
+        .join('') +
       (overtrained.length > 0
         ? `${overtrained.length} runs are over-trained for their budget: ${overtrained.slice(0, 4).join(', ')}${overtrained.length > 4 ? ', …' : ''}.`
         : 'No run is over-trained for its budget.');
@@ -164,7 +176,8 @@ export function buildReport(input: ReportInput): ReportData {
       kind: dataset.kind,
       sourceSha256: dataset.source.sha256,
       trainItems: dataset.kind === 'table' ? dataset.splits.train.rows : dataset.splits.train.tokens,
-      irreducibleLoss: knownFloorOf(dataset),
+      irreducibleLoss: context.floor?.kind === 'noise' ? context.floor.loss : null,
+      knownFloor: context.floor,
     },
     sweep: {
       scope: sweep.scope,
@@ -188,7 +201,7 @@ export function buildReport(input: ReportInput): ReportData {
         ? {
             runsUsed: analysis.n,
             method:
-              "Chinchilla approach 3: L(N, D) = E + A/N^α + B/D^β, Huber loss (δ = 1e-3) on log loss, L-BFGS from Chinchilla's grid of starts; intervals from bootstrap resamples of the runs.",
+              "Chinchilla approach 3: L(N, D) = E + A/N^α + B/D^β, Huber loss (δ = 1e-3) on log loss, L-BFGS from Chinchilla's grid of starts; 95% intervals from bootstrap resamples of the runs within each budget.",
             E: analysis.law.E,
             A: analysis.law.A,
             B: analysis.law.B,
@@ -197,6 +210,32 @@ export function buildReport(input: ReportInput): ReportData {
             a: analysis.law.a,
             b: analysis.law.b,
             ci95: analysis.ci95 as Record<string, [number, number]> | null,
+            unbounded: analysis.unbounded,
+            params: analysis.paramsCounted,
+            compute: {
+              ...analysis.compute.model,
+              measure: analysis.compute.measure,
+              description: analysis.compute.description,
+            },
+            approaches: analysis.approaches,
+            backtest: analysis.backtest && {
+              heldOutBudget: analysis.backtest.heldOutBudget,
+              fittedOn: analysis.backtest.fittedOn,
+              meanAbsLossErrorPct: analysis.backtest.meanAbsLossErrorPct,
+              nStarPredicted: analysis.backtest.nStarPredicted,
+              nStarObserved: analysis.backtest.nStarObserved,
+              nStarRatio: analysis.backtest.nStarRatio,
+              flagged: analysis.backtest.flagged,
+              verdict: analysis.backtest.verdict,
+            },
+            warnings: analysis.warnings,
+            budgetNotes: budgetNotes(
+              budget,
+              allocation.tokens,
+              analysis.largestFlops,
+              context.uniqueTokens,
+              context.items,
+            ),
             allocation,
             isoflop: analysis.isoflop
               ? {
@@ -204,6 +243,8 @@ export function buildReport(input: ReportInput): ReportData {
                   b: analysis.isoflop.b,
                   aCi95: analysis.isoflop.aCi95,
                   bCi95: analysis.isoflop.bCi95,
+                  groupedBy: analysis.isoflop.groupedBy,
+                  runsUsed: analysis.isoflop.runsUsed,
                 }
               : null,
           }
@@ -212,9 +253,13 @@ export function buildReport(input: ReportInput): ReportData {
     study,
     crossValidations: cvs,
     methods: [
-      'Training FLOPs are counted per Hoffmann et al. (2022), appendix F: embeddings, attention (QKV, logits, softmax, softmax·V, output projection), dense blocks and final logits; training = 3 × forward. For MLPs each dense layer costs 2·in·out per example forward.',
-      'Parameters are counted from the configuration and checked against the actual weights; N in the fit is the total count.',
-      'Tokens D are what each run trained on (examples for tables); each run was planned to spend its budget exactly under the FLOP count above.',
+      dataset.kind === 'table'
+        ? 'Training FLOPs are counted layer by layer: each dense layer of the MLP costs 2·in·out per example forward, and training = 3 × forward.'
+        : 'Training FLOPs are counted per Hoffmann et al. (2022), appendix F: embeddings, attention (QKV, logits, softmax, softmax·V, output projection), dense blocks and final logits; training = 3 × forward.',
+      `One measure of compute throughout: ${analysis ? analysis.compute.description : 'each run records the exact training FLOPs it spent'}. Approach 2 groups runs by the budget they were planned for; verdicts, the over-training cost and the budget in the summary use the same C. Each run lists its exact FLOPs and 6·N·D in the JSON report.`,
+      `Parameters are counted from the configuration and checked against the actual weights; N in the fit is the ${analysis?.paramsCounted === 'nonEmbedding' ? 'non-embedding count (Kaplan et al.)' : 'total count, embeddings included (Chinchilla)'}.`,
+      `${dataset.kind === 'table' ? 'Rows' : 'Tokens'} D are what each run trained on; each run was planned to spend its budget exactly under the FLOP count above.`,
+      "The backtest fits the law without the largest budget and predicts that budget: its runs' losses and its optimal size, against what its runs show.",
       'Validation loss is measured on fixed batches of the validation split; over-fitting is flagged when it rises above its running minimum (trailing mean of 3 evaluations) by more than 1% for 5 evaluations while training loss keeps falling.',
     ],
   };

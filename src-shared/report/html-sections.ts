@@ -1,5 +1,6 @@
 import type { ReportData, StudyRecord } from '../contract';
-import { formatMeanStd, formatParamValue } from '../format';
+import { formatKnownFloor, formatMeanStd, formatParamValue } from '../format';
+import { formatInterval } from '../science/diagnostics';
 import { renderParallelCoordinates } from './parallel';
 import { bestSoFarSeries, parallelSpec } from './study-charts';
 import { type ChartSeries, type ChartSpec, escapeHtml } from './svg';
@@ -96,4 +97,34 @@ export function crossValidationSection(report: ReportData, figure: Figure): stri
       ].join('\n');
     })
     .join('\n');
+}
+
+const sig3 = (x: number) =>
+  Math.abs(x) !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)
+    ? x.toExponential(2)
+    : String(Number(x.toPrecision(3)));
+
+/** Under the fitted law: how compute was counted, the three approaches side by side, the backtest, the warnings. */
+export function fitDetails(fit: NonNullable<ReportData['fit']>, floor: ReportData['dataset']['knownFloor']): string {
+  const approaches = fit.approaches
+    .map(
+      (row) =>
+        `<tr><td>${row.approach}</td><td>${escapeHtml(row.name)}</td><td class="num">${sig3(row.a)}</td><td class="num">${escapeHtml(formatInterval(row.aCi95))}</td><td class="num">${sig3(row.b)}</td><td class="num">${escapeHtml(formatInterval(row.bCi95))}</td></tr>`,
+    )
+    .join('');
+  const backtest = fit.backtest;
+  const parts = [
+    floor ? `<p>E = ${sig3(fit.E)}${escapeHtml(formatKnownFloor(fit.E, floor))}.</p>` : '',
+    `<p>Compute: ${escapeHtml(fit.compute.description)}. ${fit.isoflop ? `Approach 2 used ${fit.isoflop.runsUsed} of ${fit.runsUsed} runs, grouped by ${escapeHtml(fit.isoflop.groupedBy)}.` : ''}</p>`,
+    '<h2>The three approaches</h2>',
+    `<table><thead><tr><th>Approach</th><th>Method</th><th class="num">a (N* ∝ Cᵃ)</th><th class="num">95% interval</th><th class="num">b (D* ∝ Cᵇ)</th><th class="num">95% interval</th></tr></thead><tbody>${approaches}</tbody></table>`,
+    backtest
+      ? `<h2>Backtest</h2><p>Fitted on ${backtest.fittedOn.map(sig3).join(', ')} FLOPs and asked to predict ${sig3(backtest.heldOutBudget)} FLOPs: the held-out runs' loss is off by ${backtest.meanAbsLossErrorPct.toFixed(2)}% on average; N* predicted ${sig3(backtest.nStarPredicted)} against ${sig3(backtest.nStarObserved)} seen (ratio ${backtest.nStarRatio.toFixed(2)}). ${escapeHtml(backtest.verdict)}</p>`
+      : '',
+    fit.budgetNotes.length > 0 ? `<p class="note">${fit.budgetNotes.map(escapeHtml).join(' ')}</p>` : '',
+    fit.warnings.length > 0
+      ? `<h2>Warnings</h2><ul class="warnings">${fit.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
+      : '<p>No warnings: the runs identify every parameter of the law.</p>',
+  ];
+  return parts.join('\n');
 }

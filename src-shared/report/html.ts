@@ -1,8 +1,9 @@
 import type { ReportData } from '../contract/report';
 import { formatCount } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
+import { formatInterval } from '../science/diagnostics';
 import { computeOptimal } from '../science/parametric';
-import { crossValidationSection, studySection } from './html-sections';
+import { crossValidationSection, fitDetails, studySection } from './html-sections';
 import { type ChartSeries, type ChartSpec, escapeHtml, renderChart } from './svg';
 
 /** Report data -> one self-contained HTML page: inline CSS and SVG, no scripts, no network. */
@@ -15,8 +16,6 @@ const sig = (n: number | null | undefined, digits = 4) => {
     ? n.toExponential(digits - 1)
     : Number(n.toPrecision(digits)).toString();
 };
-const interval = (pair: [number, number] | null | undefined) =>
-  pair ? `[${sig(pair[0], 3)}, ${sig(pair[1], 3)}]` : '';
 
 /** A chart as a report figure: its title as the caption, the SVG, and its series' legend. */
 function figure(spec: ChartSpec): string {
@@ -65,14 +64,14 @@ export function renderReportHtml(report: ReportData): string {
         label: 'N*(C), parametric fit',
         color: '#4f46e5',
         kind: 'line',
-        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c).params })),
+        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c, fit.compute).params })),
       },
       {
         label: 'D*(C)',
         color: '#e07b00',
         kind: 'line',
         dashed: true,
-        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c).tokens })),
+        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c, fit.compute).tokens })),
       },
       {
         label: 'the budget in the summary',
@@ -116,7 +115,7 @@ export function renderReportHtml(report: ReportData): string {
         label: 'compute-optimal frontier',
         color: '#dc2626',
         kind: 'line',
-        points: efficientFrontier(law, [Math.min(...flops) / 3, Math.max(...flops) * 3]),
+        points: efficientFrontier(law, [Math.min(...flops) / 3, Math.max(...flops) * 3], 30, law.compute),
       },
       {
         label: 'runs',
@@ -168,14 +167,14 @@ export function renderReportHtml(report: ReportData): string {
     ? (['E', 'A', 'B', 'alpha', 'beta', 'a', 'b'] as const)
         .map(
           (key) =>
-            `<tr><td>${{ E: 'E', A: 'A', B: 'B', alpha: 'α', beta: 'β', a: 'a (N* ∝ Cᵃ)', b: 'b (D* ∝ Cᵇ)' }[key]}</td><td class="num">${sig(fit[key])}</td><td class="num">${interval(fit.ci95?.[key] ?? null)}</td></tr>`,
+            `<tr><td>${{ E: 'E', A: 'A', B: 'B', alpha: 'α', beta: 'β', a: 'a (N* ∝ Cᵃ)', b: 'b (D* ∝ Cᵇ)' }[key]}</td><td class="num">${sig(fit[key])}</td><td class="num">${escapeHtml(formatInterval(fit.ci95?.[key] ?? null, fit.unbounded[key]))}</td></tr>`,
         )
         .join('')
     : '';
   const runRows = report.runs
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.name)}</td><td class="num">${formatCount(r.params)}</td><td class="num">${r.budgetFlops.toExponential(1)}</td><td class="num">${r.tokensPerParam === null ? '—' : r.tokensPerParam.toFixed(0)}</td><td class="num">${sig(r.finalValLoss)}</td><td>${r.verdict ?? '—'}${r.overfitting ? ', over-fitting' : ''}</td></tr>`,
+        `<tr><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.name)}</td><td class="num">${formatCount(r.params)}</td><td class="num">${r.budgetFlops.toExponential(1)}</td><td class="num">${r.flops === null ? '—' : r.flops.toExponential(2)}</td><td class="num">${r.sixND === null ? '—' : r.sixND.toExponential(2)}</td><td class="num">${r.tokensPerParam === null ? '—' : r.tokensPerParam.toFixed(0)}</td><td class="num">${sig(r.finalValLoss)}</td><td>${r.verdict ?? '—'}${r.overfitting ? ', over-fitting' : ''}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -205,7 +204,7 @@ export function renderReportHtml(report: ReportData): string {
     fit
       ? `<h2>Fitted law</h2><p>L(N, D) = E + A / N<sup>α</sup> + B / D<sup>β</sup>, from ${fit.runsUsed} runs. ${escapeHtml(fit.method)}</p>
   <table><thead><tr><th>Parameter</th><th class="num">Value</th><th class="num">95% interval</th></tr></thead><tbody>${lawRows}</tbody></table>
-  ${fit.isoflop ? `<p>IsoFLOP profiles (approach 2): a = ${sig(fit.isoflop.a, 3)} ${interval(fit.isoflop.aCi95)}, b = ${sig(fit.isoflop.b, 3)} ${interval(fit.isoflop.bCi95)}.</p>` : ''}`
+  ${fitDetails(fit, report.dataset.knownFloor)}`
       : ''
   }
 </section>
@@ -214,7 +213,7 @@ ${charts.join('\n')}
 ${studySection(report, figure)}
 ${crossValidationSection(report, figure)}
 <h2>Runs</h2>
-<table><thead><tr><th>Status</th><th>Run</th><th class="num">Params</th><th class="num">Budget (FLOPs)</th><th class="num">Tokens/param</th><th class="num">Val loss</th><th>Verdict</th></tr></thead><tbody>${runRows}</tbody></table>
+<table><thead><tr><th>Status</th><th>Run</th><th class="num">Params</th><th class="num">Budget (FLOPs)</th><th class="num">FLOPs spent</th><th class="num">6·N·D</th><th class="num">Tokens/param</th><th class="num">Val loss</th><th>Verdict</th></tr></thead><tbody>${runRows}</tbody></table>
 <h2>Methods</h2>
 ${report.methods.map((m) => `<p>${escapeHtml(m)}</p>`).join('')}
 </body></html>`;

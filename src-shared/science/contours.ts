@@ -1,4 +1,4 @@
-import { computeOptimal, type ScalingLaw } from './parametric';
+import { type ComputeModel, computeOptimal, type ScalingLaw, sixND } from './parametric';
 
 /**
  * Iso-loss contours of L(N, D) = E + A/N^α + B/D^β in the (N, D) plane, drawn exactly: on a contour,
@@ -24,10 +24,15 @@ export function isoLossContours(
   }));
 }
 
-export function efficientFrontier(law: ScalingLaw, flopsRange: [number, number], samples = 30) {
+export function efficientFrontier(
+  law: ScalingLaw,
+  flopsRange: [number, number],
+  samples = 30,
+  compute: ComputeModel = sixND,
+) {
   const [low, high] = flopsRange;
   return Array.from({ length: samples }, (_, i) => {
-    const optimum = computeOptimal(law, low * (high / low) ** (i / (samples - 1)));
+    const optimum = computeOptimal(law, low * (high / low) ** (i / (samples - 1)), compute);
     return { x: optimum.params, y: optimum.tokens };
   });
 }

@@ -27,21 +27,32 @@ function draw(seed: number): Observation[] {
 }
 
 describe('bootstrap intervals', () => {
-  it('cover the true exponents at roughly their nominal rate over repeated draws', () => {
-    let coveredAlpha = 0;
-    let coveredB = 0;
-    const seeds = 16;
-    for (let seed = 1; seed <= seeds; seed++) {
-      const data = draw(seed);
+  it('cover every parameter of a known law at least 90% of the time over 50 seeded draws (5 budgets x 6 sizes, 1% noise)', () => {
+    const keys = ['E', 'A', 'B', 'alpha', 'beta', 'a', 'b'] as const;
+    const truth = { ...law, a: law.beta / (law.alpha + law.beta), b: law.alpha / (law.alpha + law.beta) };
+    const covered = Object.fromEntries(keys.map((key) => [key, 0])) as Record<(typeof keys)[number], number>;
+    const draws = 50;
+    for (let seed = 1; seed <= draws; seed++) {
+      const random = new Random(1000 + seed);
+      const data: Observation[] = [];
+      const strata: number[] = [];
+      [1e18, 3e18, 1e19, 3e19, 1e20].forEach((flops, budget) => {
+        const optimum = computeOptimal(law, flops);
+        for (let k = 0; k < 6; k++) {
+          const n = optimum.params * 4 ** ((k - 2.5) / 2.5);
+          const d = flops / (6 * n);
+          data.push({ n, d, loss: predictLoss(law, n, d) * Math.exp(0.01 * random.normal()) });
+          strata.push(budget);
+        }
+      });
       const fit = fitParametric(data);
-      const { ci95 } = bootstrapParametric(data, fit, 80, seed);
-      if (ci95.alpha[0] <= law.alpha && law.alpha <= ci95.alpha[1]) coveredAlpha++;
-      const b = law.alpha / (law.alpha + law.beta);
-      if (ci95.b[0] <= b && b <= ci95.b[1]) coveredB++;
+      const { ci95 } = bootstrapParametric(data, fit, 200, seed, strata);
+      for (const key of keys) if (ci95[key][0] <= truth[key] && truth[key] <= ci95[key][1]) covered[key]++;
     }
-    // Nominal 95%; with 16 draws and 80 resamples anything from about 75% up is consistent with it.
-    expect(coveredAlpha / seeds).toBeGreaterThanOrEqual(0.75);
-    expect(coveredB / seeds).toBeGreaterThanOrEqual(0.75);
+    console.log(
+      `95% intervals covered the truth in ${draws} draws: ${keys.map((key) => `${key} ${((100 * covered[key]) / draws).toFixed(0)}%`).join(', ')}`,
+    );
+    for (const key of keys) expect(covered[key] / draws, key).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 });
 

@@ -1,5 +1,6 @@
 import { Random } from '../random';
 import {
+  type ComputeModel,
   computeOptimal,
   exponents,
   fitParametric,
@@ -8,6 +9,7 @@ import {
   type ParametricFit,
   predictLoss,
   type ScalingLaw,
+  sixND,
 } from './parametric';
 import { interval95 } from './stats';
 
@@ -15,18 +17,32 @@ import { interval95 } from './stats';
 
 export type Ci95 = Record<'E' | 'A' | 'B' | 'alpha' | 'beta' | 'a' | 'b', [number, number]>;
 
-/** Resamples runs with replacement and refits from the full-data optimum (a warm start). */
+/**
+ * Resamples runs with replacement within each stratum (a sweep's budget: the budgets were chosen, not drawn)
+ * and refits from the full-data optimum (a warm start). Over 50 seeded draws of a known law (5 budgets x 6
+ * sizes, 1% noise) every parameter's 95% interval covered the truth 93-97% of the time
+ * (science/coverage.test.ts); resampling all runs together covered less often at small scale.
+ */
 export function bootstrapParametric(
   data: Observation[],
   fit: ScalingLaw,
   samples = 200,
   seed = 1,
+  strata: number[] = data.map(() => 0),
+  compute: ComputeModel = sixND,
 ): { ci95: Ci95; laws: ScalingLaw[] } {
   const random = new Random(seed);
   const start = lawToTheta(fit);
+  const groups = new Map<number, Observation[]>();
+  data.forEach((run, i) => {
+    const key = strata[i] ?? 0;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  });
   const laws: ScalingLaw[] = [];
   for (let i = 0; i < samples; i++) {
-    const resample = data.map(() => data[random.int(data.length)] as Observation);
+    const resample = [...groups.values()].flatMap((group) =>
+      group.map(() => group[random.int(group.length)] as Observation),
+    );
     laws.push(fitParametric(resample, [start], undefined, 1));
   }
   const of = (pick: (law: ScalingLaw) => number) => interval95(laws.map(pick));
@@ -38,8 +54,8 @@ export function bootstrapParametric(
       B: of((l) => l.B),
       alpha: of((l) => l.alpha),
       beta: of((l) => l.beta),
-      a: of((l) => exponents(l).a),
-      b: of((l) => exponents(l).b),
+      a: of((l) => exponents(l, compute).a),
+      b: of((l) => exponents(l, compute).b),
     },
   };
 }
@@ -57,9 +73,14 @@ export interface Allocation {
   lossCi95: [number, number] | null;
 }
 
-export function allocate(fit: ScalingLaw, flops: number, laws: ScalingLaw[] = []): Allocation {
-  const best = computeOptimal(fit, flops);
-  const spread = laws.map((law) => computeOptimal(law, flops));
+export function allocate(
+  fit: ScalingLaw,
+  flops: number,
+  laws: ScalingLaw[] = [],
+  compute: ComputeModel = sixND,
+): Allocation {
+  const best = computeOptimal(fit, flops, compute);
+  const spread = laws.map((law) => computeOptimal(law, flops, compute));
   return {
     flops,
     ...best,
@@ -75,9 +96,14 @@ export const trainingVerdictFactor = 2;
 
 export type TrainingVerdict = 'under-trained' | 'near-optimal' | 'over-trained';
 
-export function classifyRun(fit: ScalingLaw, run: { params: number; tokens: number }) {
-  const flops = 6 * run.params * run.tokens;
-  const optimum = computeOptimal(fit, flops);
+/** A run's verdict at the compute it spent: its exact FLOPs where known, else C = k N^p D. */
+export function classifyRun(
+  fit: ScalingLaw,
+  run: { params: number; tokens: number; flops?: number },
+  compute: ComputeModel = sixND,
+) {
+  const flops = run.flops ?? compute.k * run.params ** compute.p * run.tokens;
+  const optimum = computeOptimal(fit, flops, compute);
   const ratio = run.tokens / run.params / optimum.tokensPerParam;
   const verdict: TrainingVerdict =
     ratio > trainingVerdictFactor
@@ -104,25 +130,30 @@ export function tokensToReach(fit: ScalingLaw, params: number, loss: number): nu
  * The over-training cost: a model k times smaller than N* must see more tokens to reach the optimum's loss.
  * Returns the extra training compute as a fraction (0.3 = 30% more).
  */
-export function overtrainingCost(fit: ScalingLaw, flops: number, k: number): number {
-  const optimum = computeOptimal(fit, flops);
+export function overtrainingCost(fit: ScalingLaw, flops: number, k: number, compute: ComputeModel = sixND): number {
+  const optimum = computeOptimal(fit, flops, compute);
   const params = optimum.params / k;
   const tokens = tokensToReach(fit, params, optimum.loss);
-  return (6 * params * tokens) / flops - 1;
+  return (compute.k * params ** compute.p * tokens) / flops - 1;
 }
 
 /**
  * Sardana et al. (2023): the model that reaches `loss` for the least training plus inference compute,
  * 6 N D + 2 N D_inference.
  */
-export function inferenceOptimal(fit: ScalingLaw, loss: number, inferenceTokens: number) {
+export function inferenceOptimal(
+  fit: ScalingLaw,
+  loss: number,
+  inferenceTokens: number,
+  compute: ComputeModel = sixND,
+) {
   let best: { params: number; tokens: number; trainingFlops: number; totalFlops: number } | null = null;
   // A fine log grid over N is exact enough and cannot fall into a wrong local minimum.
   for (let logN = Math.log(1e3); logN <= Math.log(1e13); logN += 0.005) {
     const params = Math.exp(logN);
     const tokens = tokensToReach(fit, params, loss);
     if (!Number.isFinite(tokens)) continue;
-    const trainingFlops = 6 * params * tokens;
+    const trainingFlops = compute.k * params ** compute.p * tokens;
     const totalFlops = trainingFlops + 2 * params * inferenceTokens;
     if (!best || totalFlops < best.totalFlops) best = { params, tokens, trainingFlops, totalFlops };
   }

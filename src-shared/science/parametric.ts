@@ -125,20 +125,38 @@ export function fitParametric(
   return { ...toLaw(best.theta), objective: best.value, starts: starts.length };
 }
 
-/** The compute-optimal split of C = 6 N D under a law: N* = G (C/6)^a, D* = (C/6)^b / G. */
+/**
+ * How training compute relates to N and D: C = k · N^p · D. Chinchilla's 6ND is k = 6, p = 1; a small
+ * transformer spends more per token than 6N (attention, embeddings, the unembedding), so a sweep's exact
+ * FLOP counts give a k and p of their own (`fitComputeModel`), and every budget is then spent in those FLOPs.
+ */
+export interface ComputeModel {
+  k: number;
+  p: number;
+}
+
+export const sixND: ComputeModel = { k: 6, p: 1 };
+
+/**
+ * The compute-optimal split of C = k N^p D under a law: minimising E + A N^-α + B (C / k N^p)^-β over N
+ * gives N* = G (C/k)^a with a = β / (α + pβ), G = (αA / (pβB))^(1/(α+pβ)), and D* = C / (k N*^p).
+ */
 export function computeOptimal(
   law: ScalingLaw,
   flops: number,
+  compute: ComputeModel = sixND,
 ): { params: number; tokens: number; tokensPerParam: number; loss: number } {
   const { A, B, alpha, beta } = law;
-  const a = beta / (alpha + beta);
-  const b = alpha / (alpha + beta);
-  const G = ((alpha * A) / (beta * B)) ** (1 / (alpha + beta));
-  const params = G * (flops / 6) ** a;
-  const tokens = (flops / 6) ** b / G;
+  const { k, p } = compute;
+  const a = beta / (alpha + p * beta);
+  const G = ((alpha * A) / (p * beta * B)) ** (1 / (alpha + p * beta));
+  const params = G * (flops / k) ** a;
+  const tokens = flops / (k * params ** p);
   return { params, tokens, tokensPerParam: tokens / params, loss: predictLoss(law, params, tokens) };
 }
 
-export function exponents(law: ScalingLaw): { a: number; b: number } {
-  return { a: law.beta / (law.alpha + law.beta), b: law.alpha / (law.alpha + law.beta) };
+/** N* ∝ C^a and D* ∝ C^b under a law; a + b = 1 for 6ND. */
+export function exponents(law: ScalingLaw, compute: ComputeModel = sixND): { a: number; b: number } {
+  const a = law.beta / (law.alpha + compute.p * law.beta);
+  return { a, b: 1 - compute.p * a };
 }

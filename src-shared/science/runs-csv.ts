@@ -1,13 +1,14 @@
 import { IsoflopError } from '../contract/errors';
 import { parseCsvText } from '../data/csv';
-import type { Observation } from './parametric';
+import type { RunObservation } from './analysis';
 
 /**
  * Runs trained elsewhere, as a CSV with a header: `params` (N), `loss`, and `tokens` (D) or `flops`
- * (C, then D = C / 6N), in any order; other columns are ignored. Also reads Epoch AI's extraction of
- * the Chinchilla runs (`Model Size`, `Training FLOP`, `loss`).
+ * (C, then D = C / 6N), in any order; optionally `params_non_embedding` (Kaplan's N); other columns are
+ * ignored. A flops column is kept as the runs' compute (approach 2 groups by it). Also reads Epoch AI's
+ * extraction of the Chinchilla runs (`Model Size`, `Training FLOP`, `loss`).
  */
-export function parseRunsCsv(text: string, file: string): Observation[] {
+export function parseRunsCsv(text: string, file: string): RunObservation[] {
   const records: Array<{ fields: string[]; line: number }> = [];
   parseCsvText(text, file, (fields, line) => {
     records.push({ fields, line });
@@ -22,6 +23,7 @@ export function parseRunsCsv(text: string, file: string): Observation[] {
   const loss = column('loss');
   const tokens = column('tokens', 'd');
   const flops = column('flops', 'c', 'training flop', 'compute');
+  const nonEmbedding = column('params_non_embedding', 'non-embedding params', 'non_embedding_params', 'nonembedding');
   const missing = [
     params < 0 ? 'params' : '',
     loss < 0 ? 'loss' : '',
@@ -40,8 +42,15 @@ export function parseRunsCsv(text: string, file: string): Observation[] {
   };
   const runs = rows.map((record) => {
     const n = value(record, params, 'params');
-    const d = tokens >= 0 ? value(record, tokens, 'tokens') : value(record, flops, 'flops') / (6 * n);
-    return { n, d, loss: value(record, loss, 'loss') };
+    const c = flops >= 0 ? value(record, flops, 'flops') : undefined;
+    const d = tokens >= 0 ? value(record, tokens, 'tokens') : (c as number) / (6 * n);
+    return {
+      n,
+      d,
+      loss: value(record, loss, 'loss'),
+      ...(c !== undefined ? { flops: c } : {}),
+      ...(nonEmbedding >= 0 ? { nNonEmbedding: value(record, nonEmbedding, 'params_non_embedding') } : {}),
+    };
   });
   if (runs.length < 5)
     throw invalid(`${file} has ${runs.length} run${runs.length === 1 ? '' : 's'}; a fit needs at least 5`);

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { IsoflopError } from '../../../src-shared/contract';
-import { formatCount, formatKnownFloor, knownFloorOf } from '../../../src-shared/format';
-import { analyzeRuns } from '../../../src-shared/science/analysis';
+import { analyzeRuns, type FrontierAnalysis, type RunObservation } from '../../../src-shared/science/analysis';
+import { budgetNotes } from '../../../src-shared/science/diagnostics';
+import { datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
 import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
 import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
 import { SweepStore } from '../../store/sweeps';
+import { analysisLines } from '../analysis-text';
 import {
   type CliIo,
   type Command,
@@ -14,6 +16,7 @@ import {
   intOption,
   type OptionValues,
   storeOption,
+  stringOption,
   UsageError,
 } from '../command';
 
@@ -22,7 +25,7 @@ import {
  * law with bootstrap intervals, the IsoFLOP exponents where the runs form budgets, and allocations.
  */
 
-/** A sweep's completed runs: parameters, tokens trained, final validation loss. */
+/** A sweep's completed runs, with what its dataset tells the fit (known floor, unique tokens). */
 async function sweepRuns(id: string, values: OptionValues, io: CliIo) {
   const dataDir = dataDirOf(values, io);
   const sweeps = new SweepStore(dataDir);
@@ -31,37 +34,41 @@ async function sweepRuns(id: string, values: OptionValues, io: CliIo) {
   }
   const store = new RunStore(dataDir);
   const sweep = await sweeps.get(id);
-  const runs = [];
-  for (const runId of sweep.runIds) {
-    const run = await store.get(runId);
-    if (run.status === 'completed' && run.result?.valLoss != null)
-      runs.push({ n: run.params.total, d: run.result.tokens, loss: run.result.valLoss });
-  }
+  const runs = observeRuns(await Promise.all(sweep.runIds.map((runId) => store.get(runId))));
   if (runs.length < 5) throw new UsageError(`sweep ${id} has ${runs.length} completed runs; a fit needs at least 5`);
   const dataset = await new DatasetStore(dataDir).get(sweep.datasetId).catch(() => null);
-  return { runs, floor: dataset ? knownFloorOf(dataset) : null };
+  return { runs, context: datasetContext(dataset) };
 }
 
 export const fit: Command = {
-  summary: "Fit scaling laws (Chinchilla's approaches 2 and 3) to runs in a CSV",
+  summary: "Fit scaling laws (Chinchilla's three approaches) to a sweep's runs or a CSV, with a backtest",
   usage:
-    'isoflop fit <runs.csv | sweep-id> [--store DIR] [--json] [--bootstrap N] [--budgets 1e18,1e21] [--seed S]\n  The CSV needs columns params, loss, and tokens or flops (D = C / 6N); others are ignored.',
+    'isoflop fit <runs.csv | sweep-id> [--store DIR] [--json] [--bootstrap N] [--budgets 1e18,1e21] [--seed S]\n' +
+    '            [--params total|non-embedding] [--holdout-largest]\n' +
+    '  The CSV needs columns params, loss, and tokens or flops (D = C / 6N); params_non_embedding is optional.\n' +
+    '  --holdout-largest fits without the largest budget and says how well that predicts it.',
   options: {
     ...storeOption,
     json: { type: 'boolean' },
     bootstrap: { type: 'string' },
     budgets: { type: 'string' },
     seed: { type: 'string' },
+    params: { type: 'string' },
+    'holdout-largest': { type: 'boolean' },
   },
   positionals: true,
   async run(values, positionals, io) {
     const path = positionals[0];
-    if (!path) throw new UsageError('fit needs a CSV of runs: isoflop fit <runs.csv>');
+    if (!path) throw new UsageError('fit needs a CSV of runs or a sweep id: isoflop fit <runs.csv | sweep-id>');
     const samples = intOption(values, 'bootstrap', 0, 100_000) ?? 200;
     const seed = intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1;
     const budgets = flopsListOption(values, 'budgets') ?? [];
-    let runs: ReturnType<typeof parseRunsCsv>;
-    let floor: number | null = null;
+    const paramsText = stringOption(values, 'params') ?? 'total';
+    if (paramsText !== 'total' && paramsText !== 'non-embedding')
+      throw new UsageError(`--params takes total or non-embedding, not "${paramsText}"`);
+    const params = paramsText === 'total' ? 'total' : 'nonEmbedding';
+    let runs: RunObservation[];
+    let context: ReturnType<typeof datasetContext> = datasetContext(null);
     const text = await readFile(path, 'utf8').catch(() => null);
     if (text !== null) {
       try {
@@ -72,66 +79,71 @@ export const fit: Command = {
         throw error;
       }
     } else {
-      ({ runs, floor } = await sweepRuns(path, values, io));
+      ({ runs, context } = await sweepRuns(path, values, io));
     }
-    const analysis = analyzeRuns(runs, { bootstrap: samples, seed, budgets });
-    const { law, ci95, isoflop } = analysis;
-    const { a, b } = law;
-    const result = {
-      n: analysis.n,
-      parametric: { E: law.E, A: law.A, B: law.B, alpha: law.alpha, beta: law.beta, a, b, ci95 },
-      isoflop: isoflop
-        ? {
-            a: isoflop.a,
-            b: isoflop.b,
-            aCi95: isoflop.aCi95,
-            bCi95: isoflop.bCi95,
-            budgets: isoflop.budgets.map(({ runs: _runs, ...budget }) => budget),
-          }
-        : null,
-      allocation: analysis.allocation,
-    };
+    let analysis: FrontierAnalysis;
+    try {
+      analysis = analyzeRuns(runs, {
+        bootstrap: samples,
+        seed,
+        budgets,
+        params,
+        holdoutLargest: values['holdout-largest'] === true,
+        floor: context.floor,
+        uniqueTokens: context.uniqueTokens,
+      });
+    } catch (error) {
+      if (error instanceof RangeError) throw new UsageError(error.message);
+      throw error;
+    }
     if (values.json) {
-      io.out(JSON.stringify(result, null, 2));
+      io.out(JSON.stringify(fitJson(analysis, context), null, 2));
       return 0;
     }
-    const interval = (name: keyof NonNullable<typeof ci95>) =>
-      ci95 ? `  [${ci95[name][0].toPrecision(3)}, ${ci95[name][1].toPrecision(3)}]` : '';
-    io.out(
-      `Fitted L(N, D) = E + A / N^α + B / D^β to ${runs.length} runs (Huber δ = 1e-3 on log loss, L-BFGS from Chinchilla's grid):`,
-    );
-    for (const [name, key] of [
-      ['E', 'E'],
-      ['A', 'A'],
-      ['B', 'B'],
-      ['α', 'alpha'],
-      ['β', 'beta'],
-      ['a (N* ∝ C^a)', 'a'],
-      ['b (D* ∝ C^b)', 'b'],
-    ] as const) {
-      const fitted = law[key];
-      const beside = key === 'E' ? formatKnownFloor(fitted, floor) : '';
-      io.out(`  ${name.padEnd(14)} ${fitted.toPrecision(4).padStart(10)}${interval(key)}${beside}`);
-    }
-    if (isoflop) {
-      io.out(
-        `IsoFLOP profiles (${isoflop.budgets.length} budgets): a = ${isoflop.a.toFixed(3)}, b = ${isoflop.b.toFixed(3)}`,
-      );
-      for (const budget of isoflop.budgets.filter((x) => x.edge)) {
-        io.out(
-          `  ${budget.flops.toExponential(2)} FLOPs: the lowest loss is at the ${budget.edge === 'smaller' ? 'smallest' : 'largest'} size; add ${budget.suggestedParams.map(formatCount).join(' and ')} parameters`,
-        );
-      }
-    }
-    for (const allocation of result.allocation) {
-      io.out(
-        `At ${allocation.flops.toExponential(2)} FLOPs: N* = ${formatCount(allocation.params)}, D* = ${formatCount(allocation.tokens)}, ` +
-          `${allocation.tokensPerParam.toFixed(1)} tokens/param, predicted loss ${allocation.loss.toFixed(3)}` +
-          (allocation.lossCi95
-            ? ` (95% interval ${allocation.lossCi95[0].toFixed(3)} to ${allocation.lossCi95[1].toFixed(3)})`
-            : ''),
-      );
-    }
+    for (const line of analysisLines(analysis, { bootstrap: samples, ...context })) io.out(line);
     return 0;
   },
 };
+
+/** The JSON contract: `parametric` (with ci95), `isoflop` (with budgets), `warnings`, and `backtest` when asked. */
+function fitJson(analysis: FrontierAnalysis, context: ReturnType<typeof datasetContext>) {
+  const { law, ci95, isoflop } = analysis;
+  return {
+    n: analysis.n,
+    params: analysis.paramsCounted,
+    compute: {
+      ...analysis.compute.model,
+      measure: analysis.compute.measure,
+      description: analysis.compute.description,
+    },
+    parametric: { ...law, ci95, unbounded: analysis.unbounded },
+    isoflop: isoflop
+      ? {
+          a: isoflop.a,
+          b: isoflop.b,
+          aCi95: isoflop.aCi95,
+          bCi95: isoflop.bCi95,
+          groupedBy: isoflop.groupedBy,
+          runsUsed: isoflop.runsUsed,
+          budgets: isoflop.budgets.map(({ runs, ...budget }) => ({ ...budget, runs: runs.length })),
+        }
+      : null,
+    isoflopMissing: analysis.isoflopMissing,
+    approaches: analysis.approaches,
+    knownFloor: analysis.floor,
+    backtest: analysis.backtest,
+    allocation: analysis.allocation.map((allocation) => ({
+      ...allocation,
+      beyondLargestRun: allocation.flops / analysis.largestFlops,
+      notes: budgetNotes(
+        allocation.flops,
+        allocation.tokens,
+        analysis.largestFlops,
+        context.uniqueTokens,
+        context.items,
+      ),
+    })),
+    runs: analysis.runs,
+    warnings: analysis.warnings,
+  };
+}

@@ -8,8 +8,10 @@ import {
   measuredThroughput,
   planSweep,
 } from '../../../src-shared/engine/planner';
-import { estimateEta, formatCount, formatDuration, formatKnownFloor, knownFloorOf } from '../../../src-shared/format';
+import { estimateEta, formatCount, formatDuration, formatKnownFloor } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
+import { formatInterval } from '../../../src-shared/science/diagnostics';
+import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
 import { nodeBackendOrder } from '../../engine/node-backends';
 import { createSweep, runSweep } from '../../engine/sweep';
 import { ensureDemos } from '../../store/datasets/demos';
@@ -218,22 +220,21 @@ export const sweep: Command = {
       });
       io.progress?.('', true);
       const sweep = await s.sweeps.get(sweepId);
-      const floor = knownFloorOf(await s.datasets.get(sweep.datasetId).catch(() => ({ kind: 'unknown' })));
-      return report(runs, sweepId, floor, values, io);
+      const context = datasetContext(await s.datasets.get(sweep.datasetId).catch(() => null));
+      return report(runs, sweepId, context, values, io);
     } finally {
       process.off('SIGINT', onSignal);
     }
   },
 };
 
-function report(runs: RunRecord[], sweepId: string, floor: number | null, values: OptionValues, io: CliIo): number {
-  const completed = runs.filter((r) => r.status === 'completed' && r.result?.valLoss != null);
-  const observations = completed.map((r) => ({
-    n: r.params.total,
-    d: r.result?.tokens ?? 0,
-    loss: r.result?.valLoss ?? 0,
-  }));
-  const fit = observations.length >= 5 ? analyzeRuns(observations, { bootstrap: 100, seed: 1, budgets: [] }) : null;
+function report(runs: RunRecord[], sweepId: string, context: DatasetContext, values: OptionValues, io: CliIo): number {
+  const observations = observeRuns(runs);
+  const floor = context.floor;
+  const fit =
+    observations.length >= 5
+      ? analyzeRuns(observations, { bootstrap: 100, seed: 1, budgets: [], floor, uniqueTokens: context.uniqueTokens })
+      : null;
   const summary = runs.map((r) => ({
     id: r.id,
     name: r.name,
@@ -257,6 +258,7 @@ function report(runs: RunRecord[], sweepId: string, floor: number | null, values
                 ci95: fit.ci95,
                 isoflop: fit.isoflop ? { a: fit.isoflop.a, b: fit.isoflop.b } : null,
                 knownFloor: floor,
+                warnings: fit.warnings,
               }
             : null,
         },
@@ -271,10 +273,15 @@ function report(runs: RunRecord[], sweepId: string, floor: number | null, values
         `  ${r.status.padEnd(11)} ${r.name.padEnd(34)} val ${r.valLoss?.toFixed(4) ?? '-'}  ${r.wallSeconds === null ? '' : `${r.wallSeconds.toFixed(1)} s`}`,
       );
     }
-    if (fit)
+    if (fit) {
       io.out(
-        `Fitted E = ${fit.law.E.toPrecision(3)}${formatKnownFloor(fit.law.E, floor)}, α = ${fit.law.alpha.toFixed(3)}, β = ${fit.law.beta.toFixed(3)}, a = ${fit.law.a.toFixed(3)}`,
+        `Fitted E = ${fit.law.E.toPrecision(3)} ${formatInterval(fit.ci95?.E ?? null, fit.unbounded.E)}${formatKnownFloor(fit.law.E, floor)}, α = ${fit.law.alpha.toFixed(3)}, β = ${fit.law.beta.toFixed(3)}, a = ${fit.law.a.toFixed(3)}` +
+          (fit.isoflop ? ` (IsoFLOP profiles: a = ${fit.isoflop.a.toFixed(3)})` : ''),
       );
+      io.out(
+        `${fit.warnings.length === 0 ? 'No warnings' : `${fit.warnings.length} warning${fit.warnings.length === 1 ? '' : 's'}`}; the three approaches side by side and a backtest: isoflop fit ${sweepId} --holdout-largest`,
+      );
+    }
   }
   return runs.some((r) => r.status === 'failed') ? 1 : 0;
 }

@@ -1,31 +1,59 @@
 import chinchillaCsv from '../../../assets/validation/chinchilla_svg_extracted.csv?raw';
-import type { FrontierAnalysis } from '../../../src-shared/science/analysis';
-import type { Observation } from '../../../src-shared/science/parametric';
+import type { FrontierAnalysis, ParamsCounted, RunObservation } from '../../../src-shared/science/analysis';
+import { type DatasetContext, datasetContext } from '../../../src-shared/science/run-observations';
 import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
 import { engine } from '../../lib/app.svelte';
 
-/** The Frontier view's state: which runs, and what the fit made of them. */
+/** The Frontier view's state: which runs, what the fit made of them, and how it was asked to fit them. */
 
 export const frontier = $state<{
   source: string | null;
-  runs: Observation[];
-  /** the lowest loss the runs' data allows, where it is known (the teacher demo); shown beside E */
-  knownFloor: number | null;
+  runs: RunObservation[];
+  /** the runs' dataset: its known floor (shown beside E) and unique tokens (repetition) */
+  context: DatasetContext;
+  /** N as total parameters (Chinchilla) or non-embedding (Kaplan et al.) */
+  params: ParamsCounted;
+  /** fit without the largest budget and predict it */
+  holdoutLargest: boolean;
   analysis: FrontierAnalysis | null;
   fitting: boolean;
   error: string | null;
-}>({ source: null, runs: [], knownFloor: null, analysis: null, fitting: false, error: null });
+}>({
+  source: null,
+  runs: [],
+  context: datasetContext(null),
+  params: 'total',
+  holdoutLargest: false,
+  analysis: null,
+  fitting: false,
+  error: null,
+});
 
 const bootstrap = 200;
 
-async function fitRuns(source: string, runs: Observation[], knownFloor: number | null = null): Promise<void> {
+async function fitRuns(
+  source: string,
+  runs: RunObservation[],
+  context: DatasetContext = datasetContext(null),
+): Promise<void> {
   frontier.fitting = true;
   frontier.error = null;
+  // Runs without a non-embedding count can only be fitted with total parameters.
+  const params = runs.every((run) => run.nNonEmbedding !== undefined) ? frontier.params : 'total';
   try {
-    frontier.analysis = await engine.fit(runs, { bootstrap, seed: 1, budgets: [] });
+    frontier.analysis = await engine.fit(runs, {
+      bootstrap,
+      seed: 1,
+      budgets: [],
+      params,
+      holdoutLargest: frontier.holdoutLargest,
+      floor: context.floor,
+      uniqueTokens: context.uniqueTokens,
+    });
     frontier.source = source;
     frontier.runs = runs;
-    frontier.knownFloor = knownFloor;
+    frontier.context = context;
+    frontier.params = params;
   } catch (error) {
     frontier.error = error instanceof Error ? error.message : String(error);
   } finally {
@@ -33,8 +61,13 @@ async function fitRuns(source: string, runs: Observation[], knownFloor: number |
   }
 }
 
+/** Fits the same runs again after the N count or the backtest switch changed. */
+export async function refit(): Promise<void> {
+  if (frontier.source) await fitRuns(frontier.source, frontier.runs, frontier.context);
+}
+
 export async function loadCsv(file: File): Promise<void> {
-  let runs: Observation[];
+  let runs: RunObservation[];
   try {
     runs = parseRunsCsv(await file.text(), file.name);
   } catch (error) {
@@ -52,9 +85,9 @@ export async function loadChinchilla(): Promise<void> {
   await fitRuns(`Hoffmann et al. (2022), Epoch AI's extraction (${runs.length} runs)`, runs);
 }
 
-/** A sweep's completed runs, sent from the Sweeps view, with its data's noise floor where that is known. */
-export async function loadRuns(source: string, runs: Observation[], knownFloor: number | null): Promise<void> {
-  await fitRuns(source, runs, knownFloor);
+/** A sweep's completed runs, sent from the Sweeps view, with what its dataset tells the fit. */
+export async function loadRuns(source: string, runs: RunObservation[], context: DatasetContext): Promise<void> {
+  await fitRuns(source, runs, context);
 }
 
 export const bootstrapSamples = bootstrap;

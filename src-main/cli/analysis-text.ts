@@ -1,0 +1,89 @@
+import { formatCount, formatKnownFloor } from '../../src-shared/format';
+import type { FrontierAnalysis } from '../../src-shared/science/analysis';
+import { budgetNotes, formatInterval } from '../../src-shared/science/diagnostics';
+
+/** A fit as `isoflop fit` prints it: the law, how compute was counted, the three approaches, budgets, warnings. */
+
+const sig = (x: number) => (Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3));
+
+export function analysisLines(
+  analysis: FrontierAnalysis,
+  context: { bootstrap: number; uniqueTokens: number | null; items: 'tokens' | 'rows' },
+): string[] {
+  const { law, ci95, isoflop, unbounded } = analysis;
+  const lines: string[] = [];
+  const counted = analysis.paramsCounted === 'total' ? 'total parameters' : 'non-embedding parameters (Kaplan et al.)';
+  lines.push(
+    `Fitted L(N, D) = E + A / N^α + B / D^β to ${analysis.n} runs, N = ${counted} (Huber δ = 1e-3 on log loss, L-BFGS from Chinchilla's grid` +
+      (ci95 ? `; 95% intervals from ${context.bootstrap} bootstrap resamples within budgets):` : '):'),
+  );
+  for (const [name, key] of [
+    ['E', 'E'],
+    ['A', 'A'],
+    ['B', 'B'],
+    ['α', 'alpha'],
+    ['β', 'beta'],
+  ] as const) {
+    const beside = key === 'E' ? formatKnownFloor(law.E, analysis.floor) : '';
+    const interval = ci95 ? `  ${formatInterval(ci95[key], unbounded[key])}` : '';
+    lines.push(`  ${name.padEnd(3)} ${law[key].toPrecision(4).padStart(10)}${interval}${beside}`);
+  }
+  lines.push(`Compute: ${analysis.compute.description}.`);
+  lines.push('The three approaches (N* ∝ C^a, D* ∝ C^b):');
+  for (const row of analysis.approaches) {
+    const name =
+      row.approach === 2 && isoflop
+        ? `${row.name} (${isoflop.budgets.length} budgets, ${isoflop.runsUsed} of ${analysis.n} runs, by ${isoflop.groupedBy})`
+        : row.name;
+    lines.push(
+      `  ${row.approach}  a = ${sig(row.a).padStart(6)} ${formatInterval(row.aCi95).padEnd(18)} b = ${sig(row.b).padStart(6)} ${formatInterval(row.bCi95).padEnd(18)} ${name}`,
+    );
+  }
+  if (isoflop) {
+    lines.push(
+      `IsoFLOP profiles (${isoflop.budgets.length} budgets, grouped by ${isoflop.groupedBy}): a = ${isoflop.a.toFixed(3)}, b = ${isoflop.b.toFixed(3)}`,
+    );
+    for (const budget of isoflop.budgets) {
+      const valley =
+        budget.params === null
+          ? 'the losses do not curve upwards: no vertex'
+          : `N* ≈ ${formatCount(budget.params)} ${formatInterval(budget.paramsCi95)}`;
+      const edge = budget.edge
+        ? `; the lowest loss is at the ${budget.edge === 'smaller' ? 'smallest' : 'largest'} size: add ${budget.suggestedParams.map(formatCount).join(' and ')} parameters`
+        : '';
+      lines.push(`  ${sig(budget.flops)} FLOPs, ${budget.runs.length} runs: ${valley}${edge}`);
+    }
+  } else lines.push(`IsoFLOP profiles: none; ${analysis.isoflopMissing}.`);
+  const backtest = analysis.backtest;
+  if (backtest) {
+    lines.push(
+      `Backtest (fitted on ${backtest.fittedOn.map(sig).join(', ')} FLOPs, held out ${sig(backtest.heldOutBudget)}): ` +
+        `loss error ${backtest.meanAbsLossErrorPct.toFixed(2)}% mean absolute over ${backtest.runs.length} runs; ` +
+        `N* predicted ${formatCount(backtest.nStarPredicted)} against ${formatCount(backtest.nStarObserved)} from the ${backtest.nStarObservedFrom} (ratio ${backtest.nStarRatio.toFixed(2)}); ` +
+        `E ${sig(backtest.heldOutFit.E)}, α ${sig(backtest.heldOutFit.alpha)}, β ${sig(backtest.heldOutFit.beta)} against the full fit's ${sig(backtest.fullFit.E)}, ${sig(backtest.fullFit.alpha)}, ${sig(backtest.fullFit.beta)}` +
+        (backtest.flagged ? ' (FLAGGED: the law does not predict its largest budget)' : ''),
+    );
+  }
+  for (const allocation of analysis.allocation) {
+    lines.push(
+      `At ${sig(allocation.flops)} FLOPs: N* = ${formatCount(allocation.params)} ${formatInterval(allocation.paramsCi95 && [allocation.paramsCi95[0], allocation.paramsCi95[1]])}, ` +
+        `D* = ${formatCount(allocation.tokens)} ${context.items}, ${allocation.tokensPerParam.toFixed(1)} ${context.items} per parameter, predicted loss ${allocation.loss.toFixed(3)}` +
+        (allocation.lossCi95
+          ? ` (95% interval ${allocation.lossCi95[0].toFixed(3)} to ${allocation.lossCi95[1].toFixed(3)})`
+          : ''),
+    );
+    for (const note of budgetNotes(
+      allocation.flops,
+      allocation.tokens,
+      analysis.largestFlops,
+      context.uniqueTokens,
+      context.items,
+    ))
+      lines.push(`  ${note}`);
+  }
+  if (analysis.warnings.length > 0) {
+    lines.push('Warnings:');
+    for (const warning of analysis.warnings) lines.push(`  - ${warning}`);
+  } else lines.push('Warnings: none.');
+  return lines;
+}
