@@ -82,3 +82,41 @@ describe('planSweep warnings', () => {
     expect(big.some((run) => run.warnings.length === 0)).toBe(true);
   });
 });
+
+describe('the size ladder of a sweep plan', () => {
+  const corpus = (vocabSize: number) =>
+    ({
+      kind: 'text',
+      tokenizer: { type: vocabSize > 256 ? 'bpe' : 'byte', vocabSize, file: null, trainedOnBytes: null },
+      splits: { train: { tokens: 3_000_000 }, val: { tokens: 150_000 }, test: { tokens: 150_000 } },
+    }) as unknown as DatasetManifest;
+
+  it('keeps the sizes asked for, spread in log N and none a near-duplicate, whatever the vocabulary', () => {
+    for (const vocabSize of [256, 4096, 32768]) {
+      for (const budget of [1e12, 1e13]) {
+        const plan = planSweep({ dataset: corpus(vocabSize), budgets: [budget], sizesPerBudget: 5, batchSize: 16 });
+        const sizes = plan.map((run) => run.params);
+        expect(sizes, `vocabulary ${vocabSize} at ${budget}`).toHaveLength(5);
+        for (let i = 1; i < sizes.length; i++)
+          expect((sizes[i] as number) / (sizes[i - 1] as number)).toBeGreaterThanOrEqual(1.3);
+        // Depth varies too, not only width.
+        const depths = new Set(plan.map((run) => (run.model.family === 'gpt' ? run.model.nLayers : 0)));
+        if (vocabSize === 256) expect(depths.size).toBeGreaterThan(1);
+      }
+    }
+  });
+
+  it('plans the teacher-demo ladder of DESIGN.md: tiny MLPs up to thousands of parameters', () => {
+    const table = {
+      kind: 'table',
+      task: 'regression',
+      features: 16,
+      target: { classes: null },
+      splits: { train: { rows: 160_000 }, val: { rows: 20_000 }, test: { rows: 20_000 } },
+    } as unknown as DatasetManifest;
+    const plan = planSweep({ dataset: table, budgets: [1e8], sizesPerBudget: 7, batchSize: 64 });
+    expect(plan).toHaveLength(7);
+    expect(plan[0]?.params).toBeLessThan(100);
+    expect(plan.at(-1)?.params).toBeGreaterThan(1000);
+  });
+});

@@ -1,6 +1,6 @@
 import type { BackendName, DatasetManifest, ModelSpec, PlannedRun, RunRecord } from '../contract';
 import { formatCount } from '../format';
-import { gptForParams, mlpForParams } from './ladder';
+import { defaultLadder, gptCandidates, mlpCandidates, spreadSizes } from './ladder';
 import { gptFlops, gptParamCount } from './models/gpt';
 import { mlpFlops, mlpParamCount } from './models/mlp';
 
@@ -21,30 +21,30 @@ export interface PlanRequest {
 /** Epochs over the unique training data beyond which repetition stops paying (Muennighoff et al. 2023). */
 export const maxUsefulEpochs = 4;
 
-function modelFor(dataset: DatasetManifest, params: number, contextLength: number): ModelSpec {
+/** Every model shape the planner may propose for a dataset, in order of size, up to `maxParams`. */
+function candidatesFor(
+  dataset: DatasetManifest,
+  contextLength: number,
+  maxParams: number,
+): Array<{ params: number; config: ModelSpec }> {
   if (dataset.kind === 'table') {
     const outputs = dataset.task === 'classification' ? (dataset.target.classes?.length ?? 2) : 1;
-    return {
-      family: 'mlp',
-      ...mlpForParams(params, {
-        inputs: dataset.features,
-        depth: 2,
-        activation: 'tanh',
-        dropout: 0,
-        task: dataset.task,
-        outputs,
-      }),
-    };
+    const base = { inputs: dataset.features, depth: 2, activation: 'tanh' as const, dropout: 0, task: dataset.task, outputs };
+    return mlpCandidates(base, maxParams).map(({ params, config }) => ({ params, config: { family: 'mlp', ...config } }));
   }
-  const shape = gptForParams(params, {
+  const base = {
     vocabSize: dataset.tokenizer.vocabSize,
     contextLength,
-    positions: 'learned',
+    positions: 'learned' as const,
     tiedEmbeddings: true,
     dropout: 0,
-    embedding: dataset.tokenizer.vocabSize <= 512 ? 'onehot' : 'gather',
-  });
-  return { family: 'gpt', ...shape };
+    embedding: dataset.tokenizer.vocabSize <= 512 ? ('onehot' as const) : ('gather' as const),
+  };
+  // Every shape: the smallest of a large vocabulary may already exceed the budget's range.
+  return gptCandidates(base, defaultLadder).map(({ params, config }) => ({
+    params,
+    config: { family: 'gpt', ...config },
+  }));
 }
 
 export function accountFor(model: ModelSpec): { params: number; flopsPerToken: number } {
@@ -61,19 +61,17 @@ export function planSweep(request: PlanRequest): PlannedRun[] {
   const tokensPerStep = dataset.kind === 'table' ? batchSize : batchSize * contextLength;
   const unique = dataset.kind === 'table' ? dataset.splits.train.rows : dataset.splits.train.tokens;
   const plan: PlannedRun[] = [];
-  for (const budget of [...budgets].sort((a, b) => a - b)) {
-    // Centre on Chinchilla's ~20 tokens per parameter (C ≈ 120 N²) and reach well below it: small
-    // models on cheap data often want far more tokens per parameter.
-    const centre = Math.sqrt(budget / 120);
-    const low = centre / 30;
-    const high = centre * 3;
-    const seen = new Set<number>();
-    for (let k = 0; k < sizesPerBudget; k++) {
-      const target = low * (high / low) ** (sizesPerBudget === 1 ? 0.5 : k / (sizesPerBudget - 1));
-      const model = modelFor(dataset, Math.max(10, target), contextLength);
+  const sorted = [...budgets].sort((a, b) => a - b);
+  // Centre on Chinchilla's ~20 tokens per parameter (C ≈ 120 N²) and reach well below it: small models on
+  // cheap data often want far more tokens per parameter.
+  const centreOf = (budget: number) => Math.sqrt(budget / 120);
+  const candidates = candidatesFor(dataset, contextLength, centreOf(sorted.at(-1) ?? 1) * 30);
+  for (const budget of sorted) {
+    const centre = centreOf(budget);
+    // Sizes spread evenly in log N over the range, whatever the vocabulary: a large embedding puts a floor
+    // under N, so the ladder then starts at the smallest model and keeps the sizes asked for, none a near-duplicate.
+    for (const { config: model } of spreadSizes(candidates, Math.max(10, centre / 30), centre * 3, sizesPerBudget)) {
       const { params, flopsPerToken } = accountFor(model);
-      if (seen.has(params)) continue;
-      seen.add(params);
       const tokens = budget / flopsPerToken;
       const steps = Math.max(1, Math.round(tokens / tokensPerStep));
       const epochs = tokens / unique;
