@@ -228,7 +228,9 @@ describe('isoflop fit', () => {
     expect(result.code).toBe(0);
     const json = JSON.parse(result.out);
     expect(json.n).toBe(20);
-    expect(Object.keys(json.parametric)).toEqual(expect.arrayContaining(['E', 'A', 'B', 'alpha', 'beta', 'a', 'b', 'ci95']));
+    expect(Object.keys(json.parametric)).toEqual(
+      expect.arrayContaining(['E', 'A', 'B', 'alpha', 'beta', 'a', 'b', 'ci95']),
+    );
     expect(json.warnings).toEqual(expect.any(Array));
     expect(json.backtest).toBeNull();
     // The CSV's flops column is its compute: approach 2 groups by it, and every run lists it beside 6·N·D.

@@ -59,6 +59,8 @@ describe('a sweep on the teacher demo', () => {
     expect(fitted.out).toMatch(/^ {2}2 {2}a = .*IsoFLOP profiles \(4 budgets, 20 of 20 runs, by planned budget\)$/m);
     expect(fitted.out).toMatch(/^ {2}1 {2}a = /m);
     expect(fitted.out).toMatch(/^ {2}3 {2}a = /m);
-    expect(fitted.out).toMatch(/^Backtest \(fitted on 1\.00e\+7, 3\.00e\+7, 1\.00e\+8 FLOPs, held out 3\.00e\+8\): loss error [\d.]+%/m);
+    expect(fitted.out).toMatch(
+      /^Backtest \(fitted on 1\.00e\+7, 3\.00e\+7, 1\.00e\+8 FLOPs, held out 3\.00e\+8\): loss error [\d.]+%/m,
+    );
   }, 600_000);
 });

@@ -2,9 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StudyRequest } from '../../src-shared/contract';
+import { gptForParams } from '../../src-shared/engine/ladder';
 import { executeRun } from '../engine/run-executor';
 import { tempFolder } from '../testing';
 import { ensureDataDir } from './data-dir';
+import { ensureDemos } from './datasets/demos';
 import { DatasetStore } from './datasets/store';
 import { RunStore } from './runs';
 import { bestTrial, createStudy, finishTrial, nextTrial, reportTrial, StudyStore, type StudyStores } from './studies';
@@ -162,4 +164,75 @@ describe('studies', () => {
     expect(await stores.studies.list()).toEqual([]);
     expect((await stores.runs.list()).length).toBe(0);
   });
+});
+
+describe('a study of a fixed model (a sweep size’s learning-rate search)', () => {
+  it('trains the given transformer on a text corpus at each trial’s rate, and refuses shape parameters', async () => {
+    const folder = tempFolder();
+    cleanups.push(folder.cleanup);
+    const dataDir = ensureDataDir(join(folder.dir, 'data'));
+    const stores = {
+      runs: new RunStore(dataDir),
+      datasets: new DatasetStore(dataDir),
+      studies: new StudyStore(dataDir),
+    };
+    await ensureDemos(stores.datasets);
+    const model = {
+      family: 'gpt' as const,
+      ...gptForParams(2e4, {
+        vocabSize: 256,
+        contextLength: 32,
+        positions: 'learned',
+        tiedEmbeddings: true,
+        dropout: 0,
+        embedding: 'onehot',
+      }),
+    };
+    const base = { model, batchSize: 4 };
+    const study = await createStudy(stores, {
+      datasetId: 'demo-language',
+      space: { learningRate: { type: 'choice', values: [1e-3, 3e-3] } },
+      sampler: 'grid',
+      pruner: 'none',
+      trials: 2,
+      steps: 12,
+      seed: 1,
+      base,
+    });
+    expect(study.base).toEqual(base);
+    const run = await nextTrial(stores, study.id);
+    expect(run?.config.model).toEqual(model);
+    expect(run?.config.batchSize).toBe(4);
+    expect(run?.config.peakLearningRate).toBe(1e-3);
+    expect(run?.config.plannedTokens).toBe(4 * 32 * 12);
+    await executeRun(stores, run?.id as string, { backend: 'cpu' });
+    const done = await finishTrial(stores, study.id, run?.id as string);
+    expect(done.trials[0]?.state).toBe('complete');
+    expect(done.trials[0]?.value).toBeGreaterThan(0);
+
+    await expect(
+      createStudy(stores, {
+        datasetId: 'demo-language',
+        space: { width: { type: 'choice', values: [8, 16] } },
+        sampler: 'grid',
+        pruner: 'none',
+        trials: 2,
+        steps: 12,
+        seed: 1,
+        base,
+      }),
+    ).rejects.toThrow(/fixed model searches training settings only; "width"/);
+    await expect(
+      createStudy(stores, {
+        datasetId: 'demo-teacher',
+        space: { learningRate: { type: 'choice', values: [1e-3] } },
+        sampler: 'grid',
+        pruner: 'none',
+        trials: 1,
+        steps: 12,
+        seed: 1,
+        base,
+      }),
+    ).rejects.toThrow(/transformer trains on a text corpus; demo-teacher is a table/);
+  }, 120_000);
 });

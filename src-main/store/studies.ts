@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   type DatasetManifest,
   IsoflopError,
+  type RunConfig,
   type RunRecord,
   StudyId,
   type StudyRecord,
@@ -10,6 +11,8 @@ import {
   StudyRecord as StudySchema,
   type StudyTrial,
 } from '../../src-shared/contract';
+import { defaultLearningRate } from '../../src-shared/engine/lr-tuning';
+import { accountFor } from '../../src-shared/engine/planner';
 import { formatParams } from '../../src-shared/format';
 import { Random } from '../../src-shared/random';
 import {
@@ -78,10 +81,25 @@ export function checkStudy(request: StudyRequest, dataset: DatasetManifest): voi
     const high = dim ? (dim.type === 'choice' ? Math.max(...dim.values.map(Number)) : dim.max) : 0;
     if (high > 0.9) throw new IsoflopError('BAD_REQUEST', `"dropout" may be at most 0.9, not ${high}.`);
   }
+  if (request.base) {
+    const shaped = (['width', 'depth', 'batchSize'] as const).filter((name) => dims[name] !== undefined);
+    if (shaped.length > 0)
+      throw new IsoflopError(
+        'BAD_REQUEST',
+        `A study of a fixed model searches training settings only; "${shaped.join('", "')}" would change the model or its batch.`,
+      );
+    const wants = request.base.model.family === 'gpt' ? 'text' : 'table';
+    if (dataset.kind !== wants)
+      throw new IsoflopError(
+        'BAD_REQUEST',
+        `A ${request.base.model.family === 'gpt' ? 'transformer' : 'MLP'} trains on a ${wants === 'text' ? 'text corpus' : 'table'}; ${dataset.id} is a ${dataset.kind === 'text' ? 'text corpus' : 'table'}.`,
+      );
+    return;
+  }
   if (dataset.kind !== 'table') {
     throw new IsoflopError(
       'BAD_REQUEST',
-      `Studies tune networks on tables for now; ${dataset.id} is a text corpus. Choose a CSV dataset.`,
+      `Studies of network shapes tune MLPs on tables; ${dataset.id} is a text corpus. Choose a CSV dataset.`,
     );
   }
   if (dataset.task === 'classification' && (dataset.target.classes?.length ?? 0) < 2) {
@@ -111,6 +129,7 @@ export async function createStudy(stores: StudyStores, request: StudyRequest): P
     steps: request.steps,
     seed: request.seed,
     objective: 'best validation loss',
+    base: request.base ?? null,
     trials: [],
   });
 }
@@ -121,19 +140,22 @@ const number = (params: Params, name: string, fallback: number) =>
 /** The run a trial trains: an MLP on the study's table with the trial's parameters. */
 export function trialRun(study: StudyRecord, dataset: DatasetManifest, trialNumber: number, params: Params): RunRecord {
   const steps = study.steps;
-  const config = tableRunConfig(dataset, {
-    width: number(params, 'width', 32),
-    depth: number(params, 'depth', 2),
-    dropout: number(params, 'dropout', 0),
-    batchSize: number(params, 'batchSize', 64),
-    steps,
-    learningRate: number(params, 'learningRate', 3e-3),
-    weightDecay: number(params, 'weightDecay', 0),
-    l1: number(params, 'l1', 0),
-    l2: number(params, 'l2', 0),
-    seed: study.seed + trialNumber,
-    evalSteps: pruningEvalSteps(study.pruner, steps, prunerOptionsFor(steps)),
-  });
+  const evalSteps = pruningEvalSteps(study.pruner, steps, prunerOptionsFor(steps));
+  const config = study.base
+    ? fixedModelConfig(study, dataset, params, trialNumber, evalSteps)
+    : tableRunConfig(dataset, {
+        width: number(params, 'width', 32),
+        depth: number(params, 'depth', 2),
+        dropout: number(params, 'dropout', 0),
+        batchSize: number(params, 'batchSize', 64),
+        steps,
+        learningRate: number(params, 'learningRate', 3e-3),
+        weightDecay: number(params, 'weightDecay', 0),
+        l1: number(params, 'l1', 0),
+        l2: number(params, 'l2', 0),
+        seed: study.seed + trialNumber,
+        evalSteps,
+      });
   const label = formatParams(params);
   const run = queuedRun(
     `${study.id}-t${String(trialNumber).padStart(3, '0')}`,
@@ -142,6 +164,39 @@ export function trialRun(study: StudyRecord, dataset: DatasetManifest, trialNumb
     config,
   );
   return { ...run, studyId: study.id };
+}
+
+/** A trial of a fixed model (`study.base`): the model and batch as given, the training settings from the trial. */
+function fixedModelConfig(
+  study: StudyRecord,
+  dataset: DatasetManifest,
+  params: Params,
+  trialNumber: number,
+  evalSteps: number[],
+): RunConfig {
+  const base = study.base as NonNullable<StudyRecord['base']>;
+  const dropout = number(params, 'dropout', base.model.dropout);
+  const model = { ...base.model, dropout };
+  const tokensPerStep = base.batchSize * (model.family === 'gpt' ? model.contextLength : 1);
+  const { flopsPerToken } = accountFor(model);
+  const steps = study.steps;
+  return {
+    datasetId: dataset.id,
+    model,
+    batchSize: base.batchSize,
+    budgetFlops: flopsPerToken * tokensPerStep * steps,
+    plannedTokens: tokensPerStep * steps,
+    plannedSteps: steps,
+    peakLearningRate: number(params, 'learningRate', defaultLearningRate(model.family)),
+    warmupSteps: Math.max(1, Math.round(steps * 0.05)),
+    weightDecay: number(params, 'weightDecay', 0),
+    l1: number(params, 'l1', 0),
+    l2: number(params, 'l2', 0),
+    earlyStopping: null,
+    seed: study.seed + trialNumber,
+    evalSteps,
+    fold: null,
+  };
 }
 
 /** The parameters of trial `number`: the same seed and the same earlier results give the same proposal. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type DatasetManifest, type PlannedRun, SweepId, SweepRecord } from '../../src-shared/contract';
+import { defaultLearningRate } from '../../src-shared/engine/lr-tuning';
 import { JsonRecords } from './json-records';
 import { queuedRun, type RunStore } from './runs';
 
@@ -53,7 +54,8 @@ export async function createSweep(
       budgetFlops: planned.budgetFlops,
       plannedTokens: planned.tokens,
       plannedSteps: planned.steps,
-      peakLearningRate: model.family === 'mlp' ? 1e-2 : 3e-3,
+      peakLearningRate: planned.learningRate ?? defaultLearningRate(model.family),
+      // Warmup scales with the run: 5% of its steps.
       warmupSteps: Math.max(1, Math.round(planned.steps * 0.05)),
       weightDecay: reg.weightDecay ?? 0,
       l1: reg.l1 ?? 0,

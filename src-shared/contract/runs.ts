@@ -144,6 +144,8 @@ export const PlannedRun = z.object({
   tokensPerParam: z.number(),
   epochs: z.number(),
   warnings: z.array(z.string()),
+  /** the peak learning rate tuned for this size before the sweep; the family's default when absent */
+  learningRate: z.number().positive().max(10).optional(),
 });
 export type PlannedRun = z.infer<typeof PlannedRun>;
 

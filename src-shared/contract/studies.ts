@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DatasetId } from './datasets';
-import { RunId } from './runs';
+import { ModelSpec, RunId } from './runs';
 
 /** Hyper-parameter studies as the store keeps them: `<data>/studies/<id>/study.json`, written whole. */
 
@@ -65,6 +65,14 @@ export const StudyRequest = z
       .min(0)
       .max(2 ** 31 - 1),
     name: z.string().trim().min(1).max(200).optional(),
+    /**
+     * A fixed model for every trial (any family, on any dataset): the study then searches training settings
+     * only (learningRate, weightDecay, dropout, l1, l2). A sweep's per-size learning-rate search uses it.
+     */
+    base: z
+      .object({ model: ModelSpec, batchSize: z.number().int().min(1).max(65_536) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type StudyRequest = z.infer<typeof StudyRequest>;
@@ -84,6 +92,8 @@ export const StudyRecord = z.object({
   seed: z.number().int(),
   /** what is minimised */
   objective: z.literal('best validation loss'),
+  /** the fixed model of every trial, when the study searches training settings only */
+  base: z.object({ model: ModelSpec, batchSize: z.number().int().positive() }).nullable().default(null),
   trials: z.array(StudyTrial),
 });
 export type StudyRecord = z.infer<typeof StudyRecord>;

@@ -29,8 +29,18 @@ function candidatesFor(
 ): Array<{ params: number; config: ModelSpec }> {
   if (dataset.kind === 'table') {
     const outputs = dataset.task === 'classification' ? (dataset.target.classes?.length ?? 2) : 1;
-    const base = { inputs: dataset.features, depth: 2, activation: 'tanh' as const, dropout: 0, task: dataset.task, outputs };
-    return mlpCandidates(base, maxParams).map(({ params, config }) => ({ params, config: { family: 'mlp', ...config } }));
+    const base = {
+      inputs: dataset.features,
+      depth: 2,
+      activation: 'tanh' as const,
+      dropout: 0,
+      task: dataset.task,
+      outputs,
+    };
+    return mlpCandidates(base, maxParams).map(({ params, config }) => ({
+      params,
+      config: { family: 'mlp', ...config },
+    }));
   }
   const base = {
     vocabSize: dataset.tokenizer.vocabSize,

@@ -68,6 +68,20 @@ function crossValidations(runs: ReportInput['runs']): ReportData['crossValidatio
   return [...byId].map(([cvId, folds]) => ({ cvId, ...summariseFolds(folds) }));
 }
 
+/** The peak learning rate of each size: one for all, or tuned per size before the sweep (Porian et al. 2024). */
+function learningRateSentence(runs: RunRecord[]): string {
+  const bySize = new Map<number, number>();
+  for (const run of runs) bySize.set(run.params.total, run.config.peakLearningRate);
+  const rates = [...new Set(bySize.values())];
+  if (rates.length <= 1)
+    return `Every size trained at one peak learning rate (${rates[0]?.toExponential(1) ?? '—'}), warmup 5% of each run's steps, then cosine decay. Porian et al. (2024) found that one rate for all sizes biases the fitted exponent a; isoflop sweep --tune-lr tunes it per size.`;
+  const list = [...bySize]
+    .sort(([x], [y]) => x - y)
+    .map(([params, rate]) => `${formatCount(params)} parameters ${rate.toExponential(1)}`)
+    .join('; ');
+  return `Peak learning rate per size, tuned before the sweep by a grid search at the smallest budget: ${list}. Warmup is 5% of each run's steps, then cosine decay.`;
+}
+
 const sig = (n: number) => Number(n.toPrecision(3)).toLocaleString('en-US');
 
 export function buildReport(input: ReportInput): ReportData {
@@ -259,6 +273,7 @@ export function buildReport(input: ReportInput): ReportData {
       `One measure of compute throughout: ${analysis ? analysis.compute.description : 'each run records the exact training FLOPs it spent'}. Approach 2 groups runs by the budget they were planned for; verdicts, the over-training cost and the budget in the summary use the same C. Each run lists its exact FLOPs and 6·N·D in the JSON report.`,
       `Parameters are counted from the configuration and checked against the actual weights; N in the fit is the ${analysis?.paramsCounted === 'nonEmbedding' ? 'non-embedding count (Kaplan et al.)' : 'total count, embeddings included (Chinchilla)'}.`,
       `${dataset.kind === 'table' ? 'Rows' : 'Tokens'} D are what each run trained on; each run was planned to spend its budget exactly under the FLOP count above.`,
+      learningRateSentence(runs.map(({ run }) => run)),
       "The backtest fits the law without the largest budget and predicts that budget: its runs' losses and its optimal size, against what its runs show.",
       'Validation loss is measured on fixed batches of the validation split; over-fitting is flagged when it rises above its running minimum (trailing mean of 3 evaluations) by more than 1% for 5 evaluations while training loss keeps falling.',
     ],

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { backendOrder, PlannedRun, type RunRecord } from '../../../src-shared/contract';
+import {
+  type BackendName,
+  backendOrder,
+  type DatasetManifest,
+  PlannedRun,
+  type RunRecord,
+} from '../../../src-shared/contract';
 import {
   estimateRunSeconds,
   type MeasuredThroughput,
@@ -12,11 +18,13 @@ import { estimateEta, formatCount, formatDuration, formatKnownFloor } from '../.
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { formatInterval } from '../../../src-shared/science/diagnostics';
 import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
+import { tuneLearningRates } from '../../engine/lr-tuning';
 import { nodeBackendOrder } from '../../engine/node-backends';
 import { createSweep, runSweep } from '../../engine/sweep';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
+import { StudyStore } from '../../store/studies';
 import { SweepStore } from '../../store/sweeps';
 import {
   type CliIo,
@@ -78,7 +86,10 @@ function requiredBudgets(values: OptionValues): number[] {
 
 /** The plan as a table; estimated times come from the speed completed runs reached here on `speed.backend`. */
 function printPlan(plan: PlannedRun[], speed: MeasuredThroughput | null, backend: string, io: CliIo): void {
-  io.out('budget (FLOPs)   params    tokens     tokens/param   steps    epochs   est. time   warnings');
+  const tuned = plan.some((run) => run.learningRate !== undefined);
+  io.out(
+    `budget (FLOPs)   params    tokens     tokens/param   steps    epochs   est. time${tuned ? '   peak lr' : ''}   warnings`,
+  );
   let total = 0;
   for (const run of plan) {
     const seconds = speed ? estimateRunSeconds(run, speed) : null;
@@ -92,6 +103,7 @@ function printPlan(plan: PlannedRun[], speed: MeasuredThroughput | null, backend
         String(run.steps).padStart(7),
         run.epochs.toFixed(2).padStart(9),
         (seconds === null ? '-' : formatDuration(seconds)).padStart(11),
+        ...(tuned ? [(run.learningRate?.toExponential(1) ?? '-').padStart(9)] : []),
         `  ${run.warnings.join('; ')}`,
       ].join(' '),
     );
@@ -103,19 +115,55 @@ function printPlan(plan: PlannedRun[], speed: MeasuredThroughput | null, backend
   );
 }
 
+/** `--tune-lr`: each size's learning rate searched first (a study per size), then the plan with the best rates. */
+async function tunedPlan(
+  s: ReturnType<typeof stores>,
+  dataset: DatasetManifest,
+  plan: PlannedRun[],
+  options: { batchSize: number; points: number; seed: number; backend?: BackendName; io: CliIo },
+): Promise<PlannedRun[]> {
+  const { io } = options;
+  const tuned = await tuneLearningRates(s, dataset, plan, {
+    ...options,
+    onSize: ({ params, index, count, rates, steps }) =>
+      io.err(
+        `Learning rate for ${formatCount(params)} parameters (${index + 1}/${count}): ${rates.map((r) => r.toExponential(1)).join(', ')}, ${steps} steps each`,
+      ),
+    onTrial: (trial) =>
+      io.err(
+        `  lr ${Number(trial.params.learningRate).toExponential(1)}: ${trial.state}${trial.value !== null ? `, best val ${trial.value.toFixed(4)}` : ''}`,
+      ),
+  });
+  for (const best of tuned.chosen)
+    io.err(
+      `  ${formatCount(best.params)} parameters: peak learning rate ${best.learningRate.toExponential(1)} (study ${best.studyId})${best.atEdge ? '; at the edge of the grid: a wider --lr-grid may find a better one' : ''}`,
+    );
+  for (const params of tuned.missing)
+    io.err(`  ${formatCount(params)} parameters: no trial completed; the default rate stays`);
+  return tuned.plan;
+}
+
 function stores(values: OptionValues, io: CliIo) {
   const dataDir = dataDirOf(values, io);
-  return { dataDir, runs: new RunStore(dataDir), sweeps: new SweepStore(dataDir), datasets: new DatasetStore(dataDir) };
+  return {
+    dataDir,
+    runs: new RunStore(dataDir),
+    sweeps: new SweepStore(dataDir),
+    datasets: new DatasetStore(dataDir),
+    studies: new StudyStore(dataDir),
+  };
 }
 
 export const sweep: Command = {
   summary: 'Plan and run an IsoFLOP sweep headless, into the same store the app shows',
   usage: [
     'isoflop sweep (--demo teacher|language | --dataset ID) --budgets 1e8,3e8,1e9 [--sizes K] [--batch B]',
-    '               [--backend wasm|cpu] [--seed S] [--plan-only] [--json] [--store DIR]',
+    '               [--backend wasm|cpu] [--seed S] [--tune-lr [--lr-grid 5]] [--plan-only] [--json] [--store DIR]',
     '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--json] [--store DIR]',
     '       isoflop sweep --plan plan.json [--shard I/N] [--backend wasm|cpu] [--store SHARED_DIR]',
     '  Regularization for every run: [--weight-decay X] [--l1 X] [--l2 X] [--dropout P] [--early-stopping PATIENCE [--early-stopping-metric val-loss|val-accuracy] [--early-stopping-min-delta X]]',
+    '  --tune-lr: before the sweep, a short learning-rate search per size at the smallest budget (a grid of',
+    '  --lr-grid rates 2.5x apart around the default, each size a study); each size then trains at its best rate.',
     '  plan.json comes from --plan-only --json; every shard of one plan joins the same sweep. I may be',
     '  "env": SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (Kubernetes indexed Jobs).',
   ].join('\n'),
@@ -139,6 +187,8 @@ export const sweep: Command = {
     'early-stopping-metric': { type: 'string' },
     'early-stopping-min-delta': { type: 'string' },
     'plan-only': { type: 'boolean' },
+    'tune-lr': { type: 'boolean' },
+    'lr-grid': { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
@@ -157,12 +207,23 @@ export const sweep: Command = {
       if (demo) await ensureDemos(s.datasets);
       const dataset = await s.datasets.get(datasetId);
       const batchSize = intOption(values, 'batch', 1, 65_536) ?? (dataset.kind === 'table' ? 64 : 16);
-      const plan = planSweep({
+      let plan = planSweep({
         dataset,
         budgets: requiredBudgets(values),
         sizesPerBudget: intOption(values, 'sizes', 1, 20) ?? 5,
         batchSize,
       });
+      const lrGrid = intOption(values, 'lr-grid', 2, 15);
+      if (lrGrid !== undefined && !values['tune-lr']) throw new UsageError('--lr-grid goes with --tune-lr');
+      if (values['tune-lr']) {
+        plan = await tunedPlan(s, dataset, plan, {
+          batchSize,
+          points: lrGrid ?? 5,
+          seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1,
+          ...(backend ? { backend } : {}),
+          io,
+        });
+      }
       if (values['plan-only']) {
         if (values.json) io.out(JSON.stringify({ datasetId: dataset.id, batchSize, plan }, null, 2));
         else {
@@ -241,6 +302,7 @@ function report(runs: RunRecord[], sweepId: string, context: DatasetContext, val
     status: r.status,
     params: r.params.total,
     budgetFlops: r.config.budgetFlops,
+    peakLearningRate: r.config.peakLearningRate,
     tokens: r.result?.tokens ?? null,
     valLoss: r.result?.valLoss ?? null,
     bestValLoss: r.result?.bestValLoss ?? null,

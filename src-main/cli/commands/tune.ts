@@ -2,19 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { IsoflopError, SearchSpace, StudyRequest, studyParameters } from '../../../src-shared/contract';
 import { type Space, validateSpace } from '../../../src-shared/science/search';
-import { executeClaimedRun } from '../../engine/run-executor';
+import { runStudy } from '../../engine/study';
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
-import {
-  bestTrial,
-  createStudy,
-  finishTrial,
-  nextTrial,
-  reportTrial,
-  StudyStore,
-  type StudyStores,
-} from '../../store/studies';
+import { bestTrial, createStudy, StudyStore, type StudyStores } from '../../store/studies';
 import { type Command, choiceOption, dataDirOf, intOption, storeOption, stringOption, UsageError } from '../command';
 
 /**
@@ -80,38 +72,12 @@ export const tune: Command = {
         throw error;
       }
     }
-    for (;;) {
-      const run = await nextTrial(stores, studyId);
-      if (!run) break;
-      const control: { stop?: () => void } = {};
-      // Reports go one after another; a prune stops the trainer at its next step.
-      let reports: Promise<unknown> = Promise.resolve();
-      const trained = await executeClaimedRun(stores, run.id, {
-        control,
-        onMetrics: (_run, m) => {
-          if (m.valLoss === null) return;
-          const loss = m.valLoss;
-          reports = reports.then(async () => {
-            const { prune } = await reportTrial(stores, studyId as string, run.id, m.step, loss);
-            if (prune) control.stop?.();
-          });
-        },
-      });
-      await reports;
-      if (!trained) {
-        throw new IsoflopError(
-          'INVALID_INPUT',
-          `Run ${run.id} of study ${studyId} is being trained by another process; let it finish, or stop it and run tune --resume ${studyId} again.`,
-        );
-      }
-      const study = await finishTrial(stores, studyId, run.id);
-      const trial = study.trials.find((t) => t.runId === run.id);
-      if (trial) {
+    await runStudy(stores, studyId, {
+      onTrial: (trial, study) =>
         io.err(
           `trial ${trial.number}/${study.trialsPlanned}: ${trial.state}${trial.value !== null ? ` ${trial.value.toFixed(5)}` : ''}  ${JSON.stringify(trial.params)}`,
-        );
-      }
-    }
+        ),
+    });
     const study = await stores.studies.get(studyId);
     const best = bestTrial(study);
     const complete = study.trials.filter((t) => t.state === 'complete');
