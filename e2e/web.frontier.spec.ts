@@ -22,6 +22,21 @@ test.describe('web mode: the frontier', () => {
     // Besiroglu et al. (2024): E = 1.82, α = 0.348, β = 0.366.
     await expect(law.locator('tr', { hasText: 'E (irreducible loss)' })).toContainText('1.8');
     await expect(law.locator('tr', { hasText: 'α' })).toContainText('0.34');
+    // Chinchilla's three approaches side by side, how compute was counted, and a first budget one decade
+    // above the largest run (over 1e22 FLOPs), with how far it extrapolates.
+    await expect(page.getByTestId('approaches').locator('tbody tr')).toHaveCount(3);
+    await expect(page.getByTestId('approaches')).toContainText('IsoFLOP profiles');
+    await expect(page.getByTestId('compute-measure')).toContainText('C = 6');
+    await expect(page.getByTestId('budget-input')).toHaveValue('1e23');
+    await expect(page.getByTestId('budget-note').first()).toContainText('beyond your largest run');
+    // The backtest: fitted without the largest budget, asked to predict it.
+    await page.getByTestId('backtest-switch').check();
+    await expect(page.getByTestId('backtest')).toContainText(
+      /the law is off by [\d.]+% on average on the loss of the held-out .* runs/,
+      {
+        timeout: 60_000,
+      },
+    );
     await page.getByTestId('budget-input').fill('5.76e23');
     const allocation = page.getByTestId('allocation');
     await expect(allocation).toContainText('Parameters N*');

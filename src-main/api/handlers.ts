@@ -2,6 +2,7 @@ import { arch, platform } from 'node:os';
 import { basename, join } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
+import { applyLearningRates } from '../../src-shared/engine/lr-tuning';
 import { measuredThroughput, planSweep } from '../../src-shared/engine/planner';
 import { summariseFolds } from '../../src-shared/science/cross-validation';
 import { exportReport, listReports } from '../reports/export';
@@ -37,15 +38,18 @@ export interface AppContext {
 
 async function planFor(
   app: AppContext,
-  request: { datasetId: string; budgets: number[]; sizesPerBudget: number; batchSize?: number | undefined },
+  request: {
+    datasetId: string;
+    budgets: number[];
+    sizesPerBudget: number;
+    batchSize?: number | undefined;
+    learningRates?: Array<{ params: number; learningRate: number }> | undefined;
+  },
 ) {
   const dataset = await app.datasets.get(request.datasetId);
   const batchSize = request.batchSize ?? (dataset.kind === 'table' ? 64 : 16);
-  return {
-    dataset,
-    batchSize,
-    plan: planSweep({ dataset, budgets: request.budgets, sizesPerBudget: request.sizesPerBudget, batchSize }),
-  };
+  const plan = planSweep({ dataset, budgets: request.budgets, sizesPerBudget: request.sizesPerBudget, batchSize });
+  return { dataset, batchSize, plan: applyLearningRates(plan, request.learningRates ?? []) };
 }
 
 /** The main side's answers to every channel in the contract. */

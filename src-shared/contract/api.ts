@@ -64,6 +64,11 @@ const SweepRequest = z
       })
       .strict()
       .optional(),
+    /** each size's peak learning rate, from the per-size search run before the sweep (others keep the default) */
+    learningRates: z
+      .array(z.object({ params: z.number().positive(), learningRate: z.number().positive().max(10) }).strict())
+      .max(240)
+      .optional(),
   })
   .strict();
 

@@ -149,7 +149,7 @@ export function inferenceOptimal(
 ) {
   let best: { params: number; tokens: number; trainingFlops: number; totalFlops: number } | null = null;
   // A fine log grid over N is exact enough and cannot fall into a wrong local minimum.
-  for (let logN = Math.log(1e3); logN <= Math.log(1e13); logN += 0.005) {
+  for (let logN = 0; logN <= Math.log(1e13); logN += 0.005) {
     const params = Math.exp(logN);
     const tokens = tokensToReach(fit, params, loss);
     if (!Number.isFinite(tokens)) continue;

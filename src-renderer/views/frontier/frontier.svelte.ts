@@ -63,7 +63,9 @@ async function fitRuns(
 
 /** Fits the same runs again after the N count or the backtest switch changed. */
 export async function refit(): Promise<void> {
-  if (frontier.source) await fitRuns(frontier.source, frontier.runs, frontier.context);
+  // Snapshots: the worker cannot be sent the state's proxies.
+  if (frontier.source)
+    await fitRuns(frontier.source, $state.snapshot(frontier.runs), $state.snapshot(frontier.context));
 }
 
 export async function loadCsv(file: File): Promise<void> {
