@@ -6,6 +6,12 @@ import { budgetNotes, formatInterval } from '../../src-shared/science/diagnostic
 
 const sig = (x: number) => (Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3));
 
+/** "1.00e+7, 3.00e+7" or, past six, "34 budgets from 1.40e+18 to 3.00e+21". */
+const budgetList = (budgets: number[]) =>
+  budgets.length > 6
+    ? `${budgets.length} budgets from ${sig(budgets[0] as number)} to ${sig(budgets.at(-1) as number)}`
+    : budgets.map(sig).join(', ');
+
 export function analysisLines(
   analysis: FrontierAnalysis,
   context: { bootstrap: number; uniqueTokens: number | null; items: 'tokens' | 'rows' },
@@ -57,7 +63,7 @@ export function analysisLines(
   const backtest = analysis.backtest;
   if (backtest) {
     lines.push(
-      `Backtest (fitted on ${backtest.fittedOn.map(sig).join(', ')} FLOPs, held out ${sig(backtest.heldOutBudget)}): ` +
+      `Backtest (fitted on ${budgetList(backtest.fittedOn)} FLOPs, held out ${sig(backtest.heldOutBudget)}): ` +
         `loss error ${backtest.meanAbsLossErrorPct.toFixed(2)}% mean absolute over ${backtest.runs.length} runs; ` +
         `N* predicted ${formatCount(backtest.nStarPredicted)} against ${formatCount(backtest.nStarObserved)} from the ${backtest.nStarObservedFrom} (ratio ${backtest.nStarRatio.toFixed(2)}); ` +
         `E ${sig(backtest.heldOutFit.E)}, α ${sig(backtest.heldOutFit.alpha)}, β ${sig(backtest.heldOutFit.beta)} against the full fit's ${sig(backtest.fullFit.E)}, ${sig(backtest.fullFit.alpha)}, ${sig(backtest.fullFit.beta)}` +

@@ -79,7 +79,10 @@ export function spreadSizes<T>(
   count: number,
 ): Array<{ params: number; config: T }> {
   if (candidates.length === 0) return [];
-  const from = Math.max(low, (candidates[0] as { params: number }).params);
+  // The smallest shape moves the range only when it sits well above its low end (a large vocabulary's
+  // embedding); a little above, the nearest shapes serve the low targets as they are.
+  const smallest = (candidates[0] as { params: number }).params;
+  const from = smallest > 2 * low ? smallest : low;
   const to = Math.max(high, from * minSizeRatio ** Math.max(0, count - 1) * 1.05);
   const chosen: Array<{ params: number; config: T }> = [];
   for (let k = 0; k < count; k++) {

@@ -119,7 +119,7 @@ export function fitDetails(fit: NonNullable<ReportData['fit']>, floor: ReportDat
     '<h2>The three approaches</h2>',
     `<table><thead><tr><th>Approach</th><th>Method</th><th class="num">a (N* ∝ Cᵃ)</th><th class="num">95% interval</th><th class="num">b (D* ∝ Cᵇ)</th><th class="num">95% interval</th></tr></thead><tbody>${approaches}</tbody></table>`,
     backtest
-      ? `<h2>Backtest</h2><p>Fitted on ${backtest.fittedOn.map(sig3).join(', ')} FLOPs and asked to predict ${sig3(backtest.heldOutBudget)} FLOPs: the held-out runs' loss is off by ${backtest.meanAbsLossErrorPct.toFixed(2)}% on average; N* predicted ${sig3(backtest.nStarPredicted)} against ${sig3(backtest.nStarObserved)} seen (ratio ${backtest.nStarRatio.toFixed(2)}). ${escapeHtml(backtest.verdict)}</p>`
+      ? `<h2>Backtest</h2><p>Fitted on ${backtest.fittedOn.length > 6 ? `${backtest.fittedOn.length} budgets from ${sig3(backtest.fittedOn[0] as number)} to ${sig3(backtest.fittedOn.at(-1) as number)}` : backtest.fittedOn.map(sig3).join(', ')} FLOPs and asked to predict ${sig3(backtest.heldOutBudget)} FLOPs: the held-out runs' loss is off by ${backtest.meanAbsLossErrorPct.toFixed(2)}% on average; N* predicted ${sig3(backtest.nStarPredicted)} against ${sig3(backtest.nStarObserved)} seen (ratio ${backtest.nStarRatio.toFixed(2)}). ${escapeHtml(backtest.verdict)}</p>`
       : '',
     fit.budgetNotes.length > 0 ? `<p class="note">${fit.budgetNotes.map(escapeHtml).join(' ')}</p>` : '',
     fit.warnings.length > 0

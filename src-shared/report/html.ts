@@ -185,7 +185,7 @@ export function renderReportHtml(report: ReportData): string {
   h1 { font-size: 20pt; margin: 0 0 4pt; } h2 { font-size: 13pt; margin: 18pt 0 6pt; break-after: avoid; }
   .meta { color: #5d6375; font-size: 9pt; } .summary { font-size: 11.5pt; background: #eef0ff; border-left: 3pt solid #4f46e5; padding: 8pt 10pt; }
   table { border-collapse: collapse; width: 100%; font-size: 9pt; } th, td { text-align: left; padding: 3pt 6pt; border-bottom: 0.5pt solid #d9dce6; }
-  th { color: #5d6375; } .num { text-align: right; font-variant-numeric: tabular-nums; } tr { break-inside: avoid; }
+  th { color: #5d6375; } .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; } tr { break-inside: avoid; }
   figure { margin: 10pt 0; break-inside: avoid; } figcaption { font-weight: 600; margin-bottom: 4pt; } svg { width: 100%; height: auto; }
   .legend { list-style: none; padding: 0; margin: 2pt 0 0; font-size: 8.5pt; color: #5d6375; display: flex; flex-wrap: wrap; gap: 2pt 12pt; }
   .legend span { display: inline-block; width: 9pt; height: 9pt; border-radius: 50%; margin-right: 4pt; vertical-align: -1pt; }
