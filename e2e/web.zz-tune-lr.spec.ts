@@ -45,6 +45,11 @@ test('the sweep planner tunes the learning rate per size first, then trains each
   // The sweep's table shows each run's rate.
   await expect(details.getByTestId('run-lr')).toHaveCount(2);
   for (const run of swept)
-    await expect(details.getByTestId('run-lr').filter({ hasText: run.config.peakLearningRate.toExponential(1) }).first()).toBeVisible();
+    await expect(
+      details
+        .getByTestId('run-lr')
+        .filter({ hasText: run.config.peakLearningRate.toExponential(1) })
+        .first(),
+    ).toBeVisible();
   await page.screenshot({ path: info.outputPath('tuned-sweep.png') });
 });

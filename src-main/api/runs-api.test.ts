@@ -260,3 +260,26 @@ describe('regularization over the API', () => {
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
+
+describe('per-size learning rates over the API', () => {
+  it('a sweep created with learning rates trains each size at its own, and the rest at the default', async () => {
+    const csv = join(folder.dir, 'rates.csv');
+    const rows = Array.from({ length: 300 }, (_, i) => `${Math.sin(i)},${Math.cos(i)},${Math.sin(i) * Math.cos(i)}`);
+    writeFileSync(csv, `x,y,z\n${rows.join('\n')}\n`);
+    const dataset = await app.datasets.importFrom({ source: { path: csv }, path: csv, displayName: 'rates.csv' });
+    const request = { datasetId: dataset.id, budgets: [1e6, 3e6], sizesPerBudget: 2 };
+    const { plan } = await call<{ plan: Array<{ params: number }> }>('sweeps.plan', request);
+    const tuned = plan[0]?.params as number;
+    const sweep = await call<{ runIds: string[] }>('sweeps.create', {
+      ...request,
+      learningRates: [{ params: tuned, learningRate: 0.025 }],
+    });
+    for (const id of sweep.runIds) {
+      const run = await app.runs.get(id);
+      expect(run.config.peakLearningRate).toBe(run.params.total === tuned ? 0.025 : 1e-2);
+    }
+    await expect(
+      call('sweeps.create', { ...request, learningRates: [{ params: tuned, learningRate: -1 }] }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
