@@ -69,7 +69,7 @@ export const minSizeRatio = 1.3;
 
 /**
  * `count` sizes spread evenly in log N over [low, high], chosen from the shapes that exist: the range starts
- * at the smallest shape where `low` is below it (a large vocabulary's embedding puts a floor under N), widens
+ * at the smallest shape where two or more sizes would fall below it (a large vocabulary's embedding puts a floor under N), widens
  * upwards until `count` sizes fit at least `minSizeRatio` apart, and never takes two near-duplicates.
  */
 export function spreadSizes<T>(
@@ -79,10 +79,13 @@ export function spreadSizes<T>(
   count: number,
 ): Array<{ params: number; config: T }> {
   if (candidates.length === 0) return [];
-  // The smallest shape moves the range only when it sits well above its low end (a large vocabulary's
-  // embedding); a little above, the nearest shapes serve the low targets as they are.
+  // The smallest shape moves the range up only when two or more of the sizes would fall below it (a large
+  // vocabulary's embedding); otherwise the nearest shapes serve the targets as they are.
   const smallest = (candidates[0] as { params: number }).params;
-  const from = smallest > 2 * low ? smallest : low;
+  const targetsBelow = Array.from({ length: count }, (_, k) =>
+    count === 1 ? Math.sqrt(low * high) : low * (high / low) ** (k / (count - 1)),
+  ).filter((target) => target < smallest).length;
+  const from = targetsBelow >= 2 ? smallest : low;
   const to = Math.max(high, from * minSizeRatio ** Math.max(0, count - 1) * 1.05);
   const chosen: Array<{ params: number; config: T }> = [];
   for (let k = 0; k < count; k++) {

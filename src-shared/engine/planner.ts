@@ -80,7 +80,7 @@ export function planSweep(request: PlanRequest): PlannedRun[] {
     const centre = centreOf(budget);
     // Sizes spread evenly in log N over the range, whatever the vocabulary: a large embedding puts a floor
     // under N, so the ladder then starts at the smallest model and keeps the sizes asked for, none a near-duplicate.
-    for (const { config: model } of spreadSizes(candidates, Math.max(10, centre / 30), centre * 3, sizesPerBudget)) {
+    for (const { config: model } of spreadSizes(candidates, centre / 30, centre * 3, sizesPerBudget)) {
       const { params, flopsPerToken } = accountFor(model);
       const tokens = budget / flopsPerToken;
       const steps = Math.max(1, Math.round(tokens / tokensPerStep));

@@ -165,7 +165,9 @@ export function buildReport(input: ReportInput): ReportData {
       `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'rows' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
       `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}` +
       `${allocation.lossCi95 ? ` (${allocation.lossCi95[0].toFixed(4)} to ${allocation.lossCi95[1].toFixed(4)})` : ''}. ` +
-      `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}${formatKnownFloor(analysis.law.E, context.floor)}. ` +
+      (analysis.unbounded.E === 'both'
+        ? `The runs do not identify the irreducible loss E: the fit put it at its lower bound, 0${context.floor ? `, where the data's known floor is ${context.floor.loss.toFixed(3)}` : ''}; add a larger budget. `
+        : `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}${formatKnownFloor(analysis.law.E, context.floor)}. `) +
       budgetNotes(budget, allocation.tokens, analysis.largestFlops, context.uniqueTokens, context.items)
         .map((note) => `${note} `)
         .join('') +
