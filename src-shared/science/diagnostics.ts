@@ -104,7 +104,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
       );
     else if (missed.length > 0)
       warnings.push(
-        `${missed.length} of ${isoflop.budgets.length} budgets have their lowest loss at an edge size (${missed.map((b) => fmt(b.flops)).join(', ')} FLOPs): add the sizes suggested for them.`,
+        `${missed.length} of ${isoflop.budgets.length} budgets ${missed.length === 1 ? 'has its' : 'have their'} lowest loss at an edge size (${missed.map((b) => fmt(b.flops)).join(', ')} FLOPs): add the sizes suggested for them.`,
       );
     if (!(isoflop.a > 0 && isoflop.a < 1))
       warnings.push(
