@@ -1,5 +1,3 @@
-import type { KnownFloor } from './science/diagnostics';
-
 /** How numbers are shown to people, the same in the app, the CLI and reports. */
 
 export function formatBytes(bytes: number): string {
@@ -75,6 +73,17 @@ export function formatParams(params: Record<string, number | string>): string {
     .join(', ');
 }
 
+/** The lowest loss the data allows: a teacher's noise (exact), or a generating process's bits per byte (an upper bound on the entropy rate). */
+export interface KnownFloor {
+  loss: number;
+  kind: 'noise' | 'entropy bound';
+}
+
+/** A fitted figure in three significant digits, in exponent form past 10⁴ or below 10⁻³: "0.589", "1.00e+7". */
+export function formatSig(x: number): string {
+  return Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3);
+}
+
 /** How a fitted E compares with the data's known floor: "the data's known noise floor is 0.09: E is 1.0% above it". */
 export function knownFloorSentence(fittedE: number, floor: KnownFloor): string {
   const off = (fittedE - floor.loss) / floor.loss;
@@ -104,14 +113,4 @@ export function knownFloorOf(dataset: {
   const val = (dataset.splits as { val?: { bytes: number; tokens: number } } | undefined)?.val;
   if (!dataset.entropyBitsPerByte || !val || !(val.tokens > 0)) return null;
   return { loss: dataset.entropyBitsPerByte * Math.LN2 * (val.bytes / val.tokens), kind: 'entropy bound' };
-}
-
-/** Unique training items a D* is measured against: tokens for text, rows for tables. */
-export function uniqueTrainingItems(dataset: { kind: string; splits: { train: { tokens?: number; rows?: number } } }): {
-  count: number;
-  items: 'tokens' | 'rows';
-} {
-  return dataset.kind === 'table'
-    ? { count: dataset.splits.train.rows ?? 0, items: 'rows' }
-    : { count: dataset.splits.train.tokens ?? 0, items: 'tokens' };
 }

@@ -1,16 +1,14 @@
-import { formatCount, formatKnownFloor } from '../../src-shared/format';
+import { formatCount, formatKnownFloor, formatSig } from '../../src-shared/format';
 import type { FrontierAnalysis } from '../../src-shared/science/analysis';
 import { budgetNotes, formatInterval } from '../../src-shared/science/diagnostics';
 
 /** A fit as `isoflop fit` prints it: the law, how compute was counted, the three approaches, budgets, warnings. */
 
-const sig = (x: number) => (Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3));
-
 /** "1.00e+7, 3.00e+7" or, past six, "34 budgets from 1.40e+18 to 3.00e+21". */
 const budgetList = (budgets: number[]) =>
   budgets.length > 6
-    ? `${budgets.length} budgets from ${sig(budgets[0] as number)} to ${sig(budgets.at(-1) as number)}`
-    : budgets.map(sig).join(', ');
+    ? `${budgets.length} budgets from ${formatSig(budgets[0] as number)} to ${formatSig(budgets.at(-1) as number)}`
+    : budgets.map(formatSig).join(', ');
 
 export function analysisLines(
   analysis: FrontierAnalysis,
@@ -42,7 +40,7 @@ export function analysisLines(
         ? `${row.name} (${isoflop.budgets.length} budgets, ${isoflop.runsUsed} of ${analysis.n} runs, by ${isoflop.groupedBy})`
         : row.name;
     lines.push(
-      `  ${row.approach}  a = ${sig(row.a).padStart(6)} ${formatInterval(row.aCi95).padEnd(18)} b = ${sig(row.b).padStart(6)} ${formatInterval(row.bCi95).padEnd(18)} ${name}`,
+      `  ${row.approach}  a = ${formatSig(row.a).padStart(6)} ${formatInterval(row.aCi95).padEnd(18)} b = ${formatSig(row.b).padStart(6)} ${formatInterval(row.bCi95).padEnd(18)} ${name}`,
     );
   }
   if (isoflop) {
@@ -57,22 +55,22 @@ export function analysisLines(
       const edge = budget.edge
         ? `; the lowest loss is at the ${budget.edge === 'smaller' ? 'smallest' : 'largest'} size: add ${budget.suggestedParams.map(formatCount).join(' and ')} parameters`
         : '';
-      lines.push(`  ${sig(budget.flops)} FLOPs, ${budget.runs.length} runs: ${valley}${edge}`);
+      lines.push(`  ${formatSig(budget.flops)} FLOPs, ${budget.runs.length} runs: ${valley}${edge}`);
     }
   } else lines.push(`IsoFLOP profiles: none; ${analysis.isoflopMissing}.`);
   const backtest = analysis.backtest;
   if (backtest) {
     lines.push(
-      `Backtest (fitted on ${budgetList(backtest.fittedOn)} FLOPs, held out ${sig(backtest.heldOutBudget)}): ` +
+      `Backtest (fitted on ${budgetList(backtest.fittedOn)} FLOPs, held out ${formatSig(backtest.heldOutBudget)}): ` +
         `loss error ${backtest.meanAbsLossErrorPct.toFixed(2)}% mean absolute over ${backtest.runs.length} runs; ` +
         `N* predicted ${formatCount(backtest.nStarPredicted)} against ${formatCount(backtest.nStarObserved)} from the ${backtest.nStarObservedFrom} (ratio ${backtest.nStarRatio.toFixed(2)}); ` +
-        `E ${sig(backtest.heldOutFit.E)}, α ${sig(backtest.heldOutFit.alpha)}, β ${sig(backtest.heldOutFit.beta)} against the full fit's ${sig(backtest.fullFit.E)}, ${sig(backtest.fullFit.alpha)}, ${sig(backtest.fullFit.beta)}` +
+        `E ${formatSig(backtest.heldOutFit.E)}, α ${formatSig(backtest.heldOutFit.alpha)}, β ${formatSig(backtest.heldOutFit.beta)} against the full fit's ${formatSig(backtest.fullFit.E)}, ${formatSig(backtest.fullFit.alpha)}, ${formatSig(backtest.fullFit.beta)}` +
         (backtest.flagged ? ' (FLAGGED: the law does not predict its largest budget)' : ''),
     );
   }
   for (const allocation of analysis.allocation) {
     lines.push(
-      `At ${sig(allocation.flops)} FLOPs: N* = ${formatCount(allocation.params)} ${formatInterval(allocation.paramsCi95 && [allocation.paramsCi95[0], allocation.paramsCi95[1]])}, ` +
+      `At ${formatSig(allocation.flops)} FLOPs: N* = ${formatCount(allocation.params)} ${formatInterval(allocation.paramsCi95 && [allocation.paramsCi95[0], allocation.paramsCi95[1]])}, ` +
         `D* = ${formatCount(allocation.tokens)} ${context.items}, ${allocation.tokensPerParam.toFixed(1)} ${context.items} per parameter, predicted loss ${allocation.loss.toFixed(3)}` +
         (allocation.lossCi95
           ? ` (95% interval ${allocation.lossCi95[0].toFixed(3)} to ${allocation.lossCi95[1].toFixed(3)})`

@@ -189,7 +189,8 @@ describe('a study of a fixed model (a sweep size’s learning-rate search)', () 
       }),
     };
     const base = { model, batchSize: 4 };
-    const study = await createStudy(stores, {
+    // A grid over learning rates of this fixed model; each case below changes one field.
+    const fixed = (change: Partial<StudyRequest>): StudyRequest => ({
       datasetId: 'demo-language',
       space: { learningRate: { type: 'choice', values: [1e-3, 3e-3] } },
       sampler: 'grid',
@@ -198,7 +199,9 @@ describe('a study of a fixed model (a sweep size’s learning-rate search)', () 
       steps: 12,
       seed: 1,
       base,
+      ...change,
     });
+    const study = await createStudy(stores, fixed({}));
     expect(study.base).toEqual(base);
     const run = await nextTrial(stores, study.id);
     expect(run?.config.model).toEqual(model);
@@ -210,29 +213,14 @@ describe('a study of a fixed model (a sweep size’s learning-rate search)', () 
     expect(done.trials[0]?.state).toBe('complete');
     expect(done.trials[0]?.value).toBeGreaterThan(0);
 
+    await expect(createStudy(stores, fixed({ space: { width: { type: 'choice', values: [8, 16] } } }))).rejects.toThrow(
+      /fixed model searches training settings only; "width"/,
+    );
     await expect(
-      createStudy(stores, {
-        datasetId: 'demo-language',
-        space: { width: { type: 'choice', values: [8, 16] } },
-        sampler: 'grid',
-        pruner: 'none',
-        trials: 2,
-        steps: 12,
-        seed: 1,
-        base,
-      }),
-    ).rejects.toThrow(/fixed model searches training settings only; "width"/);
-    await expect(
-      createStudy(stores, {
-        datasetId: 'demo-teacher',
-        space: { learningRate: { type: 'choice', values: [1e-3] } },
-        sampler: 'grid',
-        pruner: 'none',
-        trials: 1,
-        steps: 12,
-        seed: 1,
-        base,
-      }),
+      createStudy(
+        stores,
+        fixed({ datasetId: 'demo-teacher', space: { learningRate: { type: 'choice', values: [1e-3] } }, trials: 1 }),
+      ),
     ).rejects.toThrow(/transformer trains on a text corpus; demo-teacher is a table/);
   }, 120_000);
 });

@@ -23,7 +23,7 @@ describe('per-size learning rates', () => {
 
   it('plans one search per size, as long as the smallest budget buys it (at least 50 steps, at most its own run)', () => {
     const plan = planSweep({ dataset: corpus, budgets: [1e11, 1e12], sizesPerBudget: 4, batchSize: 16 });
-    const tasks = learningRateTasks(plan, 16 * 64, 5);
+    const tasks = learningRateTasks(plan, 16, 5);
     expect(tasks.map((t) => t.params)).toEqual([...new Set(plan.map((run) => run.params))].sort((a, b) => a - b));
     for (const task of tasks) {
       const own = plan.filter((run) => run.params === task.params);
@@ -39,7 +39,7 @@ describe('per-size learning rates', () => {
 
   it('keeps the best rate, says when it sits at the edge of the grid, and puts it in the plan', () => {
     const plan = planSweep({ dataset: corpus, budgets: [1e11], sizesPerBudget: 3, batchSize: 16 });
-    const [task] = learningRateTasks(plan, 16 * 64, 3);
+    const [task] = learningRateTasks(plan, 16, 3);
     if (!task) throw new Error('no task');
     const inside = chooseLearningRate(task, 'study-x', [
       { learningRate: 1.2e-3, value: 2.1 },

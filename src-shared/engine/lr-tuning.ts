@@ -1,4 +1,5 @@
-import type { ModelSpec, PlannedRun } from '../contract';
+import type { ModelSpec, PlannedRun, StudyRecord, StudyRequest } from '../contract';
+import { formatCount } from '../format';
 
 /**
  * Learning rates tuned per model size before a sweep (Porian et al. 2024: with one rate for every size a
@@ -29,12 +30,13 @@ export interface LearningRateTask {
   rates: number[];
 }
 
-/** One search per distinct size of a plan. */
-export function learningRateTasks(plan: PlannedRun[], tokensPerStep: number, points: number): LearningRateTask[] {
+/** One search per distinct size of a plan trained at `batchSize` (sequences for a transformer, rows for an MLP). */
+export function learningRateTasks(plan: PlannedRun[], batchSize: number, points: number): LearningRateTask[] {
   const smallest = Math.min(...plan.map((run) => run.budgetFlops));
   const tasks = new Map<number, LearningRateTask>();
   for (const run of plan) {
     if (tasks.has(run.params)) continue;
+    const tokensPerStep = batchSize * (run.model.family === 'gpt' ? run.model.contextLength : 1);
     const affordable = Math.round(smallest / run.flopsPerToken / tokensPerStep);
     const steps = Math.max(10, Math.min(run.steps, Math.max(50, affordable)));
     tasks.set(run.params, {
@@ -67,6 +69,38 @@ export function chooseLearningRate(
   const best = done.reduce((m, t) => (t.value < m.value ? t : m));
   const atEdge = best.learningRate === Math.min(...task.rates) || best.learningRate === Math.max(...task.rates);
   return { params: task.params, learningRate: best.learningRate, studyId, atEdge };
+}
+
+/** The study that searches a size's rate: a grid over the task's rates, trials of the size's own model. */
+export function learningRateStudy(
+  task: LearningRateTask,
+  datasetId: string,
+  batchSize: number,
+  seed: number,
+): StudyRequest {
+  return {
+    datasetId,
+    space: { learningRate: { type: 'choice', values: task.rates } },
+    sampler: 'grid',
+    pruner: 'none',
+    trials: task.rates.length,
+    steps: task.steps,
+    seed,
+    name: `Learning rate for ${formatCount(task.params)} parameters (a sweep's per-size search)`,
+    base: { model: task.model, batchSize },
+  };
+}
+
+/** The best rate a finished study found for its size; null when none of its trials completed. */
+export function bestLearningRate(task: LearningRateTask, study: StudyRecord): ChosenLearningRate | null {
+  return chooseLearningRate(
+    task,
+    study.id,
+    study.trials.map((trial) => ({
+      learningRate: Number(trial.params.learningRate),
+      value: trial.state === 'complete' ? trial.value : null,
+    })),
+  );
 }
 
 /** The plan with each size's tuned rate (sizes without one keep the default). */

@@ -1,5 +1,5 @@
 import type { ReportData, StudyRecord } from '../contract';
-import { formatKnownFloor, formatMeanStd, formatParamValue } from '../format';
+import { formatKnownFloor, formatMeanStd, formatParamValue, formatSig } from '../format';
 import { formatInterval } from '../science/diagnostics';
 import { renderParallelCoordinates } from './parallel';
 import { bestSoFarSeries, parallelSpec } from './study-charts';
@@ -99,27 +99,22 @@ export function crossValidationSection(report: ReportData, figure: Figure): stri
     .join('\n');
 }
 
-const sig3 = (x: number) =>
-  Math.abs(x) !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)
-    ? x.toExponential(2)
-    : String(Number(x.toPrecision(3)));
-
 /** Under the fitted law: how compute was counted, the three approaches side by side, the backtest, the warnings. */
 export function fitDetails(fit: NonNullable<ReportData['fit']>, floor: ReportData['dataset']['knownFloor']): string {
   const approaches = fit.approaches
     .map(
       (row) =>
-        `<tr><td>${row.approach}</td><td>${escapeHtml(row.name)}</td><td class="num">${sig3(row.a)}</td><td class="num">${escapeHtml(formatInterval(row.aCi95))}</td><td class="num">${sig3(row.b)}</td><td class="num">${escapeHtml(formatInterval(row.bCi95))}</td></tr>`,
+        `<tr><td>${row.approach}</td><td>${escapeHtml(row.name)}</td><td class="num">${formatSig(row.a)}</td><td class="num">${escapeHtml(formatInterval(row.aCi95))}</td><td class="num">${formatSig(row.b)}</td><td class="num">${escapeHtml(formatInterval(row.bCi95))}</td></tr>`,
     )
     .join('');
   const backtest = fit.backtest;
   const parts = [
-    floor ? `<p>E = ${sig3(fit.E)}${escapeHtml(formatKnownFloor(fit.E, floor))}.</p>` : '',
+    floor ? `<p>E = ${formatSig(fit.E)}${escapeHtml(formatKnownFloor(fit.E, floor))}.</p>` : '',
     `<p>Compute: ${escapeHtml(fit.compute.description)}. ${fit.isoflop ? `Approach 2 used ${fit.isoflop.runsUsed} of ${fit.runsUsed} runs, grouped by ${escapeHtml(fit.isoflop.groupedBy)}.` : ''}</p>`,
     '<h2>The three approaches</h2>',
     `<table><thead><tr><th>Approach</th><th>Method</th><th class="num">a (N* ∝ Cᵃ)</th><th class="num">95% interval</th><th class="num">b (D* ∝ Cᵇ)</th><th class="num">95% interval</th></tr></thead><tbody>${approaches}</tbody></table>`,
     backtest
-      ? `<h2>Backtest</h2><p>Fitted on ${backtest.fittedOn.length > 6 ? `${backtest.fittedOn.length} budgets from ${sig3(backtest.fittedOn[0] as number)} to ${sig3(backtest.fittedOn.at(-1) as number)}` : backtest.fittedOn.map(sig3).join(', ')} FLOPs and asked to predict ${sig3(backtest.heldOutBudget)} FLOPs: the held-out runs' loss is off by ${backtest.meanAbsLossErrorPct.toFixed(2)}% on average; N* predicted ${sig3(backtest.nStarPredicted)} against ${sig3(backtest.nStarObserved)} seen (ratio ${backtest.nStarRatio.toFixed(2)}). ${escapeHtml(backtest.verdict)}</p>`
+      ? `<h2>Backtest</h2><p>Fitted on ${backtest.fittedOn.length > 6 ? `${backtest.fittedOn.length} budgets from ${formatSig(backtest.fittedOn[0] as number)} to ${formatSig(backtest.fittedOn.at(-1) as number)}` : backtest.fittedOn.map(formatSig).join(', ')} FLOPs and asked to predict ${formatSig(backtest.heldOutBudget)} FLOPs: the held-out runs' loss is off by ${backtest.meanAbsLossErrorPct.toFixed(2)}% on average; N* predicted ${formatSig(backtest.nStarPredicted)} against ${formatSig(backtest.nStarObserved)} seen (ratio ${backtest.nStarRatio.toFixed(2)}). ${escapeHtml(backtest.verdict)}</p>`
       : '',
     fit.budgetNotes.length > 0 ? `<p class="note">${fit.budgetNotes.map(escapeHtml).join(' ')}</p>` : '',
     fit.warnings.length > 0

@@ -12,7 +12,7 @@ import {
 } from './frontier';
 import { budgetGroups, fitEnvelope, fitIsoflop, type IsoflopFit, type Run, whyNoIsoflop } from './isoflop';
 import { exponents, fitParametric, type Observation, type ScalingLaw } from './parametric';
-import { interval95 } from './stats';
+import { byStratum, interval95, resampleWithin } from './stats';
 
 /** Everything the Frontier view, `isoflop fit` and the report show for a set of runs, computed in one place. */
 
@@ -117,12 +117,11 @@ function approachOne(
   const fit = fitEnvelope(points(runs), 30, compute.model);
   if (!fit || !Number.isFinite(fit.a)) return null;
   const random = new Random(options.seed + 1);
-  const groups = [...new Set(strata)].map((key) => runs.filter((_, i) => strata[i] === key));
+  const groups = byStratum(runs, strata);
   const as: number[] = [];
   const bs: number[] = [];
   for (let i = 0; i < options.bootstrap; i++) {
-    const sample = groups.flatMap((group) => group.map(() => group[random.int(group.length)] as RunObservation));
-    const refit = fitEnvelope(points(sample), 30, compute.model);
+    const refit = fitEnvelope(points(resampleWithin(groups, random)), 30, compute.model);
     if (refit && Number.isFinite(refit.a)) {
       as.push(refit.a);
       bs.push(refit.b);

@@ -1,3 +1,4 @@
+import { formatSig, type KnownFloor } from '../format';
 import type { Backtest } from './backtest';
 import type { ComputeMeasure } from './compute';
 import type { Ci95 } from './frontier';
@@ -11,11 +12,7 @@ import type { Observation, ScalingLaw } from './parametric';
  * the Frontier view and the report show the same list.
  */
 
-/** The lowest loss the data allows: a teacher's noise (exact), or a generating process's bits per byte (an upper bound on the entropy rate). */
-export interface KnownFloor {
-  loss: number;
-  kind: 'noise' | 'entropy bound';
-}
+export type { KnownFloor };
 
 /** Which ends of an interval the runs leave open. */
 export type Unbounded = 'below' | 'above' | 'both';
@@ -37,8 +34,6 @@ export interface DiagnosisInput {
   compute: ComputeMeasure;
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toPrecision(3));
-
 export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded: Partial<Record<Key, Unbounded>> } {
   const { runs, law, ci95, isoflop } = input;
   const warnings: string[] = [];
@@ -51,7 +46,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
 
   if (law.E < 1e-3 * lowest) {
     warnings.push(
-      `E is at its lower bound (${fmt(law.E)}, effectively 0): the runs do not constrain the loss floor; add a larger budget.`,
+      `E is at its lower bound (${formatSig(law.E)}, effectively 0): the runs do not constrain the loss floor; add a larger budget.`,
     );
     open('E', 'below');
     open('E', 'above');
@@ -59,7 +54,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
   for (const key of ['alpha', 'beta'] as const) {
     if (law[key] < 0.02 || law[key] > 2.5)
       warnings.push(
-        `${names[key]} = ${fmt(law[key])} is at the edge of what the fit allows: the runs do not constrain it; widen the sizes or the budgets.`,
+        `${names[key]} = ${formatSig(law[key])} is at the edge of what the fit allows: the runs do not constrain it; widen the sizes or the budgets.`,
       );
   }
   if (ci95) {
@@ -69,7 +64,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
       if (!Number.isFinite(low) || !Number.isFinite(high)) continue;
       if (high - low <= 1e-9 * Math.max(Math.abs(high), 1e-300)) {
         warnings.push(
-          `The bootstrap interval of ${names[key]} has zero width (${fmt(low)}): every resample landed on the same value, so the runs do not identify ${names[key]}; its interval is unbounded.`,
+          `The bootstrap interval of ${names[key]} has zero width (${formatSig(low)}): every resample landed on the same value, so the runs do not identify ${names[key]}; its interval is unbounded.`,
         );
         open(key, 'below');
         open(key, 'above');
@@ -78,7 +73,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
       if (key === 'E' && low < 1e-3 * lowest && !unbounded.E) {
         open('E', 'below');
         warnings.push(
-          `E's interval reaches 0 (${fmt(low)} to ${fmt(high)}): the runs bound the loss floor from above only; a larger budget would pin it down.`,
+          `E's interval reaches 0 (${formatSig(low)} to ${formatSig(high)}): the runs bound the loss floor from above only; a larger budget would pin it down.`,
         );
       }
       if ((key === 'A' || key === 'B') && value !== null && high > 1e4 * value) open(key, 'above');
@@ -104,11 +99,11 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
       );
     else if (missed.length > 0)
       warnings.push(
-        `${missed.length} of ${isoflop.budgets.length} budgets ${missed.length === 1 ? 'has its' : 'have their'} lowest loss at an edge size (${missed.map((b) => fmt(b.flops)).join(', ')} FLOPs): add the sizes suggested for them.`,
+        `${missed.length} of ${isoflop.budgets.length} budgets ${missed.length === 1 ? 'has its' : 'have their'} lowest loss at an edge size (${missed.map((b) => formatSig(b.flops)).join(', ')} FLOPs): add the sizes suggested for them.`,
       );
     if (!(isoflop.a > 0 && isoflop.a < 1))
       warnings.push(
-        `Approach 2's a = ${fmt(isoflop.a)} (b = ${fmt(isoflop.b)}) lies outside 0 to 1: its parabola vertices do not move sensibly with compute; trust approach 3 and add sizes around each valley.`,
+        `Approach 2's a = ${formatSig(isoflop.a)} (b = ${formatSig(isoflop.b)}) lies outside 0 to 1: its parabola vertices do not move sensibly with compute; trust approach 3 and add sizes around each valley.`,
       );
   }
 
@@ -122,7 +117,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
       const [yl, yh] = y.aCi95 as [number, number];
       if (xh < yl || yh < xl)
         warnings.push(
-          `Approaches ${x.approach} and ${y.approach} disagree beyond their intervals: a = ${fmt(x.a)} [${fmt(xl)}, ${fmt(xh)}] against ${fmt(y.a)} [${fmt(yl)}, ${fmt(yh)}].`,
+          `Approaches ${x.approach} and ${y.approach} disagree beyond their intervals: a = ${formatSig(x.a)} [${formatSig(xl)}, ${formatSig(xh)}] against ${formatSig(y.a)} [${formatSig(yl)}, ${formatSig(yh)}].`,
         );
     }
 
@@ -131,11 +126,11 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
     const interval = ci95?.E;
     if (kind === 'noise' && interval && !unbounded.E && (interval[0] > floor || interval[1] < floor))
       warnings.push(
-        `E's interval [${fmt(interval[0])}, ${fmt(interval[1])}] does not contain the data's known noise floor ${fmt(floor)}: the fit's loss floor is off.`,
+        `E's interval [${formatSig(interval[0])}, ${formatSig(interval[1])}] does not contain the data's known noise floor ${formatSig(floor)}: the fit's loss floor is off.`,
       );
     if (kind === 'entropy bound' && law.E > floor)
       warnings.push(
-        `E = ${fmt(law.E)} is above the generating process's entropy bound (${fmt(floor)} nats): the true floor is lower, so the fit over-estimates it; larger budgets would bring it down.`,
+        `E = ${formatSig(law.E)} is above the generating process's entropy bound (${formatSig(floor)} nats): the true floor is lower, so the fit over-estimates it; larger budgets would bring it down.`,
       );
   }
   if (input.backtest?.flagged) warnings.push(input.backtest.verdict);
@@ -153,8 +148,8 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
 export function formatInterval(interval: [number, number] | null, open?: Unbounded): string {
   if (!interval) return '';
   if (open === 'both') return '[unbounded]';
-  const low = open === 'below' ? 'unbounded' : fmt(interval[0]);
-  const high = open === 'above' ? 'unbounded' : fmt(interval[1]);
+  const low = open === 'below' ? 'unbounded' : formatSig(interval[0]);
+  const high = open === 'above' ? 'unbounded' : formatSig(interval[1]);
   return `[${low}, ${high}]`;
 }
 
@@ -174,13 +169,13 @@ export function budgetNotes(
   if (factor > 1.05) {
     const shown = factor >= 1000 ? `10^${Math.round(Math.log10(factor))}` : factor.toPrecision(2);
     notes.push(
-      `${fmt(flops)} FLOPs is ${shown}x beyond your largest run (${fmt(largestFlops)} FLOPs): the law is extrapolated${factor > 100 ? ', far past what the runs can vouch for' : ''}.`,
+      `${formatSig(flops)} FLOPs is ${shown}x beyond your largest run (${formatSig(largestFlops)} FLOPs): the law is extrapolated${factor > 100 ? ', far past what the runs can vouch for' : ''}.`,
     );
   }
   if (uniqueTokens && tokens > uniqueTokens) {
     const epochs = tokens / uniqueTokens;
     notes.push(
-      `D* = ${fmt(tokens)} ${items} is ${epochs < 1000 ? epochs.toFixed(1) : fmt(epochs)} epochs of the dataset's ${fmt(uniqueTokens)} unique training ${items}: repeated data is worth less; its effective size is ${fmt(effectiveTokens(tokens, uniqueTokens))} ${items} (Muennighoff et al. 2023).`,
+      `D* = ${formatSig(tokens)} ${items} is ${epochs < 1000 ? epochs.toFixed(1) : formatSig(epochs)} epochs of the dataset's ${formatSig(uniqueTokens)} unique training ${items}: repeated data is worth less; its effective size is ${formatSig(effectiveTokens(tokens, uniqueTokens))} ${items} (Muennighoff et al. 2023).`,
     );
   }
   return notes;

@@ -11,7 +11,7 @@ import {
   type ScalingLaw,
   sixND,
 } from './parametric';
-import { interval95 } from './stats';
+import { byStratum, interval95, resampleWithin } from './stats';
 
 /** What a user gets from a fitted law: intervals, verdicts on runs, and the calculators. */
 
@@ -33,18 +33,9 @@ export function bootstrapParametric(
 ): { ci95: Ci95; laws: ScalingLaw[] } {
   const random = new Random(seed);
   const start = lawToTheta(fit);
-  const groups = new Map<number, Observation[]>();
-  data.forEach((run, i) => {
-    const key = strata[i] ?? 0;
-    groups.set(key, [...(groups.get(key) ?? []), run]);
-  });
+  const groups = byStratum(data, strata);
   const laws: ScalingLaw[] = [];
-  for (let i = 0; i < samples; i++) {
-    const resample = [...groups.values()].flatMap((group) =>
-      group.map(() => group[random.int(group.length)] as Observation),
-    );
-    laws.push(fitParametric(resample, [start], undefined, 1));
-  }
+  for (let i = 0; i < samples; i++) laws.push(fitParametric(resampleWithin(groups, random), [start], undefined, 1));
   const of = (pick: (law: ScalingLaw) => number) => interval95(laws.map(pick));
   return {
     laws,

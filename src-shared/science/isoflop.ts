@@ -1,6 +1,6 @@
 import { Random } from '../random';
 import { type ComputeModel, sixND } from './parametric';
-import { interval95, linearFit, parabolaFit } from './stats';
+import { interval95, linearFit, parabolaFit, resampleWithin } from './stats';
 
 /**
  * Chinchilla's approach 2: at each compute budget, a parabola of loss against log N; its vertex is the
@@ -182,8 +182,7 @@ export function fitIsoflop(runs: Run[], bootstrap = 200, seed = 1, compute: Comp
   for (let i = 0; i < bootstrap; i++) {
     // Resample runs within each budget, as the budgets themselves were chosen, not drawn.
     const resampled = usable.map(({ runs: group, flops }) => {
-      const picked = group.map(() => group[random.int(group.length)] as Run);
-      return { flops, ...(vertex(picked, flops, compute) ?? { params: null, tokens: null }) };
+      return { flops, ...(vertex(resampleWithin([group], random), flops, compute) ?? { params: null, tokens: null }) };
     });
     samples.push({ ...powerLaws(resampled), params: resampled.map((r) => r.params) });
   }

@@ -1,7 +1,6 @@
 import type { DatasetManifest, RunRecord } from '../contract';
-import { knownFloorOf, uniqueTrainingItems } from '../format';
+import { type KnownFloor, knownFloorOf } from '../format';
 import type { RunObservation } from './analysis';
-import type { KnownFloor } from './diagnostics';
 
 /**
  * A completed run as the fits see it: N (total and non-embedding), D, the exact training FLOPs it spent and,
@@ -32,6 +31,7 @@ export interface DatasetContext {
 
 export function datasetContext(dataset: DatasetManifest | null): DatasetContext {
   if (!dataset) return { floor: null, uniqueTokens: null, items: 'tokens' };
-  const unique = uniqueTrainingItems(dataset);
-  return { floor: knownFloorOf(dataset), uniqueTokens: unique.count, items: unique.items };
+  return dataset.kind === 'table'
+    ? { floor: knownFloorOf(dataset), uniqueTokens: dataset.splits.train.rows, items: 'rows' }
+    : { floor: knownFloorOf(dataset), uniqueTokens: dataset.splits.train.tokens, items: 'tokens' };
 }

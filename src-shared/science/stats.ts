@@ -14,6 +14,21 @@ export function interval95(values: number[]): [number, number] {
   return [quantile(sorted, 0.025), quantile(sorted, 0.975)];
 }
 
+/** Items grouped by their stratum (a run's budget), strata in order of first appearance. */
+export function byStratum<T>(items: T[], strata: number[]): T[][] {
+  const groups = new Map<number, T[]>();
+  items.forEach((item, i) => {
+    const key = strata[i] ?? 0;
+    groups.set(key, [...(groups.get(key) ?? []), item]);
+  });
+  return [...groups.values()];
+}
+
+/** One bootstrap resample: each group's items drawn with replacement, as many as it holds. */
+export function resampleWithin<T>(groups: T[][], random: { int(n: number): number }): T[] {
+  return groups.flatMap((group) => group.map(() => group[random.int(group.length)] as T));
+}
+
 /** Ordinary least squares y = intercept + slope x. */
 export function linearFit(x: number[], y: number[]): { slope: number; intercept: number } {
   const n = x.length;

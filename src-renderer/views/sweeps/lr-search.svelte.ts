@@ -1,5 +1,10 @@
 import type { PlannedRun } from '../../../src-shared/contract';
-import { type ChosenLearningRate, chooseLearningRate, learningRateTasks } from '../../../src-shared/engine/lr-tuning';
+import {
+  bestLearningRate,
+  type ChosenLearningRate,
+  learningRateStudy,
+  learningRateTasks,
+} from '../../../src-shared/engine/lr-tuning';
 import { formatCount } from '../../../src-shared/format';
 import { client } from '../../lib/app.svelte';
 import { runStudy, studyRunner } from '../studies/study-runner.svelte';
@@ -22,9 +27,7 @@ export async function searchLearningRates(
   batchSize: number,
   points = 5,
 ): Promise<ChosenLearningRate[]> {
-  const first = plan[0]?.model;
-  const tokensPerStep = batchSize * (first?.family === 'gpt' ? first.contextLength : 1);
-  const tasks = learningRateTasks(plan, tokensPerStep, points);
+  const tasks = learningRateTasks(plan, batchSize, points);
   const chosen: ChosenLearningRate[] = [];
   lrSearch.active = true;
   lrSearch.sizes = tasks.length;
@@ -32,29 +35,12 @@ export async function searchLearningRates(
     for (const [index, task] of tasks.entries()) {
       lrSearch.size = index + 1;
       lrSearch.label = `${formatCount(task.params)} parameters: ${task.rates.length} rates from ${task.rates[0]?.toExponential(1)} to ${task.rates.at(-1)?.toExponential(1)}, ${task.steps} steps each`;
-      const study = await client.call('studies.create', {
-        datasetId,
-        space: { learningRate: { type: 'choice', values: task.rates } },
-        sampler: 'grid',
-        pruner: 'none',
-        trials: task.rates.length,
-        steps: task.steps,
-        seed: 1,
-        name: `Learning rate for ${formatCount(task.params)} parameters (a sweep's per-size search)`,
-        base: { model: task.model, batchSize },
-      });
+      const study = await client.call('studies.create', learningRateStudy(task, datasetId, batchSize, 1));
       await runStudy(study.id);
       if (studyRunner.error) throw new Error(studyRunner.error);
       if (studyRunner.stopping) throw new Error('The learning-rate search was stopped; the sweep was not created.');
       const { study: done } = await client.call('studies.get', { id: study.id });
-      const best = chooseLearningRate(
-        task,
-        study.id,
-        done.trials.map((trial) => ({
-          learningRate: Number(trial.params.learningRate),
-          value: trial.state === 'complete' ? trial.value : null,
-        })),
-      );
+      const best = bestLearningRate(task, done);
       if (best) chosen.push(best);
     }
   } finally {
