@@ -1,4 +1,4 @@
-import { formatSig, type KnownFloor } from '../format';
+import { formatCount, formatSig, type KnownFloor } from '../format';
 import type { Backtest } from './backtest';
 import type { ComputeMeasure } from './compute';
 import type { Ci95 } from './frontier';
@@ -167,7 +167,13 @@ export function budgetNotes(
   const notes: string[] = [];
   const factor = flops / largestFlops;
   if (factor > 1.05) {
-    const shown = factor >= 1000 ? `10^${Math.round(Math.log10(factor))}` : factor.toPrecision(2);
+    // "3.3x", "250x", "10^13x": a power of ten from a thousand up (toPrecision would write 999.9 as 1.0e+3).
+    const shown =
+      factor >= 999.5
+        ? `10^${Math.round(Math.log10(factor))}`
+        : factor < 10
+          ? factor.toPrecision(2)
+          : formatCount(factor);
     notes.push(
       `${formatSig(flops)} FLOPs is ${shown}x beyond your largest run (${formatSig(largestFlops)} FLOPs): the law is extrapolated${factor > 100 ? ', far past what the runs can vouch for' : ''}.`,
     );
