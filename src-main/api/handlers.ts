@@ -163,10 +163,11 @@ export function createHandlers(app: AppContext): Handlers {
     'studies.report': ({ id, runId, step, value }) => reportTrial(app, id, runId, step, value),
     'studies.finishTrial': ({ id, runId }) => finishTrial(app, id, runId),
     'runs.start': async ({ id, backend, adapter, platform: where, fromStep, note }) => {
+      await app.runs.get(id);
       // The app trains through this process: it holds the run's lock, as a CLI process would, until finish.
       if ((await app.runs.lockHolder(id)) !== 'this process' && !(await app.runs.tryLock(id))) {
         throw new IsoflopError(
-          'INVALID_INPUT',
+          'CONFLICT',
           `Run ${id} is being trained by another process (an isoflop sweep, say). Wait for it, or stop it first.`,
         );
       }
@@ -218,7 +219,7 @@ export function createHandlers(app: AppContext): Handlers {
       const run = await app.runs.get(id);
       if (run.status !== 'queued' && run.status !== 'interrupted') {
         throw new IsoflopError(
-          'INVALID_INPUT',
+          'CONFLICT',
           `Run ${run.name} is ${run.status}; only a queued or interrupted run can be cancelled` +
             (run.status === 'running' ? ' (stop it first).' : '.'),
         );
@@ -229,7 +230,7 @@ export function createHandlers(app: AppContext): Handlers {
       const run = await app.runs.get(id);
       if (run.status === 'running' || run.status === 'queued') {
         throw new IsoflopError(
-          'INVALID_INPUT',
+          'CONFLICT',
           `Run ${run.name} is ${run.status} already; there is nothing to re-run.`,
         );
       }
@@ -241,7 +242,7 @@ export function createHandlers(app: AppContext): Handlers {
     'reports.reveal': async ({ name }) => {
       const known = await listReports(app.dataDir);
       if (!known.some((report) => report.name === name)) {
-        throw new IsoflopError('NOT_FOUND', `There is no report ${name} in ${join(app.dataDir, 'reports')}.`);
+        throw new IsoflopError('NOT_FOUND', `There is no report ${name} in the data folder's reports.`);
       }
       const path = join(app.dataDir, 'reports', name);
       try {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  type ApiError,
   type ApiResult,
   api,
   type Channel,
@@ -36,6 +37,30 @@ function describeIssues(error: z.ZodError): string {
       return `${where}: ${issue.message}`;
     })
     .join('; ');
+}
+
+/** Where a bug's details go: the process's log, never the answer (it may travel over HTTP). */
+let logInternal: (line: string) => void = (line) => console.error(line);
+export function setInternalLog(log: (line: string) => void): void {
+  logInternal = log;
+}
+
+/**
+ * An error no handler typed. A full disk or a folder the process may not write is the store's state, not a
+ * bug; anything else is a bug: a short answer with a reference, and the stack in the log.
+ */
+export function unexpected(channel: string, error: unknown): ApiError {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EDQUOT') {
+    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : 'this process may not write there';
+    return { code: 'STORE_UNAVAILABLE', message: `${channel}: the data folder cannot be written (${why}). Nothing was changed.` };
+  }
+  const reference = Math.random().toString(36).slice(2, 10);
+  logInternal(`isoflop: internal error ${reference} in ${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return {
+    code: 'INTERNAL',
+    message: `${channel} failed unexpectedly (a bug, reference ${reference}). The details are in IsoFLOP's log; please report them.`,
+  };
 }
 
 export function createRouter(handlers: Handlers): Router {
@@ -76,11 +101,7 @@ export function createRouter(handlers: Handlers): Router {
       return { ok: true, value: output.data };
     } catch (error) {
       if (error instanceof IsoflopError) return { ok: false, error: error.toJSON() };
-      const message = error instanceof Error ? error.message : String(error);
-      return {
-        ok: false,
-        error: { code: 'INTERNAL', message: `${channel} failed unexpectedly: ${message}` },
-      };
+      return { ok: false, error: unexpected(channel, error) };
     }
   }
 

@@ -37,7 +37,7 @@ export async function runStudy(
     await reports;
     if (!trained) {
       throw new IsoflopError(
-        'INVALID_INPUT',
+        'CONFLICT',
         `Run ${run.id} of study ${studyId} is being trained by another process; let it finish, or stop it and run tune --resume ${studyId} again.`,
       );
     }

@@ -72,14 +72,14 @@ export async function exportReport(
   if (request.name !== undefined) {
     if (!reportName.test(request.name)) {
       throw new IsoflopError(
-        'INVALID_INPUT',
+        'BAD_REQUEST',
         `"${request.name}" cannot name a report: use letters, digits and dashes (for example "chinchilla-check").`,
       );
     }
     for (const extension of request.format === 'both' ? ['pdf', 'json'] : [request.format]) {
       if (await stat(join(archive, `${stem}.${extension}`)).catch(() => null)) {
         throw new IsoflopError(
-          'INVALID_INPUT',
+          'CONFLICT',
           `A report named ${stem}.${extension} exists already: choose another name.`,
         );
       }
@@ -125,7 +125,7 @@ async function subjectOf(
     for (const trial of study.trials)
       if (await stores.runs.get(trial.runId).catch(() => null)) runIds.push(trial.runId);
     if (runIds.length === 0) {
-      throw new IsoflopError('INVALID_INPUT', `Study ${study.id} has no trials yet: run some before reporting on it.`);
+      throw new IsoflopError('BAD_REQUEST', `Study ${study.id} has no trials yet: run some before reporting on it.`);
     }
     const budgets = [
       ...new Set((await Promise.all(runIds.map((id) => stores.runs.get(id)))).map((r) => r.config.budgetFlops)),
@@ -140,7 +140,7 @@ async function subjectOf(
   if (request.sweepId !== undefined) {
     const sweep = await stores.sweeps.get(request.sweepId);
     if (sweep.runIds.length === 0)
-      throw new IsoflopError('INVALID_INPUT', `Sweep ${sweep.id} has no runs to report on.`);
+      throw new IsoflopError('BAD_REQUEST', `Sweep ${sweep.id} has no runs to report on.`);
     return {
       subject: { scope: 'sweep', id: sweep.id, name: sweep.name, budgets: sweep.budgets },
       runIds: sweep.runIds,
@@ -148,13 +148,13 @@ async function subjectOf(
     };
   }
   const ids = [...new Set(request.runIds)];
-  if (ids.length === 0) throw new IsoflopError('INVALID_INPUT', 'Choose at least one run to report on.');
+  if (ids.length === 0) throw new IsoflopError('BAD_REQUEST', 'Choose at least one run to report on.');
   const runs = [];
   for (const id of ids) runs.push(await stores.runs.get(id));
   const datasets = [...new Set(runs.map((run) => run.config.datasetId))];
   if (datasets.length > 1) {
     throw new IsoflopError(
-      'INVALID_INPUT',
+      'BAD_REQUEST',
       `These runs were trained on different datasets (${datasets.join(', ')}); a report covers one dataset. Choose runs of one.`,
     );
   }

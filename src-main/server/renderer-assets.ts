@@ -26,9 +26,13 @@ export const contentSecurityPolicy = [
 export const httpStatusOf: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   UNKNOWN_CHANNEL: 404,
+  UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  CONFLICT: 409,
+  TOO_LARGE: 413,
   INVALID_INPUT: 422,
+  DAMAGED: 422,
   STORE_UNAVAILABLE: 503,
   BACKEND_UNAVAILABLE: 503,
   INTERNAL: 500,

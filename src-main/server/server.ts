@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type ApiResult, IsoflopError } from '../../src-shared/contract';
 import type { App, Router } from '../api';
+import { unexpected } from '../api/router';
 import { saveUpload } from '../store/uploads';
 import { dataPrefix, openDataFile } from './data-files';
 import { httpStatusOf, readRendererAsset, securityHeaders } from './renderer-assets';
@@ -75,11 +76,8 @@ function sendJson(res: ServerResponse, status: number, result: ApiResult<unknown
 }
 
 function sendError(res: ServerResponse, error: unknown): void {
-  const typed =
-    error instanceof IsoflopError
-      ? error
-      : new IsoflopError('INTERNAL', error instanceof Error ? error.message : String(error));
-  sendJson(res, httpStatusOf[typed.code], { ok: false, error: typed.toJSON() });
+  const typed = error instanceof IsoflopError ? error.toJSON() : unexpected('The web server', error);
+  sendJson(res, httpStatusOf[typed.code], { ok: false, error: typed });
 }
 
 async function handleApi(req: IncomingMessage, res: ServerResponse, router: Router, channel: string): Promise<void> {

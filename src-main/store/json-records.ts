@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import { IsoflopError } from '../../src-shared/contract';
 import { writeFileAtomic } from './atomic';
+import { readRecord } from './read-record';
 
 /**
  * A folder of records, one JSON file each: `<root>/<id>/<file>`, written whole (temp, fsync, rename),
@@ -33,18 +34,7 @@ export class JsonRecords<Schema extends z.ZodType<{ id: string; createdAt: strin
 
   async get(id: string): Promise<z.output<Schema>> {
     const file = this.fileOf(id);
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new IsoflopError('NOT_FOUND', `There is no ${this.noun} "${id}" in ${this.root}.`);
-    });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new IsoflopError('INVALID_INPUT', `${file} is damaged (not JSON).`);
-    }
-    const parsed = this.schema.safeParse(json);
-    if (!parsed.success) throw new IsoflopError('INVALID_INPUT', `${file} is damaged.`);
-    return parsed.data;
+    return readRecord(file, `${basename(this.root)}/${id}/${this.file}`, this.schema, `There is no ${this.noun} "${id}".`);
   }
 
   async exists(id: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, truncate 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  CheckpointManifest,
   IsoflopError,
   MetricRow,
   type MetricRowInput,
@@ -10,10 +11,11 @@ import {
   RunId,
   RunRecord,
 } from '../../src-shared/contract';
-import type { CheckpointManifest } from '../../src-shared/engine/checkpoint';
+import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { gptFlops, gptParamCount } from '../../src-shared/engine/models/gpt';
 import { mlpFlops, mlpParamCount } from '../../src-shared/engine/models/mlp';
 import { syncDir, writeFileAtomic } from './atomic';
+import { readRecord } from './read-record';
 
 /**
  * `<data>/runs/<id>/`: run.json written whole (temp, fsync, rename), metrics.jsonl appended a line
@@ -107,27 +109,8 @@ export class RunStore {
   }
 
   async get(id: string): Promise<RunRecord> {
-    const file = join(this.folderOf(id), 'run.json');
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw new IsoflopError('NOT_FOUND', `There is no run "${id}" in ${this.root}.`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new IsoflopError('INVALID_INPUT', `${file} is damaged: it is not valid JSON.`);
-    }
-    const parsed = RunRecord.safeParse(json);
-    if (!parsed.success) {
-      throw new IsoflopError(
-        'INVALID_INPUT',
-        `${file} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`,
-      );
-    }
-    return parsed.data;
+    const folder = this.folderOf(id);
+    return readRecord(join(folder, 'run.json'), `runs/${id}/run.json`, RunRecord, `There is no run "${id}".`);
   }
 
   async update(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
@@ -215,6 +198,8 @@ export class RunStore {
 
   async appendMetrics(id: string, row: MetricRowInput): Promise<void> {
     const path = join(this.folderOf(id), 'metrics.jsonl');
+    if (!(await stat(join(this.folderOf(id), 'run.json')).catch(() => null)))
+      throw new IsoflopError('NOT_FOUND', `There is no run "${id}".`);
     const before = (await stat(path).catch(() => null))?.size ?? 0;
     try {
       await this.append(path, `${JSON.stringify(MetricRow.parse(row))}\n`);
@@ -286,13 +271,14 @@ export class RunStore {
       .sort((a, b) => b - a);
     for (const step of steps) {
       try {
-        const manifest = JSON.parse(
-          await readFile(join(folder, String(step), 'model.json'), 'utf8'),
-        ) as CheckpointManifest;
+        const manifest = CheckpointManifest.parse(
+          JSON.parse(await readFile(join(folder, String(step), 'model.json'), 'utf8')),
+        );
         const weights = new Uint8Array(await readFile(join(folder, String(step), 'weights.bin')));
+        decodeCheckpoint(manifest, weights);
         return { manifest, weights };
       } catch {
-        // An unreadable checkpoint: try the one before it.
+        // An unreadable or inconsistent checkpoint: try the one before it.
       }
     }
     return null;

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunRecord, TableManifest } from '../../../src-shared/contract';
+import { IsoflopError, type RunRecord, type TableManifest } from '../../../src-shared/contract';
 import { mlpFlops, mlpParamCount } from '../../../src-shared/engine/models/mlp';
 import { queuedRun, type RunStore } from '../runs';
 import { demoTeacherId } from './demo-teacher';
@@ -15,12 +15,24 @@ export const overfitSliceId = 'demo-teacher-256';
 const trainRows = 256;
 const evalRows = 2048;
 
-async function ensureSlice(datasets: DatasetStore): Promise<TableManifest> {
+/** Callers at once (six clicks, two windows) share one creation; another process's is taken as is. */
+const slicing = new Map<string, Promise<TableManifest>>();
+
+function ensureSlice(datasets: DatasetStore): Promise<TableManifest> {
+  let pending = slicing.get(datasets.root);
+  if (!pending) {
+    pending = makeSlice(datasets).finally(() => slicing.delete(datasets.root));
+    slicing.set(datasets.root, pending);
+  }
+  return pending;
+}
+
+async function makeSlice(datasets: DatasetStore): Promise<TableManifest> {
   if (await datasets.exists(overfitSliceId)) return (await datasets.get(overfitSliceId)) as TableManifest;
   const source = (await datasets.get(demoTeacherId)) as TableManifest;
   const width = (source.features + 1) * 4;
   const folder = datasets.folderOf(demoTeacherId);
-  const manifest = await datasets.create(overfitSliceId, async (dir) => {
+  const created = datasets.create(overfitSliceId, async (dir) => {
     const rows = {
       train: trainRows,
       val: Math.min(evalRows, source.splits.val.rows),
@@ -43,6 +55,11 @@ async function ensureSlice(datasets: DatasetStore): Promise<TableManifest> {
       },
       stats: { ...source.stats, rows: rows.train + rows.val + rows.test },
     };
+  });
+  const manifest = await created.catch(async (error: unknown) => {
+    // Another process made it between our check and our rename: theirs is the same slice.
+    if (error instanceof IsoflopError && error.code === 'CONFLICT') return datasets.get(overfitSliceId);
+    throw error;
   });
   return manifest as TableManifest;
 }

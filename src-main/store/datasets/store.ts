@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, relative } from 'node:path';
 import {
   DatasetId,
@@ -10,6 +10,8 @@ import {
 } from '../../../src-shared/contract';
 import { type SplitName, tableSplitDefaults, textSplitDefaults } from '../../../src-shared/data/splits';
 import { syncDir, writeFileAtomic } from '../atomic';
+import { requireRegularFile } from '../file-kind';
+import { readRecord } from '../read-record';
 import type { OpenForWrite } from './split-files';
 import { importTable } from './table-import';
 import { importText } from './text-import';
@@ -23,6 +25,7 @@ import type { SourceFile, TextFormat } from './text-source';
 export const manifestFile = 'dataset.json';
 const defaultSeed = 1234;
 const defaultBpeVocab = 2048;
+const textExtension = /\.(txt|md|text)$/i;
 
 export type ImportProgress = (phase: string, done: number, total: number) => void;
 
@@ -44,8 +47,12 @@ function slugify(text: string): string {
   return slug || 'dataset';
 }
 
+/** An fs error in words without its absolute path (messages travel over HTTP). */
 function describeFsError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC') return 'the disk is full';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? (error instanceof Error ? error.message : String(error));
 }
 
 export class DatasetStore {
@@ -94,21 +101,12 @@ export class DatasetStore {
   }
 
   private async read(id: string): Promise<DatasetManifestType> {
-    const file = join(this.folderOf(id), manifestFile);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw new IsoflopError('NOT_FOUND', `There is no dataset "${id}" in ${this.root}.`);
-    }
-    const parsed = DatasetManifest.safeParse(JSON.parse(text));
-    if (!parsed.success) {
-      throw new IsoflopError(
-        'INVALID_INPUT',
-        `${file} is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}).`,
-      );
-    }
-    return parsed.data;
+    return readRecord(
+      join(this.folderOf(id), manifestFile),
+      `datasets/${id}/${manifestFile}`,
+      DatasetManifest,
+      `There is no dataset "${id}".`,
+    );
   }
 
   async rename(id: string, name: string): Promise<DatasetManifestType> {
@@ -155,7 +153,7 @@ export class DatasetStore {
       await writeFileAtomic(join(temp, manifestFile), JSON.stringify(manifest, null, 2));
       await rename(temp, target).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOTEMPTY' || error.code === 'EEXIST') {
-          throw new IsoflopError('BAD_REQUEST', `A dataset "${id}" already exists.`);
+          throw new IsoflopError('CONFLICT', `A dataset "${id}" already exists.`);
         }
         throw error;
       });
@@ -166,7 +164,7 @@ export class DatasetStore {
       if (error instanceof IsoflopError) throw error;
       throw new IsoflopError(
         'STORE_UNAVAILABLE',
-        `Could not save the dataset into ${this.root}: ${describeFsError(error)}`,
+        `Could not save dataset "${id}" into the data folder (${describeFsError(error)}); nothing was kept.`,
       );
     }
   }
@@ -225,20 +223,28 @@ export class DatasetStore {
       if (request.kind === 'csv') {
         throw new IsoflopError('BAD_REQUEST', `${request.displayName} is a folder; import a CSV file on its own.`);
       }
-      const names = (await readdir(request.path, { recursive: true, withFileTypes: true }))
-        .filter((entry) => entry.isFile() && /\.(txt|md|text)$/i.test(entry.name))
-        .map((entry) => join(entry.parentPath, entry.name))
-        .sort();
-      if (names.length === 0) {
-        throw new IsoflopError('INVALID_INPUT', `The folder ${request.displayName} holds no .txt files.`);
+      const entries = await readdir(request.path, { recursive: true, withFileTypes: true });
+      const texts = entries.filter((entry) => !entry.isDirectory() && textExtension.test(entry.name));
+      if (texts.length === 0) {
+        const others = entries.filter((entry) => !entry.isDirectory()).length;
+        throw new IsoflopError(
+          'INVALID_INPUT',
+          `The folder ${request.displayName} holds no .txt, .md or .text files` +
+            (others > 0 ? ` (it holds ${others} file${others === 1 ? '' : 's'} of other kinds).` : ' (it is empty).'),
+        );
       }
       const files: SourceFile[] = [];
-      for (const path of names) {
-        const size = (await stat(path)).size;
-        files.push({ path, size, displayName: join(request.displayName, relative(request.path, path)) });
+      for (const entry of texts.sort((a, b) => join(a.parentPath, a.name).localeCompare(join(b.parentPath, b.name)))) {
+        const path = join(entry.parentPath, entry.name);
+        const shown = join(request.displayName, relative(request.path, path));
+        // A link could lead out of the folder the user chose; a pipe or device never ends.
+        const own = await lstat(path);
+        requireRegularFile(own, shown);
+        files.push({ path, size: own.size, displayName: shown });
       }
       return { kind: 'text', format: 'txt', files };
     }
+    requireRegularFile(info, request.displayName);
     const extension = extname(request.displayName).toLowerCase();
     const kind = request.kind === 'csv' || (request.kind === undefined && extension === '.csv') ? 'csv' : 'text';
     const format: TextFormat = extension === '.jsonl' ? 'jsonl' : 'txt';
