@@ -2,6 +2,7 @@ import { type PdfPrinter, printPdf } from '../reports/pdf';
 import { openFolderOf } from '../reports/reveal';
 import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos';
+import { removeLeftovers } from '../store/leftovers';
 import { DatasetStore } from '../store/datasets/store';
 import { RunStore } from '../store/runs';
 import { StudyStore } from '../store/studies';
@@ -16,6 +17,8 @@ export interface App extends AppContext {
   router: Router;
   /** Settles when the built-in demos exist (or failed; see demos.error). */
   demosReady: Promise<void>;
+  /** Settles with what the store's opening removed (see store/leftovers.ts). */
+  leftoversRemoved: Promise<string[]>;
 }
 
 export interface AppOptions {
@@ -40,6 +43,8 @@ export function createApp(dataDir: string, options: AppOptions = {}): App {
     printPdf: options.printPdf ?? printPdf,
     reveal: options.reveal ?? openFolderOf,
   };
+  // Debris of crashes and abandoned uploads goes when the store opens; a failure here costs nothing.
+  const leftoversRemoved = removeLeftovers(dataDir).catch(() => [] as string[]);
   const demosReady = options.prepareDemos
     ? ensureDemos(context.datasets).then(
         () => {
@@ -51,7 +56,7 @@ export function createApp(dataDir: string, options: AppOptions = {}): App {
         },
       )
     : Promise.resolve();
-  return { ...context, router: createRouter(createHandlers(context)), demosReady };
+  return { ...context, router: createRouter(createHandlers(context)), demosReady, leftoversRemoved };
 }
 
 /** The router alone, for callers that need nothing else. */

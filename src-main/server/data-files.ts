@@ -1,9 +1,10 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { type FileHandle, open, realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { IsoflopError } from '../../src-shared/contract';
 import type { DatasetStore } from '../store/datasets/store';
+import { describeKind } from '../store/file-kind';
 import type { RunStore } from '../store/runs';
 import { contentTypeOf, securityHeaders } from './renderer-assets';
 
@@ -54,6 +55,33 @@ export function parseRange(
 
 const reportsPrefix = '/data/reports/';
 
+/**
+ * Opens a file of the data folder for serving, refusing what could lead outside it: the path must resolve
+ * (realpath) inside `root`, and the file itself must be a regular file, not a link (opened with O_NOFOLLOW,
+ * then checked on the open handle, so a link swapped in between is refused too).
+ */
+async function openInside(root: string, path: string, missing: string): Promise<{ fd: FileHandle; size: number }> {
+  const [realRoot, realPath] = await Promise.all([realpath(root).catch(() => root), realpath(path).catch(() => null)]);
+  if (realPath === null) throw new IsoflopError('NOT_FOUND', missing);
+  if (relative(realRoot, realPath).startsWith('..') || isAbsolute(relative(realRoot, realPath))) {
+    throw new IsoflopError('FORBIDDEN', 'That file is a link out of the data folder; IsoFLOP does not serve it.');
+  }
+  let fd: FileHandle;
+  try {
+    fd = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new IsoflopError('FORBIDDEN', 'A symbolic link in the data folder is not served.');
+    throw new IsoflopError('NOT_FOUND', missing);
+  }
+  const info = await fd.stat();
+  if (!info.isFile()) {
+    await fd.close();
+    throw new IsoflopError('FORBIDDEN', `${describeKind(info)} in the data folder is not served.`);
+  }
+  return { fd, size: info.size };
+}
+
 /** `/data/reports/<name>`: a report the app wrote, to open in the browser. */
 export async function openReportFile(dataDir: string, name: string): Promise<DataResponse> {
   let decoded: string;
@@ -64,18 +92,20 @@ export async function openReportFile(dataDir: string, name: string): Promise<Dat
   }
   if (!/^[a-z0-9-]+\.(pdf|json)$/i.test(decoded))
     throw new IsoflopError('FORBIDDEN', `"${decoded}" is not a report name.`);
-  const path = join(dataDir, 'reports', decoded);
-  const info = await stat(path).catch(() => null);
-  if (!info?.isFile()) throw new IsoflopError('NOT_FOUND', `There is no report "${decoded}".`);
+  const { fd, size } = await openInside(
+    join(dataDir, 'reports'),
+    join(dataDir, 'reports', decoded),
+    `There is no report "${decoded}".`,
+  );
   return {
     status: 200,
     headers: {
       ...securityHeaders(),
       'Content-Type': decoded.endsWith('.pdf') ? 'application/pdf' : 'application/json; charset=utf-8',
-      'Content-Length': String(info.size),
+      'Content-Length': String(size),
       'Cache-Control': 'no-cache',
     },
-    body: createReadStream(path),
+    body: fd.createReadStream(),
   };
 }
 
@@ -96,9 +126,8 @@ export async function openDatasetFile(
   if (segments.length !== 2 || !servedFiles.has(file)) {
     throw new IsoflopError('NOT_FOUND', `Datasets serve only ${[...servedFiles].join(', ')}; not "${rest}".`);
   }
-  const path = join(folder, file);
-  const info = await stat(path).catch(() => null);
-  if (!info?.isFile()) throw new IsoflopError('NOT_FOUND', `Dataset "${id}" has no ${file}.`);
+  const { fd, size } = await openInside(store.root, join(folder, file), `Dataset "${id}" has no ${file}.`);
+  const info = { size };
   const base = {
     ...securityHeaders(),
     'Content-Type': contentTypeOf(file),
@@ -107,6 +136,7 @@ export async function openDatasetFile(
   };
   const range = parseRange(rangeHeader, info.size);
   if (range === 'unsatisfiable') {
+    await fd.close();
     return { status: 416, headers: { ...base, 'Content-Range': `bytes */${info.size}` }, body: null };
   }
   if (range) {
@@ -117,10 +147,10 @@ export async function openDatasetFile(
         'Content-Range': `bytes ${range.start}-${range.end}/${info.size}`,
         'Content-Length': String(range.end - range.start + 1),
       },
-      body: createReadStream(path, { start: range.start, end: range.end }),
+      body: fd.createReadStream({ start: range.start, end: range.end }),
     };
   }
-  return { status: 200, headers: { ...base, 'Content-Length': String(info.size) }, body: createReadStream(path) };
+  return { status: 200, headers: { ...base, 'Content-Length': String(info.size) }, body: fd.createReadStream() };
 }
 
 /** A checkpoint's file: `<id>/checkpoints/<step>/model.json|weights.bin`. */
@@ -129,7 +159,7 @@ export async function openCheckpointFile(runs: RunStore, rest: string): Promise<
   const root = runs.folderOf(id); // validates the id: nothing outside the runs folder can be named
   if (
     folder !== 'checkpoints' ||
-    !/^\d{1,12}$/.test(step) ||
+    !/^\d{1,15}$/.test(step) ||
     !['model.json', 'weights.bin'].includes(file) ||
     extra.length > 0
   ) {
@@ -138,18 +168,20 @@ export async function openCheckpointFile(runs: RunStore, rest: string): Promise<
       `Runs serve only checkpoints/<step>/model.json and weights.bin; not "${rest}".`,
     );
   }
-  const path = join(root, 'checkpoints', step, file);
-  const info = await stat(path).catch(() => null);
-  if (!info?.isFile()) throw new IsoflopError('NOT_FOUND', `Run "${id}" has no checkpoint at step ${step}.`);
+  const { fd, size } = await openInside(
+    runs.root,
+    join(root, 'checkpoints', step, file),
+    `Run "${id}" has no checkpoint at step ${step}.`,
+  );
   return {
     status: 200,
     headers: {
       ...securityHeaders(),
       'Content-Type': contentTypeOf(file),
-      'Content-Length': String(info.size),
+      'Content-Length': String(size),
       'Cache-Control': 'no-cache',
     },
-    body: createReadStream(path),
+    body: fd.createReadStream(),
   };
 }
 

@@ -42,6 +42,7 @@ export async function createCrossValidation(
   const cvId = `cv-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
   const evalSteps = Array.from({ length: 10 }, (_, i) => Math.max(1, Math.round(((i + 1) * request.steps) / 10)));
   const runs: RunRecord[] = [];
+  // The folds appear together: RunStore.list shows a CV's runs once all k exist.
   for (let index = 0; index < request.k; index++) {
     const config = tableRunConfig(dataset, { ...request, evalSteps });
     const run = queuedRun(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   CheckpointManifest,
   IsoflopError,
@@ -119,7 +119,11 @@ export class RunStore {
     return next;
   }
 
-  /** Every run, newest first; a damaged run.json is listed as such instead of breaking the list. */
+  /**
+   * Every run, newest first; a damaged run.json is listed as such instead of breaking the list. A run of a
+   * group that is not whole yet is left out: a sweep's runs appear once its sweep.json exists (written last),
+   * a cross-validation's once all k folds do. So a crash while creating either leaves nothing listed.
+   */
   async list(): Promise<RunListEntry[]> {
     const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
     const out: RunListEntry[] = [];
@@ -131,7 +135,58 @@ export class RunStore {
         out.push({ ok: false, id: entry.name, error: error instanceof Error ? error.message : String(error) });
       }
     }
-    return out.sort((a, b) => (a.ok && b.ok ? b.run.createdAt.localeCompare(a.run.createdAt) : a.ok ? -1 : 1));
+    const uncommitted = await this.uncommitted(out.flatMap((entry) => (entry.ok ? [entry.run] : [])));
+    return out
+      .filter((entry) => !(entry.ok && uncommitted.has(entry.run.id)))
+      .sort((a, b) => (a.ok && b.ok ? b.run.createdAt.localeCompare(a.run.createdAt) : a.ok ? -1 : 1));
+  }
+
+  /** The ids of runs whose group was never completed: a sweep without sweep.json, a CV missing folds. */
+  async uncommitted(runs: RunRecord[]): Promise<Set<string>> {
+    const sweepsRoot = join(dirname(this.root), 'sweeps');
+    const sweeps = new Set(
+      (await readdir(sweepsRoot, { withFileTypes: true }).catch(() => []))
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name),
+    );
+    const sweepExists = new Map<string, boolean>();
+    const folds = new Map<string, number>();
+    for (const run of runs) if (run.cvId) folds.set(run.cvId, (folds.get(run.cvId) ?? 0) + 1);
+    const out = new Set<string>();
+    for (const run of runs) {
+      if (run.sweepId) {
+        if (!sweepExists.has(run.sweepId)) {
+          const exists =
+            sweeps.has(run.sweepId) && (await stat(join(sweepsRoot, run.sweepId, 'sweep.json')).catch(() => null)) !== null;
+          sweepExists.set(run.sweepId, exists);
+        }
+        if (!sweepExists.get(run.sweepId)) out.add(run.id);
+      }
+      if (run.cvId && (folds.get(run.cvId) ?? 0) < (run.config.fold?.k ?? 0)) out.add(run.id);
+    }
+    return out;
+  }
+
+  /**
+   * Removes the queued runs of groups never completed (a sweep or CV whose creation a crash cut short),
+   * once older than `graceMs`, so another process still creating its sweep keeps them. Returns their ids.
+   */
+  async removeUncommitted(graceMs = 60 * 60_000): Promise<string[]> {
+    const runs: RunRecord[] = [];
+    for (const entry of await readdir(this.root, { withFileTypes: true }).catch(() => [])) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const run = await this.get(entry.name).catch(() => null);
+      if (run) runs.push(run);
+    }
+    const removed: string[] = [];
+    const uncommitted = await this.uncommitted(runs);
+    for (const run of runs) {
+      if (!uncommitted.has(run.id)) continue;
+      if (run.status !== 'queued' || Date.now() - Date.parse(run.createdAt) < graceMs) continue;
+      await this.delete(run.id).catch(() => undefined);
+      removed.push(run.id);
+    }
+    return removed;
   }
 
   /**

@@ -22,7 +22,9 @@ import {
   shouldPrune,
 } from '../../src-shared/science/pruning';
 import {
-  gridPoints,
+  gridPoint,
+  gridSize,
+  maxGridPoints,
   type Params,
   type Space,
   sampleRandom,
@@ -60,6 +62,18 @@ export function prunerOptionsFor(steps: number): PrunerOptions {
   return { ...defaultPrunerOptions, minResource: Math.max(1, Math.round(steps / eta ** 3)) };
 }
 
+/** What each searchable parameter may be: beyond these a trial cannot train, or cannot fit in memory. */
+const parameterBounds: Record<string, [number, number]> = {
+  learningRate: [1e-8, 10],
+  batchSize: [1, 65_536],
+  width: [1, 65_536],
+  depth: [1, 64],
+  dropout: [0, 0.9],
+  weightDecay: [0, 10],
+  l1: [0, 10],
+  l2: [0, 10],
+};
+
 /** Refuses what cannot train, before anything does: an empty range, a bad rate, a one-class target. */
 export function checkStudy(request: StudyRequest, dataset: DatasetManifest): void {
   try {
@@ -68,18 +82,18 @@ export function checkStudy(request: StudyRequest, dataset: DatasetManifest): voi
     throw new IsoflopError('BAD_REQUEST', `The search space is not usable: ${(error as Error).message}.`);
   }
   const dims = request.space;
-  const positive = ['batchSize', 'width', 'depth'] as const;
-  for (const name of positive) {
-    const dim = dims[name];
-    const low = dim ? (dim.type === 'choice' ? Math.min(...dim.values.map(Number)) : dim.min) : 1;
-    if (!(low >= 1)) {
-      throw new IsoflopError('BAD_REQUEST', `"${name}" must be at least 1 everywhere in the space, not ${low}.`);
+  for (const [name, [least, most]] of Object.entries(parameterBounds)) {
+    const dim = dims[name as keyof typeof dims];
+    if (!dim) continue;
+    const values = dim.type === 'choice' ? dim.values.map(Number) : [dim.min, dim.max];
+    const low = values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    const high = values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+    if (!(low >= least) || !(high <= most)) {
+      throw new IsoflopError(
+        'BAD_REQUEST',
+        `field "space.${name}": its values must lie from ${least} to ${most}; this space reaches ${low < least ? low : high}.`,
+      );
     }
-  }
-  for (const name of ['dropout'] as const) {
-    const dim = dims[name];
-    const high = dim ? (dim.type === 'choice' ? Math.max(...dim.values.map(Number)) : dim.max) : 0;
-    if (high > 0.9) throw new IsoflopError('BAD_REQUEST', `"dropout" may be at most 0.9, not ${high}.`);
   }
   if (request.base) {
     const shaped = (['width', 'depth', 'batchSize'] as const).filter((name) => dims[name] !== undefined);
@@ -113,7 +127,13 @@ export function checkStudy(request: StudyRequest, dataset: DatasetManifest): voi
 export async function createStudy(stores: StudyStores, request: StudyRequest): Promise<StudyRecord> {
   const dataset = await stores.datasets.get(request.datasetId);
   checkStudy(request, dataset);
-  const grid = request.sampler === 'grid' ? gridPoints(request.space as Space).length : Number.POSITIVE_INFINITY;
+  const grid = request.sampler === 'grid' ? gridSize(request.space as Space) : Number.POSITIVE_INFINITY;
+  if (grid > maxGridPoints) {
+    throw new IsoflopError(
+      'BAD_REQUEST',
+      `field "space": this grid has ${grid.toLocaleString('en-US')} points (the product of every parameter's levels); a grid study may hold at most ${maxGridPoints.toLocaleString('en-US')}. Use fewer values, or the random or TPE sampler.`,
+    );
+  }
   const now = new Date().toISOString();
   const id = `study-${now.slice(0, 10)}-${randomBytes(3).toString('hex')}`;
   return stores.studies.save({
@@ -202,7 +222,7 @@ function fixedModelConfig(
 /** The parameters of trial `number`: the same seed and the same earlier results give the same proposal. */
 export function proposeParams(study: StudyRecord, trialNumber: number): Params {
   const space = study.space as Space;
-  if (study.sampler === 'grid') return gridPoints(space)[trialNumber - 1] as Params;
+  if (study.sampler === 'grid') return gridPoint(space, trialNumber - 1);
   const random = new Random((study.seed * 7919 + trialNumber) >>> 0);
   if (study.sampler === 'random') return sampleRandom(space, random);
   const finished = study.trials
@@ -218,7 +238,12 @@ export function proposeParams(study: StudyRecord, trialNumber: number): Params {
 export async function nextTrial(stores: StudyStores, studyId: string): Promise<RunRecord | null> {
   const study = await stores.studies.get(studyId);
   for (const trial of study.trials.filter((t) => t.state === 'running')) {
-    const run = await stores.runs.get(trial.runId).catch(() => null);
+    const run = await stores.runs.get(trial.runId).catch(async (error: unknown) => {
+      if (!(error instanceof IsoflopError && error.code === 'NOT_FOUND')) return null;
+      // The study recorded the trial and the process died before its run was written: write it now.
+      const dataset = await stores.datasets.get(study.datasetId);
+      return stores.runs.create(trialRun(study, dataset, trial.number, trial.params));
+    });
     if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) return run;
     await finishTrial(stores, studyId, trial.runId);
   }
@@ -228,7 +253,6 @@ export async function nextTrial(stores: StudyStores, studyId: string): Promise<R
   const trialNumber = fresh.trials.length + 1;
   const params = proposeParams(fresh, trialNumber);
   const run = trialRun(fresh, dataset, trialNumber, params);
-  await stores.runs.create(run);
   const trial: StudyTrial = {
     number: trialNumber,
     runId: run.id,
@@ -238,8 +262,10 @@ export async function nextTrial(stores: StudyStores, studyId: string): Promise<R
     intermediate: [],
     note: null,
   };
+  // The study records the trial first, then its run is written: a crash between leaves a trial whose run
+  // is written on the next call, never a run that no study owns.
   await stores.studies.save({ ...fresh, trials: [...fresh.trials, trial] });
-  return run;
+  return stores.runs.create(run);
 }
 
 function trialOf(study: StudyRecord, runId: string): StudyTrial {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type DatasetManifest, type PlannedRun, SweepId, SweepRecord } from '../../src-shared/contract';
+import { type DatasetManifest, type PlannedRun, RunRecord, SweepId, SweepRecord } from '../../src-shared/contract';
 import { defaultLearningRate } from '../../src-shared/engine/lr-tuning';
 import { JsonRecords } from './json-records';
 import { queuedRun, type RunStore } from './runs';
@@ -42,39 +42,39 @@ export async function createSweep(
   // Shards of one plan on several machines agree on its id and share the sweep (see --plan).
   if (options.id && (await stores.sweeps.exists(options.id))) return stores.sweeps.get(options.id);
   const id = options.id ?? `sweep-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
-  const runIds: string[] = [];
   const now = new Date().toISOString();
-  for (const [index, planned] of plan.entries()) {
+  const runs = plan.map((planned, index) => {
     const reg = options.regularization ?? {};
     const model = reg.dropout ? { ...planned.model, dropout: reg.dropout } : planned.model;
-    const run = queuedRun(`${id}-r${String(index + 1).padStart(2, '0')}`, planned.label, id, {
-      datasetId: dataset.id,
-      model,
-      batchSize: options.batchSize,
-      budgetFlops: planned.budgetFlops,
-      plannedTokens: planned.tokens,
-      plannedSteps: planned.steps,
-      peakLearningRate: planned.learningRate ?? defaultLearningRate(model.family),
-      // Warmup scales with the run: 5% of its steps.
-      warmupSteps: Math.max(1, Math.round(planned.steps * 0.05)),
-      weightDecay: reg.weightDecay ?? 0,
-      l1: reg.l1 ?? 0,
-      l2: reg.l2 ?? 0,
-      earlyStopping: reg.earlyStoppingPatience
-        ? {
-            patience: reg.earlyStoppingPatience,
-            minDelta: reg.earlyStoppingMinDelta ?? 0,
-            restoreBest: true,
-            metric: reg.earlyStoppingMetric ?? 'valLoss',
-          }
-        : null,
-      seed: options.seed + index,
-      evalSteps: evalStepsFor(planned.steps),
-    });
-    await stores.runs.create(run, { ifAbsent: true });
-    runIds.push(run.id);
-  }
-  return stores.sweeps.save({
+    return RunRecord.parse(
+      queuedRun(`${id}-r${String(index + 1).padStart(2, '0')}`, planned.label, id, {
+        datasetId: dataset.id,
+        model,
+        batchSize: options.batchSize,
+        budgetFlops: planned.budgetFlops,
+        plannedTokens: planned.tokens,
+        plannedSteps: planned.steps,
+        peakLearningRate: planned.learningRate ?? defaultLearningRate(model.family),
+        // Warmup scales with the run: 5% of its steps.
+        warmupSteps: Math.max(1, Math.round(planned.steps * 0.05)),
+        weightDecay: reg.weightDecay ?? 0,
+        l1: reg.l1 ?? 0,
+        l2: reg.l2 ?? 0,
+        earlyStopping: reg.earlyStoppingPatience
+          ? {
+              patience: reg.earlyStoppingPatience,
+              minDelta: reg.earlyStoppingMinDelta ?? 0,
+              restoreBest: true,
+              metric: reg.earlyStoppingMetric ?? 'valLoss',
+            }
+          : null,
+        seed: options.seed + index,
+        evalSteps: evalStepsFor(planned.steps),
+      }),
+    );
+  });
+  // Validated whole before anything is written; sweep.json goes last and makes the runs appear (RunStore.list).
+  const sweep = SweepRecord.parse({
     formatVersion: 1,
     id,
     name: options.name ?? `${dataset.name}, ${now.slice(0, 16).replace('T', ' ')} UTC`,
@@ -83,6 +83,8 @@ export async function createSweep(
     budgets: [...new Set(plan.map((p) => p.budgetFlops))],
     batchSize: options.batchSize,
     plan,
-    runIds,
+    runIds: runs.map((run) => run.id),
   });
+  for (const run of runs) await stores.runs.create(run, { ifAbsent: true });
+  return stores.sweeps.save(sweep);
 }

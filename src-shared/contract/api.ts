@@ -47,7 +47,8 @@ const CrossValidationSummary = z.object({
 const SweepRequest = z
   .object({
     datasetId: DatasetId,
-    budgets: z.array(z.number().positive()).min(1).max(12),
+    /** FLOPs; the planner refuses a budget whose runs would need more steps than a run may take */
+    budgets: z.array(z.number().min(1, 'a budget is at least 1 FLOP').max(1e27, 'a budget is at most 1e27 FLOPs')).min(1).max(12),
     sizesPerBudget: z.number().int().min(1).max(20),
     batchSize: z.number().int().min(1).max(65536).optional(),
     /** applied to every run of the sweep */

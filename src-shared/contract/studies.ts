@@ -22,9 +22,18 @@ export const studyParameters = [
 export const StudyParameter = z.enum(studyParameters);
 export type StudyParameter = z.infer<typeof StudyParameter>;
 
+/** The most values one choice may list. */
+export const maxChoiceValues = 1_000;
+
+/** Every searchable parameter is a number, so a choice lists numbers (a string would be silently dropped). */
 export const Dimension = z.union([
   z.object({ type: z.enum(['log', 'float', 'int']), min: z.number(), max: z.number() }).strict(),
-  z.object({ type: z.literal('choice'), values: z.array(z.union([z.number(), z.string()])).min(1) }).strict(),
+  z
+    .object({
+      type: z.literal('choice'),
+      values: z.array(z.number(), 'a choice lists numbers').min(1).max(maxChoiceValues),
+    })
+    .strict(),
 ]);
 export const SearchSpace = z.partialRecord(StudyParameter, Dimension);
 export type SearchSpace = z.infer<typeof SearchSpace>;

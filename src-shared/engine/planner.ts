@@ -1,4 +1,5 @@
 import type { BackendName, DatasetManifest, ModelSpec, PlannedRun, RunRecord } from '../contract';
+import { IsoflopError } from '../contract/isoflop-error';
 import { formatCount } from '../format';
 import { defaultLadder, gptCandidates, mlpCandidates, spreadSizes } from './ladder';
 import { gptFlops, gptParamCount } from './models/gpt';
@@ -65,6 +66,29 @@ export function accountFor(model: ModelSpec): { params: number; flopsPerToken: n
 /** Past this many tokens per parameter a model is far smaller than any budget's optimum we have seen. */
 const tooManyTokensPerParam = 10_000;
 
+/**
+ * The most steps one planned run may take: about a day at a thousand steps a second, far beyond what a
+ * sweep on one machine finishes. A budget that needs more is refused before anything is written.
+ */
+export const maxPlannedSteps = 100_000_000;
+
+/** Refuses a plan no machine could honestly train, naming the budget and the largest one that fits. */
+function checkPlannable(plan: PlannedRun[], tokensPerStep: number): void {
+  for (const budget of [...new Set(plan.map((run) => run.budgetFlops))]) {
+    const runs = plan.filter((run) => run.budgetFlops === budget);
+    const longest = runs.reduce((a, b) => (b.steps > a.steps ? b : a));
+    if (longest.steps <= maxPlannedSteps) continue;
+    const largest = budget * (maxPlannedSteps / longest.steps);
+    throw new IsoflopError(
+      'BAD_REQUEST',
+      `field "budgets": ${budget.toExponential(1)} FLOPs would train a ${formatCount(longest.params)}-parameter model for ` +
+        `${longest.steps.toExponential(1)} steps of ${formatCount(tokensPerStep)} tokens, more than the ` +
+        `${formatCount(maxPlannedSteps)} steps a planned run may take. Budgets up to about ${largest.toExponential(1)} FLOPs ` +
+        'can be planned with this dataset and batch size; a larger batch raises that.',
+    );
+  }
+}
+
 export function planSweep(request: PlanRequest): PlannedRun[] {
   const { dataset, budgets, sizesPerBudget, batchSize } = request;
   const contextLength = request.contextLength ?? 64;
@@ -117,6 +141,7 @@ export function planSweep(request: PlanRequest): PlannedRun[] {
       });
     }
   }
+  checkPlannable(plan, tokensPerStep);
   return plan;
 }
 

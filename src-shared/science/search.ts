@@ -65,17 +65,43 @@ export function sampleRandom(space: Space, random: Random): Params {
   return params;
 }
 
-/** Every combination, with `steps` levels per numeric dimension. */
-export function gridPoints(space: Space, steps = 3): Params[] {
-  let points: Params[] = [{}];
-  for (const [name, dim] of Object.entries(space)) {
-    const levels =
-      dim.type === 'choice'
-        ? dim.values
-        : [...new Set(Array.from({ length: steps }, (_, i) => fromUnit(dim, steps === 1 ? 0.5 : i / (steps - 1))))];
-    points = points.flatMap((point) => levels.map((level) => ({ ...point, [name]: level })));
+/** The most grid points a study may hold: a grid is counted before it is built, never built whole. */
+export const maxGridPoints = 100_000;
+
+function levelsOf(dim: Dimension, steps: number): Array<number | string> {
+  if (dim.type === 'choice') return dim.values;
+  return [...new Set(Array.from({ length: steps }, (_, i) => fromUnit(dim, steps === 1 ? 0.5 : i / (steps - 1))))];
+}
+
+/** How many points the grid has: the product of each dimension's levels (may exceed 2^53: then Infinity-ish). */
+export function gridSize(space: Space, steps = 3): number {
+  let size = 1;
+  for (const dim of Object.values(space)) size *= levelsOf(dim, steps).length;
+  return size;
+}
+
+/**
+ * The grid's point `index` (0-based), computed directly: the last dimension varies fastest, as nested loops
+ * over the dimensions in order would give.
+ */
+export function gridPoint(space: Space, index: number, steps = 3): Params {
+  const dims = Object.entries(space).map(([name, dim]) => [name, levelsOf(dim, steps)] as const);
+  const point: Params = {};
+  let rest = index;
+  for (let d = dims.length - 1; d >= 0; d--) {
+    const [name, levels] = dims[d] as (typeof dims)[number];
+    point[name] = levels[rest % levels.length] as number | string;
+    rest = Math.floor(rest / levels.length);
   }
-  return points;
+  // Keep the dimensions in the space's order.
+  return Object.fromEntries(dims.map(([name]) => [name, point[name] as number | string]));
+}
+
+/** Every combination, with `steps` levels per numeric dimension (small grids only: see gridSize). */
+export function gridPoints(space: Space, steps = 3): Params[] {
+  const size = gridSize(space, steps);
+  if (size > maxGridPoints) throw new RangeError(`the grid has ${size} points, more than ${maxGridPoints}`);
+  return Array.from({ length: size }, (_, i) => gridPoint(space, i, steps));
 }
 
 const startupTrials = 10;
