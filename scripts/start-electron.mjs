@@ -54,8 +54,8 @@ if (!binary) {
         `  (${reason})`,
         "npm does not run Electron's download step itself, and this machine may not reach the servers",
         "that host the binary. Either run 'node node_modules/electron/install.js' on a network that can,",
-        "or use the same app in your browser: 'npm run web' serves it on http://127.0.0.1:4173 (open it",
-        'in Chrome, Edge or Chromium for WebGPU).',
+        "or use the same app in your browser: 'npm run web' serves it on http://127.0.0.1:4173 (open the",
+        'address it prints, token included, in Chrome, Edge or Chromium for WebGPU).',
         '',
       ].join('\n'),
     );

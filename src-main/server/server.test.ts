@@ -19,7 +19,7 @@ beforeAll(async () => {
   writeFileSync(join(rendererDir, 'assets', 'app-1234.js'), 'console.log(1)');
   writeFileSync(join(folder.dir, 'secret.txt'), 'do not serve');
   dataDir = join(folder.dir, 'data');
-  server = await startServer({ app: createApp(dataDir), rendererDir, port: 0 });
+  server = await startServer({ app: createApp(dataDir), rendererDir, port: 0, maxUploadBytes: 64 * 1024 });
 });
 afterAll(async () => {
   await server.close();
@@ -32,10 +32,18 @@ interface Reply {
   body: string;
 }
 
-/** Raw HTTP so that Host and Origin can be forged and paths sent as-is. */
-function send(method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}) {
+/**
+ * Raw HTTP so that Host and Origin can be forged and paths sent as-is; with the server's token as a bearer
+ * token unless `auth: false`.
+ */
+function send(
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer; auth?: boolean } = {},
+) {
+  const headers = { ...(options.auth === false ? {} : { Authorization: `Bearer ${server.token}` }), ...options.headers };
   return new Promise<Reply>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers: options.headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port: server.port, method, path, headers }, (res) => {
       let body = '';
       res.on('data', (chunk) => {
         body += chunk;
@@ -50,8 +58,105 @@ function send(method: string, path: string, options: { headers?: Record<string, 
 const json = { 'Content-Type': 'application/json' };
 
 describe('web mode server', () => {
-  it('listens on loopback and reports its URL', () => {
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+  it('listens on loopback and reports its URL with a fresh token', () => {
+    expect(server.token).toMatch(/^[0-9a-f]{32}$/);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+  });
+
+  it('answers 401 to every API, data and upload request without the token, and trades the URL token for a cookie', async () => {
+    const before = readdirSync(join(dataDir, 'datasets')).sort();
+    for (const [method, path] of [
+      ['POST', '/api/system.info'],
+      ['POST', '/upload'],
+      ['GET', '/data/datasets/demo-teacher/dataset.json'],
+    ] as const) {
+      for (const headers of [{}, { Authorization: 'Bearer wrong-token-wrong-token' }, { Cookie: `isoflop-${server.port}=nope` }]) {
+        const reply = await send(method, path, {
+          auth: false,
+          headers: { ...json, 'Content-Type': path === '/upload' ? 'application/octet-stream' : 'application/json', ...headers },
+          body: method === 'POST' ? '{}' : undefined,
+        });
+        expect(reply.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(JSON.parse(reply.body).error.code).toBe('UNAUTHORIZED');
+      }
+    }
+    expect(readdirSync(join(dataDir, 'datasets')).sort()).toEqual(before);
+    // The page itself loads without it (it holds no data), and says what to do when its calls get 401.
+    expect((await send('GET', '/', { auth: false })).status).toBe(200);
+    // The printed address: 303 to the same page without the token, with an HttpOnly, SameSite=Strict cookie.
+    const first = await send('GET', `/?token=${server.token}`, { auth: false });
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe('/');
+    const cookie = String(first.headers['set-cookie']);
+    expect(cookie).toContain(`isoflop-${server.port}=${server.token}`);
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    const withCookie = await send('POST', '/api/system.info', {
+      auth: false,
+      headers: { ...json, Cookie: cookie.split(';')[0] as string },
+      body: '{}',
+    });
+    expect(withCookie.status).toBe(200);
+    // A wrong token in the address is not traded.
+    expect((await send('GET', '/?token=0123456789abcdef', { auth: false })).status).toBe(200);
+  });
+
+  it('serves without a token only when told to (--no-token)', async () => {
+    const open = await startServer({ app: createApp(dataDir), rendererDir: dataDir, port: 0, token: null });
+    try {
+      expect(open.url).toBe(`http://127.0.0.1:${open.port}/`);
+      const reply = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: open.port, method: 'POST', path: '/api/system.info', headers: json },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end('{}');
+      });
+      expect(reply).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('answers bodies over their limit with 413, declared or streamed, and keeps nothing of them', async () => {
+    const bigJson = `{"pad":"${'x'.repeat(1100 * 1024)}"}`;
+    const api = await send('POST', '/api/system.info', { headers: json, body: bigJson });
+    expect(api.status).toBe(413);
+    expect(JSON.parse(api.body).error).toMatchObject({ code: 'TOO_LARGE', message: expect.stringContaining('1 MiB') });
+    const upload = await send('POST', '/upload', {
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: Buffer.alloc(100 * 1024, 7),
+    });
+    expect(upload.status).toBe(413);
+    expect(JSON.parse(upload.body).error.message).toContain('0.1 MiB');
+    // Streamed without a length (chunked): refused mid-stream, the partial file removed.
+    const streamed = await new Promise<Reply>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'POST',
+          path: '/upload',
+          headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${server.token}` },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
+      req.on('error', reject);
+      for (let i = 0; i < 20; i++) req.write(Buffer.alloc(8 * 1024, 1));
+      req.end();
+    });
+    expect(streamed.status).toBe(413);
+    expect(readdirSync(join(dataDir, 'datasets')).filter((name) => name.startsWith('.upload'))).toEqual([]);
   });
 
   it('serves the renderer with CSP and cross-origin isolation headers', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ApiResult, IsoflopError } from '../../src-shared/contract';
@@ -14,16 +15,60 @@ export interface ServerOptions {
   rendererDir: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * The secret every API, data and upload request must carry (cookie or `Authorization: Bearer`): a random
+   * one per start when absent; null turns the check off (`--no-token`: anyone on this computer may call).
+   */
+  token?: string | null;
+  /** The largest upload accepted, in bytes (default 4 GiB). */
+  maxUploadBytes?: number;
 }
 
 export interface RunningServer {
+  /** What to open: the page with the token, which it trades for a cookie on first load. */
   url: string;
   port: number;
+  token: string | null;
   close(): Promise<void>;
 }
 
 const host = '127.0.0.1';
 const maxBodyBytes = 1 << 20;
+export const defaultMaxUploadBytes = 4 * 1024 ** 3;
+/** A token given from outside (ISOFLOP_TOKEN) must be at least this long. */
+export const minTokenLength = 16;
+
+/** A fresh token: 128 random bits as hex, as Jupyter's are. */
+export function newToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function sameSecret(given: string, token: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Cookies ignore ports: two servers on one computer keep separate ones. */
+function cookieName(port: number): string {
+  return `isoflop-${port}`;
+}
+
+function cookieOf(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
+/** Whether the request carries the token: as the session cookie, or as a bearer token (scripts). */
+function authorized(req: IncomingMessage, token: string, port: number): boolean {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  if (bearer !== undefined && sameSecret(bearer, token)) return true;
+  const cookie = cookieOf(req, cookieName(port));
+  return cookie !== undefined && sameSecret(cookie, token);
+}
 
 function isLoopbackAddress(address: string | undefined): boolean {
   if (!address) return false;
@@ -48,15 +93,30 @@ function checkOrigin(req: IncomingMessage, port: number): void {
   }
 }
 
+function tooLarge(what: string, limit: number): IsoflopError {
+  const size = limit >= 1024 ** 3 ? `${+(limit / 1024 ** 3).toFixed(1)} GiB` : `${+(limit / 1024 ** 2).toFixed(1)} MiB`;
+  return new IsoflopError('TOO_LARGE', `${what} is larger than the ${size} allowed.`);
+}
+
+/** Refuses a body whose declared length is over the limit before reading any of it. */
+function checkDeclaredLength(req: IncomingMessage, what: string, limit: number): void {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(what, limit);
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
+  checkDeclaredLength(req, 'The request body', maxBodyBytes);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (chunk: Buffer) => {
+      if (over) return; // read away unkept, so the client can still read the 413
       size += chunk.length;
       if (size > maxBodyBytes) {
-        reject(new IsoflopError('BAD_REQUEST', 'The request body is larger than 1 MiB.'));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(tooLarge('The request body', maxBodyBytes));
         return;
       }
       chunks.push(chunk);
@@ -113,13 +173,14 @@ async function handleAsset(req: IncomingMessage, res: ServerResponse, rendererDi
   res.end(req.method === 'HEAD' ? undefined : asset.body);
 }
 
-async function handleUpload(req: IncomingMessage, res: ServerResponse, app: App): Promise<void> {
+async function handleUpload(req: IncomingMessage, res: ServerResponse, app: App, limit: number): Promise<void> {
   if (req.method !== 'POST') throw new IsoflopError('BAD_REQUEST', `Uploads are POST requests; got ${req.method}.`);
   // Not a CORS-safelisted type: another site's page cannot send it without a preflight we never grant.
   if (req.headers['content-type'] !== 'application/octet-stream') {
     throw new IsoflopError('BAD_REQUEST', 'Uploads must send Content-Type: application/octet-stream.');
   }
-  const upload = await saveUpload(app.datasets.root, req);
+  checkDeclaredLength(req, 'The upload', limit);
+  const upload = await saveUpload(app.datasets.root, req, limit, () => tooLarge('The upload', limit));
   sendJson(res, 200, { ok: true, value: upload });
 }
 
@@ -146,15 +207,40 @@ async function handleData(req: IncomingMessage, res: ServerResponse, app: App, p
 export function startServer(options: ServerOptions): Promise<RunningServer> {
   const { app, rendererDir } = options;
   const router: Router = app.router;
+  const token = options.token === undefined ? newToken() : options.token;
+  const maxUpload = options.maxUploadBytes ?? defaultMaxUploadBytes;
   let port = options.port;
   const server = createServer((req, res) => {
     const handle = async () => {
       checkOrigin(req, port);
       const url = new URL(req.url ?? '/', `http://${host}:${port}`);
-      if (url.pathname.startsWith('/api/')) {
+      const api = url.pathname.startsWith('/api/');
+      const isAsset = !api && url.pathname !== '/upload' && !url.pathname.startsWith(dataPrefix);
+      if (token !== null) {
+        const given = url.searchParams.get('token');
+        if (isAsset && given !== null && sameSecret(given, token)) {
+          // The printed address: trade the token for a cookie the page's scripts cannot read, and drop it from the URL.
+          url.searchParams.delete('token');
+          res.writeHead(303, {
+            ...securityHeaders(),
+            'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+            Location: `${url.pathname}${url.search}`,
+            'Cache-Control': 'no-store',
+          });
+          res.end();
+          return;
+        }
+        if (!isAsset && !authorized(req, token, port)) {
+          throw new IsoflopError(
+            'UNAUTHORIZED',
+            'This IsoFLOP server needs its token: open the address "isoflop serve" printed (it ends in ?token=...), or send "Authorization: Bearer <token>".',
+          );
+        }
+      }
+      if (api) {
         await handleApi(req, res, router, url.pathname.slice('/api/'.length));
       } else if (url.pathname === '/upload') {
-        await handleUpload(req, res, app);
+        await handleUpload(req, res, app, maxUpload);
       } else if (url.pathname.startsWith(dataPrefix)) {
         await handleData(req, res, app, url.pathname);
       } else {
@@ -163,7 +249,11 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     };
     handle().catch((error: unknown) => {
       if (res.headersSent) res.destroy();
-      else sendError(res, error);
+      else {
+        // A refused body is not read on: the answer closes the connection.
+        if (error instanceof IsoflopError && error.code === 'TOO_LARGE') res.setHeader('Connection', 'close');
+        sendError(res, error);
+      }
     });
   });
   return new Promise((resolve, reject) => {
@@ -180,8 +270,9 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     server.listen(options.port, host, () => {
       port = (server.address() as AddressInfo).port;
       resolve({
-        url: `http://${host}:${port}/`,
+        url: `http://${host}:${port}/${token === null ? '' : `?token=${token}`}`,
         port,
+        token,
         close: () =>
           new Promise<void>((done) => {
             server.closeAllConnections();

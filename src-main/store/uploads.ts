@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IsoflopError } from '../../src-shared/contract';
 
@@ -18,15 +18,37 @@ export function uploadPath(datasetsRoot: string, uploadId: string): string {
   return join(datasetsRoot, `.upload-${uploadId}`);
 }
 
-export async function saveUpload(datasetsRoot: string, body: Readable): Promise<{ uploadId: string; bytes: number }> {
+/**
+ * Streams a body into a hidden upload file. Over `limit` bytes it stops, removes what it wrote and throws
+ * `overLimit()`; the leftover of an upload the process died in is removed when the store next opens.
+ */
+export async function saveUpload(
+  datasetsRoot: string,
+  body: Readable,
+  limit = Number.POSITIVE_INFINITY,
+  overLimit: () => Error = () => new IsoflopError('TOO_LARGE', `The upload is larger than ${limit} bytes.`),
+): Promise<{ uploadId: string; bytes: number }> {
   const uploadId = randomBytes(12).toString('hex');
   const path = uploadPath(datasetsRoot, uploadId);
   const partial = `${path}.part`;
+  let received = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      if (received > limit) done(overLimit());
+      else done(null, chunk);
+    },
+  });
   try {
-    await pipeline(body, createWriteStream(partial));
+    await pipeline(body, counted, createWriteStream(partial));
     await rename(partial, path);
   } catch (error) {
     await rm(partial, { force: true });
+    if (error instanceof IsoflopError) {
+      // Read the rest of the body away unkept, so the client gets the answer instead of a reset.
+      body.resume();
+      throw error;
+    }
     const code = (error as NodeJS.ErrnoException).code;
     throw new IsoflopError(
       code === 'ENOSPC' ? 'STORE_UNAVAILABLE' : 'BAD_REQUEST',
