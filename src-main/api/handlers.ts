@@ -229,10 +229,7 @@ export function createHandlers(app: AppContext): Handlers {
     'runs.requeue': async ({ id }) => {
       const run = await app.runs.get(id);
       if (run.status === 'running' || run.status === 'queued') {
-        throw new IsoflopError(
-          'CONFLICT',
-          `Run ${run.name} is ${run.status} already; there is nothing to re-run.`,
-        );
+        throw new IsoflopError('CONFLICT', `Run ${run.name} is ${run.status} already; there is nothing to re-run.`);
       }
       await app.runs.truncateMetrics(id, 0);
       await app.runs.clearCheckpoints(id);

@@ -53,10 +53,15 @@ export function unexpected(channel: string, error: unknown): ApiError {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOSPC' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EDQUOT') {
     const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : 'this process may not write there';
-    return { code: 'STORE_UNAVAILABLE', message: `${channel}: the data folder cannot be written (${why}). Nothing was changed.` };
+    return {
+      code: 'STORE_UNAVAILABLE',
+      message: `${channel}: the data folder cannot be written (${why}). Nothing was changed.`,
+    };
   }
   const reference = Math.random().toString(36).slice(2, 10);
-  logInternal(`isoflop: internal error ${reference} in ${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  logInternal(
+    `isoflop: internal error ${reference} in ${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   return {
     code: 'INTERNAL',
     message: `${channel} failed unexpectedly (a bug, reference ${reference}). The details are in IsoFLOP's log; please report them.`,

@@ -3,11 +3,22 @@ import { Readable } from 'node:stream';
 import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
 import { channels, IsoflopError } from '../../src-shared/contract';
 import { type App, createApp } from '../api';
+import { unexpected } from '../api/router';
+import { listReports } from '../reports/export';
 import { dataPrefix, openDataFile } from '../server/data-files';
 import { httpStatusOf, readRendererAsset, securityHeaders } from '../server/renderer-assets';
 import { resolveDataDir } from '../store/data-dir';
 import { printPdfWithElectron } from './print';
-import { appEntryUrl, appHost, appScheme, ipcChannelOf, isTrustedSenderUrl, webGpuSwitches } from './security';
+import {
+  appEntryUrl,
+  appHost,
+  appScheme,
+  ipcChannelOf,
+  isAllowedExternalUrl,
+  isTrustedSenderUrl,
+  reportNameOfUrl,
+  webGpuSwitches,
+} from './security';
 
 // Built to dist/electron/main.cjs; the renderer sits in dist/renderer.
 const rendererDir = join(__dirname, '..', 'renderer');
@@ -42,9 +53,9 @@ function serveRenderer(app: App): void {
         headers: { ...securityHeaders(), 'Content-Type': asset.contentType },
       });
     } catch (error) {
-      const typed = error instanceof IsoflopError ? error : new IsoflopError('INTERNAL', String(error));
+      const typed = error instanceof IsoflopError ? error.toJSON() : unexpected('The app protocol', error);
       const status = httpStatusOf[typed.code];
-      return new Response(JSON.stringify({ ok: false, error: typed.toJSON() }), {
+      return new Response(JSON.stringify({ ok: false, error: typed }), {
         status,
         headers: { ...securityHeaders(), 'Content-Type': 'application/json' },
       });
@@ -54,9 +65,10 @@ function serveRenderer(app: App): void {
 
 function registerApi(app: App): void {
   const { router } = app;
+  // Only the contract's channels are handled; a call from any frame but the app's own gets FORBIDDEN.
   for (const channel of channels) {
     ipcMain.handle(ipcChannelOf(channel), async (event, payload: unknown) => {
-      if (!isTrustedSenderUrl(event.senderFrame?.url)) {
+      if (!isTrustedSenderUrl(event.senderFrame?.url) || event.senderFrame?.parent) {
         return {
           ok: false,
           error: { code: 'FORBIDDEN', message: 'Only the IsoFLOP window may call its API.' },
@@ -67,16 +79,28 @@ function registerApi(app: App): void {
   }
 }
 
-function lockDown(): void {
-  // No permission prompts: the app needs none of camera, microphone, location or notifications.
+/** A report link (`target=_blank` to /data/reports/<name>): opened with the system's viewer, if it is a report. */
+async function openReport(app: App, name: string): Promise<void> {
+  const known = await listReports(app.dataDir);
+  if (!known.some((report) => report.name === name)) return;
+  const problem = await shell.openPath(join(app.dataDir, 'reports', name));
+  if (problem) console.error(`isoflop: could not open report ${name}: ${problem}`);
+}
+
+function lockDown(reports: { current: App | null }): void {
+  // No permission prompts and no permission checks pass: the app needs no camera, microphone, location, etc.
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event) => event.preventDefault());
     contents.on('will-redirect', (event) => event.preventDefault());
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(({ url }) => {
-      // Links to documentation open in the user's browser, never inside the app.
-      if (url.startsWith('https://')) void shell.openExternal(url);
+      // Never a new window. A report opens in the system's viewer; documentation on an allowed host in the
+      // user's browser; anything else nowhere.
+      const report = reportNameOfUrl(url);
+      if (report && reports.current) void openReport(reports.current, report);
+      else if (isAllowedExternalUrl(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
   });
@@ -106,7 +130,8 @@ function createWindow(): void {
 }
 
 app.enableSandbox();
-lockDown();
+const current: { current: App | null } = { current: null };
+lockDown(current);
 app.whenReady().then(() => {
   let isoflop: App;
   try {
@@ -120,6 +145,7 @@ app.whenReady().then(() => {
     app.exit(1);
     return;
   }
+  current.current = isoflop;
   serveRenderer(isoflop);
   registerApi(isoflop);
   createWindow();

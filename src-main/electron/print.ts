@@ -21,7 +21,7 @@ export const printPdfWithElectron: PdfPrinter = async (html, paper, title) => {
       displayHeaderFooter: true,
       headerTemplate: '<span></span>',
       footerTemplate: footerTemplate(title),
-      margins: { marginType: 'custom', top: mm(18), bottom: mm(20), left: mm(16), right: mm(16) },
+      margins: { top: mm(18), bottom: mm(20), left: mm(16), right: mm(16) },
       generateTaggedPDF: true,
       generateDocumentOutline: true,
     });

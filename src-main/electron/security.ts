@@ -16,6 +16,44 @@ export function isTrustedSenderUrl(url: string | undefined | null): boolean {
   }
 }
 
+/** Hosts whose pages a link in the app may open in the user's browser: documentation, nothing else. */
+export const externalHosts: ReadonlySet<string> = new Set([
+  'github.com',
+  'arxiv.org',
+  'www.tensorflow.org',
+  'js.tensorflow.org',
+  'www.electronjs.org',
+  'epoch.ai',
+]);
+
+/** Whether a link may leave the app for the user's browser: https, no credentials, an allowed host. */
+export function isAllowedExternalUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (
+      parsed.protocol === 'https:' &&
+      parsed.username === '' &&
+      parsed.password === '' &&
+      parsed.port === '' &&
+      externalHosts.has(parsed.hostname)
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The report a link in the app names (`isoflop://app/data/reports/<name>`), or null for anything else. */
+export function reportNameOfUrl(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== `${appScheme}:` || parsed.host !== appHost) return null;
+    const match = /^\/data\/reports\/([a-z0-9-]+\.(?:pdf|json))$/i.exec(parsed.pathname);
+    return match ? (match[1] as string) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The IPC channel that carries one API call. */
 export function ipcChannelOf(channel: string): string {
   return `isoflop:${channel}`;

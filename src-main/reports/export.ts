@@ -78,10 +78,7 @@ export async function exportReport(
     }
     for (const extension of request.format === 'both' ? ['pdf', 'json'] : [request.format]) {
       if (await stat(join(archive, `${stem}.${extension}`)).catch(() => null)) {
-        throw new IsoflopError(
-          'CONFLICT',
-          `A report named ${stem}.${extension} exists already: choose another name.`,
-        );
+        throw new IsoflopError('CONFLICT', `A report named ${stem}.${extension} exists already: choose another name.`);
       }
     }
   }
@@ -139,8 +136,7 @@ async function subjectOf(
   }
   if (request.sweepId !== undefined) {
     const sweep = await stores.sweeps.get(request.sweepId);
-    if (sweep.runIds.length === 0)
-      throw new IsoflopError('BAD_REQUEST', `Sweep ${sweep.id} has no runs to report on.`);
+    if (sweep.runIds.length === 0) throw new IsoflopError('BAD_REQUEST', `Sweep ${sweep.id} has no runs to report on.`);
     return {
       subject: { scope: 'sweep', id: sweep.id, name: sweep.name, budgets: sweep.budgets },
       runIds: sweep.runIds,

@@ -37,10 +37,17 @@ export const printPdf: PdfPrinter = async (html, paper, title) => {
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    // Chromium's sandbox cannot start as root (containers, CI); everywhere else it stays on.
+    args: [
+      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   try {
-    const page = await browser.newPage();
+    // A report is self-contained HTML and SVG: no scripts run and nothing is fetched while it prints.
+    const page = await browser.newPage({ javaScriptEnabled: false, offline: true });
     await page.setContent(html, { waitUntil: 'load' });
     const footer = footerTemplate(title);
     const pdf = await page.pdf({

@@ -41,7 +41,10 @@ function send(
   path: string,
   options: { headers?: Record<string, string>; body?: string | Buffer; auth?: boolean } = {},
 ) {
-  const headers = { ...(options.auth === false ? {} : { Authorization: `Bearer ${server.token}` }), ...options.headers };
+  const headers = {
+    ...(options.auth === false ? {} : { Authorization: `Bearer ${server.token}` }),
+    ...options.headers,
+  };
   return new Promise<Reply>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: server.port, method, path, headers }, (res) => {
       let body = '';
@@ -70,10 +73,18 @@ describe('web mode server', () => {
       ['POST', '/upload'],
       ['GET', '/data/datasets/demo-teacher/dataset.json'],
     ] as const) {
-      for (const headers of [{}, { Authorization: 'Bearer wrong-token-wrong-token' }, { Cookie: `isoflop-${server.port}=nope` }]) {
+      for (const headers of [
+        {},
+        { Authorization: 'Bearer wrong-token-wrong-token' },
+        { Cookie: `isoflop-${server.port}=nope` },
+      ]) {
         const reply = await send(method, path, {
           auth: false,
-          headers: { ...json, 'Content-Type': path === '/upload' ? 'application/octet-stream' : 'application/json', ...headers },
+          headers: {
+            ...json,
+            'Content-Type': path === '/upload' ? 'application/octet-stream' : 'application/json',
+            ...headers,
+          },
           body: method === 'POST' ? '{}' : undefined,
         });
         expect(reply.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);

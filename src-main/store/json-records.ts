@@ -34,7 +34,12 @@ export class JsonRecords<Schema extends z.ZodType<{ id: string; createdAt: strin
 
   async get(id: string): Promise<z.output<Schema>> {
     const file = this.fileOf(id);
-    return readRecord(file, `${basename(this.root)}/${id}/${this.file}`, this.schema, `There is no ${this.noun} "${id}".`);
+    return readRecord(
+      file,
+      `${basename(this.root)}/${id}/${this.file}`,
+      this.schema,
+      `There is no ${this.noun} "${id}".`,
+    );
   }
 
   async exists(id: string): Promise<boolean> {

@@ -25,7 +25,10 @@ export async function readRecord<Schema extends z.ZodType>(
   try {
     json = JSON.parse(text);
   } catch {
-    throw new IsoflopError('DAMAGED', `${shown} is damaged: it is not valid JSON. Restore it from a backup or delete it.`);
+    throw new IsoflopError(
+      'DAMAGED',
+      `${shown} is damaged: it is not valid JSON. Restore it from a backup or delete it.`,
+    );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

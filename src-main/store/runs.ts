@@ -157,7 +157,8 @@ export class RunStore {
       if (run.sweepId) {
         if (!sweepExists.has(run.sweepId)) {
           const exists =
-            sweeps.has(run.sweepId) && (await stat(join(sweepsRoot, run.sweepId, 'sweep.json')).catch(() => null)) !== null;
+            sweeps.has(run.sweepId) &&
+            (await stat(join(sweepsRoot, run.sweepId, 'sweep.json')).catch(() => null)) !== null;
           sweepExists.set(run.sweepId, exists);
         }
         if (!sweepExists.get(run.sweepId)) out.add(run.id);

@@ -48,7 +48,10 @@ const SweepRequest = z
   .object({
     datasetId: DatasetId,
     /** FLOPs; the planner refuses a budget whose runs would need more steps than a run may take */
-    budgets: z.array(z.number().min(1, 'a budget is at least 1 FLOP').max(1e27, 'a budget is at most 1e27 FLOPs')).min(1).max(12),
+    budgets: z
+      .array(z.number().min(1, 'a budget is at least 1 FLOP').max(1e27, 'a budget is at most 1e27 FLOPs'))
+      .min(1)
+      .max(12),
     sizesPerBudget: z.number().int().min(1).max(20),
     batchSize: z.number().int().min(1).max(65536).optional(),
     /** applied to every run of the sweep */
