@@ -59,6 +59,9 @@ function describeParseError(error: unknown, name: string): string {
   if (unknown) return `unknown option '${unknown[1]}' for '${name}'. See 'isoflop ${name} --help'.`;
   const missing = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message);
   if (missing) return `option '${missing[1]}' needs a value. See 'isoflop ${name} --help'.`;
+  const ambiguous = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
+  if (ambiguous)
+    return `the value after '${ambiguous[1]}' starts with a dash, so it reads as an option. If it is the value, write it as ${ambiguous[1]}=VALUE. See 'isoflop ${name} --help'.`;
   const positional = /Unexpected argument '([^']+)'/.exec(message);
   if (positional) return `'${name}' takes no argument '${positional[1]}'. See 'isoflop ${name} --help'.`;
   return `${message.split('\n')[0]} See 'isoflop ${name} --help'.`;

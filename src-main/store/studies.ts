@@ -128,7 +128,7 @@ export async function createStudy(stores: StudyStores, request: StudyRequest): P
   const dataset = await stores.datasets.get(request.datasetId);
   checkStudy(request, dataset);
   const grid = request.sampler === 'grid' ? gridSize(request.space as Space) : Number.POSITIVE_INFINITY;
-  if (grid > maxGridPoints) {
+  if (request.sampler === 'grid' && grid > maxGridPoints) {
     throw new IsoflopError(
       'BAD_REQUEST',
       `field "space": this grid has ${grid.toLocaleString('en-US')} points (the product of every parameter's levels); a grid study may hold at most ${maxGridPoints.toLocaleString('en-US')}. Use fewer values, or the random or TPE sampler.`,

@@ -177,10 +177,15 @@ export const api = {
         batchSize: z.number().int().min(1).max(65_536),
         learningRate: z.number().positive().max(10),
         dropout: z.number().min(0).max(0.9).default(0),
-        weightDecay: z.number().nonnegative().default(0),
-        l1: z.number().nonnegative().default(0),
-        l2: z.number().nonnegative().default(0),
-        seed: z.number().int().min(0).default(1),
+        weightDecay: z.number().nonnegative().max(10).default(0),
+        l1: z.number().nonnegative().max(10).default(0),
+        l2: z.number().nonnegative().max(10).default(0),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(1),
       })
       .strict(),
     output: z.array(RunRecord).min(2),
@@ -200,8 +205,8 @@ export const api = {
       .object({
         id: RunId,
         backend: BackendName,
-        adapter: z.string().nullable(),
-        platform: z.string(),
+        adapter: z.string().max(200).nullable(),
+        platform: z.string().max(200),
         /** the checkpoint step it resumes from; 0 trains from the start (and drops old checkpoints) */
         fromStep: z.number().int().nonnegative().default(0),
         /** why it starts again, for the run's log (a backend that failed mid-run, say) */
@@ -232,7 +237,7 @@ export const api = {
         id: RunId,
         status: RunStatus.exclude(['queued', 'running']),
         result: RunRecord.shape.result,
-        error: z.string().nullable(),
+        error: z.string().max(10_000).nullable(),
       })
       .strict(),
     output: RunRecord,

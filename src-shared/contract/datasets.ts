@@ -117,7 +117,7 @@ export const DatasetManifest = z.discriminatedUnion('kind', [TextManifest, Table
 export type DatasetManifest = z.infer<typeof DatasetManifest>;
 
 export const ImportSource = z.union([
-  z.object({ path: z.string().min(1) }).strict(),
+  z.object({ path: z.string().min(1).max(4096) }).strict(),
   z.object({ uploadId: z.string().regex(/^[a-z0-9]{16,64}$/), fileName: z.string().min(1).max(255) }).strict(),
 ]);
 export type ImportSource = z.infer<typeof ImportSource>;
@@ -127,11 +127,16 @@ export const ImportRequest = z
     source: ImportSource,
     name: z.string().trim().min(1).max(200).optional(),
     kind: z.enum(['text', 'csv']).optional(),
-    target: z.string().min(1).optional(),
+    target: z.string().min(1).max(200).optional(),
     task: TaskType.optional(),
     tokenizer: z.enum(['byte', 'bpe']).optional(),
     vocabSize: z.number().int().min(257).max(65536).optional(),
-    seed: z.number().int().optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
   })
   .strict();
 export type ImportRequest = z.infer<typeof ImportRequest>;

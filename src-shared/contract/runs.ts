@@ -106,7 +106,7 @@ export const RunRecord = z.object({
       valLoss: z.number().nullable(),
       bestValLoss: z.number().nullable(),
       divergedAt: z.number().nullable(),
-      reason: z.string(),
+      reason: z.string().max(2000),
     })
     .nullable(),
   error: z.string().nullable(),
@@ -169,7 +169,7 @@ export type SweepRecord = z.infer<typeof SweepRecord>;
 export const CheckpointManifest = z.object({
   format: z.literal('isoflop-checkpoint'),
   version: z.literal(1),
-  step: z.number().int().nonnegative(),
+  step: z.number().int().nonnegative().max(1e15),
   tokens: z.number().nonnegative(),
   flops: z.number().nonnegative(),
   wallSeconds: z.number().nonnegative(),
@@ -182,14 +182,30 @@ export const CheckpointManifest = z.object({
     }),
     z.object({ kind: z.literal('rows'), epoch: z.number().int(), position: z.number().int() }),
   ]),
-  weightsManifest: z.array(
-    z.object({
-      paths: z.tuple([z.literal('weights.bin')]),
-      weights: z.array(
-        z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), dtype: z.literal('float32') }),
-      ),
-    }),
-  ),
+  weightsManifest: z
+    .array(
+      z.object({
+        paths: z.tuple([z.literal('weights.bin')]),
+        weights: z
+          .array(
+            z.object({
+              name: z.string().max(200),
+              shape: z
+                .array(
+                  z
+                    .number()
+                    .int()
+                    .nonnegative()
+                    .max(2 ** 31),
+                )
+                .max(8),
+              dtype: z.literal('float32'),
+            }),
+          )
+          .max(10_000),
+      }),
+    )
+    .max(1),
 });
 
 /**

@@ -26,7 +26,7 @@ export type StudyParameter = z.infer<typeof StudyParameter>;
 export const maxChoiceValues = 1_000;
 
 /** Every searchable parameter is a number, so a choice lists numbers (a string would be silently dropped). */
-export const Dimension = z.union([
+export const Dimension = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['log', 'float', 'int']), min: z.number(), max: z.number() }).strict(),
   z
     .object({

@@ -72,24 +72,45 @@ const tooManyTokensPerParam = 10_000;
  */
 export const maxPlannedSteps = 100_000_000;
 
+const longestSteps = (plan: PlannedRun[]) => plan.reduce((most, run) => Math.max(most, run.steps), 0);
+
+/** The largest budget (to two significant figures, found by bisection in log space) whose plan fits the step cap. */
+function largestPlannable(request: PlanRequest, above: number): number {
+  let low = 1;
+  let high = above;
+  for (let i = 0; i < 40 && high / low > 1.01; i++) {
+    const middle = Math.sqrt(low * high);
+    if (longestSteps(planRuns({ ...request, budgets: [middle] })) <= maxPlannedSteps) low = middle;
+    else high = middle;
+  }
+  return Number(low.toPrecision(2));
+}
+
 /** Refuses a plan no machine could honestly train, naming the budget and the largest one that fits. */
-function checkPlannable(plan: PlannedRun[], tokensPerStep: number): void {
+function checkPlannable(plan: PlannedRun[], request: PlanRequest, tokensPerStep: number): void {
   for (const budget of [...new Set(plan.map((run) => run.budgetFlops))]) {
     const runs = plan.filter((run) => run.budgetFlops === budget);
     const longest = runs.reduce((a, b) => (b.steps > a.steps ? b : a));
     if (longest.steps <= maxPlannedSteps) continue;
-    const largest = budget * (maxPlannedSteps / longest.steps);
     throw new IsoflopError(
       'BAD_REQUEST',
       `field "budgets": ${budget.toExponential(1)} FLOPs would train a ${formatCount(longest.params)}-parameter model for ` +
         `${longest.steps.toExponential(1)} steps of ${formatCount(tokensPerStep)} tokens, more than the ` +
-        `${formatCount(maxPlannedSteps)} steps a planned run may take. Budgets up to about ${largest.toExponential(1)} FLOPs ` +
-        'can be planned with this dataset and batch size; a larger batch raises that.',
+        `${formatCount(maxPlannedSteps)} steps a planned run may take. With this dataset and a batch of ` +
+        `${request.batchSize}, budgets up to about ${largestPlannable(request, budget).toExponential(1)} FLOPs can be planned; a larger batch raises that.`,
     );
   }
 }
 
 export function planSweep(request: PlanRequest): PlannedRun[] {
+  const plan = planRuns(request);
+  const tokensPerStep =
+    request.dataset.kind === 'table' ? request.batchSize : request.batchSize * (request.contextLength ?? 64);
+  checkPlannable(plan, request, tokensPerStep);
+  return plan;
+}
+
+function planRuns(request: PlanRequest): PlannedRun[] {
   const { dataset, budgets, sizesPerBudget, batchSize } = request;
   const contextLength = request.contextLength ?? 64;
   const tokensPerStep = dataset.kind === 'table' ? batchSize : batchSize * contextLength;
@@ -141,7 +162,6 @@ export function planSweep(request: PlanRequest): PlannedRun[] {
       });
     }
   }
-  checkPlannable(plan, tokensPerStep);
   return plan;
 }
 

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../random';
-import { gamma, gridPoints, type Space, sampleRandom, sampleTpe, type Trial, validateSpace } from './search';
+import {
+  gamma,
+  gridPoint,
+  gridPoints,
+  gridSize,
+  maxGridPoints,
+  type Space,
+  sampleRandom,
+  sampleTpe,
+  type Trial,
+  validateSpace,
+} from './search';
 
 const space: Space = { x: { type: 'float', min: -5, max: 5 }, y: { type: 'float', min: -5, max: 5 } };
 const quadratic = (p: Record<string, number | string>) => ((p.x as number) - 1.3) ** 2 + ((p.y as number) + 2.1) ** 2;
@@ -44,6 +55,28 @@ describe('hyper-parameter samplers', () => {
         .slice(0, 3)
         .map((v) => Number(v.toPrecision(6))),
     ).toEqual([1e-4, 1e-4, 1e-3]);
+  });
+
+  it('counts a grid without building it, and computes its n-th point directly', () => {
+    const space: Space = {
+      lr: { type: 'log', min: 1e-4, max: 1e-2 },
+      width: { type: 'choice', values: [16, 32, 64] },
+      depth: { type: 'int', min: 1, max: 3 },
+    };
+    expect(gridSize(space)).toBe(27);
+    const all = gridPoints(space);
+    expect(all.map((_, i) => gridPoint(space, i))).toEqual(all);
+    expect(new Set(all.map((p) => JSON.stringify(p))).size).toBe(27);
+    // Ten dimensions of ten values: 10^10 points, counted at once; point 10^10 - 1 is the last of each.
+    const huge: Space = Object.fromEntries(
+      Array.from({ length: 10 }, (_, d) => [
+        `p${d}`,
+        { type: 'choice', values: Array.from({ length: 10 }, (_, i) => i) },
+      ]),
+    );
+    expect(gridSize(huge)).toBe(1e10);
+    expect(Object.values(gridPoint(huge, 1e10 - 1))).toEqual(Array(10).fill(9));
+    expect(() => gridPoints(huge)).toThrow(`more than ${maxGridPoints}`);
   });
 
   it('refuses empty ranges and non-positive learning rates before anything trains', () => {

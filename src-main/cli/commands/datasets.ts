@@ -89,6 +89,7 @@ async function runImport(values: OptionValues, positionals: string[], io: CliIo)
   let phaseStart = Date.now();
   let lastDraw = 0;
   let lastPercent = -10;
+  const started = Date.now();
   const manifest = await store.importFrom({ ...request, path, displayName: basename(path) }, (next, done, total) => {
     const now = Date.now();
     if (next !== phase) {
@@ -105,7 +106,9 @@ async function runImport(values: OptionValues, positionals: string[], io: CliIo)
         io.progress(text, false);
         lastDraw = now;
       }
-    } else if (fraction * 100 >= lastPercent + 10) {
+    } else if (now - started >= quietLogMs && fraction * 100 >= lastPercent + 10) {
+      // A log (not a terminal) gets a line per 10%, and only for imports that last: a file refused in its
+      // first seconds gives the one error line and nothing before it.
       lastPercent = Math.floor(fraction * 10) * 10;
       io.err(text);
     }
@@ -118,6 +121,9 @@ async function runImport(values: OptionValues, positionals: string[], io: CliIo)
   }
   return 0;
 }
+
+/** How long an import runs before a non-terminal stderr gets progress lines. */
+const quietLogMs = 5_000;
 
 export const datasets: Command = {
   summary: 'Import, list, inspect, rename and delete datasets',
