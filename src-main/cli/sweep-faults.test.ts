@@ -85,7 +85,8 @@ describe('isoflop sweep under kill -9', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode === null && child.signalCode === null)
+      await new Promise((resolve) => child.once('exit', resolve));
     expect(killedWhile.length).toBeGreaterThan(0);
 
     const after = runStates(store);
@@ -220,7 +221,8 @@ describe('isoflop tune under kill -9', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode === null && child.signalCode === null)
+      await new Promise((resolve) => child.once('exit', resolve));
     expect(killed).toBe(true);
     const studyId = readdirSync(join(store, 'studies'))[0] as string;
     const resumed = cli('tune', '--resume', studyId, '--store', store, '--json');

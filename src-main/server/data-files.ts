@@ -68,7 +68,8 @@ async function openInside(root: string, path: string, missing: string): Promise<
   }
   let fd: FileHandle;
   try {
-    fd = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    // O_NONBLOCK: a FIFO swapped in cannot make the open wait for a writer (it is refused below).
+    fd = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP')
       throw new IsoflopError('FORBIDDEN', 'A symbolic link in the data folder is not served.');
@@ -77,7 +78,7 @@ async function openInside(root: string, path: string, missing: string): Promise<
   const info = await fd.stat();
   if (!info.isFile()) {
     await fd.close();
-    throw new IsoflopError('FORBIDDEN', `${describeKind(info)} in the data folder is not served.`);
+    throw new IsoflopError('FORBIDDEN', `That file is ${describeKind(info)}; IsoFLOP serves only regular files.`);
   }
   return { fd, size: info.size };
 }

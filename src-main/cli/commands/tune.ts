@@ -68,7 +68,8 @@ export const tune: Command = {
       try {
         studyId = (await createStudy(stores, request)).id;
       } catch (error) {
-        if (error instanceof IsoflopError && error.code === 'BAD_REQUEST') throw new UsageError(error.message);
+        if (error instanceof IsoflopError && error.code === 'BAD_REQUEST')
+          throw new UsageError(error.message.replace(/\.$/, ''));
         throw error;
       }
     }
