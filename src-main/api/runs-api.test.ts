@@ -57,7 +57,7 @@ describe('run actions over the API', () => {
     const cancelled = await call<{ status: string }>('runs.cancel', { id: 'run-a' });
     expect(cancelled.status).toBe('cancelled');
     expect((await app.runs.get('run-a')).status).toBe('cancelled');
-    await expect(call('runs.cancel', { id: 'run-a' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(call('runs.cancel', { id: 'run-a' })).rejects.toMatchObject({ code: 'CONFLICT' });
 
     // A run that trained: metrics and a checkpoint on disk.
     const row = {
@@ -81,7 +81,7 @@ describe('run actions over the API', () => {
     expect(await app.runs.metrics('run-a')).toEqual([]);
     expect(existsSync(checkpoints)).toBe(false);
     await expect(call('runs.requeue', { id: 'run-a' })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
+      code: 'CONFLICT',
       message: expect.stringContaining('queued already'),
     });
 
@@ -209,7 +209,7 @@ describe('who is training a run', () => {
     expect(await status()).toBe('running');
     const start = { id: 'run-l', backend: 'webgl', adapter: null, platform: 'test' };
     await expect(call('runs.start', start)).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
+      code: 'CONFLICT',
       message: expect.stringContaining('being trained by another process'),
     });
 

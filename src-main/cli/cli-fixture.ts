@@ -18,14 +18,19 @@ export function testFolder(): ReturnType<typeof tempFolder> {
   return folder;
 }
 
-export async function cli(...argv: string[]) {
+export function cli(...argv: string[]) {
+  return cliWith({}, ...argv);
+}
+
+/** The CLI with these environment variables. */
+export async function cliWith(env: NodeJS.ProcessEnv, ...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli(argv, {
     out: (line) => out.push(line),
     err: (line) => err.push(line),
     rendererDir: '/nonexistent',
-    env: {},
+    env,
     untilStopped: () => Promise.resolve(),
   });
   return { code, out: out.join('\n'), err: err.join('\n') };

@@ -95,7 +95,7 @@ function countLost(before: Map<string, RunState>, after: Map<string, RunState>):
   for (const [id, state] of before) {
     if (state.status !== 'completed') continue;
     const now = after.get(id);
-    if (!now || now.status !== 'completed' || now.metrics !== state.metrics) lost++;
+    if (now?.status !== 'completed' || now.metrics !== state.metrics) lost++;
   }
   return lost;
 }

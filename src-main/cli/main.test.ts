@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../src-shared/format';
 import { queuedRun, RunStore } from '../store/runs';
-import { cli, testFolder } from './cli-fixture';
+import { cli, cliWith, testFolder } from './cli-fixture';
 import { helpText } from './main';
 
 describe('isoflop CLI', () => {
@@ -78,7 +78,18 @@ describe('isoflop datasets', () => {
     );
     writeFileSync(csvPath, `rooms,age,material,price\n${rows.join('\n')}\n`);
     const data = join(store.dir, 'data');
-    const imported = await cli('datasets', 'import', csvPath, '--target', 'price', '--store', data, '--json');
+    // A log gets progress lines from the start when asked (ISOFLOP_PROGRESS=lines); else after 5 s.
+    const imported = await cliWith(
+      { ISOFLOP_PROGRESS: 'lines' },
+      'datasets',
+      'import',
+      csvPath,
+      '--target',
+      'price',
+      '--store',
+      data,
+      '--json',
+    );
     expect(imported.code).toBe(0);
     const manifest = JSON.parse(imported.out);
     expect(manifest.task).toBe('regression');

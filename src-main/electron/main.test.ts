@@ -136,6 +136,8 @@ describe('the Electron main process (stubbed electron)', () => {
     });
     expect(prefs).not.toHaveProperty('allowRunningInsecureContent');
     expect(prefs).not.toHaveProperty('experimentalFeatures');
+    expect(prefs).not.toHaveProperty('enableBlinkFeatures');
+    expect(prefs).not.toHaveProperty('webviewTag');
     expect(String(prefs.preload)).toMatch(/preload\.cjs$/);
     expect(window?.loaded).toEqual([appEntryUrl]);
     expect(recorded.sandboxEnabled).toBe(true);

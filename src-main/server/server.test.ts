@@ -73,11 +73,12 @@ describe('web mode server', () => {
       ['POST', '/upload'],
       ['GET', '/data/datasets/demo-teacher/dataset.json'],
     ] as const) {
-      for (const headers of [
+      const attempts: Array<Record<string, string>> = [
         {},
         { Authorization: 'Bearer wrong-token-wrong-token' },
         { Cookie: `isoflop-${server.port}=nope` },
-      ]) {
+      ];
+      for (const headers of attempts) {
         const reply = await send(method, path, {
           auth: false,
           headers: {

@@ -153,7 +153,10 @@ describe('studies', () => {
     const cases: Array<[Partial<StudyRequest>, RegExp]> = [
       [{ space: { width: { type: 'int', min: 8, max: 8 } } }, /"width" has an empty range/],
       [{ space: { learningRate: { type: 'float', min: -1, max: 1 } } }, /"learningRate" must be positive/],
-      [{ space: { batchSize: { type: 'choice', values: [0, 32] } } }, /"batchSize" must be at least 1/],
+      [
+        { space: { batchSize: { type: 'choice', values: [0, 32] } } },
+        /field "space.batchSize": its values must lie from 1/,
+      ],
       [{ datasetId: 'demo-language' }, /There is no dataset|text corpus/],
     ];
     for (const [change, message] of cases) {

@@ -72,6 +72,13 @@ const tooManyTokensPerParam = 10_000;
  */
 export const maxPlannedSteps = 100_000_000;
 
+/**
+ * The most training state one planned run may hold: weights, gradients and AdamW's two moments, 16 bytes a
+ * parameter, before activations. 64 GiB is beyond any single GPU's memory WebGPU can reach, and far beyond
+ * WASM's 4 GiB.
+ */
+export const maxTrainingStateBytes = 64 * 1024 ** 3;
+
 const longestSteps = (plan: PlannedRun[]) => plan.reduce((most, run) => Math.max(most, run.steps), 0);
 
 /** The largest budget (to two significant figures, found by bisection in log space) whose plan fits the step cap. */
@@ -90,6 +97,15 @@ function largestPlannable(request: PlanRequest, above: number): number {
 function checkPlannable(plan: PlannedRun[], request: PlanRequest, tokensPerStep: number): void {
   for (const budget of [...new Set(plan.map((run) => run.budgetFlops))]) {
     const runs = plan.filter((run) => run.budgetFlops === budget);
+    const largestModel = runs.reduce((a, b) => (b.params > a.params ? b : a));
+    if (largestModel.params * 16 > maxTrainingStateBytes) {
+      throw new IsoflopError(
+        'BAD_REQUEST',
+        `field "budgets": ${budget.toExponential(1)} FLOPs would train a ${formatCount(largestModel.params)}-parameter model, whose ` +
+          `weights, gradients and optimizer state alone take ${((largestModel.params * 16) / 1024 ** 3).toFixed(0)} GiB, more than the ` +
+          `${maxTrainingStateBytes / 1024 ** 3} GiB a run may hold. Choose smaller budgets.`,
+      );
+    }
     const longest = runs.reduce((a, b) => (b.steps > a.steps ? b : a));
     if (longest.steps <= maxPlannedSteps) continue;
     throw new IsoflopError(

@@ -106,7 +106,10 @@ async function runImport(values: OptionValues, positionals: string[], io: CliIo)
         io.progress(text, false);
         lastDraw = now;
       }
-    } else if (now - started >= quietLogMs && fraction * 100 >= lastPercent + 10) {
+    } else if (
+      (now - started >= quietLogMs || io.env.ISOFLOP_PROGRESS === 'lines') &&
+      fraction * 100 >= lastPercent + 10
+    ) {
       // A log (not a terminal) gets a line per 10%, and only for imports that last: a file refused in its
       // first seconds gives the one error line and nothing before it.
       lastPercent = Math.floor(fraction * 10) * 10;
