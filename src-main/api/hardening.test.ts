@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src-shared/contract';
 import { encodeCheckpoint } from '../../src-shared/engine/checkpoint';
+import { printPdf } from '../reports/pdf';
+import { openDataFile } from '../server/data-files';
 import { generateDemoTeacher } from '../store/datasets/demo-teacher';
 import { removeLeftovers } from '../store/leftovers';
 import { queuedRun } from '../store/runs';
@@ -278,4 +281,46 @@ describe('atomic creation', () => {
       JSON.parse(readFileSync(join(dataDir, 'sweeps', sweep?.id ?? '', 'sweep.json'), 'utf8')).runIds,
     ).toHaveLength(6);
   });
+
+  it('lets one of two exports of the same report name win, the other answering CONFLICT', async () => {
+    await app.runs.create(queuedRun('run-reported', 'reported', null, tinyConfig));
+    const request = { runIds: ['run-reported'], format: 'json', paper: 'A4', name: 'same-name' };
+    const [a, b] = await Promise.all([call('reports.export', request), call('reports.export', request)]);
+    expect(
+      [a, b].filter((r) => r.ok),
+      JSON.stringify([a, b]),
+    ).toHaveLength(1);
+    expect([a, b].find((r) => !r.ok)).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    expect(files('reports').filter((name) => name.startsWith('same-name'))).toEqual(['same-name.json']);
+  });
+});
+
+describe('small flaws', () => {
+  it('serves a checkpoint at step 10^12 (the data route once allowed 12 digits only)', async () => {
+    const run = await app.runs.create(queuedRun('run-long', 'long', null, tinyConfig));
+    const { manifest, weights } = encodeCheckpoint({
+      step: 1e12,
+      tokens: 8e12,
+      flops: 1e18,
+      wallSeconds: 1,
+      adamStep: 1e12,
+      bestLoss: null,
+      sampler: { kind: 'rows', epoch: 0, position: 0 },
+      tensors: [{ name: 'w', shape: [2], values: new Float32Array([1, 2]) }],
+    });
+    await call('runs.saveCheckpoint', { id: run.id, manifest, weights: { bytes: weights } });
+    const file = await openDataFile(app, `/data/runs/${run.id}/checkpoints/1000000000000/weights.bin`, undefined);
+    expect(file.status).toBe(200);
+    file.body?.destroy();
+  });
+
+  it('prints PDFs with JavaScript off, outside Electron too', async () => {
+    const html =
+      '<!doctype html><title>t</title><p id="x">static text</p>' +
+      "<script>document.getElementById('x').textContent = 'SCRIPT RAN';</script>";
+    const pdf = await printPdf(html, 'A4', 'script check');
+    const text = execFileSync('pdftotext', ['-', '-'], { input: Buffer.from(pdf) }).toString('utf8');
+    expect(text).toContain('static text');
+    expect(text).not.toContain('SCRIPT RAN');
+  }, 60_000);
 });

@@ -82,10 +82,15 @@ export async function exportReport(
       }
     }
   }
+  // A chosen name is taken by one writer only, even by two at once; a generated one is unique already.
+  const named = (file: string) =>
+    request.name === undefined
+      ? undefined
+      : { onExists: () => new IsoflopError('CONFLICT', `A report named ${file} exists already: choose another name.`) };
   if (request.format !== 'pdf') {
     const json = `${JSON.stringify(report, null, 2)}\n`;
     const archived = join(archive, `${stem}.json`);
-    await writeFileAtomic(archived, json);
+    await writeFileAtomic(archived, json, named(`${stem}.json`));
     if (base !== null) {
       const file = request.format === 'json' ? (request.out as string) : `${base}.json`;
       await writeFileAtomic(file, json);
@@ -95,7 +100,7 @@ export async function exportReport(
   if (request.format !== 'json') {
     const pdf = await (stores.printPdf ?? printPdf)(renderReportHtml(report), request.paper, report.title);
     const archived = join(archive, `${stem}.pdf`);
-    await writeFileAtomic(archived, pdf);
+    await writeFileAtomic(archived, pdf, named(`${stem}.pdf`));
     if (base !== null) {
       const file = request.format === 'pdf' ? (request.out as string) : `${base}.pdf`;
       await writeFileAtomic(file, pdf);

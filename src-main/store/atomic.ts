@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { link, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** Writes a whole file so that readers see the old one or the new one, never half: temp, fsync, rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes a whole file so that readers see the old one or the new one, never half: temp, fsync, rename.
+ * `noReplace`: a file already there is kept and `onExists` thrown (hard link, which fails if the name is
+ * taken, instead of rename): two writers of one name cannot both win.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  noReplace?: { onExists: () => Error },
+): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'w');
   try {
@@ -15,7 +23,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw error;
   }
   await handle.close();
-  await rename(temp, path);
+  if (noReplace) {
+    try {
+      await link(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw noReplace.onExists();
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  } else await rename(temp, path);
   await syncDir(dirname(path));
 }
 
