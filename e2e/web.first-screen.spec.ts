@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { type ConsoleMessage, expect, test } from '@playwright/test';
-import { e2eStore } from '../playwright.config';
+import { e2eStore, e2eToken } from '../playwright.config';
 
 test.describe('web mode: the first screen', () => {
   const problems: string[] = [];
@@ -90,5 +90,30 @@ test.describe('web mode: the first screen', () => {
     expect(foreign.status()).toBe(403);
     const same = await request.post('/api/system.info', { data: {}, headers: { Origin: baseURL ?? '' } });
     expect(same.status()).toBe(200);
+  });
+
+  test('without the token the page says how to get in; the printed address signs the browser in', async ({
+    browser,
+    baseURL,
+  }, info) => {
+    // A context of its own, without the bearer header every other spec sends.
+    const context = await browser.newContext({ baseURL, extraHTTPHeaders: {} });
+    const page = await context.newPage();
+    const refused = await page.request.post('/api/system.info', { data: {} });
+    expect(refused.status()).toBe(401);
+    await page.goto('/');
+    await expect(page.getByTestId('unauthorized')).toContainText('?token=');
+    await page.screenshot({ path: info.outputPath('no-token.png') });
+    await page.goto(`/?token=${e2eToken}`);
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
+    await expect(page.getByTestId('unauthorized')).toHaveCount(0);
+    const cookies = await context.cookies();
+    expect(cookies.find((cookie) => cookie.name.startsWith('isoflop-'))).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+    expect((await page.request.post('/api/system.info', { data: {} })).status()).toBe(200);
+    await context.close();
   });
 });

@@ -1,4 +1,4 @@
-import type { BackendReport, SystemInfo } from '../../src-shared/contract';
+import { type BackendReport, IsoflopError, type SystemInfo } from '../../src-shared/contract';
 import { startEngine } from '../worker/engine';
 import { connect } from './transport';
 
@@ -26,10 +26,13 @@ export const app = $state<{
   route: RouteId;
   info: Loadable<SystemInfo>;
   backends: Loadable<BackendReport>;
+  /** web mode: the server refused this page's calls for want of its token (opened without ?token=) */
+  unauthorized: string | null;
 }>({
   route: routeFromHash(),
   info: { state: 'loading' },
   backends: { state: 'loading' },
+  unauthorized: null,
 });
 
 export const client = connect();
@@ -55,6 +58,7 @@ export function start(): void {
     },
     (error: unknown) => {
       app.info = { state: 'failed', message: messageOf(error) };
+      if (error instanceof IsoflopError && error.code === 'UNAUTHORIZED') app.unauthorized = error.message;
     },
   );
   engine.probeBackends().then(
