@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -115,7 +115,9 @@ describe('isoflop datasets', () => {
     writeFileSync(path, 'a,b,y\n1,2\n');
     const result = await cli('datasets', 'import', path, '--store', join(store.dir, 'data'));
     expect(result.code).toBe(1);
-    expect(result.err.trim().split('\n').at(-1)).toMatch(/^isoflop: Line 2 of ragged\.csv has 2 fields/);
+    // One line on a log too: no progress lines before it (stderr here is not a terminal).
+    expect(result.err.trim().split('\n')).toHaveLength(1);
+    expect(result.err).toMatch(/^isoflop: Line 2 of ragged\.csv has 2 fields/);
     const usage = await cli('datasets', 'import', path, '--tokenizer', 'words');
     expect(usage.code).toBe(2);
     expect(usage.err).toContain('--tokenizer must be one of byte, bpe');
@@ -215,6 +217,27 @@ describe('isoflop sweep --plan-only', () => {
     const second = await plan();
     expect(second.out).toMatch(/About \d+(\.\d+)?s in all on wasm, at the speed \d completed run\(s\)/);
   }, 120_000);
+
+  it('refuses a budget no run could train in one line, plan or sweep, writing nothing', async () => {
+    const store = testFolder();
+    const csvPath = join(store.dir, 'table.csv');
+    writeFileSync(csvPath, `a,y\n${Array.from({ length: 300 }, (_, i) => `${i % 7},${i % 3}`).join('\n')}\n`);
+    const data = join(store.dir, 'data');
+    const dataset = JSON.parse((await cli('datasets', 'import', csvPath, '--store', data, '--json')).out);
+    for (const extra of [['--plan-only'], []]) {
+      const args = ['sweep', '--dataset', dataset.id, '--budgets', '1e7,1e30', '--store', data, ...extra];
+      const result = await cli(...args);
+      expect(result.code).toBe(1);
+      expect(result.err.split('\n')).toHaveLength(1);
+      expect(result.err).toMatch(/^isoflop: field "budgets": 1\.0e\+30 FLOPs would train/);
+    }
+    expect(readdirSync(join(data, 'runs'))).toEqual([]);
+    expect(readdirSync(join(data, 'sweeps'))).toEqual([]);
+    const dash = await cli('sweep', '--dataset', dataset.id, '--budgets', '-1', '--store', data);
+    expect(dash.code).toBe(2);
+    expect(dash.err).toContain("the value after '--budgets' starts with a dash");
+    expect(dash.err).toContain('--budgets=VALUE');
+  });
 });
 
 describe('isoflop fit', () => {
