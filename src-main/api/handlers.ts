@@ -132,7 +132,11 @@ export function createHandlers(app: AppContext): Handlers {
     },
     'sweeps.create': async (request) => {
       const { batchSize, plan, dataset } = await planFor(app, request);
-      return createSweep(app, dataset, plan, { batchSize, seed: 1, regularization: request.regularization ?? {} });
+      return createSweep(app, dataset, plan, {
+        batchSize,
+        seed: request.seed ?? 1,
+        regularization: request.regularization ?? {},
+      });
     },
     'runs.createOverfitDemo': () => createOverfitDemoRun(app),
     'runs.createRegularizationComparison': () => createRegularizationComparison(app),

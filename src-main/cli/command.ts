@@ -1,3 +1,5 @@
+import { type Channel, type Input, IsoflopError, type Output } from '../../src-shared/contract';
+import { type App, createApp } from '../api';
 import { ensureDataDir, resolveDataDir } from '../store/data-dir';
 
 /** What every `isoflop` subcommand is made of. */
@@ -85,4 +87,38 @@ export function flopsListOption(values: OptionValues, name: string): number[] | 
 /** The data folder the command works in (--store, else ISOFLOP_HOME, else the per-user default), laid out. */
 export function dataDirOf(values: OptionValues, io: CliIo): string {
   return ensureDataDir(resolveDataDir({ flag: stringOption(values, 'store'), env: io.env }));
+}
+
+/** The API over a command's data folder: the router the app and web mode call, with the CLI as its transport. */
+export interface CliApi {
+  app: App;
+  /**
+   * One API call. A payload the contract refuses becomes a usage error naming the command's flags
+   * (`flags` maps the contract's field names to them), so limits and defaults come from the contract alone.
+   */
+  call<C extends Channel>(channel: C, input: Input<C>, flags?: Record<string, string>): Promise<Output<C>>;
+}
+
+export function apiOf(values: OptionValues, io: CliIo): CliApi {
+  const app = createApp(dataDirOf(values, io));
+  return {
+    app,
+    call: (channel, input, flags = {}) =>
+      app.router.invoke(channel, input, { transport: 'cli' }).catch((error: unknown) => {
+        throw asUsageError(error, flags);
+      }),
+  };
+}
+
+/** "Bad payload for runs.createCrossValidation: field "k": Too big…" → "--k: Too big…". */
+function asUsageError(error: unknown, flags: Record<string, string>): unknown {
+  if (!(error instanceof IsoflopError) || error.code !== 'BAD_REQUEST') return error;
+  const match = /^Bad payload for [\w.]+: (.*)\.$/s.exec(error.message);
+  if (!match) return new UsageError(error.message.replace(/\.$/, ''));
+  const text = (match[1] as string).replace(/field "([^"]+)"/g, (_whole, path: string) => {
+    const [head = '', ...rest] = path.split('.');
+    const flag = flags[head];
+    return flag ? `${flag}${rest.length > 0 ? ` (${rest.join('.')})` : ''}` : `field "${path}"`;
+  });
+  return new UsageError(text);
 }

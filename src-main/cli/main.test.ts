@@ -224,12 +224,17 @@ describe('isoflop sweep --plan-only', () => {
     writeFileSync(csvPath, `a,y\n${Array.from({ length: 300 }, (_, i) => `${i % 7},${i % 3}`).join('\n')}\n`);
     const data = join(store.dir, 'data');
     const dataset = JSON.parse((await cli('datasets', 'import', csvPath, '--store', data, '--json')).out);
-    for (const extra of [['--plan-only'], []]) {
-      const args = ['sweep', '--dataset', dataset.id, '--budgets', '1e7,1e30', '--store', data, ...extra];
-      const result = await cli(...args);
-      expect(result.code).toBe(1);
-      expect(result.err.split('\n')).toHaveLength(1);
-      expect(result.err).toMatch(/^isoflop: field "budgets": 1\.0e\+30 FLOPs would train/);
+    // Misuse of --budgets: exit 2, one line, whether the contract refuses it (over 1e27) or the planner does.
+    for (const [budgets, message] of [
+      ['1e7,1e20', /^isoflop: field "budgets": 1\.0e\+20 FLOPs would train/],
+      ['1e7,1e30', /^isoflop: --budgets \(1\): a budget is at most 1e27 FLOPs/],
+    ] as const) {
+      for (const extra of [['--plan-only'], []]) {
+        const result = await cli('sweep', '--dataset', dataset.id, '--budgets', budgets, '--store', data, ...extra);
+        expect(result.code).toBe(2);
+        expect(result.err.split('\n')).toHaveLength(1);
+        expect(result.err).toMatch(message);
+      }
     }
     expect(readdirSync(join(data, 'runs'))).toEqual([]);
     expect(readdirSync(join(data, 'sweeps'))).toEqual([]);

@@ -193,6 +193,10 @@ describe('isoflop cv', () => {
     const tooMany = await cli('cv', '--dataset', small.id, '--k', '200', '--store', small.data);
     expect(tooMany.code).toBe(2);
     expect(tooMany.err).toContain('k = 200 folds cannot split');
+    // The contract's limit, not one of the CLI's own: k is at most 255 (the CLI once took a million).
+    const overCap = await cli('cv', '--dataset', small.id, '--k', '1000000', '--store', small.data);
+    expect(overCap.code).toBe(2);
+    expect(overCap.err).toMatch(/^isoflop: --k: Too big: expected number to be <=255/);
     const single = await tableStore('one', 40);
     const oneClass = await cli('cv', '--dataset', single.id, '--store', single.data);
     expect(oneClass.code).toBe(2);

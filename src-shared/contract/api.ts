@@ -54,6 +54,13 @@ const SweepRequest = z
       .max(12),
     sizesPerBudget: z.number().int().min(1).max(20),
     batchSize: z.number().int().min(1).max(65536).optional(),
+    /** run i of the sweep trains with seed + i (1 when absent) */
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
     /** applied to every run of the sweep */
     regularization: z
       .object({

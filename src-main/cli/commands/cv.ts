@@ -1,12 +1,8 @@
-import { IsoflopError, type RunRecord } from '../../../src-shared/contract';
+import type { RunRecord } from '../../../src-shared/contract';
 import { formatMeanStd } from '../../../src-shared/format';
-import { summariseFolds } from '../../../src-shared/science/cross-validation';
 import { executeClaimedRun } from '../../engine/run-executor';
-import { createCrossValidation } from '../../store/cross-validation';
 import { ensureDemos } from '../../store/datasets/demos';
-import { DatasetStore } from '../../store/datasets/store';
-import { RunStore } from '../../store/runs';
-import { type Command, dataDirOf, intOption, numberOption, storeOption, stringOption, UsageError } from '../command';
+import { apiOf, type Command, numberOption, storeOption, stringOption, UsageError } from '../command';
 
 /** `isoflop cv`: k-fold cross-validation of one network on a table; each fold is a run, the k share a cvId. */
 export const cv: Command = {
@@ -32,29 +28,42 @@ export const cv: Command = {
   async run(values, _positionals, io) {
     const datasetId = stringOption(values, 'dataset');
     if (!datasetId) throw new UsageError('cv needs --dataset ID (a table)');
-    const dataDir = dataDirOf(values, io);
-    const stores = { runs: new RunStore(dataDir), datasets: new DatasetStore(dataDir) };
-    if (datasetId.startsWith('demo-')) await ensureDemos(stores.datasets);
-    let runs: Awaited<ReturnType<typeof createCrossValidation>>;
-    try {
-      runs = await createCrossValidation(stores, {
+    const api = apiOf(values, io);
+    if (datasetId.startsWith('demo-')) await ensureDemos(api.app.datasets);
+    // The contract sets the limits and defaults (k from 2 to 255, ...); the CLI only reads numbers.
+    const number = (name: string) => numberOption(values, name, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+    const runs = await api.call(
+      'runs.createCrossValidation',
+      {
         datasetId,
-        k: intOption(values, 'k', 2, 1_000_000) ?? 5,
-        width: intOption(values, 'width', 1, 100_000) ?? 32,
-        depth: intOption(values, 'depth', 1, 64) ?? 2,
-        steps: intOption(values, 'steps', 10, 10_000_000) ?? 300,
-        batchSize: intOption(values, 'batch-size', 1, 65_536) ?? 64,
-        learningRate: numberOption(values, 'lr', 1e-8, 10) ?? 3e-3,
-        dropout: numberOption(values, 'dropout', 0, 0.9) ?? 0,
-        weightDecay: numberOption(values, 'weight-decay', 0, 10) ?? 0,
-        l1: numberOption(values, 'l1', 0, 10) ?? 0,
-        l2: numberOption(values, 'l2', 0, 10) ?? 0,
-        seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1,
-      });
-    } catch (error) {
-      if (error instanceof IsoflopError && error.code === 'BAD_REQUEST') throw new UsageError(error.message);
-      throw error;
-    }
+        k: number('k') ?? 5,
+        width: number('width') ?? 32,
+        depth: number('depth') ?? 2,
+        steps: number('steps') ?? 300,
+        batchSize: number('batch-size') ?? 64,
+        learningRate: number('lr') ?? 3e-3,
+        dropout: number('dropout'),
+        weightDecay: number('weight-decay'),
+        l1: number('l1'),
+        l2: number('l2'),
+        seed: number('seed'),
+      },
+      {
+        k: '--k',
+        width: '--width',
+        depth: '--depth',
+        steps: '--steps',
+        batchSize: '--batch-size',
+        learningRate: '--lr',
+        dropout: '--dropout',
+        weightDecay: '--weight-decay',
+        l1: '--l1',
+        l2: '--l2',
+        seed: '--seed',
+        datasetId: '--dataset',
+      },
+    );
+    const stores = api.app;
     for (const run of runs) {
       // Fresh runs of this process: nobody else holds them.
       const done = (await executeClaimedRun(stores, run.id)) as RunRecord;
@@ -62,11 +71,8 @@ export const cv: Command = {
         `${run.name}: ${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
       );
     }
-    const trained = [];
-    for (const run of runs)
-      trained.push({ run: await stores.runs.get(run.id), metrics: await stores.runs.metrics(run.id) });
-    const summary = summariseFolds(trained);
-    const cvId = runs[0]?.cvId;
+    const cvId = runs[0]?.cvId as string;
+    const { summary } = await api.call('runs.crossValidation', { cvId });
     if (values.json) {
       io.out(JSON.stringify({ cvId, datasetId, ...summary }, null, 2));
       return summary.completed === summary.k ? 0 : 1;

@@ -8,29 +8,21 @@ import {
   PlannedRun,
   type RunRecord,
 } from '../../../src-shared/contract';
-import {
-  estimateRunSeconds,
-  type MeasuredThroughput,
-  measuredThroughput,
-  planSweep,
-} from '../../../src-shared/engine/planner';
+import { estimateRunSeconds, type MeasuredThroughput } from '../../../src-shared/engine/planner';
 import { estimateEta, formatCount, formatDuration, formatKnownFloor } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { formatInterval } from '../../../src-shared/science/diagnostics';
 import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
+import type { App } from '../../api';
 import { tuneLearningRates } from '../../engine/lr-tuning';
 import { nodeBackendOrder } from '../../engine/node-backends';
 import { createSweep, runSweep } from '../../engine/sweep';
 import { ensureDemos } from '../../store/datasets/demos';
-import { DatasetStore } from '../../store/datasets/store';
-import { RunStore } from '../../store/runs';
-import { StudyStore } from '../../store/studies';
-import { SweepStore } from '../../store/sweeps';
 import {
+  apiOf,
   type CliIo,
   type Command,
   choiceOption,
-  dataDirOf,
   flopsListOption,
   intOption,
   numberOption,
@@ -47,7 +39,7 @@ const PlanFile = z.object({
 });
 
 /** A plan written by --plan-only --json: every shard derives the same sweep id from its content. */
-async function sweepFromPlanFile(path: string, s: ReturnType<typeof stores>): Promise<string> {
+async function sweepFromPlanFile(path: string, s: App): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => {
     throw new UsageError(`there is no plan file at "${path}" (write one with --plan-only --json > plan.json)`);
   });
@@ -117,7 +109,7 @@ function printPlan(plan: PlannedRun[], speed: MeasuredThroughput | null, backend
 
 /** `--tune-lr`: each size's learning rate searched first (a study per size), then the plan with the best rates. */
 async function tunedPlan(
-  s: ReturnType<typeof stores>,
+  s: App,
   dataset: DatasetManifest,
   plan: PlannedRun[],
   options: { batchSize: number; points: number; seed: number; backend?: BackendName; io: CliIo },
@@ -141,17 +133,6 @@ async function tunedPlan(
   for (const params of tuned.missing)
     io.err(`  ${formatCount(params)} parameters: no trial completed; the default rate stays`);
   return tuned.plan;
-}
-
-function stores(values: OptionValues, io: CliIo) {
-  const dataDir = dataDirOf(values, io);
-  return {
-    dataDir,
-    runs: new RunStore(dataDir),
-    sweeps: new SweepStore(dataDir),
-    datasets: new DatasetStore(dataDir),
-    studies: new StudyStore(dataDir),
-  };
 }
 
 export const sweep: Command = {
@@ -192,7 +173,8 @@ export const sweep: Command = {
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
-    const s = stores(values, io);
+    const api = apiOf(values, io);
+    const s = api.app;
     const backend = choiceOption(values, 'backend', backendOrder);
     if (backend === 'webgpu' || backend === 'webgl')
       throw new UsageError(`--backend ${backend} trains in the app; headless sweeps use wasm or cpu`);
@@ -205,21 +187,33 @@ export const sweep: Command = {
       const datasetId = demo ? `demo-${demo}` : stringOption(values, 'dataset');
       if (!datasetId) throw new UsageError('say which data to sweep: --demo teacher, --demo language or --dataset ID');
       if (demo) await ensureDemos(s.datasets);
-      const dataset = await s.datasets.get(datasetId);
-      const batchSize = intOption(values, 'batch', 1, 65_536) ?? (dataset.kind === 'table' ? 64 : 16);
-      let plan = planSweep({
-        dataset,
+      // Through the router, as the app plans and creates: limits, defaults (the batch size) and errors are the contract's.
+      const dataset = await api.call('datasets.get', { id: datasetId }, { id: '--dataset' });
+      const number = (name: string) => numberOption(values, name, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+      const seed = number('seed');
+      const request = {
+        datasetId: dataset.id,
         budgets: requiredBudgets(values),
-        sizesPerBudget: intOption(values, 'sizes', 1, 20) ?? 5,
-        batchSize,
-      });
+        sizesPerBudget: number('sizes') ?? 5,
+        batchSize: number('batch'),
+      };
+      const flags = {
+        budgets: '--budgets',
+        sizesPerBudget: '--sizes',
+        batchSize: '--batch',
+        seed: '--seed',
+        regularization: 'the regularization flags',
+      };
+      const planned = await api.call('sweeps.plan', request, flags);
+      const { batchSize } = planned;
+      let plan = planned.plan;
       const lrGrid = intOption(values, 'lr-grid', 2, 15);
       if (lrGrid !== undefined && !values['tune-lr']) throw new UsageError('--lr-grid goes with --tune-lr');
       if (values['tune-lr']) {
         plan = await tunedPlan(s, dataset, plan, {
           batchSize,
           points: lrGrid ?? 5,
-          seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1,
+          seed: seed ?? 1,
           ...(backend ? { backend } : {}),
           io,
         });
@@ -227,30 +221,34 @@ export const sweep: Command = {
       if (values['plan-only']) {
         if (values.json) io.out(JSON.stringify({ datasetId: dataset.id, batchSize, plan }, null, 2));
         else {
-          const runs = (await s.runs.list()).flatMap((entry) => (entry.ok ? [entry.run] : []));
-          const family = dataset.kind === 'table' ? 'mlp' : 'gpt';
           const on = backend ?? nodeBackendOrder[0] ?? 'wasm';
-          const speed = measuredThroughput(runs, family).find((t) => t.backend === on) ?? null;
-          printPlan(plan, speed, on, io);
+          printPlan(plan, planned.throughput.find((t) => t.backend === on) ?? null, on, io);
         }
         return 0;
       }
-      const created = await createSweep(s, dataset, plan, {
-        batchSize,
-        seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1,
-        regularization: {
-          weightDecay: numberOption(values, 'weight-decay', 0, 10),
-          l1: numberOption(values, 'l1', 0, 10),
-          l2: numberOption(values, 'l2', 0, 10),
-          dropout: numberOption(values, 'dropout', 0, 0.9),
-          earlyStoppingPatience: intOption(values, 'early-stopping', 1, 1000),
-          earlyStoppingMinDelta: numberOption(values, 'early-stopping-min-delta', 0, 10),
-          earlyStoppingMetric:
-            choiceOption(values, 'early-stopping-metric', ['val-loss', 'val-accuracy'] as const) === 'val-accuracy'
-              ? 'valAccuracy'
-              : 'valLoss',
+      const created = await api.call(
+        'sweeps.create',
+        {
+          ...request,
+          ...(seed === undefined ? {} : { seed }),
+          learningRates: plan.flatMap((run) =>
+            run.learningRate === undefined ? [] : [{ params: run.params, learningRate: run.learningRate }],
+          ),
+          regularization: {
+            weightDecay: number('weight-decay'),
+            l1: number('l1'),
+            l2: number('l2'),
+            dropout: number('dropout'),
+            earlyStoppingPatience: number('early-stopping'),
+            earlyStoppingMinDelta: number('early-stopping-min-delta'),
+            earlyStoppingMetric:
+              choiceOption(values, 'early-stopping-metric', ['val-loss', 'val-accuracy'] as const) === 'val-accuracy'
+                ? 'valAccuracy'
+                : 'valLoss',
+          },
         },
-      });
+        flags,
+      );
       sweepId = created.id;
       io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);
     }
