@@ -4,6 +4,7 @@ import { estimateEta, formatBytes, formatCount, formatDuration, progressBar } fr
 import { ensureDemos } from '../../store/datasets/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import {
+  apiOf,
   type CliIo,
   type Command,
   choiceOption,
@@ -162,11 +163,11 @@ export const datasets: Command = {
       );
     }
     if (action === 'import') return runImport(values, rest, io);
-    const store = openStore(values, io);
+    const api = apiOf(values, io);
     if (action === 'list') {
-      const made = await ensureDemos(store);
+      const made = await ensureDemos(api.app.datasets);
       if (made.length > 0) io.err(`Made the built-in demo datasets: ${made.join(', ')}.`);
-      const all = await store.list();
+      const { datasets: all } = await api.call('datasets.list', {});
       if (values.json) io.out(JSON.stringify(all, null, 2));
       else for (const manifest of all) io.out(summaryLine(manifest));
       return 0;
@@ -174,7 +175,7 @@ export const datasets: Command = {
     const id = rest[0];
     if (!id) throw new UsageError(`datasets ${action} needs a dataset id (see 'isoflop datasets list')`);
     if (action === 'show') {
-      const manifest = await store.get(id);
+      const manifest = await api.call('datasets.get', { id });
       if (values.json) io.out(JSON.stringify(manifest, null, 2));
       else for (const line of describeDataset(manifest)) io.out(line);
       return 0;
@@ -182,12 +183,12 @@ export const datasets: Command = {
     if (action === 'rename') {
       const name = rest.slice(1).join(' ').trim();
       if (!name) throw new UsageError('datasets rename needs the new name: isoflop datasets rename <id> <new name>');
-      const manifest = await store.rename(id, name);
+      const manifest = await api.call('datasets.rename', { id, name }, { name: 'the new name' });
       io.out(`Renamed ${id} to "${manifest.name}".`);
       return 0;
     }
     if (!values.yes) throw new UsageError(`deleting ${id} cannot be undone: add --yes to confirm`);
-    await store.delete(id);
+    await api.call('datasets.delete', { id });
     io.out(`Deleted ${id}.`);
     return 0;
   },

@@ -1,6 +1,5 @@
 import { formatCount } from '../../../src-shared/format';
-import { RunStore } from '../../store/runs';
-import { type Command, dataDirOf, storeOption, UsageError } from '../command';
+import { apiOf, type Command, storeOption, UsageError } from '../command';
 
 export const runs: Command = {
   summary: 'List, inspect and remove training runs',
@@ -9,30 +8,20 @@ export const runs: Command = {
   options: { ...storeOption, json: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
   positionals: true,
   async run(values, positionals, io) {
-    const store = new RunStore(dataDirOf(values, io));
+    const api = apiOf(values, io);
     const [action, id] = positionals;
     if (action === 'list') {
-      const all = await store.list();
+      const { runs: all, damaged } = await api.call('runs.list', {});
       if (values.json) {
-        io.out(
-          JSON.stringify(
-            all.map((e) => (e.ok ? e.run : { id: e.id, damaged: true, error: e.error })),
-            null,
-            2,
-          ),
-        );
+        io.out(JSON.stringify([...all, ...damaged.map((e) => ({ id: e.id, damaged: true, error: e.error }))], null, 2));
         return 0;
       }
-      for (const entry of all) {
-        if (!entry.ok) {
-          io.out(`${entry.id.padEnd(32)} damaged      ${entry.error}`);
-          continue;
-        }
-        const r = entry.run;
+      for (const r of all) {
         io.out(
           `${r.id.padEnd(32)} ${r.status.padEnd(12)} ${formatCount(r.params.total).padStart(7)} params  val ${r.result?.valLoss?.toFixed(4) ?? '-'}  ${r.name}`,
         );
       }
+      for (const entry of damaged) io.out(`${entry.id.padEnd(32)} damaged      ${entry.error}`);
       return 0;
     }
     if (action !== 'show' && action !== 'rm')
@@ -41,8 +30,7 @@ export const runs: Command = {
       );
     if (!id) throw new UsageError(`runs ${action} needs a run id (see 'isoflop runs list')`);
     if (action === 'show') {
-      const run = await store.get(id);
-      const metrics = await store.metrics(id);
+      const { run, metrics } = await api.call('runs.get', { id });
       if (values.json) io.out(JSON.stringify({ ...run, metrics }, null, 2));
       else {
         io.out(`${run.name}  [${run.id}]  ${run.status}`);
@@ -59,7 +47,8 @@ export const runs: Command = {
       return 0;
     }
     if (!values.yes) throw new UsageError(`removing ${id} cannot be undone: add --yes to confirm`);
-    await store.delete(id);
+    // No API call removes a run (the app cancels or re-runs them): the CLI asks the store itself.
+    await api.app.runs.delete(id);
     io.out(`Removed ${id}.`);
     return 0;
   },

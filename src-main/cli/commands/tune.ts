@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { IsoflopError, SearchSpace, StudyRequest, studyParameters } from '../../../src-shared/contract';
+import { SearchSpace, studyParameters } from '../../../src-shared/contract';
 import { type Space, validateSpace } from '../../../src-shared/science/search';
 import { runStudy } from '../../engine/study';
 import { ensureDemos } from '../../store/datasets/demos';
-import { DatasetStore } from '../../store/datasets/store';
-import { RunStore } from '../../store/runs';
-import { bestTrial, createStudy, StudyStore, type StudyStores } from '../../store/studies';
-import { type Command, choiceOption, dataDirOf, intOption, storeOption, stringOption, UsageError } from '../command';
+import { bestTrial, type StudyStores } from '../../store/studies';
+import { apiOf, type Command, choiceOption, numberOption, storeOption, stringOption, UsageError } from '../command';
 
 /**
  * `isoflop tune`: a study of MLP hyper-parameters on a table dataset, kept in `<data>/studies/` (the app's
@@ -33,12 +31,8 @@ export const tune: Command = {
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
-    const dataDir = dataDirOf(values, io);
-    const stores: StudyStores = {
-      runs: new RunStore(dataDir),
-      datasets: new DatasetStore(dataDir),
-      studies: new StudyStore(dataDir),
-    };
+    const api = apiOf(values, io);
+    const stores: StudyStores = api.app;
     let studyId = stringOption(values, 'resume');
     if (!studyId) {
       const datasetId = stringOption(values, 'dataset');
@@ -55,23 +49,23 @@ export const tune: Command = {
             : (error as Error).message;
         throw new UsageError(`${spacePath}: ${message}`);
       }
-      const request = StudyRequest.parse({
-        datasetId,
-        space,
-        sampler: choiceOption(values, 'sampler', ['grid', 'random', 'tpe'] as const) ?? 'tpe',
-        pruner: choiceOption(values, 'pruner', ['median', 'asha', 'none'] as const) ?? 'median',
-        trials: intOption(values, 'trials', 1, 10_000) ?? 20,
-        steps: intOption(values, 'steps', 10, 1_000_000) ?? 300,
-        seed: intOption(values, 'seed', 0, 2 ** 31 - 1) ?? 1,
-      });
       if (datasetId.startsWith('demo-')) await ensureDemos(stores.datasets);
-      try {
-        studyId = (await createStudy(stores, request)).id;
-      } catch (error) {
-        if (error instanceof IsoflopError && error.code === 'BAD_REQUEST')
-          throw new UsageError(error.message.replace(/\.$/, ''));
-        throw error;
-      }
+      const number = (name: string) => numberOption(values, name, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+      // Through the router: the contract's limits and the study's checks answer, naming the flags.
+      const study = await api.call(
+        'studies.create',
+        {
+          datasetId,
+          space,
+          sampler: choiceOption(values, 'sampler', ['grid', 'random', 'tpe'] as const) ?? 'tpe',
+          pruner: choiceOption(values, 'pruner', ['median', 'asha', 'none'] as const) ?? 'median',
+          trials: number('trials') ?? 20,
+          steps: number('steps') ?? 300,
+          seed: number('seed') ?? 1,
+        },
+        { datasetId: '--dataset', space: spacePath, trials: '--trials', steps: '--steps', seed: '--seed' },
+      );
+      studyId = study.id;
     }
     await runStudy(stores, studyId, {
       onTrial: (trial, study) =>
