@@ -203,7 +203,7 @@ export function createHandlers(app: AppContext): Handlers {
         decodeCheckpoint(manifest, bytes);
       } catch (error) {
         throw new IsoflopError(
-          'INVALID_INPUT',
+          'BAD_REQUEST',
           `The checkpoint of run ${id} at step ${manifest.step} is inconsistent: ${(error as Error).message}.`,
         );
       }

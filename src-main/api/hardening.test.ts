@@ -237,7 +237,11 @@ describe('atomic creation', () => {
   it('makes the over-fitting demo for six concurrent callers', async () => {
     const results = await Promise.all(Array.from({ length: 6 }, () => call('runs.createOverfitDemo', {})));
     expect(results.map((r) => r.ok)).toEqual([true, true, true, true, true, true]);
-    expect(files('datasets').filter((name) => name === 'demo-teacher-256')).toHaveLength(1);
+    const datasets = results.map((r) => (r.ok ? (r.value as { config: { datasetId: string } }).config.datasetId : ''));
+    expect(new Set(datasets)).toEqual(new Set(['demo-teacher-256']));
+    // Made once: no second import folder was started and left behind, nothing half-made is listed.
+    expect(files('datasets').filter((name) => name.startsWith('.'))).toEqual([]);
+    expect((await app.datasets.get('demo-teacher-256')).splits.train.rows).toBe(256);
   });
 
   it("lists a sweep's runs only once its sweep.json exists, and removes a crashed creation's runs on open", async () => {
@@ -268,6 +272,53 @@ describe('atomic creation', () => {
     ]);
     expect(files('runs')).toContain('sweep-2026-12-03-live01-r01');
     expect(files('datasets')).toContain('.upload-fedcba98765432100123');
+  });
+
+  it("a damaged fold never hides a cross-validation's other folds", async () => {
+    const created = await call('runs.createCrossValidation', {
+      datasetId: 'demo-teacher',
+      k: 3,
+      width: 4,
+      depth: 1,
+      steps: 20,
+      batchSize: 8,
+      learningRate: 1e-3,
+    });
+    const folds = created.ok ? (created.value as Array<{ id: string; cvId: string }>) : [];
+    expect(folds).toHaveLength(3);
+    writeFileSync(join(dataDir, 'runs', folds[1]?.id ?? '', 'run.json'), '{damaged');
+    const listed = await call('runs.list', {});
+    const value = listed.ok ? (listed.value as { runs: Array<{ id: string }>; damaged: Array<{ id: string }> }) : null;
+    expect(value?.runs.map((r) => r.id)).toEqual(expect.arrayContaining([folds[0]?.id, folds[2]?.id]));
+    expect(value?.damaged.map((r) => r.id)).toContain(folds[1]?.id);
+    const removed = await removeLeftovers(dataDir, Date.now() + 48 * 3600_000);
+    expect(removed.filter((path) => path.includes(folds[0]?.cvId ?? '-'))).toEqual([]);
+  });
+
+  it("a trial's run written before a crash stays unlisted until its study records it, then is reused", async () => {
+    const created = await call('studies.create', {
+      datasetId: 'demo-teacher',
+      space: { learningRate: { type: 'log', min: 1e-3, max: 1e-2 } },
+      sampler: 'random',
+      pruner: 'none',
+      trials: 2,
+      steps: 20,
+      seed: 5,
+    });
+    const studyId = created.ok ? (created.value as { id: string }).id : '';
+    // What nextTrial writes first, as a process killed before saving study.json would leave it.
+    const study = await app.studies.get(studyId);
+    const dataset = await app.datasets.get('demo-teacher');
+    const { trialRun, proposeParams } = await import('../store/studies');
+    const early = await app.runs.create(trialRun(study, dataset, 1, proposeParams(study, 1)));
+    const before = await call('runs.list', {});
+    expect(before.ok && (before.value as { runs: Array<{ id: string }> }).runs.some((r) => r.id === early.id)).toBe(
+      false,
+    );
+    const next = await call('studies.nextTrial', { id: studyId });
+    expect(next).toMatchObject({ ok: true, value: { id: early.id, createdAt: early.createdAt } });
+    const after = await call('runs.list', {});
+    expect(after.ok && (after.value as { runs: Array<{ id: string }> }).runs.some((r) => r.id === early.id)).toBe(true);
   });
 
   it('a sweep appears whole: its runs are listed with it', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { IsoflopError, type Job } from '../../src-shared/contract';
 import { estimateEta } from '../../src-shared/format';
+import { unexpected } from './router';
 
 /** Long work (imports) runs in the background; the UI polls jobs.get for progress. */
 
@@ -48,11 +49,8 @@ export class JobRegistry {
         job.bytesDone = job.bytesTotal;
       },
       (error: unknown) => {
-        const typed =
-          error instanceof IsoflopError
-            ? error
-            : new IsoflopError('INTERNAL', error instanceof Error ? error.message : String(error));
-        Object.assign(job, { state: 'failed', error: typed.toJSON(), etaSeconds: null, finished: Date.now() });
+        const typed = error instanceof IsoflopError ? error.toJSON() : unexpected(`Job "${job.label}"`, error);
+        Object.assign(job, { state: 'failed', error: typed, etaSeconds: null, finished: Date.now() });
       },
     );
     return this.view(job);

@@ -156,7 +156,7 @@ describe('checkpoints over the API', () => {
         manifest: checkpointAt(300).manifest,
         weights: { bytes: new Uint8Array(8) },
       }),
-    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('step 300 is inconsistent') });
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('step 300 is inconsistent') });
     expect((await call<{ manifest: { step: number } }>('runs.latestCheckpoint', { id: 'run-c' })).manifest.step).toBe(
       200,
     );

@@ -182,10 +182,13 @@ describe('the Electron main process (stubbed electron)', () => {
     mkdirSync(join(dataDir, 'reports'), { recursive: true });
     writeFileSync(join(dataDir, 'reports', 'check-1.json'), '{}');
     const contents = fakeContents();
-    expect(contents.open('isoflop://app/data/reports/check-1.json')).toEqual({ action: 'deny' });
+    // The refused ones first: by the time the good one has opened, they have had their chance too.
     contents.open('isoflop://app/data/reports/missing.json');
     contents.open('isoflop://app/data/reports/..%2f..%2fsecret.json');
-    await vi.waitFor(() => expect(recorded.openedPaths).toEqual([join(dataDir, 'reports', 'check-1.json')]));
+    expect(contents.open('isoflop://app/data/reports/check-1.json')).toEqual({ action: 'deny' });
+    await vi.waitFor(() => expect(recorded.openedPaths.length).toBeGreaterThan(0));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(recorded.openedPaths).toEqual([join(dataDir, 'reports', 'check-1.json')]);
   });
 
   it("handles exactly the contract's channels, and answers a foreign frame with FORBIDDEN", async () => {

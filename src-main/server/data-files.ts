@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { type FileHandle, open, realpath } from 'node:fs/promises';
+import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { IsoflopError } from '../../src-shared/contract';
@@ -76,6 +76,13 @@ async function openInside(root: string, path: string, missing: string): Promise<
     throw new IsoflopError('NOT_FOUND', missing);
   }
   const info = await fd.stat();
+  // The file opened must be the one resolved above: a folder of the path swapped for a link in between
+  // would lead the open elsewhere.
+  const resolved = await stat(realPath).catch(() => null);
+  if (!resolved || resolved.ino !== info.ino || resolved.dev !== info.dev) {
+    await fd.close();
+    throw new IsoflopError('FORBIDDEN', 'That file changed while it was opened; IsoFLOP does not serve it.');
+  }
   if (!info.isFile()) {
     await fd.close();
     throw new IsoflopError('FORBIDDEN', `That file is ${describeKind(info)}; IsoFLOP serves only regular files.`);

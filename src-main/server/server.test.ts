@@ -109,6 +109,18 @@ describe('web mode server', () => {
       body: '{}',
     });
     expect(withCookie.status).toBe(200);
+    // A planted duplicate before the right cookie does not lock the user out.
+    const planted = await send('POST', '/api/system.info', {
+      auth: false,
+      headers: { ...json, Cookie: `isoflop-${server.port}=junk; ${cookie.split(';')[0] as string}` },
+      body: '{}',
+    });
+    expect(planted.status).toBe(200);
+    // The redirect stays on this server, whatever the path looks like.
+    const sneaky = await send('GET', `/.//evil.example/?token=${server.token}`, { auth: false });
+    expect(sneaky.headers.location).toBe('/evil.example/');
+    // A target that is not a path is a bad request, not a bug.
+    expect((await send('GET', 'http://[/api/system.info')).status).toBe(400);
     // A wrong token in the address is not traded.
     expect((await send('GET', '/?token=0123456789abcdef', { auth: false })).status).toBe(200);
   });

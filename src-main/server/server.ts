@@ -54,20 +54,21 @@ function cookieName(port: number): string {
   return `isoflop-${port}`;
 }
 
-function cookieOf(req: IncomingMessage, name: string): string | undefined {
+/** Every value the request's cookies give `name` (a planted duplicate must not hide the right one). */
+function cookiesOf(req: IncomingMessage, name: string): string[] {
+  const values: string[] = [];
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return value.join('=');
+    if (key === name) values.push(value.join('='));
   }
-  return undefined;
+  return values;
 }
 
 /** Whether the request carries the token: as the session cookie, or as a bearer token (scripts). */
 function authorized(req: IncomingMessage, token: string, port: number): boolean {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   if (bearer !== undefined && sameSecret(bearer, token)) return true;
-  const cookie = cookieOf(req, cookieName(port));
-  return cookie !== undefined && sameSecret(cookie, token);
+  return cookiesOf(req, cookieName(port)).some((cookie) => sameSecret(cookie, token));
 }
 
 function isLoopbackAddress(address: string | undefined): boolean {
@@ -213,7 +214,15 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   const server = createServer((req, res) => {
     const handle = async () => {
       checkOrigin(req, port);
-      const url = new URL(req.url ?? '/', `http://${host}:${port}`);
+      const target = req.url ?? '/';
+      if (!target.startsWith('/')) throw new IsoflopError('BAD_REQUEST', 'Requests name a path, such as /api/...');
+      let url: URL;
+      try {
+        // Appended, not resolved: "//elsewhere/" stays a path on this server.
+        url = new URL(`http://${host}:${port}${target}`);
+      } catch {
+        throw new IsoflopError('BAD_REQUEST', 'The request target is not a valid URL path.');
+      }
       const api = url.pathname.startsWith('/api/');
       const isAsset = !api && url.pathname !== '/upload' && !url.pathname.startsWith(dataPrefix);
       if (token !== null) {
@@ -224,7 +233,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
           res.writeHead(303, {
             ...securityHeaders(),
             'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-            Location: `${url.pathname}${url.search}`,
+            // One leading slash: "//host" would send the browser to another site.
+            Location: `/${url.pathname.replace(/^\/+/, '')}${url.search}`,
             'Cache-Control': 'no-store',
           });
           res.end();

@@ -25,7 +25,17 @@ export async function writeFileAtomic(
   await handle.close();
   if (noReplace) {
     try {
-      await link(temp, path);
+      await link(temp, path).catch(async (error: NodeJS.ErrnoException) => {
+        // File systems without hard links (FAT, exFAT, some network mounts): create the name exclusively.
+        if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EXDEV') throw error;
+        const exclusive = await open(path, 'wx');
+        try {
+          await exclusive.writeFile(data);
+          await exclusive.sync();
+        } finally {
+          await exclusive.close();
+        }
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw noReplace.onExists();
       throw error;

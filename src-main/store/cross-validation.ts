@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { IsoflopError, type RunRecord } from '../../src-shared/contract';
+import { checkModelFits } from '../../src-shared/engine/planner';
 import type { DatasetStore } from './datasets/store';
 import { queuedRun, type RunStore } from './runs';
 import { type TableRunSettings, tableRunConfig } from './table-runs';
@@ -41,8 +42,8 @@ export async function createCrossValidation(
   }
   const cvId = `cv-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
   const evalSteps = Array.from({ length: 10 }, (_, i) => Math.max(1, Math.round(((i + 1) * request.steps) / 10)));
+  checkModelFits(tableRunConfig(dataset, { ...request, evalSteps }).model, 'the network (--width, --depth)');
   const runs: RunRecord[] = [];
-  // The folds appear together: RunStore.list shows a CV's runs once all k exist.
   for (let index = 0; index < request.k; index++) {
     const config = tableRunConfig(dataset, { ...request, evalSteps });
     const run = queuedRun(
@@ -54,7 +55,10 @@ export async function createCrossValidation(
         fold: { k: request.k, index, seed: request.seed },
       },
     );
-    runs.push(await stores.runs.create({ ...run, cvId }));
+    runs.push({ ...run, cvId });
   }
+  // The first fold is written last: it makes the others appear (RunStore.uncommitted), so a crash while
+  // creating them leaves nothing listed.
+  for (const run of [...runs.slice(1), runs[0] as RunRecord]) await stores.runs.create(run);
   return runs;
 }

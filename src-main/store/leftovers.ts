@@ -14,12 +14,23 @@ export async function removeLeftovers(dataDir: string, now = Date.now()): Promis
   const removed: string[] = [];
   for (const folder of ['datasets', 'runs', 'sweeps', 'studies', 'reports']) {
     const root = join(dataDir, folder);
+    const stale = async (path: string) => {
+      const info = await stat(path).catch(() => null);
+      return info !== null && now - info.mtimeMs >= leftoverAgeMs;
+    };
     for (const name of await readdir(root).catch(() => [] as string[])) {
-      if (!/^\.(upload|import|create|deleting)-/.test(name) && !/^\..*\.tmp$/.test(name)) continue;
-      const info = await stat(join(root, name)).catch(() => null);
-      if (!info || now - info.mtimeMs < leftoverAgeMs) continue;
-      await rm(join(root, name), { recursive: true, force: true });
-      removed.push(`${folder}/${name}`);
+      if (/^\.(upload|import|create|deleting)-/.test(name) || /^\..*\.tmp$/.test(name)) {
+        if (!(await stale(join(root, name)))) continue;
+        await rm(join(root, name), { recursive: true, force: true });
+        removed.push(`${folder}/${name}`);
+        continue;
+      }
+      // A record's folder: the temp file of a whole-file write that a crash cut short (".run.json.ab12.tmp").
+      for (const inner of await readdir(join(root, name)).catch(() => [] as string[])) {
+        if (!/^\..*\.tmp$/.test(inner) || !(await stale(join(root, name, inner)))) continue;
+        await rm(join(root, name, inner), { force: true });
+        removed.push(`${folder}/${name}/${inner}`);
+      }
     }
   }
   for (const id of await new RunStore(dataDir).removeUncommitted()) removed.push(`runs/${id}`);

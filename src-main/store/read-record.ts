@@ -19,7 +19,11 @@ export async function readRecord<Schema extends z.ZodType>(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
       throw new IsoflopError('NOT_FOUND', missing);
-    throw new IsoflopError('DAMAGED', `${shown} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    // Permissions or the disk: the store's state, not the record's.
+    throw new IsoflopError(
+      'STORE_UNAVAILABLE',
+      `${shown} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the data folder's permissions and disk.`,
+    );
   }
   let json: unknown;
   try {

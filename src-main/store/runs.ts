@@ -141,35 +141,58 @@ export class RunStore {
       .sort((a, b) => (a.ok && b.ok ? b.run.createdAt.localeCompare(a.run.createdAt) : a.ok ? -1 : 1));
   }
 
-  /** The ids of runs whose group was never completed: a sweep without sweep.json, a CV missing folds. */
+  /**
+   * The ids of runs whose group's creation never finished. Each group has one commit point, written last, and
+   * it counts when its file exists (readable or not: a damaged record hides nothing):
+   * - a sweep's runs: `sweeps/<id>/sweep.json`;
+   * - a cross-validation's folds: the first fold's folder (`<cvId>-f1`, created after the others);
+   * - a study's trial runs: the trial in `studies/<id>/study.json` (recorded after its run is written).
+   */
   async uncommitted(runs: RunRecord[]): Promise<Set<string>> {
-    const sweepsRoot = join(dirname(this.root), 'sweeps');
-    const sweeps = new Set(
-      (await readdir(sweepsRoot, { withFileTypes: true }).catch(() => []))
-        .filter((entry) => entry.isDirectory())
-        .map((entry) => entry.name),
-    );
-    const sweepExists = new Map<string, boolean>();
-    const folds = new Map<string, number>();
-    for (const run of runs) if (run.cvId) folds.set(run.cvId, (folds.get(run.cvId) ?? 0) + 1);
+    const storeRoot = dirname(this.root);
+    const exists = async (path: string) => (await stat(path).catch(() => null)) !== null;
+    const cache = new Map<string, Promise<boolean>>();
+    const once = (key: string, check: () => Promise<boolean>) => {
+      if (!cache.has(key)) cache.set(key, check());
+      return cache.get(key) as Promise<boolean>;
+    };
+    const studyTrials = new Map<string, Promise<Set<string> | null>>();
+    const trialsOf = (studyId: string) => {
+      if (!studyTrials.has(studyId))
+        studyTrials.set(
+          studyId,
+          readFile(join(storeRoot, 'studies', studyId, 'study.json'), 'utf8').then(
+            (text) => {
+              try {
+                const trials = (JSON.parse(text) as { trials?: Array<{ runId?: unknown }> }).trials ?? [];
+                return new Set(trials.map((t) => String(t.runId)));
+              } catch {
+                return null; // damaged: hides nothing
+              }
+            },
+            () => new Set<string>(),
+          ),
+        );
+      return studyTrials.get(studyId) as Promise<Set<string> | null>;
+    };
     const out = new Set<string>();
     for (const run of runs) {
-      if (run.sweepId) {
-        if (!sweepExists.has(run.sweepId)) {
-          const exists =
-            sweeps.has(run.sweepId) &&
-            (await stat(join(sweepsRoot, run.sweepId, 'sweep.json')).catch(() => null)) !== null;
-          sweepExists.set(run.sweepId, exists);
-        }
-        if (!sweepExists.get(run.sweepId)) out.add(run.id);
+      if (
+        run.sweepId &&
+        !(await once(`s:${run.sweepId}`, () => exists(join(storeRoot, 'sweeps', run.sweepId as string, 'sweep.json'))))
+      )
+        out.add(run.id);
+      if (run.cvId && !(await once(`c:${run.cvId}`, () => exists(join(this.root, `${run.cvId}-f1`))))) out.add(run.id);
+      if (run.studyId) {
+        const trials = await trialsOf(run.studyId);
+        if (trials !== null && !trials.has(run.id)) out.add(run.id);
       }
-      if (run.cvId && (folds.get(run.cvId) ?? 0) < (run.config.fold?.k ?? 0)) out.add(run.id);
     }
     return out;
   }
 
   /**
-   * Removes the queued runs of groups never completed (a sweep or CV whose creation a crash cut short),
+   * Removes the queued runs of groups never completed (a sweep, CV or trial whose creation a crash cut short),
    * once older than `graceMs`, so another process still creating its sweep keeps them. Returns their ids.
    */
   async removeUncommitted(graceMs = 60 * 60_000): Promise<string[]> {
@@ -267,7 +290,7 @@ export class RunStore {
         'STORE_UNAVAILABLE',
         code === 'ENOSPC'
           ? `The disk is full: run ${id} stopped; its metrics up to now are intact. Free some space and resume it.`
-          : `Could not append to the metrics of run ${id}: ${(error as Error).message}`,
+          : `Could not append to the metrics of run ${id} (${code ?? 'error'}); its metrics up to now are intact.`,
       );
     }
   }

@@ -12,7 +12,7 @@ import {
   type StudyTrial,
 } from '../../src-shared/contract';
 import { defaultLearningRate } from '../../src-shared/engine/lr-tuning';
-import { accountFor } from '../../src-shared/engine/planner';
+import { accountFor, checkModelFits } from '../../src-shared/engine/planner';
 import { formatParams } from '../../src-shared/format';
 import { Random } from '../../src-shared/random';
 import {
@@ -108,6 +108,7 @@ export function checkStudy(request: StudyRequest, dataset: DatasetManifest): voi
         'BAD_REQUEST',
         `A ${request.base.model.family === 'gpt' ? 'transformer' : 'MLP'} trains on a ${wants === 'text' ? 'text corpus' : 'table'}; ${dataset.id} is a ${dataset.kind === 'text' ? 'text corpus' : 'table'}.`,
       );
+    checkModelFits(request.base.model, 'field "base.model"');
     return;
   }
   if (dataset.kind !== 'table') {
@@ -116,6 +117,25 @@ export function checkStudy(request: StudyRequest, dataset: DatasetManifest): voi
       `Studies of network shapes tune MLPs on tables; ${dataset.id} is a text corpus. Choose a CSV dataset.`,
     );
   }
+  // The largest network the space can propose must fit in memory.
+  const most = (dim: (typeof dims)[keyof typeof dims], fallback: number) =>
+    dim ? (dim.type === 'choice' ? dim.values.reduce((a, b) => Math.max(a, b), 0) : dim.max) : fallback;
+  checkModelFits(
+    tableRunConfig(dataset, {
+      width: Math.round(most(dims.width, 32)),
+      depth: Math.round(most(dims.depth, 2)),
+      dropout: 0,
+      batchSize: 1,
+      steps: request.steps,
+      learningRate: 1e-3,
+      weightDecay: 0,
+      l1: 0,
+      l2: 0,
+      seed: 0,
+      evalSteps: [],
+    }).model,
+    'field "space"',
+  );
   if (dataset.task === 'classification' && (dataset.target.classes?.length ?? 0) < 2) {
     throw new IsoflopError(
       'BAD_REQUEST',
@@ -238,12 +258,7 @@ export function proposeParams(study: StudyRecord, trialNumber: number): Params {
 export async function nextTrial(stores: StudyStores, studyId: string): Promise<RunRecord | null> {
   const study = await stores.studies.get(studyId);
   for (const trial of study.trials.filter((t) => t.state === 'running')) {
-    const run = await stores.runs.get(trial.runId).catch(async (error: unknown) => {
-      if (!(error instanceof IsoflopError && error.code === 'NOT_FOUND')) return null;
-      // The study recorded the trial and the process died before its run was written: write it now.
-      const dataset = await stores.datasets.get(study.datasetId);
-      return stores.runs.create(trialRun(study, dataset, trial.number, trial.params));
-    });
+    const run = await stores.runs.get(trial.runId).catch(() => null);
     if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) return run;
     await finishTrial(stores, studyId, trial.runId);
   }
@@ -252,7 +267,10 @@ export async function nextTrial(stores: StudyStores, studyId: string): Promise<R
   const dataset = await stores.datasets.get(fresh.datasetId);
   const trialNumber = fresh.trials.length + 1;
   const params = proposeParams(fresh, trialNumber);
-  const run = trialRun(fresh, dataset, trialNumber, params);
+  // The run first (its id is the trial's, so a second caller or a retry after a crash finds it), then the
+  // trial in study.json: until the study records it the run is not listed, and a crash between leaves
+  // nothing that no study owns (RunStore.uncommitted).
+  const run = await stores.runs.create(trialRun(fresh, dataset, trialNumber, params), { ifAbsent: true });
   const trial: StudyTrial = {
     number: trialNumber,
     runId: run.id,
@@ -262,10 +280,8 @@ export async function nextTrial(stores: StudyStores, studyId: string): Promise<R
     intermediate: [],
     note: null,
   };
-  // The study records the trial first, then its run is written: a crash between leaves a trial whose run
-  // is written on the next call, never a run that no study owns.
   await stores.studies.save({ ...fresh, trials: [...fresh.trials, trial] });
-  return stores.runs.create(run);
+  return run;
 }
 
 function trialOf(study: StudyRecord, runId: string): StudyTrial {

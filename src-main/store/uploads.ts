@@ -50,11 +50,20 @@ export async function saveUpload(
       throw error;
     }
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT')
+      throw new IsoflopError(
+        'STORE_UNAVAILABLE',
+        'The disk holding the data folder is full; the upload was discarded. Free some space and try again.',
+      );
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw new IsoflopError(
+        'STORE_UNAVAILABLE',
+        `The data folder cannot be written (${code}); the upload was discarded.`,
+      );
+    // The client went away mid-body, or the stream broke: its mistake or the network's, not the store's.
     throw new IsoflopError(
-      code === 'ENOSPC' ? 'STORE_UNAVAILABLE' : 'BAD_REQUEST',
-      code === 'ENOSPC'
-        ? 'The disk holding the data folder is full; the upload was discarded. Free some space and try again.'
-        : `The upload did not finish (${(error as Error).message}); nothing was kept. Try again.`,
+      'BAD_REQUEST',
+      `The upload did not finish (${code ?? 'cut short'}); nothing was kept. Try again.`,
     );
   }
   return { uploadId, bytes: (await stat(path)).size };
@@ -65,8 +74,16 @@ export async function discardUpload(datasetsRoot: string, uploadId: string): Pro
 }
 
 /** Reads an upload whole and discards it (checkpoint weights: what the API call names, it consumes). */
-export async function takeUpload(datasetsRoot: string, uploadId: string): Promise<Uint8Array> {
+export async function takeUpload(datasetsRoot: string, uploadId: string, limit = 2 * 1024 ** 3): Promise<Uint8Array> {
   const path = uploadPath(datasetsRoot, uploadId);
+  const size = (await stat(path).catch(() => null))?.size;
+  if (size !== undefined && size > limit) {
+    await rm(path, { force: true });
+    throw new IsoflopError(
+      'TOO_LARGE',
+      `Upload "${uploadId}" holds ${size} bytes, more than the ${limit} this call reads.`,
+    );
+  }
   try {
     return new Uint8Array(await readFile(path));
   } catch {

@@ -13,22 +13,22 @@ export type RunStatus = z.infer<typeof RunStatus>;
 
 export const MlpModel = z.object({
   family: z.literal('mlp'),
-  inputs: z.number().int().positive(),
-  width: z.number().int().positive(),
-  depth: z.number().int().positive(),
+  inputs: z.number().int().positive().max(1_000_000),
+  width: z.number().int().positive().max(65_536),
+  depth: z.number().int().positive().max(64),
   activation: z.enum(['tanh', 'relu', 'gelu']),
   dropout: z.number().min(0).max(0.9),
   task: z.enum(['regression', 'classification']),
-  outputs: z.number().int().positive(),
+  outputs: z.number().int().positive().max(1_000_000),
 });
 
 export const GptModel = z.object({
   family: z.literal('gpt'),
-  vocabSize: z.number().int().positive(),
-  contextLength: z.number().int().positive(),
-  dModel: z.number().int().positive(),
-  nLayers: z.number().int().positive(),
-  nHeads: z.number().int().positive(),
+  vocabSize: z.number().int().positive().max(65_536),
+  contextLength: z.number().int().positive().max(8_192),
+  dModel: z.number().int().positive().max(8_192),
+  nLayers: z.number().int().positive().max(128),
+  nHeads: z.number().int().positive().max(128),
   positions: z.enum(['learned', 'rotary']),
   tiedEmbeddings: z.boolean(),
   dropout: z.number().min(0).max(0.9),
@@ -169,7 +169,7 @@ export type SweepRecord = z.infer<typeof SweepRecord>;
 export const CheckpointManifest = z.object({
   format: z.literal('isoflop-checkpoint'),
   version: z.literal(1),
-  step: z.number().int().nonnegative().max(1e15),
+  step: z.number().int().nonnegative().max(999_999_999_999_999),
   tokens: z.number().nonnegative(),
   flops: z.number().nonnegative(),
   wallSeconds: z.number().nonnegative(),
@@ -180,7 +180,11 @@ export const CheckpointManifest = z.object({
       kind: z.literal('tokens'),
       random: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number().nullable()]),
     }),
-    z.object({ kind: z.literal('rows'), epoch: z.number().int(), position: z.number().int() }),
+    z.object({
+      kind: z.literal('rows'),
+      epoch: z.number().int().nonnegative(),
+      position: z.number().int().nonnegative(),
+    }),
   ]),
   weightsManifest: z
     .array(

@@ -79,6 +79,17 @@ export const maxPlannedSteps = 100_000_000;
  */
 export const maxTrainingStateBytes = 64 * 1024 ** 3;
 
+/** Refuses a model whose training state alone would pass `maxTrainingStateBytes`, naming what asked for it. */
+export function checkModelFits(model: ModelSpec, what: string): void {
+  const { params } = accountFor(model);
+  if (params * 16 <= maxTrainingStateBytes) return;
+  throw new IsoflopError(
+    'BAD_REQUEST',
+    `${what}: a ${formatCount(params)}-parameter model's weights, gradients and optimizer state take ` +
+      `${((params * 16) / 1024 ** 3).toFixed(1)} GiB, more than the ${maxTrainingStateBytes / 1024 ** 3} GiB a run may hold. Choose a smaller model.`,
+  );
+}
+
 const longestSteps = (plan: PlannedRun[]) => plan.reduce((most, run) => Math.max(most, run.steps), 0);
 
 /** The largest budget (to two significant figures, found by bisection in log space) whose plan fits the step cap. */
@@ -102,7 +113,7 @@ function checkPlannable(plan: PlannedRun[], request: PlanRequest, tokensPerStep:
       throw new IsoflopError(
         'BAD_REQUEST',
         `field "budgets": ${budget.toExponential(1)} FLOPs would train a ${formatCount(largestModel.params)}-parameter model, whose ` +
-          `weights, gradients and optimizer state alone take ${((largestModel.params * 16) / 1024 ** 3).toFixed(0)} GiB, more than the ` +
+          `weights, gradients and optimizer state alone take ${((largestModel.params * 16) / 1024 ** 3).toFixed(1)} GiB, more than the ` +
           `${maxTrainingStateBytes / 1024 ** 3} GiB a run may hold. Choose smaller budgets.`,
       );
     }

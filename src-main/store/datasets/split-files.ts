@@ -202,7 +202,7 @@ export class SplitFiles<Name extends string = SplitName> {
       }
       throw new IsoflopError(
         'STORE_UNAVAILABLE',
-        `Could not write ${this.datasetLabel} into ${this.dir}: ${(error as Error).message}. Nothing was kept.`,
+        `Could not write ${this.datasetLabel} into the data folder (${(error as NodeJS.ErrnoException).code ?? 'error'}). Nothing was kept.`,
       );
     }
   }

@@ -118,7 +118,10 @@ export class DatasetStore {
 
   async delete(id: string): Promise<void> {
     const folder = this.folderOf(id);
-    await this.read(id);
+    // A damaged dataset can be deleted (its message says to); only a missing one cannot.
+    await this.read(id).catch((error: unknown) => {
+      if (!(error instanceof IsoflopError && error.code === 'DAMAGED')) throw error;
+    });
     // Rename first so the dataset vanishes at once, then remove the files.
     const doomed = join(this.root, `.deleting-${id}-${randomBytes(4).toString('hex')}`);
     await rename(folder, doomed);
@@ -218,7 +221,15 @@ export class DatasetStore {
     request: ResolvedImport,
   ): Promise<{ kind: 'csv' | 'text'; format: TextFormat; files: SourceFile[] }> {
     const info = await stat(request.path).catch(() => null);
-    if (!info) throw new IsoflopError('NOT_FOUND', `There is no file or folder at ${request.path}.`);
+    if (!info) {
+      // Name what the user gave: their path, or the file they uploaded (never the upload's place in the store).
+      throw new IsoflopError(
+        'NOT_FOUND',
+        'path' in request.source
+          ? `There is no file or folder at ${request.source.path}.`
+          : `The upload of ${request.displayName} is gone (used already, or never finished): upload the file again.`,
+      );
+    }
     if (info.isDirectory()) {
       if (request.kind === 'csv') {
         throw new IsoflopError('BAD_REQUEST', `${request.displayName} is a folder; import a CSV file on its own.`);
