@@ -1,7 +1,66 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { e2eToken } from '../playwright.config';
 
-/** A spec's `test` whose page fails the test on any uncaught error in the page. */
-export const test = base.extend({
+/**
+ * Each spec file gets a server of its own over a fresh data folder (`isoflop serve --port 0`), started when
+ * its first test asks for `baseURL` and stopped when the next file's starts: no spec sees another's runs,
+ * and any one passes alone (`--grep`). The token is the run's `e2eToken`, which every request sends.
+ */
+export interface SpecServer {
+  file: string;
+  url: string;
+  store: string;
+  child: ChildProcess;
+}
+
+let current: SpecServer | null = null;
+
+function stop(server: SpecServer): void {
+  server.child.kill('SIGTERM');
+  rmSync(server.store, { recursive: true, force: true });
+}
+
+process.once('exit', () => {
+  if (current) stop(current);
+});
+
+/** The server of the spec file `file`, started on first use. */
+export async function serverFor(file: string): Promise<SpecServer> {
+  if (current?.file === file) return current;
+  if (current) stop(current);
+  current = null;
+  const store = mkdtempSync(join(tmpdir(), 'isoflop-e2e-'));
+  const child = spawn(process.execPath, ['bin/isoflop.js', 'serve', '--port', '0', '--store', store], {
+    env: { ...process.env, ISOFLOP_TOKEN: e2eToken },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      const match = /serving on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (match) resolve(match[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`isoflop serve exited (${code}) before serving: ${out}`)));
+  });
+  current = { file, url, store, child };
+  return current;
+}
+
+/** A spec's `test`: its own server (see above), and a page that fails the test on any uncaught error. */
+export const test = base.extend<{ store: string }>({
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern.
+  baseURL: async ({}, use, testInfo) => {
+    await use((await serverFor(testInfo.file)).url);
+  },
+  // biome-ignore lint/correctness/noEmptyPattern: as above.
+  store: async ({}, use, testInfo) => {
+    await use((await serverFor(testInfo.file)).store);
+  },
   page: async ({ page }, use) => {
     page.on('pageerror', (error) => {
       throw error;
@@ -26,10 +85,7 @@ export async function listRuns(page: Page): Promise<ListedRun[]> {
   return (await (await page.request.post('/api/runs.list', { data: {} })).json()).value.runs;
 }
 
-/**
- * Waits until the sweep run that was not in `before` (ids listed before the sweep started) completes, and
- * returns it. The store is shared by the specs, so an earlier one's runs (the same budget, say) are there too.
- */
+/** Waits until the sweep run that was not in `before` (ids listed before the sweep started) completes, and returns it. */
 export async function newSweepRunCompleted(page: Page, before: Set<string>): Promise<ListedRun> {
   const find = async () => (await listRuns(page)).find((r) => r.sweepId !== null && !before.has(r.id));
   await expect.poll(async () => (await find())?.status, { timeout: 200_000, intervals: [1000] }).toBe('completed');

@@ -1,6 +1,5 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { e2eStore } from '../playwright.config';
 import { expect, test } from './fixtures';
 
 // Runs after the first-screen spec on the same fresh data folder: the demos are made on its first start.
@@ -102,7 +101,7 @@ test.describe('web mode: datasets', () => {
     await expect(page.getByTestId('dataset-details').getByRole('heading', { name: 'dropped' })).toBeVisible();
   });
 
-  test('a bad file gets a clear error in the dialog and leaves the list as it was', async ({ page }) => {
+  test('a bad file gets a clear error in the dialog and leaves the list as it was', async ({ page, store }) => {
     const before = await (await page.request.post('/api/datasets.list', { data: {} })).json();
     const bytes = Buffer.alloc(9000, 65);
     bytes[4000] = 0;
@@ -112,7 +111,7 @@ test.describe('web mode: datasets', () => {
     await expect(dialog.getByRole('alert')).toContainText('scan.txt looks like a binary file');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     // The uploaded bytes were discarded with the failed import.
-    const stray = readdirSync(join(e2eStore, 'datasets')).filter((name) => name.startsWith('.'));
+    const stray = readdirSync(join(store, 'datasets')).filter((name) => name.startsWith('.'));
     expect(stray.filter((name) => name !== '.demos.json')).toEqual([]);
     const after = await (await page.request.post('/api/datasets.list', { data: {} })).json();
     expect(after.value.datasets.map((d: { id: string }) => d.id)).toEqual(

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { type ConsoleMessage, expect, test } from '@playwright/test';
-import { e2eStore, e2eToken } from '../playwright.config';
+import type { ConsoleMessage } from '@playwright/test';
+import { e2eToken } from '../playwright.config';
+import { expect, test } from './fixtures';
 
 test.describe('web mode: the first screen', () => {
   const problems: string[] = [];
@@ -40,6 +41,7 @@ test.describe('web mode: the first screen', () => {
 
   test("probes WebGPU in the training worker and shows the adapter's vendor and architecture", async ({
     page,
+    store,
   }, info) => {
     await page.goto('/#/system');
     await expect(page.getByRole('heading', { level: 1, name: 'This computer' })).toBeVisible();
@@ -53,7 +55,7 @@ test.describe('web mode: the first screen', () => {
     // COOP/COEP make the page cross-origin isolated, so WASM gets threads.
     await expect(table.locator('tr[data-backend="wasm"]')).toContainText('threads');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    await expect(page.getByTestId('system-info')).toContainText(resolve(e2eStore));
+    await expect(page.getByTestId('system-info')).toContainText(resolve(store));
     await expect(page.getByTestId('transport')).toHaveText(/web mode/);
     await page.screenshot({ path: info.outputPath('this-computer.png') });
   });
@@ -78,11 +80,15 @@ test.describe('web mode: the first screen', () => {
     await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
   });
 
-  test('the API answers over HTTP, and refuses bad payloads and foreign origins', async ({ request, baseURL }) => {
+  test('the API answers over HTTP, and refuses bad payloads and foreign origins', async ({
+    request,
+    baseURL,
+    store,
+  }) => {
     const good = await request.post('/api/system.info', { data: {} });
     expect(good.status()).toBe(200);
     const info = await good.json();
-    expect(info.value.dataDir).toBe(resolve(e2eStore));
+    expect(info.value.dataDir).toBe(resolve(store));
     const bad = await request.post('/api/system.info', { data: { page: -1 } });
     expect(bad.status()).toBe(400);
     expect((await bad.json()).error.code).toBe('BAD_REQUEST');

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test.describe('web mode: the frontier', () => {
   test("fits Chinchilla's published runs in the worker and answers for a budget", async ({ page }, info) => {

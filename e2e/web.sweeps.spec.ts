@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { expect, test } from '@playwright/test';
-import { e2eStore } from '../playwright.config';
+import { expect, serverFor, test } from './fixtures';
 
 // A tiny sweep from the CLI into the server's data folder: the app must show it, and fit it.
 test.describe('web mode: sweeps from the CLI', () => {
-  test.beforeAll(() => {
+  test.beforeAll(async () => {
+    const { store } = await serverFor(test.info().file);
     const result = spawnSync(
       process.execPath,
       [
@@ -17,7 +17,7 @@ test.describe('web mode: sweeps from the CLI', () => {
         '--sizes',
         '3',
         '--store',
-        e2eStore,
+        store,
         '--json',
       ],
       { encoding: 'utf8', timeout: 180_000 },

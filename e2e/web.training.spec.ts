@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 // Training runs in the worker: the page's main thread must stay free while it does.
 test.describe('web mode: training in the worker', () => {

@@ -1,6 +1,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetManifest } from '../../../src-shared/contract';
+import { IsoflopError } from '../../../src-shared/contract';
 import { textSplitDefaults } from '../../../src-shared/data/splits';
 import { writeFileAtomic } from '../atomic';
 import { demoLanguageId, demoLanguageSpec, generateLanguage } from './demo-language';
@@ -78,9 +79,14 @@ export async function ensureDemos(store: DatasetStore): Promise<string[]> {
       made.add(id);
       continue;
     }
-    await store.create(id, (dir) =>
-      id === demoTeacherId ? generateDemoTeacher(dir, undefined, () => undefined) : buildLanguage(dir),
-    );
+    await store
+      .create(id, (dir) =>
+        id === demoTeacherId ? generateDemoTeacher(dir, undefined, () => undefined) : buildLanguage(dir),
+      )
+      .catch((error: unknown) => {
+        // Another process (the app and a CLI on one data folder) made it first: theirs is the same demo.
+        if (!(error instanceof IsoflopError && error.code === 'CONFLICT')) throw error;
+      });
     made.add(id);
     created.push(id);
   }

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test('the sweep planner tunes the learning rate per size first, then trains each size at its best rate', async ({
   page,

@@ -1,6 +1,17 @@
-import { expect, test } from './fixtures';
+import { spawnSync } from 'node:child_process';
+import { expect, serverFor, test } from './fixtures';
 
-// The Runs view over the runs the app sweep trained (web.zz-app-sweep runs first, into the same store).
+// The Runs view over a small sweep the CLI trains into this spec's own data folder first.
+test.beforeAll(async () => {
+  const { store } = await serverFor(test.info().file);
+  const args = ['bin/isoflop.js', 'sweep', '--demo', 'teacher', '--budgets', '1e6,3e6', '--sizes', '2'];
+  const result = spawnSync(process.execPath, [...args, '--store', store, '--json'], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  expect(result.status, result.stderr).toBe(0);
+});
+
 test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels another', async ({ page }, info) => {
   test.setTimeout(180_000);
   await page.setViewportSize({ width: 1400, height: 1000 });
