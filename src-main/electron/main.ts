@@ -38,13 +38,13 @@ function storeFlag(): string | undefined {
   return index >= 0 ? process.argv[index + 1] : undefined;
 }
 
-function serveRenderer(app: App): void {
+function serveRenderer(isoflop: App): void {
   protocol.handle(appScheme, async (request) => {
     const url = new URL(request.url);
     try {
       if (url.host !== appHost) throw new IsoflopError('FORBIDDEN', `Unknown host "${url.host}".`);
       if (url.pathname.startsWith(dataPrefix)) {
-        const file = await openDataFile(app, url.pathname, request.headers.get('range') ?? undefined);
+        const file = await openDataFile(isoflop, url.pathname, request.headers.get('range') ?? undefined);
         const body = file.body ? (Readable.toWeb(file.body) as ReadableStream<Uint8Array>) : null;
         return new Response(body, { status: file.status, headers: file.headers });
       }
@@ -63,8 +63,8 @@ function serveRenderer(app: App): void {
   });
 }
 
-function registerApi(app: App): void {
-  const { router } = app;
+function registerApi(isoflop: App): void {
+  const { router } = isoflop;
   // Only the contract's channels are handled; a call from any frame but the app's own gets FORBIDDEN.
   for (const channel of channels) {
     ipcMain.handle(ipcChannelOf(channel), async (event, payload: unknown) => {
@@ -80,10 +80,10 @@ function registerApi(app: App): void {
 }
 
 /** A report link (`target=_blank` to /data/reports/<name>): opened with the system's viewer, if it is a report. */
-async function openReport(app: App, name: string): Promise<void> {
-  const known = await listReports(app.dataDir);
+async function openReport(isoflop: App, name: string): Promise<void> {
+  const known = await listReports(isoflop.dataDir);
   if (!known.some((report) => report.name === name)) return;
-  const problem = await shell.openPath(join(app.dataDir, 'reports', name));
+  const problem = await shell.openPath(join(isoflop.dataDir, 'reports', name));
   if (problem) console.error(`isoflop: could not open report ${name}: ${problem}`);
 }
 

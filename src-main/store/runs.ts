@@ -12,8 +12,7 @@ import {
   RunRecord,
 } from '../../src-shared/contract';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
-import { gptFlops, gptParamCount } from '../../src-shared/engine/models/gpt';
-import { mlpFlops, mlpParamCount } from '../../src-shared/engine/models/mlp';
+import { familyOf } from '../../src-shared/engine/models/families';
 import { syncDir, writeFileAtomic } from './atomic';
 import { readRecord } from './read-record';
 
@@ -43,8 +42,8 @@ export function queuedRun(
     updatedAt: now,
     status: 'queued',
     config,
-    params: model.family === 'mlp' ? mlpParamCount(model) : gptParamCount(model),
-    flopsPerToken: model.family === 'mlp' ? mlpFlops(model) : gptFlops(model),
+    params: familyOf(model).paramCount(model),
+    flopsPerToken: familyOf(model).flops(model),
     environment: null,
     result: null,
     error: null,

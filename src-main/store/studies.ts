@@ -12,6 +12,7 @@ import {
   type StudyTrial,
 } from '../../src-shared/contract';
 import { defaultLearningRate } from '../../src-shared/engine/lr-tuning';
+import { familyOf } from '../../src-shared/engine/models/families';
 import { accountFor, checkModelFits } from '../../src-shared/engine/planner';
 import { formatParams } from '../../src-shared/format';
 import { Random } from '../../src-shared/random';
@@ -102,11 +103,12 @@ export function checkStudy(request: StudyRequest, dataset: DatasetManifest): voi
         'BAD_REQUEST',
         `A study of a fixed model searches training settings only; "${shaped.join('", "')}" would change the model or its batch.`,
       );
-    const wants = request.base.model.family === 'gpt' ? 'text' : 'table';
-    if (dataset.kind !== wants)
+    const family = familyOf(request.base.model);
+    const kindName = (kind: 'text' | 'table') => (kind === 'text' ? 'text corpus' : 'table');
+    if (dataset.kind !== family.trainsOn)
       throw new IsoflopError(
         'BAD_REQUEST',
-        `A ${request.base.model.family === 'gpt' ? 'transformer' : 'MLP'} trains on a ${wants === 'text' ? 'text corpus' : 'table'}; ${dataset.id} is a ${dataset.kind === 'text' ? 'text corpus' : 'table'}.`,
+        `A ${family.label} trains on a ${kindName(family.trainsOn)}; ${dataset.id} is a ${kindName(dataset.kind)}.`,
       );
     checkModelFits(request.base.model, 'field "base.model"');
     return;
@@ -217,7 +219,7 @@ function fixedModelConfig(
   const base = study.base as NonNullable<StudyRecord['base']>;
   const dropout = number(params, 'dropout', base.model.dropout);
   const model = { ...base.model, dropout };
-  const tokensPerStep = base.batchSize * (model.family === 'gpt' ? model.contextLength : 1);
+  const tokensPerStep = base.batchSize * familyOf(model).positionsPerExample(model);
   const { flopsPerToken } = accountFor(model);
   const steps = study.steps;
   return {

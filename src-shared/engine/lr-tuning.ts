@@ -1,5 +1,6 @@
 import type { ModelSpec, PlannedRun, StudyRecord, StudyRequest } from '../contract';
 import { formatCount } from '../format';
+import { familyOf, modelFamilies } from './models/families';
 
 /**
  * Learning rates tuned per model size before a sweep (Porian et al. 2024: with one rate for every size a
@@ -10,7 +11,7 @@ import { formatCount } from '../format';
 
 /** The rate a size trains at when nothing was tuned. */
 export function defaultLearningRate(family: ModelSpec['family']): number {
-  return family === 'mlp' ? 1e-2 : 3e-3;
+  return modelFamilies[family].defaultLearningRate;
 }
 
 /** Neighbouring rates of the grid differ by this factor. */
@@ -36,7 +37,7 @@ export function learningRateTasks(plan: PlannedRun[], batchSize: number, points:
   const tasks = new Map<number, LearningRateTask>();
   for (const run of plan) {
     if (tasks.has(run.params)) continue;
-    const tokensPerStep = batchSize * (run.model.family === 'gpt' ? run.model.contextLength : 1);
+    const tokensPerStep = batchSize * familyOf(run.model).positionsPerExample(run.model);
     const affordable = Math.round(smallest / run.flopsPerToken / tokensPerStep);
     const steps = Math.max(10, Math.min(run.steps, Math.max(50, affordable)));
     tasks.set(run.params, {

@@ -2,8 +2,7 @@ import type { BackendName, DatasetManifest, ModelSpec, PlannedRun, RunRecord } f
 import { IsoflopError } from '../contract/isoflop-error';
 import { formatCount } from '../format';
 import { defaultLadder, gptCandidates, mlpCandidates, spreadSizes } from './ladder';
-import { gptFlops, gptParamCount } from './models/gpt';
-import { mlpFlops, mlpParamCount } from './models/mlp';
+import { familyOf } from './models/families';
 
 /**
  * An IsoFLOP sweep plan: for each compute budget, model sizes spanning the expected optimum, each
@@ -59,8 +58,8 @@ function candidatesFor(
 }
 
 export function accountFor(model: ModelSpec): { params: number; flopsPerToken: number } {
-  if (model.family === 'mlp') return { params: mlpParamCount(model).total, flopsPerToken: mlpFlops(model).perToken };
-  return { params: gptParamCount(model).total, flopsPerToken: gptFlops(model).perToken };
+  const family = familyOf(model);
+  return { params: family.paramCount(model).total, flopsPerToken: family.flops(model).perToken };
 }
 
 /** Past this many tokens per parameter a model is far smaller than any budget's optimum we have seen. */

@@ -2,9 +2,7 @@ import type { DatasetManifest, ModelSpec, RunRecord } from '../contract';
 import { assignFolds, foldRows } from '../data/folds';
 import { evalTokenBatches, RowSampler, rowBatch, type Sampler, TokenSampler, windows } from './data';
 import { meanAccuracy, meanLoss } from './evaluate';
-import { activationPlan } from './memory';
-import { createGpt } from './models/gpt';
-import { createMlp } from './models/mlp';
+import { familyOf } from './models/families';
 import type { Batch, Model } from './models/model';
 import { defaultTrainerOptions, type TrainerHooks, type TrainerOptions } from './trainer';
 
@@ -19,13 +17,7 @@ export const evalBatchCount = 4;
 
 /** The run's model, its GPT recomputing activations when `activationPlan` says so for `batchSize`. */
 export function createModel(spec: ModelSpec, seed: number, batchSize?: number): Model {
-  if (spec.family === 'mlp') {
-    const { family: _family, ...config } = spec;
-    return createMlp(config, seed);
-  }
-  const { family: _family, ...config } = spec;
-  const recompute = batchSize !== undefined && activationPlan(spec, batchSize).recompute;
-  return createGpt({ ...config, recompute }, seed);
+  return familyOf(spec).create(spec, seed, batchSize);
 }
 
 export async function prepareRunData(

@@ -1,16 +1,39 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src-main/engine/node-backends';
+import type { ModelSpec } from '../../contract';
 import { gptShape, transformerActivationBytes, transformerForwardFlops } from '../accounting';
 import { peakBufferBytes } from '../bench';
 import { gptSmall } from '../ladder';
 import { activationBudgetBytes, activationLogLine, activationPlan } from '../memory';
 import { tf } from '../tf';
+import { familyOf, modelFamilies } from './families';
 import { createGpt, type GptConfig, gptParamCount } from './gpt';
-import { createMlp, type MlpConfig, mlpParamCount } from './mlp';
+import { createMlp, type MlpConfig, mlpFlops, mlpParamCount } from './mlp';
 import { countWeights } from './model';
 
 beforeAll(async () => {
   await useNodeBackend('cpu');
+});
+
+describe('the model families registry', () => {
+  it("answers for each family from that family's own functions, and builds a model of the size it counts", () => {
+    const specs: ModelSpec[] = [
+      { family: 'gpt', ...gptSmall },
+      { family: 'mlp', inputs: 5, width: 16, depth: 2, activation: 'tanh', dropout: 0, task: 'regression', outputs: 1 },
+    ];
+    for (const spec of specs) {
+      const family = familyOf(spec);
+      expect(family).toBe(modelFamilies[spec.family]);
+      const model = family.create(spec, 1, 4);
+      expect(countWeights(model.parameters)).toBe(family.paramCount(spec).total);
+      model.dispose();
+    }
+    const [gpt, mlp] = specs as [ModelSpec, ModelSpec];
+    expect(familyOf(gpt).positionsPerExample(gpt)).toBe(gptSmall.contextLength);
+    expect(familyOf(mlp).positionsPerExample(mlp)).toBe(1);
+    expect([familyOf(gpt).trainsOn, familyOf(mlp).trainsOn]).toEqual(['text', 'table']);
+    expect(familyOf(mlp).flops(mlp)).toEqual(mlpFlops(mlp as MlpConfig));
+  });
 });
 
 describe('parameter counts', () => {
