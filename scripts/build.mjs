@@ -36,13 +36,13 @@ await Promise.all([
   // The CSV importer's reader threads (table-lanes.ts), beside each bundle that imports.
   esbuild({
     ...common,
-    entryPoints: ['src-main/store/datasets/table-worker.ts'],
+    entryPoints: ['src-main/store/datasets/import/table-worker.ts'],
     outfile: 'dist/cli/table-worker.js',
     format: 'esm',
   }),
   esbuild({
     ...common,
-    entryPoints: ['src-main/store/datasets/table-worker.ts'],
+    entryPoints: ['src-main/store/datasets/import/table-worker.ts'],
     outfile: 'dist/electron/table-worker.cjs',
     format: 'cjs',
   }),

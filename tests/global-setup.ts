@@ -12,7 +12,7 @@ export async function setup(): Promise<() => void> {
   const dir = mkdtempSync(join(tmpdir(), 'isoflop-test-worker-'));
   const outfile = join(dir, 'table-worker.mjs');
   await build({
-    entryPoints: ['src-main/store/datasets/table-worker.ts'],
+    entryPoints: ['src-main/store/datasets/import/table-worker.ts'],
     outfile,
     bundle: true,
     platform: 'node',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiResult, ApiResultSchema, channels } from '../../src-shared/contract';
 import { Random } from '../../src-shared/random';
 import { type RunningServer, startServer } from '../server/server';
-import { generateDemoTeacher } from '../store/datasets/demo-teacher';
+import { generateDemoTeacher } from '../store/datasets/demos/demo-teacher';
 import { RunStore } from '../store/runs';
 import { tempFolder } from '../testing';
 import { type App, createApp } from './index';

@@ -8,7 +8,7 @@ import { summariseFolds } from '../../src-shared/science/cross-validation';
 import { exportReport, listReports } from '../reports/export';
 import type { PdfPrinter } from '../reports/pdf';
 import { createCrossValidation } from '../store/cross-validation';
-import { createOverfitDemoRun, createRegularizationComparison } from '../store/datasets/overfit-demo';
+import { createOverfitDemoRun, createRegularizationComparison } from '../store/datasets/demos/overfit-demo';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import { createStudy, finishTrial, nextTrial, reportTrial, type StudyStore } from '../store/studies';

@@ -6,7 +6,7 @@ import type { RunConfig } from '../../src-shared/contract';
 import { encodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { printPdf } from '../reports/pdf';
 import { openDataFile } from '../server/data-files';
-import { generateDemoTeacher } from '../store/datasets/demo-teacher';
+import { generateDemoTeacher } from '../store/datasets/demos/demo-teacher';
 import { removeLeftovers } from '../store/leftovers';
 import { queuedRun } from '../store/runs';
 import { tempFolder } from '../testing';

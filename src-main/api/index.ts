@@ -1,7 +1,7 @@
 import { type PdfPrinter, printPdf } from '../reports/pdf';
 import { openFolderOf } from '../reports/reveal';
 import { ensureDataDir } from '../store/data-dir';
-import { ensureDemos } from '../store/datasets/demos';
+import { ensureDemos } from '../store/datasets/demos/demos';
 import { DatasetStore } from '../store/datasets/store';
 import { removeLeftovers } from '../store/leftovers';
 import { RunStore } from '../store/runs';

@@ -6,7 +6,7 @@ import { gptForParams } from '../../src-shared/engine/ladder';
 import { executeRun } from '../engine/run-executor';
 import { tempFolder } from '../testing';
 import { ensureDataDir } from './data-dir';
-import { ensureDemos } from './datasets/demos';
+import { ensureDemos } from './datasets/demos/demos';
 import { DatasetStore } from './datasets/store';
 import { RunStore } from './runs';
 import { bestTrial, createStudy, finishTrial, nextTrial, reportTrial, StudyStore, type StudyStores } from './studies';

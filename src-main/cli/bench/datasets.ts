@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random } from '../../../src-shared/random';
 import { ensureDataDir } from '../../store/data-dir';
-import { generateLanguage } from '../../store/datasets/demo-language';
-import { openForWrite } from '../../store/datasets/split-files';
+import { generateLanguage } from '../../store/datasets/demos/demo-language';
+import { openForWrite } from '../../store/datasets/import/split-files';
+import { readerThreads } from '../../store/datasets/import/table-lanes';
 import { DatasetStore } from '../../store/datasets/store';
-import { readerThreads } from '../../store/datasets/table-lanes';
 
 /**
  * Import throughput against reading the same file with fs.createReadStream alone, and the peak

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { DatasetManifest, ImportRequest } from '../../../src-shared/contract';
 import { estimateEta, formatBytes, formatCount, formatDuration, progressBar } from '../../../src-shared/format';
-import { ensureDemos } from '../../store/datasets/demos';
+import { ensureDemos } from '../../store/datasets/demos/demos';
 import { DatasetStore } from '../../store/datasets/store';
 import {
   apiOf,

@@ -17,7 +17,7 @@ import type { App } from '../../api';
 import { tuneLearningRates } from '../../engine/lr-tuning';
 import { nodeBackendOrder } from '../../engine/node-backends';
 import { createSweep, runSweep } from '../../engine/sweep';
-import { ensureDemos } from '../../store/datasets/demos';
+import { ensureDemos } from '../../store/datasets/demos/demos';
 import {
   apiOf,
   type CliIo,

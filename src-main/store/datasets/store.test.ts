@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IsoflopError, TextManifest } from '../../../src-shared/contract';
 import { BpeTokenizer } from '../../../src-shared/data/bpe';
-import { corpus, csv, importFixture, tableRows } from './import-fixture';
-import type { OpenForWrite } from './split-files';
+import { corpus, csv, importFixture, tableRows } from './import/import-fixture';
+import type { OpenForWrite } from './import/split-files';
 import { DatasetStore } from './store';
 
 const fixture = importFixture();

@@ -12,10 +12,10 @@ import { type SplitName, tableSplitDefaults, textSplitDefaults } from '../../../
 import { syncDir, writeFileAtomic } from '../atomic';
 import { requireRegularFile } from '../file-kind';
 import { readRecord } from '../read-record';
-import type { OpenForWrite } from './split-files';
-import { importTable } from './table-import';
-import { importText } from './text-import';
-import type { SourceFile, TextFormat } from './text-source';
+import type { OpenForWrite } from './import/split-files';
+import { importTable } from './import/table-import';
+import { importText } from './import/text-import';
+import type { SourceFile, TextFormat } from './import/text-source';
 
 /**
  * The datasets in `<data>/datasets/<id>/`: the only code that writes them. An import builds a hidden

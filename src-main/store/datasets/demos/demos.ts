@@ -1,13 +1,13 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DatasetManifest } from '../../../src-shared/contract';
-import { IsoflopError } from '../../../src-shared/contract';
-import { textSplitDefaults } from '../../../src-shared/data/splits';
-import { writeFileAtomic } from '../atomic';
+import type { DatasetManifest } from '../../../../src-shared/contract';
+import { IsoflopError } from '../../../../src-shared/contract';
+import { textSplitDefaults } from '../../../../src-shared/data/splits';
+import { writeFileAtomic } from '../../atomic';
+import { importText } from '../import/text-import';
+import type { DatasetStore } from '../store';
 import { demoLanguageId, demoLanguageSpec, generateLanguage } from './demo-language';
 import { demoTeacherId, generateDemoTeacher } from './demo-teacher';
-import type { DatasetStore } from './store';
-import { importText } from './text-import';
 
 /**
  * The built-in demo datasets, generated from their seeds the first time a data folder is opened, so a

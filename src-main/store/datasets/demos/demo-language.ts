@@ -1,5 +1,5 @@
-import seeds from '../../../assets/demo-datasets.json';
-import { Random } from '../../../src-shared/random';
+import seeds from '../../../../assets/demo-datasets.json';
+import { Random } from '../../../../src-shared/random';
 
 /**
  * A synthetic language from a seeded probabilistic grammar: a Zipf-distributed lexicon of made-up

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { IsoflopError } from '../../../src-shared/contract/isoflop-error';
+import { IsoflopError } from '../../../../src-shared/contract/isoflop-error';
 import { type EncodePlan, encodeRecords } from './table-encode';
 import { type PieceJob, type PieceResult, readyMessage, scanPiece } from './table-pieces';
 

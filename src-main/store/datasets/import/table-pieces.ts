@@ -1,6 +1,6 @@
-import { type ApiError, IsoflopError } from '../../../src-shared/contract/isoflop-error';
-import { CsvParser, type CsvRow } from '../../../src-shared/data/csv';
-import { SplitAssigner, type SplitFractions, splitNames } from '../../../src-shared/data/splits';
+import { type ApiError, IsoflopError } from '../../../../src-shared/contract/isoflop-error';
+import { CsvParser, type CsvRow } from '../../../../src-shared/data/csv';
+import { SplitAssigner, type SplitFractions, splitNames } from '../../../../src-shared/data/splits';
 import {
   addTrainMoments,
   type ColumnScan,

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TableColumn, TableManifest, TaskType } from '../../../src-shared/contract';
-import { SplitAssigner, type SplitName, splitNames } from '../../../src-shared/data/splits';
+import type { TableColumn, TableManifest, TaskType } from '../../../../src-shared/contract';
+import { SplitAssigner, type SplitName, splitNames } from '../../../../src-shared/data/splits';
 import { type ImportTarget, openScratch, SplitFiles } from './split-files';
 import {
   type ColumnScan,

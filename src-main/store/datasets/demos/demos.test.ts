@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord, TableManifest, TextManifest } from '../../../src-shared/contract';
-import { tempFolder } from '../../testing';
-import { ensureDataDir } from '../data-dir';
-import { RunStore } from '../runs';
+import type { RunRecord, TableManifest, TextManifest } from '../../../../src-shared/contract';
+import { tempFolder } from '../../../testing';
+import { ensureDataDir } from '../../data-dir';
+import { RunStore } from '../../runs';
+import { DatasetStore } from '../store';
 import { LanguageGenerator } from './demo-language';
 import { ensureDemos } from './demos';
 import { comparisonRegularization, createRegularizationComparison, overfitSliceId } from './overfit-demo';
-import { DatasetStore } from './store';
 
 const folder = tempFolder();
 let store: DatasetStore;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import seeds from '../../../assets/demo-datasets.json';
-import type { TableManifest } from '../../../src-shared/contract';
-import { SplitAssigner, type SplitName, tableSplitDefaults } from '../../../src-shared/data/splits';
-import { Random } from '../../../src-shared/random';
-import { type OpenForWrite, SplitFiles } from './split-files';
+import seeds from '../../../../assets/demo-datasets.json';
+import type { TableManifest } from '../../../../src-shared/contract';
+import { SplitAssigner, type SplitName, tableSplitDefaults } from '../../../../src-shared/data/splits';
+import { Random } from '../../../../src-shared/random';
+import { type OpenForWrite, SplitFiles } from '../import/split-files';
 
 /**
  * A fixed random teacher network maps Gaussian inputs to targets, plus Gaussian noise of known

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IsoflopError } from '../../../src-shared/contract';
-import { type SplitFractions, type SplitName, splitNames } from '../../../src-shared/data/splits';
+import { IsoflopError } from '../../../../src-shared/contract';
+import { type SplitFractions, type SplitName, splitNames } from '../../../../src-shared/data/splits';
 
 /** Where an import writes its bytes; tests inject one that fails like a full disk. */
 export interface WritableFile {

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { IsoflopError } from '../../../src-shared/contract';
+import { IsoflopError } from '../../../../src-shared/contract';
 import { firstInvalidUtf8, lineAt } from './utf8';
 
 /**

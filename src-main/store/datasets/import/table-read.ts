@@ -1,5 +1,5 @@
-import { IsoflopError } from '../../../src-shared/contract';
-import { CsvParser, type CsvRow } from '../../../src-shared/data/csv';
+import { IsoflopError } from '../../../../src-shared/contract';
+import { CsvParser, type CsvRow } from '../../../../src-shared/data/csv';
 import { invalid } from './table-cells';
 import type { TableLanes } from './table-lanes';
 import { countLines, maxPieceBytes, type PieceJob, type PieceResult, scanPiece } from './table-pieces';

@@ -1,10 +1,10 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IsoflopError } from '../../../src-shared/contract';
-import { Random } from '../../../src-shared/random';
-import { tempFolder } from '../../testing';
-import { ensureDataDir } from '../data-dir';
-import type { DatasetStore } from './store';
+import { IsoflopError } from '../../../../src-shared/contract';
+import { Random } from '../../../../src-shared/random';
+import { tempFolder } from '../../../testing';
+import { ensureDataDir } from '../../data-dir';
+import type { DatasetStore } from '../store';
 
 /**
  * For import tests: a fresh data folder and a folder of input files per test (`setUp` / `cleanup`), and

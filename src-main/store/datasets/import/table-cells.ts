@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
-import { IsoflopError } from '../../../src-shared/contract/isoflop-error';
-import type { CsvRow } from '../../../src-shared/data/csv';
+import { IsoflopError } from '../../../../src-shared/contract/isoflop-error';
+import type { CsvRow } from '../../../../src-shared/data/csv';
 
 /**
  * What a CSV column holds, learned cell by cell (type, distinct values, missing cells, train-split

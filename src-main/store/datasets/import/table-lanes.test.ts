@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IsoflopError } from '../../../src-shared/contract';
-import { splitNames, tableSplitDefaults } from '../../../src-shared/data/splits';
-import { Random } from '../../../src-shared/random';
+import { IsoflopError } from '../../../../src-shared/contract';
+import { splitNames, tableSplitDefaults } from '../../../../src-shared/data/splits';
+import { Random } from '../../../../src-shared/random';
 import { importFixture } from './import-fixture';
 import { importTable, type TableImportResult } from './table-import';
 import { TableLanes, tableWorkerScript } from './table-lanes';

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
-import { IsoflopError, type TextManifest } from '../../../src-shared/contract';
-import { BpeTokenizer, BpeTrainer } from '../../../src-shared/data/bpe';
-import { SplitAssigner, type SplitFractions, type SplitName, splitNames } from '../../../src-shared/data/splits';
+import { IsoflopError, type TextManifest } from '../../../../src-shared/contract';
+import { BpeTokenizer, BpeTrainer } from '../../../../src-shared/data/bpe';
+import { SplitAssigner, type SplitFractions, type SplitName, splitNames } from '../../../../src-shared/data/splits';
 import { type ImportTarget, SplitFiles } from './split-files';
 import { BlockCutter, type SourceFile, type TextFormat, TextReader } from './text-source';
 

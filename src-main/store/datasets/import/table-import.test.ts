@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TableManifest } from '../../../src-shared/contract';
-import { Random } from '../../../src-shared/random';
+import type { TableManifest } from '../../../../src-shared/contract';
+import { Random } from '../../../../src-shared/random';
+import { DatasetStore } from '../store';
 import { csv, importFixture, tableRows } from './import-fixture';
-import { DatasetStore } from './store';
 
 const fixture = importFixture();
 beforeEach(fixture.setUp);
