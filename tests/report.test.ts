@@ -8,13 +8,15 @@ import { executeRun } from '../src-main/engine/run-executor';
 import { runSweep } from '../src-main/engine/sweep';
 import { exportReport } from '../src-main/reports/export';
 import { findChromium } from '../src-main/reports/pdf';
-import { createCrossValidation } from '../src-main/store/cross-validation';
 import { ensureDataDir } from '../src-main/store/data-dir';
 import { DatasetStore } from '../src-main/store/datasets/store';
 import { queuedRun, RunStore } from '../src-main/store/runs';
-import { createStudy, finishTrial, nextTrial, reportTrial, StudyStore } from '../src-main/store/studies';
-import { createSweep, SweepStore } from '../src-main/store/sweeps';
+import { StudyStore } from '../src-main/store/studies';
+import { SweepStore } from '../src-main/store/sweeps';
 import { tempFolder } from '../src-main/testing';
+import { createCrossValidation } from '../src-main/usecases/cross-validation';
+import { createStudy, finishTrial, nextTrial, reportTrial } from '../src-main/usecases/studies';
+import { createSweep } from '../src-main/usecases/sweeps';
 import { ReportData } from '../src-shared/contract';
 import { planSweep } from '../src-shared/engine/planner';
 

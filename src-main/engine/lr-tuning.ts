@@ -6,7 +6,7 @@ import {
   learningRateStudy,
   learningRateTasks,
 } from '../../src-shared/engine/lr-tuning';
-import { createStudy, type StudyStores } from '../store/studies';
+import { createStudy, type StudyStores } from '../usecases/studies';
 import { runStudy } from './study';
 
 /**

@@ -1,5 +1,5 @@
 import { IsoflopError, type StudyRecord, type StudyTrial } from '../../src-shared/contract';
-import { finishTrial, nextTrial, reportTrial, type StudyStores } from '../store/studies';
+import { finishTrial, nextTrial, reportTrial, type StudyStores } from '../usecases/studies';
 import { type ExecuteOptions, executeClaimedRun } from './run-executor';
 
 /**

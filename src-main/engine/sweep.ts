@@ -4,8 +4,8 @@ import type { RunStore } from '../store/runs';
 import type { SweepStore } from '../store/sweeps';
 import { type ExecuteOptions, executeClaimedRun } from './run-executor';
 
-/** Runs a stored sweep's queue headless (the CLI); `createSweep` in the store makes the sweep. */
-export { createSweep } from '../store/sweeps';
+/** Runs a stored sweep's queue headless (the CLI); `createSweep` (src-main/usecases/sweeps.ts) makes the sweep. */
+export { createSweep } from '../usecases/sweeps';
 
 export interface Stores {
   runs: RunStore;

@@ -4,7 +4,7 @@ import { SearchSpace, studyParameters } from '../../../src-shared/contract';
 import { type Space, validateSpace } from '../../../src-shared/science/search';
 import { runStudy } from '../../engine/study';
 import { ensureDemos } from '../../store/datasets/demos/demos';
-import { bestTrial, type StudyStores } from '../../store/studies';
+import { bestTrial, type StudyStores } from '../../usecases/studies';
 import { apiOf, type Command, choiceOption, numberOption, storeOption, stringOption, UsageError } from '../command';
 
 /**

@@ -3,12 +3,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord, TableManifest, TextManifest } from '../../../../src-shared/contract';
 import { tempFolder } from '../../../testing';
+import {
+  comparisonRegularization,
+  createRegularizationComparison,
+  overfitSliceId,
+} from '../../../usecases/overfit-demo';
 import { ensureDataDir } from '../../data-dir';
 import { RunStore } from '../../runs';
 import { DatasetStore } from '../store';
 import { LanguageGenerator } from './demo-language';
 import { ensureDemos } from './demos';
-import { comparisonRegularization, createRegularizationComparison, overfitSliceId } from './overfit-demo';
 
 const folder = tempFolder();
 let store: DatasetStore;

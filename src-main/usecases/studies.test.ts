@@ -4,12 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StudyRequest } from '../../src-shared/contract';
 import { gptForParams } from '../../src-shared/engine/ladder';
 import { executeRun } from '../engine/run-executor';
+import { ensureDataDir } from '../store/data-dir';
+import { ensureDemos } from '../store/datasets/demos/demos';
+import { DatasetStore } from '../store/datasets/store';
+import { RunStore } from '../store/runs';
+import { StudyStore } from '../store/studies';
 import { tempFolder } from '../testing';
-import { ensureDataDir } from './data-dir';
-import { ensureDemos } from './datasets/demos/demos';
-import { DatasetStore } from './datasets/store';
-import { RunStore } from './runs';
-import { bestTrial, createStudy, finishTrial, nextTrial, reportTrial, StudyStore, type StudyStores } from './studies';
+import { bestTrial, createStudy, finishTrial, nextTrial, reportTrial, type StudyStores } from './studies';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { IsoflopError, type RunRecord } from '../../src-shared/contract';
 import { checkModelFits } from '../../src-shared/engine/planner';
-import type { DatasetStore } from './datasets/store';
-import { queuedRun, type RunStore } from './runs';
+import type { DatasetStore } from '../store/datasets/store';
+import { queuedRun, type RunStore } from '../store/runs';
 import { type TableRunSettings, tableRunConfig } from './table-runs';
 
 /**

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IsoflopError, type RunRecord, type TableManifest } from '../../../../src-shared/contract';
-import { mlpFlops, mlpParamCount } from '../../../../src-shared/engine/models/mlp';
-import { queuedRun, type RunStore } from '../../runs';
-import type { DatasetStore } from '../store';
-import { demoTeacherId } from './demo-teacher';
+import { IsoflopError, type RunRecord, type TableManifest } from '../../src-shared/contract';
+import { mlpFlops, mlpParamCount } from '../../src-shared/engine/models/mlp';
+import { demoTeacherId } from '../store/datasets/demos/demo-teacher';
+import type { DatasetStore } from '../store/datasets/store';
+import { queuedRun, type RunStore } from '../store/runs';
 
 /**
  * The over-fitting demo: a model far too large for 256 rows of the teacher demo, trained long enough to

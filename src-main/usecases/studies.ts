@@ -1,0 +1,356 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type DatasetManifest,
+  IsoflopError,
+  type RunConfig,
+  type RunRecord,
+  type StudyRecord,
+  type StudyRequest,
+  type StudyTrial,
+} from '../../src-shared/contract';
+import { defaultLearningRate } from '../../src-shared/engine/lr-tuning';
+import { familyOf } from '../../src-shared/engine/models/families';
+import { accountFor, checkModelFits } from '../../src-shared/engine/planner';
+import { formatParams } from '../../src-shared/format';
+import { Random } from '../../src-shared/random';
+import {
+  defaultPrunerOptions,
+  type PrunerOptions,
+  pruningEvalSteps,
+  shouldPrune,
+} from '../../src-shared/science/pruning';
+import {
+  gridPoint,
+  gridSize,
+  maxGridPoints,
+  type Params,
+  type Space,
+  sampleRandom,
+  sampleTpe,
+  validateSpace,
+} from '../../src-shared/science/search';
+import type { DatasetStore } from '../store/datasets/store';
+import { queuedRun, type RunStore } from '../store/runs';
+import type { StudyStore } from '../store/studies';
+import { tableRunConfig } from './table-runs';
+
+/**
+ * Hyper-parameter studies: `<data>/studies/<id>/study.json` (the space, the sampler, every trial with its
+ * parameters, state, value and intermediate values). Each trial is a run in the run store. The CLI and the
+ * app drive a study the same way: `nextTrial` proposes and queues a run, the trainer reports each evaluation
+ * (`reportTrial` answers whether the pruner stops it), and `finishTrial` records how it ended.
+ */
+
+export interface StudyStores {
+  runs: RunStore;
+  datasets: DatasetStore;
+  studies: StudyStore;
+}
+
+/** ASHA's rungs for trials of `steps` steps: about four, the first at steps / η³. */
+export function prunerOptionsFor(steps: number): PrunerOptions {
+  const eta = defaultPrunerOptions.reductionFactor;
+  return { ...defaultPrunerOptions, minResource: Math.max(1, Math.round(steps / eta ** 3)) };
+}
+
+/** What each searchable parameter may be: beyond these a trial cannot train, or cannot fit in memory. */
+const parameterBounds: Record<string, [number, number]> = {
+  learningRate: [1e-8, 10],
+  batchSize: [1, 65_536],
+  width: [1, 65_536],
+  depth: [1, 64],
+  dropout: [0, 0.9],
+  weightDecay: [0, 10],
+  l1: [0, 10],
+  l2: [0, 10],
+};
+
+/** Refuses what cannot train, before anything does: an empty range, a bad rate, a one-class target. */
+export function checkStudy(request: StudyRequest, dataset: DatasetManifest): void {
+  try {
+    validateSpace(request.space as Space);
+  } catch (error) {
+    throw new IsoflopError('BAD_REQUEST', `The search space is not usable: ${(error as Error).message}.`);
+  }
+  const dims = request.space;
+  for (const [name, [least, most]] of Object.entries(parameterBounds)) {
+    const dim = dims[name as keyof typeof dims];
+    if (!dim) continue;
+    const values = dim.type === 'choice' ? dim.values.map(Number) : [dim.min, dim.max];
+    const low = values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    const high = values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
+    if (!(low >= least) || !(high <= most)) {
+      throw new IsoflopError(
+        'BAD_REQUEST',
+        `field "space.${name}": its values must lie from ${least} to ${most}; this space reaches ${low < least ? low : high}.`,
+      );
+    }
+  }
+  if (request.base) {
+    const shaped = (['width', 'depth', 'batchSize'] as const).filter((name) => dims[name] !== undefined);
+    if (shaped.length > 0)
+      throw new IsoflopError(
+        'BAD_REQUEST',
+        `A study of a fixed model searches training settings only; "${shaped.join('", "')}" would change the model or its batch.`,
+      );
+    const family = familyOf(request.base.model);
+    const kindName = (kind: 'text' | 'table') => (kind === 'text' ? 'text corpus' : 'table');
+    if (dataset.kind !== family.trainsOn)
+      throw new IsoflopError(
+        'BAD_REQUEST',
+        `A ${family.label} trains on a ${kindName(family.trainsOn)}; ${dataset.id} is a ${kindName(dataset.kind)}.`,
+      );
+    checkModelFits(request.base.model, 'field "base.model"');
+    return;
+  }
+  if (dataset.kind !== 'table') {
+    throw new IsoflopError(
+      'BAD_REQUEST',
+      `Studies of network shapes tune MLPs on tables; ${dataset.id} is a text corpus. Choose a CSV dataset.`,
+    );
+  }
+  // The largest network the space can propose must fit in memory.
+  const most = (dim: (typeof dims)[keyof typeof dims], fallback: number) =>
+    dim ? (dim.type === 'choice' ? dim.values.reduce((a, b) => Math.max(a, b), 0) : dim.max) : fallback;
+  checkModelFits(
+    tableRunConfig(dataset, {
+      width: Math.round(most(dims.width, 32)),
+      depth: Math.round(most(dims.depth, 2)),
+      dropout: 0,
+      batchSize: 1,
+      steps: request.steps,
+      learningRate: 1e-3,
+      weightDecay: 0,
+      l1: 0,
+      l2: 0,
+      seed: 0,
+      evalSteps: [],
+    }).model,
+    'field "space"',
+  );
+  if (dataset.task === 'classification' && (dataset.target.classes?.length ?? 0) < 2) {
+    throw new IsoflopError(
+      'BAD_REQUEST',
+      `${dataset.id}'s target "${dataset.target.name}" has a single class: there is nothing to classify.`,
+    );
+  }
+}
+
+export async function createStudy(stores: StudyStores, request: StudyRequest): Promise<StudyRecord> {
+  const dataset = await stores.datasets.get(request.datasetId);
+  checkStudy(request, dataset);
+  const grid = request.sampler === 'grid' ? gridSize(request.space as Space) : Number.POSITIVE_INFINITY;
+  if (request.sampler === 'grid' && grid > maxGridPoints) {
+    throw new IsoflopError(
+      'BAD_REQUEST',
+      `field "space": this grid has ${grid.toLocaleString('en-US')} points (the product of every parameter's levels); a grid study may hold at most ${maxGridPoints.toLocaleString('en-US')}. Use fewer values, or the random or TPE sampler.`,
+    );
+  }
+  const now = new Date().toISOString();
+  const id = `study-${now.slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+  return stores.studies.save({
+    formatVersion: 1,
+    id,
+    name: request.name ?? `${dataset.name}: ${request.sampler} search, ${now.slice(0, 16).replace('T', ' ')} UTC`,
+    createdAt: now,
+    datasetId: dataset.id,
+    space: request.space,
+    sampler: request.sampler,
+    pruner: request.pruner,
+    trialsPlanned: Math.min(request.trials, grid),
+    steps: request.steps,
+    seed: request.seed,
+    objective: 'best validation loss',
+    base: request.base ?? null,
+    trials: [],
+  });
+}
+
+const number = (params: Params, name: string, fallback: number) =>
+  typeof params[name] === 'number' ? (params[name] as number) : fallback;
+
+/** The run a trial trains: an MLP on the study's table with the trial's parameters. */
+export function trialRun(study: StudyRecord, dataset: DatasetManifest, trialNumber: number, params: Params): RunRecord {
+  const steps = study.steps;
+  const evalSteps = pruningEvalSteps(study.pruner, steps, prunerOptionsFor(steps));
+  const config = study.base
+    ? fixedModelConfig(study, dataset, params, trialNumber, evalSteps)
+    : tableRunConfig(dataset, {
+        width: number(params, 'width', 32),
+        depth: number(params, 'depth', 2),
+        dropout: number(params, 'dropout', 0),
+        batchSize: number(params, 'batchSize', 64),
+        steps,
+        learningRate: number(params, 'learningRate', 3e-3),
+        weightDecay: number(params, 'weightDecay', 0),
+        l1: number(params, 'l1', 0),
+        l2: number(params, 'l2', 0),
+        seed: study.seed + trialNumber,
+        evalSteps,
+      });
+  const label = formatParams(params);
+  const run = queuedRun(
+    `${study.id}-t${String(trialNumber).padStart(3, '0')}`,
+    `trial ${trialNumber}: ${label}`,
+    null,
+    config,
+  );
+  return { ...run, studyId: study.id };
+}
+
+/** A trial of a fixed model (`study.base`): the model and batch as given, the training settings from the trial. */
+function fixedModelConfig(
+  study: StudyRecord,
+  dataset: DatasetManifest,
+  params: Params,
+  trialNumber: number,
+  evalSteps: number[],
+): RunConfig {
+  const base = study.base as NonNullable<StudyRecord['base']>;
+  const dropout = number(params, 'dropout', base.model.dropout);
+  const model = { ...base.model, dropout };
+  const tokensPerStep = base.batchSize * familyOf(model).positionsPerExample(model);
+  const { flopsPerToken } = accountFor(model);
+  const steps = study.steps;
+  return {
+    datasetId: dataset.id,
+    model,
+    batchSize: base.batchSize,
+    budgetFlops: flopsPerToken * tokensPerStep * steps,
+    plannedTokens: tokensPerStep * steps,
+    plannedSteps: steps,
+    peakLearningRate: number(params, 'learningRate', defaultLearningRate(model.family)),
+    warmupSteps: Math.max(1, Math.round(steps * 0.05)),
+    weightDecay: number(params, 'weightDecay', 0),
+    l1: number(params, 'l1', 0),
+    l2: number(params, 'l2', 0),
+    earlyStopping: null,
+    seed: study.seed + trialNumber,
+    evalSteps,
+    fold: null,
+  };
+}
+
+/** The parameters of trial `number`: the same seed and the same earlier results give the same proposal. */
+export function proposeParams(study: StudyRecord, trialNumber: number): Params {
+  const space = study.space as Space;
+  if (study.sampler === 'grid') return gridPoint(space, trialNumber - 1);
+  const random = new Random((study.seed * 7919 + trialNumber) >>> 0);
+  if (study.sampler === 'random') return sampleRandom(space, random);
+  const finished = study.trials
+    .filter((t) => t.number < trialNumber && t.state === 'complete' && t.value !== null)
+    .map((t) => ({ params: t.params, value: t.value as number }));
+  return sampleTpe(space, finished, random);
+}
+
+/**
+ * The run to train next: an unfinished trial's (the app or a process stopped mid-trial), else a new trial's.
+ * Null once the study has all its trials.
+ */
+export async function nextTrial(stores: StudyStores, studyId: string): Promise<RunRecord | null> {
+  const study = await stores.studies.get(studyId);
+  for (const trial of study.trials.filter((t) => t.state === 'running')) {
+    const run = await stores.runs.get(trial.runId).catch(() => null);
+    if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) return run;
+    await finishTrial(stores, studyId, trial.runId);
+  }
+  const fresh = await stores.studies.get(studyId);
+  if (fresh.trials.length >= fresh.trialsPlanned) return null;
+  const dataset = await stores.datasets.get(fresh.datasetId);
+  const trialNumber = fresh.trials.length + 1;
+  const params = proposeParams(fresh, trialNumber);
+  // The run first (its id is the trial's, so a second caller or a retry after a crash finds it), then the
+  // trial in study.json: until the study records it the run is not listed, and a crash between leaves
+  // nothing that no study owns (RunStore.uncommitted).
+  const run = await stores.runs.create(trialRun(fresh, dataset, trialNumber, params), { ifAbsent: true });
+  const trial: StudyTrial = {
+    number: trialNumber,
+    runId: run.id,
+    params,
+    state: 'running',
+    value: null,
+    intermediate: [],
+    note: null,
+  };
+  await stores.studies.save({ ...fresh, trials: [...fresh.trials, trial] });
+  return run;
+}
+
+function trialOf(study: StudyRecord, runId: string): StudyTrial {
+  const trial = study.trials.find((t) => t.runId === runId);
+  if (!trial) throw new IsoflopError('NOT_FOUND', `Run ${runId} is not a trial of study ${study.id}.`);
+  return trial;
+}
+
+async function updateTrial(
+  stores: StudyStores,
+  study: StudyRecord,
+  runId: string,
+  change: (trial: StudyTrial) => StudyTrial,
+): Promise<StudyRecord> {
+  return stores.studies.save({
+    ...study,
+    trials: study.trials.map((t) => (t.runId === runId ? change(t) : t)),
+  });
+}
+
+/**
+ * Records a trial's validation loss at a step and answers whether the pruner stops it there. The median rule
+ * compares with completed trials (as Optuna does); ASHA with every trial that reached the rung.
+ */
+export async function reportTrial(
+  stores: StudyStores,
+  studyId: string,
+  runId: string,
+  step: number,
+  value: number,
+): Promise<{ prune: boolean }> {
+  const study = await stores.studies.get(studyId);
+  const trial = trialOf(study, runId);
+  if (trial.state !== 'running') return { prune: trial.state === 'pruned' };
+  const others = study.trials
+    .filter((t) => t.runId !== runId && (study.pruner === 'asha' || t.state === 'complete'))
+    .map((t) => t.intermediate);
+  const prune = shouldPrune(study.pruner, step, value, others, study.steps, prunerOptionsFor(study.steps));
+  const rule = study.pruner === 'asha' ? 'successive halving (ASHA)' : 'the median rule';
+  await updateTrial(stores, study, runId, (t) => ({
+    ...t,
+    intermediate: [...t.intermediate.filter(([s]) => s !== step), [step, value] as [number, number]],
+    state: prune ? 'pruned' : t.state,
+    note: prune ? `pruned by ${rule} at step ${step} (validation loss ${value.toPrecision(4)})` : t.note,
+  }));
+  return { prune };
+}
+
+/** Records how a trial's run ended: complete with its best validation loss, pruned, or failed. */
+export async function finishTrial(stores: StudyStores, studyId: string, runId: string): Promise<StudyRecord> {
+  const study = await stores.studies.get(studyId);
+  const trial = trialOf(study, runId);
+  const run = await stores.runs.get(runId).catch(() => null);
+  if (trial.state === 'pruned') {
+    if (run && run.status !== 'cancelled' && run.status !== 'completed') {
+      await stores.runs.update(runId, { status: 'cancelled' });
+    }
+    return study;
+  }
+  if (!run) {
+    return updateTrial(stores, study, runId, (t) => ({ ...t, state: 'failed', note: 'its run was deleted' }));
+  }
+  if (run.status === 'completed' && run.result?.bestValLoss !== null && run.result?.bestValLoss !== undefined) {
+    const value = run.result.bestValLoss;
+    return updateTrial(stores, study, runId, (t) => ({ ...t, state: 'complete', value }));
+  }
+  if (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running') return study;
+  const why =
+    run.status === 'diverged' ? `diverged at step ${run.result?.divergedAt ?? '?'}` : (run.error ?? run.status);
+  return updateTrial(stores, study, runId, (t) => ({ ...t, state: 'failed', note: why }));
+}
+
+/** The best complete trial, or null. */
+export function bestTrial(study: StudyRecord): StudyTrial | null {
+  let best: StudyTrial | null = null;
+  for (const t of study.trials) {
+    if (t.state === 'complete' && t.value !== null && (best === null || t.value < (best.value as number))) best = t;
+  }
+  return best;
+}
