@@ -3,7 +3,7 @@ import { IsoflopError, type RunRecord } from '../../src-shared/contract';
 import { checkModelFits } from '../../src-shared/engine/planner';
 import type { DatasetStore } from '../store/datasets/store';
 import { queuedRun, type RunStore } from '../store/runs';
-import { type TableRunSettings, tableRunConfig } from './table-runs';
+import { type TableRunSettings, tableModel, tableRunConfig } from './table-runs';
 
 /**
  * k-fold cross-validation of one network on a table: k runs sharing a `cvId`, fold i validating on the
@@ -42,7 +42,7 @@ export async function createCrossValidation(
   }
   const cvId = `cv-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
   const evalSteps = Array.from({ length: 10 }, (_, i) => Math.max(1, Math.round(((i + 1) * request.steps) / 10)));
-  checkModelFits(tableRunConfig(dataset, { ...request, evalSteps }).model, 'the network (--width, --depth)');
+  checkModelFits(tableModel(dataset, request), 'the network (--width, --depth)');
   const runs: RunRecord[] = [];
   for (let index = 0; index < request.k; index++) {
     const config = tableRunConfig(dataset, { ...request, evalSteps });

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IsoflopError, type RunRecord, type TableManifest } from '../../src-shared/contract';
+import type { RunRecord, TableManifest } from '../../src-shared/contract';
 import { mlpFlops, mlpParamCount } from '../../src-shared/engine/models/mlp';
 import { demoTeacherId } from '../store/datasets/demos/demo-teacher';
 import type { DatasetStore } from '../store/datasets/store';
@@ -32,35 +32,35 @@ async function makeSlice(datasets: DatasetStore): Promise<TableManifest> {
   const source = (await datasets.get(demoTeacherId)) as TableManifest;
   const width = (source.features + 1) * 4;
   const folder = datasets.folderOf(demoTeacherId);
-  const created = datasets.create(overfitSliceId, async (dir) => {
-    const rows = {
-      train: trainRows,
-      val: Math.min(evalRows, source.splits.val.rows),
-      test: Math.min(evalRows, source.splits.test.rows),
-    };
-    for (const split of ['train', 'val', 'test'] as const) {
-      const bytes = await readFile(join(folder, `${split}.bin`));
-      await writeFile(join(dir, `${split}.bin`), bytes.subarray(0, rows[split] * width));
-    }
-    return {
-      ...source,
-      id: overfitSliceId,
-      name: 'Teacher demo, 256 rows',
-      createdAt: new Date().toISOString(),
-      description: `${trainRows} training rows of the teacher demo: few enough for a large network to memorise, so over-fitting shows.`,
-      splits: {
-        train: { file: 'train.bin', rows: rows.train },
-        val: { file: 'val.bin', rows: rows.val },
-        test: { file: 'test.bin', rows: rows.test },
-      },
-      stats: { ...source.stats, rows: rows.train + rows.val + rows.test },
-    };
-  });
-  const manifest = await created.catch(async (error: unknown) => {
-    // Another process made it between our check and our rename: theirs is the same slice.
-    if (error instanceof IsoflopError && error.code === 'CONFLICT') return datasets.get(overfitSliceId);
-    throw error;
-  });
+  // Another process may make it between our check and our rename: theirs is the same slice.
+  const manifest = await datasets.create(
+    overfitSliceId,
+    async (dir) => {
+      const rows = {
+        train: trainRows,
+        val: Math.min(evalRows, source.splits.val.rows),
+        test: Math.min(evalRows, source.splits.test.rows),
+      };
+      for (const split of ['train', 'val', 'test'] as const) {
+        const bytes = await readFile(join(folder, `${split}.bin`));
+        await writeFile(join(dir, `${split}.bin`), bytes.subarray(0, rows[split] * width));
+      }
+      return {
+        ...source,
+        id: overfitSliceId,
+        name: 'Teacher demo, 256 rows',
+        createdAt: new Date().toISOString(),
+        description: `${trainRows} training rows of the teacher demo: few enough for a large network to memorise, so over-fitting shows.`,
+        splits: {
+          train: { file: 'train.bin', rows: rows.train },
+          val: { file: 'val.bin', rows: rows.val },
+          test: { file: 'test.bin', rows: rows.test },
+        },
+        stats: { ...source.stats, rows: rows.train + rows.val + rows.test },
+      };
+    },
+    { ifAbsent: true },
+  );
   return manifest as TableManifest;
 }
 

@@ -32,7 +32,7 @@ import {
 import type { DatasetStore } from '../store/datasets/store';
 import { queuedRun, type RunStore } from '../store/runs';
 import type { StudyStore } from '../store/studies';
-import { tableRunConfig } from './table-runs';
+import { tableModel, tableRunConfig } from './table-runs';
 
 /**
  * Hyper-parameter studies: `<data>/studies/<id>/study.json` (the space, the sampler, every trial with its
@@ -113,19 +113,7 @@ export function checkStudy(request: StudyRequest, dataset: DatasetManifest): voi
   const most = (dim: (typeof dims)[keyof typeof dims], fallback: number) =>
     dim ? (dim.type === 'choice' ? dim.values.reduce((a, b) => Math.max(a, b), 0) : dim.max) : fallback;
   checkModelFits(
-    tableRunConfig(dataset, {
-      width: Math.round(most(dims.width, 32)),
-      depth: Math.round(most(dims.depth, 2)),
-      dropout: 0,
-      batchSize: 1,
-      steps: request.steps,
-      learningRate: 1e-3,
-      weightDecay: 0,
-      l1: 0,
-      l2: 0,
-      seed: 0,
-      evalSteps: [],
-    }).model,
+    tableModel(dataset, { width: most(dims.width, 32), depth: most(dims.depth, 2), dropout: 0 }),
     'field "space"',
   );
   if (dataset.task === 'classification' && (dataset.target.classes?.length ?? 0) < 2) {

@@ -145,9 +145,14 @@ export class DatasetStore {
 
   /**
    * Builds a dataset in a hidden temp folder, runs `fill` to write its files and return its manifest,
-   * then renames the folder into place. On any failure the temp folder is removed.
+   * then renames the folder into place. On any failure the temp folder is removed. `ifAbsent`: another
+   * process may make the same dataset at once (the built-in demos); keep theirs instead of a CONFLICT.
    */
-  async create(id: string, fill: (dir: string) => Promise<DatasetManifestType>): Promise<DatasetManifestType> {
+  async create(
+    id: string,
+    fill: (dir: string) => Promise<DatasetManifestType>,
+    options: { ifAbsent?: boolean } = {},
+  ): Promise<DatasetManifestType> {
     const temp = join(this.root, `.import-${randomBytes(6).toString('hex')}`);
     const target = this.folderOf(id);
     try {
@@ -164,6 +169,7 @@ export class DatasetStore {
       return manifest;
     } catch (error) {
       await rm(temp, { recursive: true, force: true });
+      if (options.ifAbsent && error instanceof IsoflopError && error.code === 'CONFLICT') return this.read(id);
       if (error instanceof IsoflopError) throw error;
       throw new IsoflopError(
         'STORE_UNAVAILABLE',

@@ -1,7 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatasetManifest } from '../../../../src-shared/contract';
-import { IsoflopError } from '../../../../src-shared/contract';
 import { textSplitDefaults } from '../../../../src-shared/data/splits';
 import { writeFileAtomic } from '../../atomic';
 import { importText } from '../import/text-import';
@@ -79,14 +78,12 @@ export async function ensureDemos(store: DatasetStore): Promise<string[]> {
       made.add(id);
       continue;
     }
-    await store
-      .create(id, (dir) =>
-        id === demoTeacherId ? generateDemoTeacher(dir, undefined, () => undefined) : buildLanguage(dir),
-      )
-      .catch((error: unknown) => {
-        // Another process (the app and a CLI on one data folder) made it first: theirs is the same demo.
-        if (!(error instanceof IsoflopError && error.code === 'CONFLICT')) throw error;
-      });
+    // Another process (the app and a CLI on one data folder) may make it at once: theirs is the same demo.
+    await store.create(
+      id,
+      (dir) => (id === demoTeacherId ? generateDemoTeacher(dir, undefined, () => undefined) : buildLanguage(dir)),
+      { ifAbsent: true },
+    );
     made.add(id);
     created.push(id);
   }
