@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BackendName } from './backend';
-import { DatasetId, DatasetManifest, ImportRequest, Job } from './datasets';
+import { DatasetId, DatasetManifest, ImportRequest, Job, Seed } from './datasets';
 import {
   BytesSource,
   CheckpointManifest,
@@ -55,12 +55,7 @@ const SweepRequest = z
     sizesPerBudget: z.number().int().min(1).max(20),
     batchSize: z.number().int().min(1).max(65536).optional(),
     /** run i of the sweep trains with seed + i (1 when absent) */
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
+    seed: Seed.optional(),
     /** applied to every run of the sweep */
     regularization: z
       .object({
@@ -187,12 +182,7 @@ export const api = {
         weightDecay: z.number().nonnegative().max(10).default(0),
         l1: z.number().nonnegative().max(10).default(0),
         l2: z.number().nonnegative().max(10).default(0),
-        seed: z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 31 - 1)
-          .default(1),
+        seed: Seed.default(1),
       })
       .strict(),
     output: z.array(RunRecord).min(2),

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/** A seed a request may name: a 31-bit integer (what Random and every CLI --seed take). */
+export const Seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+
 /** Lowercase letters, digits and dashes: safe as a folder name on every platform, and in a URL. */
 export const DatasetId = z
   .string()
@@ -131,12 +138,7 @@ export const ImportRequest = z
     task: TaskType.optional(),
     tokenizer: z.enum(['byte', 'bpe']).optional(),
     vocabSize: z.number().int().min(257).max(65536).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .optional(),
+    seed: Seed.optional(),
   })
   .strict();
 export type ImportRequest = z.infer<typeof ImportRequest>;

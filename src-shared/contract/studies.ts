@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatasetId } from './datasets';
+import { DatasetId, Seed } from './datasets';
 import { ModelSpec, RunId } from './runs';
 
 /** Hyper-parameter studies as the store keeps them: `<data>/studies/<id>/study.json`, written whole. */
@@ -68,11 +68,7 @@ export const StudyRequest = z
     trials: z.number().int().min(1).max(10_000),
     /** training steps of every trial */
     steps: z.number().int().min(10).max(1_000_000),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1),
+    seed: Seed,
     name: z.string().trim().min(1).max(200).optional(),
     /**
      * A fixed model for every trial (any family, on any dataset): the study then searches training settings
