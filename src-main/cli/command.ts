@@ -1,4 +1,5 @@
-import { type Channel, type Input, IsoflopError, type Output } from '../../src-shared/contract';
+import type { z } from 'zod';
+import { api, type Channel, type Input, IsoflopError, type Output } from '../../src-shared/contract';
 import { type App, createApp } from '../api';
 import { ensureDataDir, resolveDataDir } from '../store/data-dir';
 
@@ -103,22 +104,32 @@ export function apiOf(values: OptionValues, io: CliIo): CliApi {
   const app = createApp(dataDirOf(values, io));
   return {
     app,
-    call: (channel, input, flags = {}) =>
-      app.router.invoke(channel, input, { transport: 'cli' }).catch((error: unknown) => {
-        throw asUsageError(error, flags);
-      }),
+    async call(channel, input, flags = {}) {
+      // The contract's own schema first, so a refusal can name the flags from the issues' paths.
+      const parsed = api[channel].input.safeParse(input);
+      if (!parsed.success) throw new UsageError(describeIssues(parsed.error.issues, flags));
+      return app.router.invoke(channel, input, { transport: 'cli' }).catch((error: unknown) => {
+        // A handler's BAD_REQUEST (a dataset of the wrong kind, a budget no run could train) is misuse too.
+        if (error instanceof IsoflopError && error.code === 'BAD_REQUEST')
+          throw new UsageError(error.message.replace(/\.$/, ''));
+        throw error;
+      });
+    },
   };
 }
 
-/** "Bad payload for runs.createCrossValidation: field "k": Too big…" → "--k: Too big…". */
-function asUsageError(error: unknown, flags: Record<string, string>): unknown {
-  if (!(error instanceof IsoflopError) || error.code !== 'BAD_REQUEST') return error;
-  const match = /^Bad payload for [\w.]+: (.*)\.$/s.exec(error.message);
-  if (!match) return new UsageError(error.message.replace(/\.$/, ''));
-  const text = (match[1] as string).replace(/field "([^"]+)"/g, (_whole, path: string) => {
-    const [head = '', ...rest] = path.split('.');
-    const flag = flags[head];
-    return flag ? `${flag}${rest.length > 0 ? ` (${rest.join('.')})` : ''}` : `field "${path}"`;
-  });
-  return new UsageError(text);
+/** `k: Too big…` → `--k: Too big…`; a path inside a flag's value keeps its rest (`--budgets (1): …`). */
+function describeIssues(issues: readonly z.core.$ZodIssue[], flags: Record<string, string>): string {
+  return issues
+    .map((issue) => {
+      const [head, ...rest] = issue.path.map(String);
+      const flag = head === undefined ? undefined : flags[head];
+      const where = flag
+        ? `${flag}${rest.length > 0 ? ` (${rest.join('.')})` : ''}`
+        : head === undefined
+          ? 'the request'
+          : `field "${issue.path.join('.')}"`;
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
 }
