@@ -8,7 +8,7 @@ import { Random } from '../../src-shared/random';
 import { type RunningServer, startServer } from '../server/server';
 import { generateDemoTeacher } from '../store/datasets/demos/demo-teacher';
 import { RunStore } from '../store/runs';
-import { tempFolder } from '../testing';
+import { metricRow, tempFolder } from '../testing';
 import { type App, createApp } from './index';
 
 /**
@@ -23,6 +23,16 @@ let app: App;
 let server: RunningServer;
 let dataDir: string;
 const known = { runId: '', sweepId: '', studyId: '', cvId: '' };
+const cvRequest = {
+  datasetId: 'demo-teacher',
+  k: 2,
+  width: 4,
+  depth: 1,
+  steps: 20,
+  batchSize: 8,
+  learningRate: 1e-3,
+  seed: 1,
+};
 
 function snapshot(): Map<string, string> {
   const out = new Map<string, string>();
@@ -61,16 +71,7 @@ beforeAll(async () => {
     seed: 1,
   })) as { id: string };
   known.studyId = study.id;
-  const cv = (await invoke('runs.createCrossValidation', {
-    datasetId: 'demo-teacher',
-    k: 2,
-    width: 4,
-    depth: 1,
-    steps: 20,
-    batchSize: 8,
-    learningRate: 1e-3,
-    seed: 1,
-  })) as Array<{ cvId: string }>;
+  const cv = (await invoke('runs.createCrossValidation', cvRequest)) as Array<{ cvId: string }>;
   known.cvId = cv[0]?.cvId ?? '';
   server = await startServer({ app, rendererDir: folder.dir, port: 0 });
 }, 60_000);
@@ -138,35 +139,14 @@ function template(channel: string): Record<string, unknown> {
     'sweeps.get': { id: known.sweepId },
     'sweeps.plan': budgetsRequest,
     'sweeps.create': budgetsRequest,
-    'runs.createCrossValidation': {
-      datasetId: 'demo-teacher',
-      k: 2,
-      width: 4,
-      depth: 1,
-      steps: 20,
-      batchSize: 8,
-      learningRate: 1e-3,
-      seed: 1,
-    },
+    'runs.createCrossValidation': cvRequest,
     'runs.crossValidation': { cvId: known.cvId },
     'runs.start': { id: known.runId, backend: 'cpu', adapter: null, platform: 'fuzz', fromStep: 0 },
     'runs.saveCheckpoint': { id: known.runId, manifest: { format: 'isoflop-checkpoint' }, weights: { bytes: 1 } },
     'runs.latestCheckpoint': { id: known.runId },
     'runs.appendMetrics': {
       id: known.runId,
-      rows: [
-        {
-          step: 1,
-          tokens: 8,
-          flops: 1,
-          trainLoss: 1,
-          valLoss: null,
-          learningRate: 1e-3,
-          tokensPerSecond: 1,
-          flopsPerSecond: 1,
-          wallSeconds: 1,
-        },
-      ],
+      rows: [metricRow(1)],
     },
     'runs.finish': { id: known.runId, status: 'failed', result: null, error: 'fuzz' },
     'runs.cancel': { id: known.runId },

@@ -2,14 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunConfig } from '../../src-shared/contract';
 import { encodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { printPdf } from '../reports/pdf';
 import { openDataFile } from '../server/data-files';
 import { generateDemoTeacher } from '../store/datasets/demos/demo-teacher';
 import { removeLeftovers } from '../store/leftovers';
 import { queuedRun } from '../store/runs';
-import { tempFolder } from '../testing';
+import { metricRow, tempFolder, tinyRunConfig } from '../testing';
 import { createHandlers } from './handlers';
 import { type App, createApp } from './index';
 import { createRouter, setInternalLog } from './router';
@@ -33,32 +32,7 @@ afterAll(() => folder.cleanup());
 const call = (channel: string, payload: unknown) => app.router.call(channel, payload, { transport: 'http' });
 const files = (sub: string) => readdirSync(join(dataDir, sub)).sort();
 
-const tinyConfig: RunConfig = {
-  datasetId: 'demo-teacher',
-  model: {
-    family: 'mlp',
-    inputs: 8,
-    width: 8,
-    depth: 1,
-    activation: 'tanh',
-    dropout: 0,
-    task: 'regression',
-    outputs: 1,
-  },
-  batchSize: 8,
-  budgetFlops: 1e6,
-  plannedTokens: 800,
-  plannedSteps: 100,
-  peakLearningRate: 1e-3,
-  warmupSteps: 5,
-  weightDecay: 0,
-  l1: 0,
-  l2: 0,
-  earlyStopping: null,
-  seed: 1,
-  evalSteps: [50, 100],
-  fold: null,
-};
+const tinyConfig = tinyRunConfig('demo-teacher', { inputs: 8, width: 8, depth: 1 }, 100, [50, 100]);
 
 describe('bounded requests', () => {
   it('refuses a grid of 10^8 points at once, without building it, and names the cap', async () => {
@@ -148,19 +122,7 @@ describe('errors by kind', () => {
     expect(start).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     const append = await call('runs.appendMetrics', {
       id: 'run-missing',
-      rows: [
-        {
-          step: 1,
-          tokens: 8,
-          flops: 1,
-          trainLoss: 1,
-          valLoss: null,
-          learningRate: 1e-3,
-          tokensPerSecond: 1,
-          flopsPerSecond: 1,
-          wallSeconds: 1,
-        },
-      ],
+      rows: [metricRow(1)],
     });
     expect(append).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(files('runs')).not.toContain('run-missing');

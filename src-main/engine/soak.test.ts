@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunConfig } from '../../src-shared/contract';
 import { tf } from '../../src-shared/engine/tf';
 import { ensureDataDir } from '../store/data-dir';
 import { DatasetStore } from '../store/datasets/store';
 import { queuedRun, RunStore } from '../store/runs';
-import { tempFolder } from '../testing';
+import { tempFolder, tinyRunConfig } from '../testing';
 import { executeRun } from './run-executor';
 
 /**
@@ -17,6 +16,7 @@ import { executeRun } from './run-executor';
  */
 
 const steps = 10_000;
+const evalEvery = (every: number, last: number) => Array.from({ length: last / every }, (_, i) => (i + 1) * every);
 const folder = tempFolder();
 afterAll(() => folder.cleanup());
 
@@ -40,31 +40,9 @@ describe('soak', () => {
     );
     writeFileSync(csv, `a,b,y\n${rows.join('\n')}\n`);
     const dataset = await stores.datasets.importFrom({ source: { path: csv }, path: csv, displayName: 'soak.csv' });
-    const config: RunConfig = {
-      datasetId: dataset.id,
-      model: {
-        family: 'mlp',
-        inputs: 2,
-        width: 16,
-        depth: 2,
-        activation: 'tanh',
-        dropout: 0,
-        task: 'regression',
-        outputs: 1,
-      },
-      batchSize: 8,
-      budgetFlops: 1e6,
-      plannedTokens: steps * 8,
-      plannedSteps: steps,
-      peakLearningRate: 3e-3,
-      warmupSteps: 50,
-      weightDecay: 0,
-      l1: 0,
-      l2: 0,
-      earlyStopping: null,
+    const config = {
+      ...tinyRunConfig(dataset.id, { inputs: 2, width: 16, depth: 2 }, steps, evalEvery(100, steps)),
       seed: 3,
-      evalSteps: Array.from({ length: steps / 100 }, (_, i) => (i + 1) * 100),
-      fold: null,
     };
     await stores.runs.create(queuedRun('run-soak', 'soak', null, config));
     const samples: Array<{ step: number; tensors: number; heapMb: number }> = [];
