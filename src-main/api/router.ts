@@ -10,6 +10,7 @@ import {
   type Output,
   type TransportKind,
 } from '../../src-shared/contract';
+import { storeFault } from '../store/fs-errors';
 
 /** What a handler knows about who is asking. */
 export interface RequestContext {
@@ -50,9 +51,8 @@ export function setInternalLog(log: (line: string) => void): void {
  * bug; anything else is a bug: a short answer with a reference, and the stack in the log.
  */
 export function unexpected(channel: string, error: unknown): ApiError {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EDQUOT') {
-    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : 'this process may not write there';
+  const why = storeFault(error);
+  if (why !== null) {
     return {
       code: 'STORE_UNAVAILABLE',
       message: `${channel}: the data folder cannot be written (${why}). Nothing was changed.`,

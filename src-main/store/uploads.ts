@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IsoflopError } from '../../src-shared/contract';
+import { storeFault } from './fs-errors';
 
 /**
  * Files a browser sends in web mode (it cannot hand over a path). Kept as hidden files in the
@@ -49,17 +50,13 @@ export async function saveUpload(
       body.resume();
       throw error;
     }
+    const fault = storeFault(error);
+    if (fault !== null)
+      throw new IsoflopError(
+        'STORE_UNAVAILABLE',
+        `The data folder cannot be written (${fault}); the upload was discarded.`,
+      );
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT')
-      throw new IsoflopError(
-        'STORE_UNAVAILABLE',
-        'The disk holding the data folder is full; the upload was discarded. Free some space and try again.',
-      );
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-      throw new IsoflopError(
-        'STORE_UNAVAILABLE',
-        `The data folder cannot be written (${code}); the upload was discarded.`,
-      );
     // The client went away mid-body, or the stream broke: its mistake or the network's, not the store's.
     throw new IsoflopError(
       'BAD_REQUEST',

@@ -11,6 +11,7 @@ import {
 import { type SplitName, tableSplitDefaults, textSplitDefaults } from '../../../src-shared/data/splits';
 import { syncDir, writeFileAtomic } from '../atomic';
 import { requireRegularFile } from '../file-kind';
+import { storeFault } from '../fs-errors';
 import { readRecord } from '../read-record';
 import type { OpenForWrite } from './import/split-files';
 import { importTable } from './import/table-import';
@@ -49,10 +50,11 @@ function slugify(text: string): string {
 
 /** An fs error in words without its absolute path (messages travel over HTTP). */
 function describeFsError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOSPC') return 'the disk is full';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return code ?? (error instanceof Error ? error.message : String(error));
+  return (
+    storeFault(error) ??
+    (error as NodeJS.ErrnoException | null)?.code ??
+    (error instanceof Error ? error.message : String(error))
+  );
 }
 
 export class DatasetStore {
