@@ -1,7 +1,6 @@
 import { arch, platform } from 'node:os';
 import { basename, join } from 'node:path';
 import { IsoflopError } from '../../src-shared/contract';
-import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { applyLearningRates } from '../../src-shared/engine/lr-tuning';
 import { measuredThroughput, planSweep } from '../../src-shared/engine/planner';
 import { summariseFolds } from '../../src-shared/science/cross-validation';
@@ -14,6 +13,7 @@ import type { SweepStore } from '../store/sweeps';
 import { discardUpload, takeUpload, uploadPath } from '../store/uploads';
 import { createCrossValidation } from '../usecases/cross-validation';
 import { createOverfitDemoRun, createRegularizationComparison } from '../usecases/overfit-demo';
+import { finishRun, saveRunCheckpoint, startRun } from '../usecases/runs';
 import { createStudy, finishTrial, nextTrial, reportTrial } from '../usecases/studies';
 import { createSweep } from '../usecases/sweeps';
 import { appVersion } from '../version';
@@ -167,49 +167,16 @@ export function createHandlers(app: AppContext): Handlers {
     'studies.nextTrial': ({ id }) => nextTrial(app, id),
     'studies.report': ({ id, runId, step, value }) => reportTrial(app, id, runId, step, value),
     'studies.finishTrial': ({ id, runId }) => finishTrial(app, id, runId),
-    'runs.start': async ({ id, backend, adapter, platform: where, fromStep, note }) => {
-      await app.runs.get(id);
-      // The app trains through this process: it holds the run's lock, as a CLI process would, until finish.
-      if ((await app.runs.lockHolder(id)) !== 'this process' && !(await app.runs.tryLock(id))) {
-        throw new IsoflopError(
-          'CONFLICT',
-          `Run ${id} is being trained by another process (an isoflop sweep, say). Wait for it, or stop it first.`,
-        );
-      }
-      // Metrics past the checkpoint it resumes from are written again; from the start, old checkpoints go too.
-      await app.runs.truncateMetrics(id, fromStep);
-      if (fromStep === 0) await app.runs.clearCheckpoints(id);
-      const { log } = await app.runs.get(id);
-      return app.runs.update(id, {
-        status: 'running',
-        error: null,
-        result: null,
-        environment: { backend, adapter, platform: where, appVersion },
-        log: note ? [...log, { at: new Date().toISOString(), message: note }] : log,
-      });
-    },
+    'runs.start': ({ id, ...start }) => startRun(app.runs, id, start),
     'runs.appendMetrics': async ({ id, rows }) => {
       for (const row of rows) await app.runs.appendMetrics(id, row);
       return { appended: rows.length };
     },
-    'runs.finish': async ({ id, status, result, error }) => {
-      const run = await app.runs.update(id, { status, result, error });
-      if ((await app.runs.lockHolder(id)) === 'this process') await app.runs.unlock(id);
-      return run;
-    },
+    'runs.finish': ({ id, ...end }) => finishRun(app.runs, id, end),
     'runs.saveCheckpoint': async ({ id, manifest, weights }) => {
       await app.runs.get(id);
       const bytes = 'bytes' in weights ? weights.bytes : await takeUpload(app.datasets.root, weights.uploadId);
-      try {
-        decodeCheckpoint(manifest, bytes);
-      } catch (error) {
-        throw new IsoflopError(
-          'BAD_REQUEST',
-          `The checkpoint of run ${id} at step ${manifest.step} is inconsistent: ${(error as Error).message}.`,
-        );
-      }
-      await app.runs.saveCheckpoint(id, manifest, bytes);
-      await app.runs.update(id, { lastCheckpointStep: manifest.step });
+      await saveRunCheckpoint(app.runs, id, manifest, bytes);
       return { step: manifest.step };
     },
     'runs.latestCheckpoint': async ({ id }) => {

@@ -181,7 +181,7 @@ describe('checkpoints over the API', () => {
     const resumed = await call<{ environment: { backend: string }; log: Array<{ message: string }> }>('runs.start', {
       ...start,
       fromStep: 200,
-      note,
+      notes: [note],
     });
     expect(resumed.environment.backend).toBe('webgl');
     expect(resumed.log.map((entry) => entry.message)).toEqual([note]);

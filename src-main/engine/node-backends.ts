@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../../src-shared/contract/backend';
 import { selectBackend } from '../../src-shared/engine/backend';
+import type { BackendPolicy } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
 
 /** Training backends in Node: WASM (SIMD) and the plain-JavaScript CPU backend. */
@@ -30,4 +31,13 @@ export async function useNodeBackend(preference?: BackendName): Promise<BackendN
     pathsSet = true;
   }
   return selectBackend(preference, nodeBackendOrder);
+}
+
+/** The run session's backend policy in Node: the preferred backend (else WASM, then CPU); no GPU to fall back from. */
+export function nodeBackendPolicy(preference?: BackendName): BackendPolicy {
+  return {
+    start: async () => ({ backend: await useNodeBackend(preference), adapter: null }),
+    fallback: async () => null,
+    device: () => null,
+  };
 }

@@ -1,11 +1,12 @@
 import { IsoflopError, type StudyRecord, type StudyTrial } from '../../src-shared/contract';
+import { runStudyLoop } from '../../src-shared/engine/session/study-loop';
 import { finishTrial, nextTrial, reportTrial, type StudyStores } from '../usecases/studies';
 import { type ExecuteOptions, executeClaimedRun } from './run-executor';
 
 /**
- * Runs a stored study headless to its last trial: `nextTrial` proposes and queues each run, every evaluation
- * is reported (the pruner may stop the trial), and `finishTrial` records how it ended. `isoflop tune` and a
- * sweep's learning-rate search both run studies this way.
+ * Runs a stored study headless to its last trial, through the shared study loop: the store answers the
+ * study's calls and each trial trains in this process. `isoflop tune` and a sweep's learning-rate search
+ * run studies this way.
  */
 export async function runStudy(
   stores: StudyStores,
@@ -15,35 +16,26 @@ export async function runStudy(
     shouldStop?(): boolean;
   } = {},
 ): Promise<StudyRecord> {
-  for (;;) {
-    if (options.shouldStop?.()) break;
-    const run = await nextTrial(stores, studyId);
-    if (!run) break;
-    const control: { stop?: () => void } = {};
-    // Reports go one after another; a prune stops the trainer at its next step.
-    let reports: Promise<unknown> = Promise.resolve();
-    const trained = await executeClaimedRun(stores, run.id, {
-      ...(options.backend ? { backend: options.backend } : {}),
-      control,
-      onMetrics: (_run, m) => {
-        if (m.valLoss === null) return;
-        const loss = m.valLoss;
-        reports = reports.then(async () => {
-          const { prune } = await reportTrial(stores, studyId, run.id, m.step, loss);
-          if (prune) control.stop?.();
-        });
-      },
-    });
-    await reports;
-    if (!trained) {
-      throw new IsoflopError(
-        'CONFLICT',
-        `Run ${run.id} of study ${studyId} is being trained by another process; let it finish, or stop it and run tune --resume ${studyId} again.`,
-      );
-    }
-    const study = await finishTrial(stores, studyId, run.id);
-    const trial = study.trials.find((t) => t.runId === run.id);
-    if (trial) options.onTrial?.(trial, study);
-  }
+  await runStudyLoop(
+    {
+      nextTrial: () => nextTrial(stores, studyId),
+      report: (runId, step, value) => reportTrial(stores, studyId, runId, step, value),
+      finishTrial: (runId) => finishTrial(stores, studyId, runId),
+    },
+    async (run, prune) => {
+      const trained = await executeClaimedRun(stores, run.id, {
+        ...(options.backend ? { backend: options.backend } : {}),
+        prune,
+      });
+      if (!trained) {
+        throw new IsoflopError(
+          'CONFLICT',
+          `Run ${run.id} of study ${studyId} is being trained by another process; let it finish, or stop it and run tune --resume ${studyId} again.`,
+        );
+      }
+      return trained;
+    },
+    options,
+  );
   return stores.studies.get(studyId);
 }

@@ -88,6 +88,8 @@ describe('headless sweeps', () => {
     const resumed = await executeRun(stores, again.id, { backend: 'cpu' });
     expect(resumed.status).toBe('completed');
     expect(resumed.result?.valLoss).toBe(reference.result?.valLoss);
+    // The best loss before the pause comes back with the checkpoint.
+    expect(resumed.result?.bestValLoss).toBe(reference.result?.bestValLoss);
     const steps = (await stores.runs.metrics(again.id)).map((m) => m.step);
     expect(new Set(steps).size).toBe(steps.length);
   }, 120_000);

@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../src-shared/contract';
+import { byBudget, RunQueue } from '../../src-shared/engine/session/run-queue';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import type { SweepStore } from '../store/sweeps';
@@ -13,7 +14,7 @@ export interface Stores {
   datasets: DatasetStore;
 }
 
-/** Runs every queued or interrupted run of a sweep, smallest budget first, one at a time. */
+/** Runs every queued or interrupted run of a sweep, smallest budget first, one at a time (the shared RunQueue). */
 export async function runSweep(
   stores: Stores,
   sweepId: string,
@@ -26,19 +27,21 @@ export async function runSweep(
 ): Promise<RunRecord[]> {
   const sweep = await stores.sweeps.get(sweepId);
   const runs = await Promise.all(sweep.runIds.map((id) => stores.runs.get(id)));
-  const order = runs
-    .map((run, index) => ({ run, index }))
-    .sort((a, b) => a.run.config.budgetFlops - b.run.config.budgetFlops || a.index - b.index);
-  const shard = options.shard;
-  for (const [position, { run, index }] of order.entries()) {
-    if (options.shouldStop?.()) break;
-    if (shard && index % shard.count !== shard.index) continue;
-    if (run.status !== 'queued' && run.status !== 'interrupted' && run.status !== 'running') continue;
-    // Null: another process is training it.
+  const order = byBudget(runs);
+  const { shard } = options;
+  const todo = order.filter(
+    (run) =>
+      (!shard || runs.indexOf(run) % shard.count === shard.index) &&
+      (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running'),
+  );
+  const queue: RunQueue = new RunQueue(async (run) => {
+    // Skipped (null) when another process is training it.
     await executeClaimedRun(stores, run.id, {
       ...options,
-      onClaimed: (current) => options.onRunStart?.(current, position, order.length),
+      onClaimed: (current) => options.onRunStart?.(current, order.indexOf(run), order.length),
     });
-  }
+    if (options.shouldStop?.()) queue.stop();
+  });
+  if (!options.shouldStop?.()) await queue.add(todo);
   return Promise.all(sweep.runIds.map((id) => stores.runs.get(id)));
 }

@@ -13,6 +13,7 @@ import {
 } from '../../src-shared/contract';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { familyOf } from '../../src-shared/engine/models/families';
+import { checkTransition } from '../../src-shared/engine/session/run-status';
 import { syncDir, writeFileAtomic } from './atomic';
 import { readRecord } from './read-record';
 
@@ -112,8 +113,11 @@ export class RunStore {
     return readRecord(join(folder, 'run.json'), `runs/${id}/run.json`, RunRecord, `There is no run "${id}".`);
   }
 
+  /** Changes a run's record; a status change must be one the run state machine allows (else CONFLICT). */
   async update(id: string, patch: Partial<RunRecord>): Promise<RunRecord> {
-    const next = RunRecord.parse({ ...(await this.get(id)), ...patch, updatedAt: new Date().toISOString() });
+    const current = await this.get(id);
+    if (patch.status !== undefined) checkTransition(current.name, current.status, patch.status);
+    const next = RunRecord.parse({ ...current, ...patch, updatedAt: new Date().toISOString() });
     await writeFileAtomic(join(this.folderOf(id), 'run.json'), JSON.stringify(next, null, 2));
     return next;
   }

@@ -115,6 +115,7 @@ describe('studies', () => {
       const run = await nextTrial(stores, study.id);
       if (!run) throw new Error('no trial');
       await reportTrial(stores, study.id, run.id, 3, loss);
+      await stores.runs.update(run.id, { status: 'running' });
       await stores.runs.update(run.id, {
         status: 'completed',
         result: {

@@ -316,7 +316,7 @@ export async function finishTrial(stores: StudyStores, studyId: string, runId: s
   const trial = trialOf(study, runId);
   const run = await stores.runs.get(runId).catch(() => null);
   if (trial.state === 'pruned') {
-    if (run && run.status !== 'cancelled' && run.status !== 'completed') {
+    if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) {
       await stores.runs.update(runId, { status: 'cancelled' });
     }
     return study;

@@ -1,11 +1,13 @@
 import type { MetricRow, RunRecord } from '../../src-shared/contract';
-import { activationLogLine } from '../../src-shared/engine/memory';
+import { byBudget, RunQueue } from '../../src-shared/engine/session/run-queue';
+import { isWaiting, type RunEnd } from '../../src-shared/engine/session/run-status';
 import { client, engine } from './app.svelte';
 import { loseWebGpuDeviceAtStep, trainingBackendOf } from './settings.svelte';
 
 /**
- * The app's run queue: a sweep's queued runs, one at a time (the GPU is one), smallest budget first,
- * trained in the worker; metrics go to the store as they arrive, so the Runs view and the CLI see them.
+ * The app's run queue: the shared RunQueue (src-shared/engine/session), its state mirrored here for the
+ * views. A sweep's queued runs train one at a time (the GPU is one), smallest budget first, each a run
+ * session in the worker whose metrics reach the store as they arrive, so the Runs view and the CLI see them.
  */
 
 export const queue = $state<{
@@ -43,40 +45,44 @@ export const queue = $state<{
   notice: null,
 });
 
-/** Runs still to train in this queue, in order; re-runs join it while it trains. */
-const pending: RunRecord[] = [];
-/** The run being cancelled (not paused): it ends as `cancelled` rather than `interrupted`. */
-let cancelling: string | null = null;
+/** The hooks of the runs in this queue (a study's pruner), and each run's end, by run id. */
+let hooks: TrainHooks = {};
+const ends = new Map<string, RunEnd>();
+
+const runs = new RunQueue(
+  (run) => trainOne(run),
+  (state) => {
+    queue.done = state.done;
+    queue.total = state.total;
+    queue.waiting = state.waiting.map((waiting) => waiting.id);
+    queue.stopping = state.stopping;
+  },
+);
 
 /** Pauses the queue: the current run stops (as `interrupted`, to resume later) and no other starts. */
 export function stopQueue(): void {
+  runs.stop();
   queue.stopping = true;
-  engine.stop();
+  engine.stop('pause');
 }
 
 /** Cancels one run: the one training stops and the queue goes on; a waiting one leaves the queue. */
 export async function cancelRun(run: RunRecord): Promise<void> {
   if (queue.current?.runId === run.id) {
-    cancelling = run.id;
-    engine.stop();
+    engine.stop('cancel');
     return;
   }
-  const at = pending.findIndex((waiting) => waiting.id === run.id);
-  if (at >= 0) {
-    pending.splice(at, 1);
-    queue.waiting = pending.map((waiting) => waiting.id);
-    queue.total--;
-  }
+  runs.remove(run.id);
   await client.call('runs.cancel', { id: run.id });
 }
 
 /** Trains runs after those already queued, or starts a queue for them. */
-export function enqueue(runs: RunRecord[]): Promise<void> {
-  if (!queue.sweepId) return trainRuns(runs);
-  pending.push(...runs);
-  queue.waiting = pending.map((waiting) => waiting.id);
-  queue.total += runs.length;
-  return Promise.resolve();
+export async function enqueue(more: RunRecord[]): Promise<void> {
+  if (!queue.sweepId) {
+    await trainRuns(more);
+    return;
+  }
+  void runs.add(more);
 }
 
 /**
@@ -108,10 +114,10 @@ async function remember(sweepId: string | null): Promise<void> {
  * running are ours too (this window's queue was training them when it closed), and resume.
  */
 export async function runQueue(sweepId: string, afterRestart = false): Promise<void> {
-  const { runs } = await client.call('sweeps.get', { id: sweepId });
-  const todo = runs
-    .filter((run) => waiting(run) || (afterRestart && run.status === 'running'))
-    .sort((a, b) => a.config.budgetFlops - b.config.budgetFlops);
+  const sweep = await client.call('sweeps.get', { id: sweepId });
+  const todo = byBudget(
+    sweep.runs.filter((run) => isWaiting(run.status) || (afterRestart && run.status === 'running')),
+  );
   await remember(sweepId);
   try {
     await trainRuns(todo, sweepId);
@@ -132,7 +138,7 @@ export async function resumeAfterRestart(): Promise<void> {
   }
   if (!sweepId || queue.sweepId) return;
   const sweep = await client.call('sweeps.get', { id: sweepId }).catch(() => null);
-  const left = sweep?.runs.filter((run) => waiting(run) || run.status === 'running') ?? [];
+  const left = sweep?.runs.filter((run) => isWaiting(run.status) || run.status === 'running') ?? [];
   if (!sweep || left.length === 0) {
     await remember(null);
     return;
@@ -141,69 +147,44 @@ export async function resumeAfterRestart(): Promise<void> {
   await runQueue(sweepId, true);
 }
 
-function waiting(run: RunRecord): boolean {
-  return run.status === 'queued' || run.status === 'interrupted';
-}
-
 export interface TrainHooks {
   /** after each evaluation with a validation loss: true stops the run as cancelled (a study's pruner) */
-  shouldStop?(run: RunRecord, metrics: MetricRow): Promise<boolean>;
+  prune?(metrics: MetricRow): Promise<boolean>;
 }
 
-/** Trains runs one at a time; also single runs outside a sweep (the over-fitting demo, a study's trial). */
-export async function trainRuns(runs: RunRecord[], sweepId = 'single', hooks: TrainHooks = {}): Promise<void> {
-  if (queue.sweepId) throw new Error('A sweep is already training; stop it first.');
+/**
+ * Trains runs one at a time; also single runs outside a sweep (the over-fitting demo, a study's trial).
+ * Resolves with each run's end, by run id (a run that never started has none).
+ */
+export async function trainRuns(
+  todo: RunRecord[],
+  sweepId = 'single',
+  trainHooks: TrainHooks = {},
+): Promise<Map<string, RunEnd>> {
+  if (queue.sweepId || runs.busy) throw new Error('A sweep is already training; stop it first.');
   queue.sweepId = sweepId;
-  queue.stopping = false;
   queue.error = null;
-  queue.total = runs.length;
-  queue.done = 0;
-  pending.splice(0, pending.length, ...runs);
+  hooks = trainHooks;
+  ends.clear();
   try {
-    while (pending.length > 0 && !queue.stopping) {
-      const run = pending.shift() as RunRecord;
-      queue.waiting = pending.map((waiting) => waiting.id);
-      await trainOne(run, hooks);
-      cancelling = null;
-      queue.done++;
-      queue.finished++;
-    }
+    await runs.add(todo);
   } catch (error) {
     queue.error = error instanceof Error ? error.message : String(error);
   } finally {
     queue.sweepId = null;
     queue.current = null;
-    pending.length = 0;
-    queue.waiting = [];
+    hooks = {};
   }
+  return new Map(ends);
 }
 
 /** Runs left `interrupted` (paused) or `running` (the app closed mid-run) resume from their last checkpoint. */
-async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
+async function trainOne(queued: RunRecord): Promise<void> {
   // As the store has it now (a view's copy may be stale, and is a reactive proxy the worker cannot receive).
-  const { run, metrics: before } = await client.call('runs.get', { id: queued.id });
+  const { run } = await client.call('runs.get', { id: queued.id });
   const dataset = await client.call('datasets.get', { id: run.config.datasetId });
-  const backends = await engine.probeBackends();
-  const backend = trainingBackendOf(backends);
-  const resumable = run.status === 'interrupted' || run.status === 'running';
-  const resume = resumable ? await client.call('runs.latestCheckpoint', { id: run.id }) : null;
-  const fromStep = resume?.manifest.step ?? 0;
-  const platform = navigator.userAgent.slice(0, 120);
-  const memoryNote = activationLogLine(run);
-  await client.call('runs.start', {
-    id: run.id,
-    backend,
-    adapter: backends.probes.find((probe) => probe.backend === backend)?.detail ?? null,
-    platform,
-    fromStep,
-    ...(memoryNote !== null ? { note: memoryNote } : {}),
-  });
-  // The best validation loss before the checkpoint is in the metrics that stay.
-  let priorBest: number | null = null;
-  for (const row of before) {
-    if (row.step > fromStep || row.valLoss === null) continue;
-    if (priorBest === null || row.valLoss < priorBest) priorBest = row.valLoss;
-  }
+  const backend = trainingBackendOf(await engine.probeBackends());
+  const fromStep = run.status === 'queued' ? 0 : (run.lastCheckpointStep ?? 0);
   queue.current = {
     runId: run.id,
     name: run.name,
@@ -214,36 +195,12 @@ async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
     tokensPerSecond: 0,
     startedAt: Date.now(),
   };
-  // Writes go one after another, in the order the worker sent them: metrics.jsonl stays in step order.
-  let writes: Promise<unknown> = Promise.resolve();
-  // The first that fails (a full disk, say) stops the run; the error is what the run then records.
-  let writeFailed = false;
-  const write = (next: () => Promise<unknown>) => {
-    writes = writes.then(next).catch((error: unknown) => {
-      if (!writeFailed) engine.stop();
-      writeFailed = true;
-      throw error;
-    });
-  };
   try {
-    const trained = await engine.train(run, dataset, {
+    const end = await engine.train(run, dataset, {
       backend,
-      resume,
+      client,
       loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep(),
-      onFallback: ({ backend: next, adapter, fromStep: from, message }) => {
-        // The store drops the metrics past the checkpoint, records the new backend and logs why.
-        write(() =>
-          client.call('runs.start', {
-            id: run.id,
-            backend: next,
-            adapter,
-            platform,
-            fromStep: from,
-            note: message,
-          }),
-        );
-        queue.current = { ...(queue.current as NonNullable<typeof queue.current>), step: from };
-      },
+      ...(hooks.prune ? { prune: hooks.prune } : {}),
       onMetrics: (metrics) => {
         queue.current = {
           ...(queue.current as NonNullable<typeof queue.current>),
@@ -251,59 +208,10 @@ async function trainOne(queued: RunRecord, hooks: TrainHooks): Promise<void> {
           valLoss: metrics.valLoss,
           tokensPerSecond: metrics.tokensPerSecond,
         };
-        write(() => client.call('runs.appendMetrics', { id: run.id, rows: [metrics as MetricRow] }));
-        const { shouldStop } = hooks;
-        if (shouldStop && metrics.valLoss !== null) {
-          write(async () => {
-            if (cancelling !== run.id && (await shouldStop(run, metrics as MetricRow))) {
-              cancelling = run.id;
-              engine.stop();
-            }
-          });
-        }
-      },
-      onCheckpoint: (manifest, weights) => {
-        write(async () =>
-          client.call('runs.saveCheckpoint', { id: run.id, manifest, weights: await client.prepareBytes(weights) }),
-        );
       },
     });
-    await writes;
-    const { result } = trained;
-    const stopped = result.reason === 'stopped on request';
-    const status =
-      result.status === 'diverged'
-        ? 'diverged'
-        : stopped && cancelling === run.id
-          ? 'cancelled'
-          : stopped
-            ? 'interrupted'
-            : 'completed';
-    await client.call('runs.finish', {
-      id: run.id,
-      status,
-      result: {
-        step: result.step,
-        tokens: result.tokens,
-        flops: result.flops,
-        wallSeconds: result.wallSeconds,
-        trainLoss: result.trainLoss,
-        valLoss: result.valLoss,
-        bestValLoss:
-          priorBest !== null && (result.bestValLoss === null || priorBest < result.bestValLoss)
-            ? priorBest
-            : result.bestValLoss,
-        divergedAt: result.divergedAt,
-        reason: result.reason,
-      },
-      error: null,
-    });
-  } catch (error) {
-    await client.call('runs.finish', {
-      id: run.id,
-      status: 'failed',
-      result: null,
-      error: error instanceof Error ? error.message : String(error),
-    });
+    ends.set(run.id, end);
+  } finally {
+    queue.finished++;
   }
 }

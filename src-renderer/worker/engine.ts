@@ -1,21 +1,35 @@
-import type { CheckpointManifest, DatasetManifest, RunRecord } from '../../src-shared/contract';
+import type { DatasetManifest, MetricRow, RunRecord } from '../../src-shared/contract';
+import type { Input } from '../../src-shared/contract/api';
 import { type BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
-import type { Metrics, TrainResult } from '../../src-shared/engine/trainer';
+import type { RunEnd } from '../../src-shared/engine/session/run-status';
 import type { AnalysisOptions, FrontierAnalysis, RunObservation } from '../../src-shared/science/analysis';
-import type { WorkerReply, WorkerRequest } from './protocol';
+import type { ApiClient } from '../lib/transport/transport';
+import type { HostRequest, WorkerReply, WorkerRequest } from './protocol';
+
+/** What the UI thread does for a run training in the worker: show its progress, answer its session's requests. */
+interface TrainHost {
+  onMetrics(metrics: MetricRow): void;
+  serve(request: HostRequest): Promise<unknown>;
+}
+
+async function withPreparedWeights(
+  input: Input<'runs.saveCheckpoint'>,
+  client: Pick<ApiClient, 'prepareBytes'>,
+): Promise<Input<'runs.saveCheckpoint'>> {
+  const { weights } = input;
+  return 'bytes' in weights ? { ...input, weights: await client.prepareBytes(weights.bytes) } : input;
+}
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 export interface TrainOptions {
   backend: BackendName | null;
-  /** a checkpoint to resume from */
-  resume: { manifest: CheckpointManifest; weightsUrl: string } | null;
-  onMetrics(metrics: Metrics): void;
-  /** each checkpoint, the last one (the final weights) included, before train() resolves */
-  onCheckpoint(manifest: CheckpointManifest, weights: Uint8Array): void;
-  /** WebGPU failed mid-run and training goes on with `backend` from the checkpoint at `fromStep` */
-  onFallback(fallback: { backend: BackendName; adapter: string | null; fromStep: number; message: string }): void;
+  /** the API the run session's sink and checkpoint reads go to (the app's client) */
+  client: Pick<ApiClient, 'call' | 'prepareBytes'>;
+  onMetrics(metrics: MetricRow): void;
+  /** after each evaluation: true stops the run as cancelled (a study's pruner) */
+  prune?(metrics: MetricRow): Promise<boolean>;
   /** fault injection (tests): destroy the WebGPU device once training passes this step */
   loseWebGpuDeviceAtStep?: number | null;
 }
@@ -25,13 +39,13 @@ export interface Engine {
   probeBackends(): Promise<BackendReport>;
   benchTraining(model: BenchModel, steps: number, rounds: number, backend: BackendName | null): Promise<TrainingBench>;
   fit(runs: RunObservation[], options: AnalysisOptions): Promise<FrontierAnalysis>;
-  train(
-    run: RunRecord,
-    dataset: DatasetManifest,
-    options: TrainOptions,
-  ): Promise<{ result: TrainResult & { bestValLoss: number | null }; backend: BackendName; adapter: string | null }>;
-  /** Stops the run in training; its train() resolves with status 'stopped'. */
-  stop(): void;
+  /**
+   * Trains a run in the worker as a run session, which records its start, metrics, checkpoints and end
+   * through `client`; resolves with how it ended. Rejects only if it could not start (nothing recorded).
+   */
+  train(run: RunRecord, dataset: DatasetManifest, options: TrainOptions): Promise<RunEnd>;
+  /** Stops the run in training at its next step: paused (interrupted, to resume) or cancelled. */
+  stop(as: 'pause' | 'cancel'): void;
 }
 
 /** A worker and the requests in flight to it, each answered by the reply with its id. */
@@ -39,20 +53,27 @@ function connect(name: string, label: string) {
   const worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name });
   let nextId = 1;
   const pending = new Map<number, { resolve(reply: WorkerReply): void; reject(error: Error): void }>();
-  const progress = new Map<number, Pick<TrainOptions, 'onMetrics' | 'onCheckpoint' | 'onFallback'>>();
+  const progress = new Map<number, TrainHost>();
   worker.onmessage = (event: MessageEvent<WorkerReply>) => {
     const reply = event.data;
     if (reply.type === 'metrics') {
       progress.get(reply.id)?.onMetrics(reply.metrics);
       return;
     }
-    if (reply.type === 'checkpoint') {
-      progress.get(reply.id)?.onCheckpoint(reply.manifest, reply.weights);
-      return;
-    }
-    if (reply.type === 'fallback') {
-      const { backend, adapter, fromStep, message } = reply;
-      progress.get(reply.id)?.onFallback({ backend, adapter, fromStep, message });
+    if (reply.type === 'host') {
+      const host = progress.get(reply.id);
+      const answer = (message: WorkerRequest) => worker.postMessage(message);
+      Promise.resolve(host ? host.serve(reply.request) : Promise.reject(new Error('no run is training')))
+        .then((value) => answer({ id: 0, type: 'host-reply', call: reply.call, ok: true, value }))
+        .catch((error: unknown) =>
+          answer({
+            id: 0,
+            type: 'host-reply',
+            call: reply.call,
+            ok: false,
+            message: error instanceof Error ? error.message : String(error),
+          }),
+        );
       return;
     }
     progress.delete(event.data.id);
@@ -66,10 +87,7 @@ function connect(name: string, label: string) {
   };
   return {
     worker,
-    request(
-      message: DistributiveOmit<WorkerRequest, 'id'>,
-      hooks?: Pick<TrainOptions, 'onMetrics' | 'onCheckpoint' | 'onFallback'>,
-    ): Promise<WorkerReply> {
+    request(message: DistributiveOmit<WorkerRequest, 'id'>, hooks?: TrainHost): Promise<WorkerReply> {
       const id = nextId++;
       if (hooks) progress.set(id, hooks);
       return new Promise((resolve, reject) => {
@@ -116,17 +134,33 @@ export function startEngine(): Engine {
         }
       }
     },
-    async train(run, dataset, { backend, resume, onMetrics, onCheckpoint, onFallback, loseWebGpuDeviceAtStep }) {
+    async train(run, dataset, { backend, client, onMetrics, prune, loseWebGpuDeviceAtStep }) {
+      const serve = async (request: HostRequest): Promise<unknown> => {
+        if (request.kind === 'prune') return prune ? prune(request.metrics) : false;
+        // Checkpoint weights cross as bytes over IPC, and are uploaded first in web mode.
+        const input =
+          request.channel === 'runs.saveCheckpoint'
+            ? await withPreparedWeights(request.input as Input<'runs.saveCheckpoint'>, client)
+            : request.input;
+        return client.call(request.channel, input as never);
+      };
       const reply = await training.request(
-        { type: 'train', run, dataset, backend, resume, loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep ?? null },
-        { onMetrics, onCheckpoint, onFallback },
+        {
+          type: 'train',
+          run,
+          dataset,
+          backend,
+          prunes: prune !== undefined,
+          loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep ?? null,
+        },
+        { onMetrics, serve },
       );
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'trained') throw new Error('The training worker answered out of turn.');
-      return { result: reply.result, backend: reply.backend, adapter: reply.adapter };
+      return reply.end;
     },
-    stop() {
-      training.worker.postMessage({ id: 0, type: 'stop' } satisfies WorkerRequest);
+    stop(as) {
+      training.worker.postMessage({ id: 0, type: 'stop', as } satisfies WorkerRequest);
     },
     async fit(runs, options) {
       // Fitting needs no GPU: beside training, not queued behind the run in progress.

@@ -2,16 +2,17 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { Input } from '../../src-shared/contract/api';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
 import { benchTraining } from '../../src-shared/engine/bench';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src-shared/engine/checkpoint';
+import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
-import { createModel, evaluationHooks, prepareRunData, trainerOptions } from '../../src-shared/engine/run-data';
+import { type ApiCall, apiRunSink } from '../../src-shared/engine/session/api-sink';
+import { type DeviceLike, RunSession } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
-import { type Checkpoint, Trainer } from '../../src-shared/engine/trainer';
 import { analyzeRuns } from '../../src-shared/science/analysis';
-import type { WorkerReply, WorkerRequest } from './protocol';
+import type { HostRequest, WorkerReply, WorkerRequest } from './protocol';
 
 // Training runs here, off the UI thread. The few parts of the worker's global scope used here
 // (the DOM lib, not the WebWorker one, is loaded for the renderer).
@@ -67,135 +68,97 @@ function detailOf(backend: BackendName): string | null {
 // One request at a time in each worker: a probe must not share the GPU with training. (The UI side gives a
 // benchmark a worker of its own; see engine.ts.)
 let queue: Promise<unknown> = Promise.resolve();
-let training: Trainer | null = null;
-
-interface GpuDeviceLike {
-  lost: Promise<{ reason?: string; message?: string }>;
-  destroy(): void;
-}
+let session: RunSession | null = null;
 
 /** The device tfjs's WebGPU backend trains on; null on the other backends. */
-function webGpuDevice(): GpuDeviceLike | null {
+function webGpuDevice(): DeviceLike | null {
   if (tf.getBackend() !== 'webgpu') return null;
-  return (tf.backend() as unknown as { device?: GpuDeviceLike }).device ?? null;
+  return (tf.backend() as unknown as { device?: DeviceLike }).device ?? null;
+}
+
+/** Requests to the UI thread (the session's API calls, a study's pruner), answered by `host-reply`. */
+let nextCall = 1;
+const calls = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+
+function askHost(id: number, request: HostRequest, transfer: Transferable[] = []): Promise<unknown> {
+  const call = nextCall++;
+  return new Promise((resolve, reject) => {
+    calls.set(call, { resolve, reject });
+    scope.postMessage({ id, type: 'host', call, request }, transfer);
+  });
 }
 
 /**
- * Trains one run. If WebGPU fails mid-run (its device is lost, or a GPU call fails), the run goes on
- * from its last checkpoint (or from the start, before the first) on the next backend in training order,
- * and the main side is told why, so that the run's log says so.
+ * Trains one run as a run session: its sink is the API (relayed by the UI thread), its splits and
+ * checkpoint are fetched from the data URL, and its backend policy is the app's: WebGPU, and if WebGPU
+ * fails mid-run, the next backend in training order from the last checkpoint.
  */
 async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
   const order = trainingOrder(await probe());
-  let backend = await useBackend(request.backend);
   const { run, dataset } = request;
-  // Fetched once per run: a start on the next backend after a fallback reads the same bytes (the samplers
-  // only index into them).
-  const buffers = new Map<'train' | 'val', Promise<ArrayBuffer>>();
-  const read = (split: 'train' | 'val') => {
-    let buffer = buffers.get(split);
-    if (!buffer) {
-      // The same origin serves the page, the worker and the data, over HTTP or the app's own protocol.
-      buffer = fetch(new URL(`/data/datasets/${dataset.id}/${split}.bin`, self.location.href)).then((response) => {
-        if (!response.ok)
-          throw new Error(`Could not read the ${split} split of ${dataset.name} (HTTP ${response.status}).`);
-        return response.arrayBuffer();
-      });
-      buffers.set(split, buffer);
-    }
-    return buffer;
+  const call: ApiCall = (channel, input) => {
+    const weights = channel === 'runs.saveCheckpoint' ? (input as Input<'runs.saveCheckpoint'>).weights : null;
+    const transfer = weights && 'bytes' in weights ? [weights.bytes.buffer as ArrayBuffer] : [];
+    return askHost(request.id, { kind: 'api', channel, input }, transfer) as never;
   };
-  let checkpoint: Checkpoint | null = null;
-  if (request.resume) {
-    const response = await fetch(new URL(request.resume.weightsUrl, self.location.href));
-    if (!response.ok) throw new Error(`Could not read the checkpoint of ${run.name} (HTTP ${response.status}).`);
-    checkpoint = decodeCheckpoint(request.resume.manifest, new Uint8Array(await response.arrayBuffer()));
-  }
-  const evaluations: Array<[number, number]> = [];
-  for (;;) {
-    if (run.config.model.family === 'gpt' && backend === 'wasm') run.config.model.embedding = 'onehot';
-    const model = createModel(run.config.model, run.config.seed, run.config.batchSize);
-    const { sampler, evalBatches } = await prepareRunData(dataset, run, read);
-    const device = webGpuDevice();
-    let lost: string | null = null;
-    let lastStep = checkpoint?.step ?? 0;
-    const trainer = new Trainer(model, sampler, trainerOptions(run), {
-      ...evaluationHooks(model, evalBatches),
-      onMetrics: (metrics) => {
-        lastStep = metrics.step;
-        if (metrics.valLoss !== null) evaluations.push([metrics.step, metrics.valLoss]);
-        scope.postMessage({ id: request.id, type: 'metrics', metrics });
-        if (device && request.loseWebGpuDeviceAtStep !== null && metrics.step >= request.loseWebGpuDeviceAtStep) {
-          device.destroy();
-        }
+  // The same origin serves the page, the worker and the data, over HTTP or the app's own protocol.
+  const fetchBytes = async (path: string, what: string) => {
+    const response = await fetch(new URL(path, self.location.href));
+    if (!response.ok) throw new Error(`Could not read ${what} (HTTP ${response.status}).`);
+    return response.arrayBuffer();
+  };
+  const current = new RunSession({
+    run,
+    dataset,
+    read: (split) => fetchBytes(`/data/datasets/${dataset.id}/${split}.bin`, `the ${split} split of ${dataset.name}`),
+    latestCheckpoint: async () => {
+      const saved = await call('runs.latestCheckpoint', { id: run.id });
+      if (!saved) return null;
+      const weights = await fetchBytes(saved.weightsUrl, `the checkpoint of ${run.name}`);
+      return decodeCheckpoint(saved.manifest, new Uint8Array(weights));
+    },
+    sink: apiRunSink(call, run.id, navigator.userAgent.slice(0, 120)),
+    backends: {
+      start: async () => {
+        const backend = await useBackend(request.backend);
+        return { backend, adapter: detailOf(backend) };
       },
-      onCheckpoint: (next) => {
-        checkpoint = next;
-        const { manifest, weights } = encodeCheckpoint(next);
-        const reply: WorkerReply = { id: request.id, type: 'checkpoint', manifest, weights };
-        scope.postMessage(reply, [weights.buffer]);
-      },
-    });
-    void device?.lost.then((info) => {
-      lost = `its device was lost (${[info.reason, info.message].filter(Boolean).join(': ') || 'no reason given'})`;
-      trainer.requestStop();
-    });
-    training = trainer;
-    let failure: string;
-    try {
-      if (checkpoint) trainer.restore(checkpoint);
-      const result = await trainer.run();
-      if (lost === null) {
-        const bestValLoss = evaluations.reduce<number | null>(
-          (best, [, v]) => (best === null || v < best ? v : best),
+      fallback: async (failed) => {
+        if (failed !== 'webgpu') return null;
+        const backend = await useBackend(
           null,
+          order.filter((name) => name !== 'webgpu'),
         );
-        const adapter = detailOf(backend);
-        scope.postMessage({ id: request.id, type: 'trained', result: { ...result, bestValLoss }, backend, adapter });
-        return;
-      }
-      failure = lost;
-    } catch (error) {
-      if (backend !== 'webgpu') throw error;
-      failure = lost ?? `a GPU call failed (${error instanceof Error ? error.message : String(error)})`;
-    } finally {
-      training = null;
-      try {
-        trainer.dispose();
-        model.dispose();
-      } catch {
-        // Tensors of a lost device may refuse to go; the backend is left behind anyway.
-      }
-    }
-    if (stopRequested) throw new Error(`${run.name} was stopped while WebGPU failed (${failure}).`);
-    const next = await useBackend(
-      null,
-      order.filter((name) => name !== 'webgpu'),
-    );
-    const fromStep = (checkpoint as Checkpoint | null)?.step ?? 0;
-    // Evaluations past the checkpoint are made again on the next backend.
-    evaluations.splice(0, evaluations.length, ...evaluations.filter(([step]) => step <= fromStep));
-    scope.postMessage({
-      id: request.id,
-      type: 'fallback',
-      backend: next,
-      adapter: detailOf(next),
-      fromStep,
-      message:
-        `WebGPU stopped at step ${lastStep}: ${failure}. The run goes on with ${next} from ` +
-        (fromStep > 0 ? `its checkpoint at step ${fromStep}.` : 'the start (it had no checkpoint yet).'),
-    });
-    backend = next;
+        return { backend, adapter: detailOf(backend) };
+      },
+      device: webGpuDevice,
+    },
+    ...(request.prunes
+      ? { prune: async (metrics) => (await askHost(request.id, { kind: 'prune', metrics })) === true }
+      : {}),
+    onMetrics: (metrics) => scope.postMessage({ id: request.id, type: 'metrics', metrics }),
+    loseDeviceAtStep: request.loseWebGpuDeviceAtStep,
+  });
+  session = current;
+  try {
+    scope.postMessage({ id: request.id, type: 'trained', end: await current.run() });
+  } finally {
+    session = null;
   }
 }
-
-let stopRequested = false;
 
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   if (request.type === 'stop') {
-    stopRequested = true;
-    training?.requestStop();
+    if (request.as === 'cancel') session?.cancel();
+    else session?.pause();
+    return;
+  }
+  if (request.type === 'host-reply') {
+    const waiter = calls.get(request.call);
+    calls.delete(request.call);
+    if (request.ok) waiter?.resolve(request.value);
+    else waiter?.reject(new Error(request.message));
     return;
   }
   queue = queue.then(async () => {
@@ -207,7 +170,6 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
         const result = await benchTraining(request.model, request.steps, request.rounds);
         scope.postMessage({ id: request.id, type: 'bench', result });
       } else if (request.type === 'train') {
-        stopRequested = false;
         await train(request);
       } else if (request.type === 'fit') {
         // Fitting takes a second or more: here, not on the UI thread.

@@ -1,10 +1,17 @@
-import type { CheckpointManifest, DatasetManifest, RunRecord } from '../../src-shared/contract';
+import type { DatasetManifest, MetricRow, RunRecord } from '../../src-shared/contract';
+import type { Channel } from '../../src-shared/contract/api';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
-import type { Metrics, TrainResult } from '../../src-shared/engine/trainer';
+import type { RunEnd } from '../../src-shared/engine/session/run-status';
 import type { AnalysisOptions, FrontierAnalysis, RunObservation } from '../../src-shared/science/analysis';
 
-/** Messages between the UI thread and the engine worker. */
+/**
+ * Messages between the UI thread and the engine worker. A run trains in the worker as a run session
+ * (src-shared/engine/session); what the session asks of its host (API calls for its sink, a study's
+ * pruner) comes to the UI thread as a `host` request, answered by a `host-reply` with the same `call`.
+ */
+export type HostRequest = { kind: 'api'; channel: Channel; input: unknown } | { kind: 'prune'; metrics: MetricRow };
+
 export type WorkerRequest =
   | { id: number; type: 'probe' }
   | { id: number; type: 'bench'; model: BenchModel; steps: number; rounds: number; backend: BackendName | null }
@@ -15,28 +22,22 @@ export type WorkerRequest =
       run: RunRecord;
       dataset: DatasetManifest;
       backend: BackendName | null;
-      /** the checkpoint to resume from: its model.json, and where to fetch weights.bin */
-      resume: { manifest: CheckpointManifest; weightsUrl: string } | null;
+      /** the host answers `prune` requests after each evaluation (a study's trial) */
+      prunes: boolean;
       /** fault injection (tests): destroy the WebGPU device once training passes this step */
       loseWebGpuDeviceAtStep: number | null;
     }
-  /** Stops the run in training now (not queued behind it). */
-  | { id: number; type: 'stop' };
+  /** Stops the run in training now (not queued behind it): paused (to resume) or cancelled. */
+  | { id: number; type: 'stop'; as: 'pause' | 'cancel' }
+  | { id: number; type: 'host-reply'; call: number; ok: true; value: unknown }
+  | { id: number; type: 'host-reply'; call: number; ok: false; message: string };
 
 export type WorkerReply =
   | { id: number; type: 'probe'; report: BackendReport }
   | { id: number; type: 'bench'; result: TrainingBench }
   | { id: number; type: 'fit'; analysis: FrontierAnalysis }
-  | { id: number; type: 'metrics'; metrics: Metrics }
-  /** a checkpoint of the run in training, for the main side to store */
-  | { id: number; type: 'checkpoint'; manifest: CheckpointManifest; weights: Uint8Array }
-  /** WebGPU failed mid-run: training goes on with `backend` from the checkpoint at `fromStep` (0: the start) */
-  | { id: number; type: 'fallback'; backend: BackendName; adapter: string | null; fromStep: number; message: string }
-  | {
-      id: number;
-      type: 'trained';
-      result: TrainResult & { bestValLoss: number | null };
-      backend: BackendName;
-      adapter: string | null;
-    }
+  | { id: number; type: 'metrics'; metrics: MetricRow }
+  | { id: number; type: 'host'; call: number; request: HostRequest }
+  /** the run session ended (its end is recorded already, through the sink) */
+  | { id: number; type: 'trained'; end: RunEnd }
   | { id: number; type: 'error'; message: string };

@@ -206,8 +206,8 @@ export const api = {
         platform: z.string().max(200),
         /** the checkpoint step it resumes from; 0 trains from the start (and drops old checkpoints) */
         fromStep: z.number().int().nonnegative().default(0),
-        /** why it starts again, for the run's log (a backend that failed mid-run, say) */
-        note: z.string().max(1000).optional(),
+        /** lines for the run's log: why it starts again (a resume, a backend that failed mid-run), its memory */
+        notes: z.array(z.string().max(1000)).max(8).default([]),
       })
       .strict(),
     output: RunRecord,

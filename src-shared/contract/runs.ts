@@ -175,6 +175,19 @@ export const CheckpointManifest = z.object({
   wallSeconds: z.number().nonnegative(),
   adamStep: z.number().int().nonnegative(),
   bestLoss: z.number().nullable(),
+  /**
+   * The best evaluation so far (by the early-stopping metric), so a resumed run knows its best validation
+   * loss and how long it has waited for a better one. Absent in checkpoints written before it existed.
+   */
+  bestEvaluation: z
+    .object({
+      step: z.number().int().nonnegative(),
+      valLoss: z.number(),
+      score: z.number(),
+      evalsSinceBest: z.number().int().nonnegative(),
+    })
+    .nullable()
+    .optional(),
   sampler: z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('tokens'),

@@ -1,3 +1,4 @@
+import type { CheckpointManifest, MetricRow } from '../contract/runs';
 import { type AdamWOptions, defaultAdamW } from './adamw';
 import type { SamplerState } from './data';
 
@@ -53,19 +54,8 @@ export const defaultTrainerOptions: Omit<TrainerOptions, 'batchSize' | 'plannedS
   earlyStopping: null,
 };
 
-export interface Metrics {
-  step: number;
-  tokens: number;
-  flops: number;
-  trainLoss: number;
-  valLoss: number | null;
-  /** classification: the share of validation examples classified right */
-  valAccuracy: number | null;
-  learningRate: number;
-  tokensPerSecond: number;
-  flopsPerSecond: number;
-  wallSeconds: number;
-}
+/** One row of a run's metrics, as the trainer measures it and metrics.jsonl stores it (the contract's MetricRow). */
+export type Metrics = MetricRow;
 
 export type StopReason =
   | 'planned steps done'
@@ -98,6 +88,8 @@ export interface Checkpoint {
   wallSeconds: number;
   adamStep: number;
   bestLoss: number | null;
+  /** the best evaluation so far and the evaluations since (early stopping's patience), if any */
+  bestEvaluation?: CheckpointManifest['bestEvaluation'];
   sampler: SamplerState;
   /** parameters, then AdamW's first and second moments, by the model's own names */
   tensors: Array<{ name: string; shape: number[]; values: Float32Array }>;

@@ -318,6 +318,14 @@ export class Trainer {
       wallSeconds: this.wallBefore + this.now() - startedAt,
       adamStep: this.optimizer.step,
       bestLoss: this.bestLoss,
+      bestEvaluation: this.best
+        ? {
+            step: this.best.step,
+            valLoss: this.best.valLoss,
+            score: this.best.score,
+            evalsSinceBest: this.evalsSinceBest,
+          }
+        : null,
       sampler: this.sampler.state(),
       tensors,
     };
@@ -343,6 +351,12 @@ export class Trainer {
     this.flops = checkpoint.flops;
     this.wallBefore = checkpoint.wallSeconds;
     this.bestLoss = checkpoint.bestLoss;
+    // The best evaluation's weights are not in the checkpoint: early stopping with restoreBest after a resume
+    // goes back to the best since the resume (or keeps the last weights if none beat the saved best).
+    if (this.best?.weights) tf.dispose(this.best.weights);
+    const best = checkpoint.bestEvaluation ?? null;
+    this.best = best ? { step: best.step, valLoss: best.valLoss, score: best.score, weights: null } : null;
+    this.evalsSinceBest = best?.evalsSinceBest ?? 0;
     this.sampler.restore(checkpoint.sampler);
   }
 

@@ -1,10 +1,11 @@
+import { runStudyLoop } from '../../../src-shared/engine/session/study-loop';
 import { client } from '../../lib/app.svelte';
 import { queue, stopQueue, trainRuns } from '../../lib/queue.svelte';
 
 /**
- * Drives a study in the app as the CLI does: the main side proposes each trial (studies.nextTrial), the
- * worker trains it through the run queue, every evaluation is reported (studies.report) and the pruner's
- * answer may stop it, then the trial's end is recorded (studies.finishTrial).
+ * Drives a study in the app through the shared study loop, as the CLI does: the API answers the study's
+ * calls (studies.nextTrial, studies.report, studies.finishTrial) and each trial trains in the worker
+ * through the run queue.
  */
 
 export const studyRunner = $state<{
@@ -24,25 +25,25 @@ export async function runStudy(studyId: string): Promise<void> {
   studyRunner.stopping = false;
   studyRunner.error = null;
   try {
-    while (!studyRunner.stopping) {
-      const run = await client.call('studies.nextTrial', { id: studyId });
-      if (!run) break;
-      await trainRuns([run], `study:${studyId}`, {
-        shouldStop: async (trained, metrics) =>
-          (
-            await client.call('studies.report', {
-              id: studyId,
-              runId: trained.id,
-              step: metrics.step,
-              value: metrics.valLoss as number,
-            })
-          ).prune,
-      });
-      if (queue.error) throw new Error(queue.error);
-      if (studyRunner.stopping) break; // paused: the trial resumes from its checkpoint next time
-      await client.call('studies.finishTrial', { id: studyId, runId: run.id });
-      studyRunner.trialsDone++;
-    }
+    await runStudyLoop(
+      {
+        nextTrial: () => client.call('studies.nextTrial', { id: studyId }),
+        report: (runId, step, value) => client.call('studies.report', { id: studyId, runId, step, value }),
+        finishTrial: (runId) => client.call('studies.finishTrial', { id: studyId, runId }),
+      },
+      async (run, prune) => {
+        const ends = await trainRuns([run], `study:${studyId}`, { prune });
+        if (queue.error) throw new Error(queue.error);
+        // Paused before it started: the trial is left for next time.
+        return ends.get(run.id) ?? { status: 'interrupted' };
+      },
+      {
+        shouldStop: () => studyRunner.stopping,
+        onTrial: () => {
+          studyRunner.trialsDone++;
+        },
+      },
+    );
   } catch (error) {
     studyRunner.error = error instanceof Error ? error.message : String(error);
   } finally {
