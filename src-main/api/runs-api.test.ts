@@ -58,6 +58,11 @@ describe('run actions over the API', () => {
     expect(cancelled.status).toBe('cancelled');
     expect((await app.runs.get('run-a')).status).toBe('cancelled');
     await expect(call('runs.cancel', { id: 'run-a' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    // The store keeps to the run state machine whoever asks: a cancelled run does not finish or resume.
+    await expect(
+      call('runs.finish', { id: 'run-a', status: 'completed', result: null, error: null }),
+    ).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('it cannot become completed') });
+    await expect(app.runs.update('run-a', { status: 'interrupted' })).rejects.toMatchObject({ code: 'CONFLICT' });
 
     // A run that trained: metrics and a checkpoint on disk.
     const row = {
