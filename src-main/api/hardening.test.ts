@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCheckpoint } from '../../src-shared/engine/checkpoint';
-import { printPdf } from '../reports/pdf';
+import { printPdf } from '../export/pdf';
 import { openDataFile } from '../server/data-files';
 import { generateDemoTeacher } from '../store/datasets/demos/demo-teacher';
 import { removeLeftovers } from '../store/leftovers';

@@ -1,5 +1,5 @@
-import { type PdfPrinter, printPdf } from '../reports/pdf';
-import { openFolderOf } from '../reports/reveal';
+import { type PdfPrinter, printPdf } from '../export/pdf';
+import { openFolderOf } from '../export/reveal';
 import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos/demos';
 import { DatasetStore } from '../store/datasets/store';

@@ -118,7 +118,7 @@ describe('reports over the API', () => {
 
 describe('the default revealer', () => {
   it.skipIf(process.platform !== 'linux')('opens no file manager where there is no display, and says so', async () => {
-    const { openFolderOf } = await import('../reports/reveal');
+    const { openFolderOf } = await import('../export/reveal');
     await expect(openFolderOf('/tmp/x.pdf', {})).rejects.toThrow('no display');
   });
 });

@@ -4,7 +4,7 @@ import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron'
 import { channels, IsoflopError } from '../../src-shared/contract';
 import { type App, createApp } from '../api';
 import { unexpected } from '../api/router';
-import { listReports } from '../reports/export';
+import { listReports } from '../export/reports';
 import { dataPrefix, openDataFile } from '../server/data-files';
 import { httpStatusOf, readRendererAsset, securityHeaders } from '../server/renderer-assets';
 import { resolveDataDir } from '../store/data-dir';

@@ -1,5 +1,5 @@
 import { BrowserWindow } from 'electron';
-import { footerTemplate, type PdfPrinter } from '../reports/pdf';
+import { footerTemplate, type PdfPrinter } from '../export/pdf';
 
 /**
  * Reports printed by Electron's own Chromium (webContents.printToPDF): a hidden, sandboxed window with

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StudyRequest } from '../../src-shared/contract';
 import { gptForParams } from '../../src-shared/engine/ladder';
-import { executeRun } from '../engine/run-executor';
 import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos/demos';
 import { DatasetStore } from '../store/datasets/store';
 import { RunStore } from '../store/runs';
 import { StudyStore } from '../store/studies';
 import { tempFolder } from '../testing';
+import { executeRun } from '../training/run-executor';
 import { bestTrial, createStudy, finishTrial, nextTrial, reportTrial, type StudyStores } from './studies';
 
 const cleanups: Array<() => void> = [];

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../src-main/engine/node-backends';
+import { useNodeBackend } from '../../src-main/training/node-backends';
 import { Random } from '../random';
 import { AdamW, jointUpdateMaxSize } from './adamw';
 import type { Parameter } from './models/model';

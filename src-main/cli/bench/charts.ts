@@ -1,7 +1,7 @@
 import { Random } from '../../../src-shared/random';
 import { downsampleMinMax, smoothEma } from '../../../src-shared/report/curves';
 import { type ChartPoint, type ChartSeries, renderChart } from '../../../src-shared/report/svg';
-import { findChromium } from '../../reports/pdf';
+import { findChromium } from '../../export/pdf';
 
 /**
  * The run chart's path at a long run's size: `points` training-loss rows and one validation row in a

@@ -1,7 +1,7 @@
 import { backendOrder } from '../../../src-shared/contract/backend';
 import { type BenchModel, benchTraining, defaultRounds, type TrainingBench } from '../../../src-shared/engine/bench';
 import { formatBytes } from '../../../src-shared/format';
-import { useNodeBackend } from '../../engine/node-backends';
+import { useNodeBackend } from '../../training/node-backends';
 import { benchCharts, type ChartBenchRow } from '../bench/charts';
 import { benchDatasets } from '../bench/datasets';
 import { type CliIo, type Command, choiceOption, intOption, type OptionValues, UsageError } from '../command';

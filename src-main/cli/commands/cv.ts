@@ -1,7 +1,7 @@
 import type { RunRecord } from '../../../src-shared/contract';
 import { formatMeanStd } from '../../../src-shared/format';
-import { executeClaimedRun } from '../../engine/run-executor';
 import { ensureDemos } from '../../store/datasets/demos/demos';
+import { executeClaimedRun } from '../../training/run-executor';
 import { apiOf, type Command, numberOption, storeOption, stringOption, UsageError } from '../command';
 
 /** `isoflop cv`: k-fold cross-validation of one network on a table; each fold is a run, the k share a cvId. */

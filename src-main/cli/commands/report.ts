@@ -1,4 +1,4 @@
-import { exportReport } from '../../reports/export';
+import { exportReport } from '../../export/reports';
 import { DatasetStore } from '../../store/datasets/store';
 import { RunStore } from '../../store/runs';
 import { StudyStore } from '../../store/studies';

@@ -14,10 +14,10 @@ import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { formatInterval } from '../../../src-shared/science/diagnostics';
 import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
 import type { App } from '../../api';
-import { tuneLearningRates } from '../../engine/lr-tuning';
-import { nodeBackendOrder } from '../../engine/node-backends';
-import { createSweep, runSweep } from '../../engine/sweep';
 import { ensureDemos } from '../../store/datasets/demos/demos';
+import { tuneLearningRates } from '../../training/lr-tuning';
+import { nodeBackendOrder } from '../../training/node-backends';
+import { createSweep, runSweep } from '../../training/sweep';
 import {
   apiOf,
   type CliIo,

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SearchSpace, studyParameters } from '../../../src-shared/contract';
 import { type Space, validateSpace } from '../../../src-shared/science/search';
-import { runStudy } from '../../engine/study';
 import { ensureDemos } from '../../store/datasets/demos/demos';
+import { runStudy } from '../../training/study';
 import { bestTrial, type StudyStores } from '../../usecases/studies';
 import { apiOf, type Command, choiceOption, numberOption, storeOption, stringOption, UsageError } from '../command';
 

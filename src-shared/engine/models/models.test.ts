@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../../src-main/engine/node-backends';
+import { useNodeBackend } from '../../../src-main/training/node-backends';
 import type { ModelSpec } from '../../contract';
 import { gptShape, transformerActivationBytes, transformerForwardFlops } from '../accounting';
 import { peakBufferBytes } from '../bench';

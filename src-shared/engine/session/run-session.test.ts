@@ -1,11 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useNodeBackend } from '../../../src-main/engine/node-backends';
 import { ensureDataDir } from '../../../src-main/store/data-dir';
 import { DatasetStore } from '../../../src-main/store/datasets/store';
 import { queuedRun } from '../../../src-main/store/runs';
 import { tempFolder, tinyRunConfig } from '../../../src-main/testing';
+import { useNodeBackend } from '../../../src-main/training/node-backends';
 import type { DatasetManifest } from '../../contract/datasets';
 import type { CheckpointManifest, MetricRow, RunConfig, RunRecord } from '../../contract/runs';
 import { decodeCheckpoint } from '../checkpoint';
