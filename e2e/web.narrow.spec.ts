@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { expect, serverFor, test } from './fixtures';
+
+/**
+ * Every view at 900 px wide, with data in it (a sweep, a study, a cross-validation and a report from the
+ * CLI): nothing scrolls sideways, no control sticks out past the content's edge (tables that are wider
+ * scroll inside their own box), no button's label is cut, and the sidebar folds to its icons and back.
+ */
+
+const cli = (store: string, ...args: string[]) => {
+  const result = spawnSync(process.execPath, ['bin/isoflop.js', ...args, '--store', store], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stdout;
+};
+
+/** What sticks out of the content area at this width: sideways scrolling, controls past its edge, cut labels. */
+function problems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const main = document.querySelector('main') as HTMLElement;
+    const edge = main.getBoundingClientRect().right;
+    const out: string[] = [];
+    if (main.scrollWidth > main.clientWidth + 1)
+      out.push(`the view scrolls ${main.scrollWidth - main.clientWidth}px sideways`);
+    const page = document.documentElement;
+    if (page.scrollWidth > page.clientWidth + 1)
+      out.push(`the page scrolls ${page.scrollWidth - page.clientWidth}px sideways`);
+    const scrolls = (el: Element) => {
+      for (let box = el.parentElement; box && box !== main; box = box.parentElement)
+        if (/(auto|scroll)/.test(getComputedStyle(box).overflowX)) return true;
+      return false;
+    };
+    for (const el of main.querySelectorAll('button, a, input, select, h1, h2, code')) {
+      const rect = el.getBoundingClientRect();
+      const name = `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+      if (rect.width === 0 || scrolls(el)) continue;
+      if (rect.right > edge + 1) out.push(`${name} ends ${Math.round(rect.right - edge)}px past the edge`);
+      if (el.tagName === 'BUTTON' && el.scrollWidth > el.clientWidth + 1) out.push(`${name} has its label cut`);
+      if (el.tagName === 'CODE' && (el.textContent ?? '').length > 12 && rect.width < 80)
+        out.push(`${name} is squeezed to ${Math.round(rect.width)}px`);
+    }
+    return out;
+  });
+}
+
+test.describe('web mode at 900 px', () => {
+  test.use({ viewport: { width: 900, height: 800 } });
+
+  test.beforeAll(async () => {
+    test.setTimeout(240_000);
+    const { store } = await serverFor(test.info().file);
+    const sweep = JSON.parse(
+      cli(store, 'sweep', '--demo', 'teacher', '--budgets', '1e6,3e6', '--sizes', '3', '--json'),
+    );
+    cli(store, 'cv', '--dataset', 'demo-teacher', '--k', '3', '--steps', '40');
+    const space = `${store}/space.json`;
+    writeFileSync(space, JSON.stringify({ learningRate: { type: 'log', min: 1e-3, max: 3e-2 } }));
+    cli(
+      store,
+      'tune',
+      '--dataset',
+      'demo-teacher',
+      '--space',
+      space,
+      '--sampler',
+      'random',
+      '--trials',
+      '3',
+      '--steps',
+      '40',
+    );
+    cli(
+      store,
+      'report',
+      '--sweep',
+      sweep.sweepId,
+      '--format',
+      'json',
+      '--out',
+      `${store}/reports/${sweep.sweepId}-2026-12-03T15-00-00-000Z.json`,
+    );
+  });
+
+  test('every view fits: no sideways scrolling, nothing past the edge, no cut labels', async ({ page }, info) => {
+    test.setTimeout(120_000);
+    for (const view of ['datasets', 'sweeps', 'runs', 'studies', 'frontier', 'reports', 'system']) {
+      await page.goto(`/#/${view}`);
+      await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+      if (view === 'datasets') await expect(page.getByTestId('dataset-details')).toBeVisible({ timeout: 20_000 });
+      if (view === 'sweeps') await expect(page.getByTestId('sweep-details')).toContainText('6 of 6 completed');
+      if (view === 'studies') await page.getByRole('list', { name: 'Studies' }).getByRole('button').first().click();
+      if (view === 'runs') {
+        await page.getByTestId('runs-table').locator('tbody tr.clickable').nth(1).click();
+        await expect(page.getByTestId('run-details')).toBeVisible();
+      }
+      if (view === 'reports') await expect(page.getByTestId('reports-table')).toBeVisible();
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: info.outputPath(`${view}-900.png`) });
+      expect(await problems(page), `the ${view} view at 900 px`).toEqual([]);
+    }
+  });
+
+  test('the sidebar folds to its icons below 1,100 px, keeps their names, and unfolds on request', async ({ page }) => {
+    await page.goto('/#/sweeps');
+    const sidebar = page.getByTestId('sidebar');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.getByRole('link', { name: 'Runs' })).toBeVisible();
+    expect((await sidebar.boundingBox())?.width).toBeLessThan(80);
+    const toggle = page.getByTestId('sidebar-toggle');
+    await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    expect((await sidebar.boundingBox())?.width).toBeGreaterThan(200);
+    await expect(nav.getByText('Studies')).toBeVisible();
+    // The choice is remembered across a reload.
+    await page.reload();
+    await expect(page.getByTestId('sidebar-toggle')).toHaveAttribute('aria-expanded', 'true');
+    await page.getByTestId('sidebar-toggle').click();
+    await nav.getByRole('link', { name: 'Frontier' }).click();
+    await expect(page).toHaveURL(/#\/frontier$/);
+  });
+});
