@@ -34,7 +34,7 @@ function problems(page: Page): Promise<string[]> {
         if (/(auto|scroll)/.test(getComputedStyle(box).overflowX)) return true;
       return false;
     };
-    for (const el of main.querySelectorAll('button, a, input, select, h1, h2, code')) {
+    for (const el of Array.from(main.querySelectorAll('button, a, input, select, h1, h2, code'))) {
       const rect = el.getBoundingClientRect();
       const name = `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
       if (rect.width === 0 || scrolls(el)) continue;

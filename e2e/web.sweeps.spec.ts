@@ -71,5 +71,12 @@ test.describe('web mode: sweeps from the CLI', () => {
       /the data's known noise floor is 0\.09: E is [\d.]+% (above|below) it/,
     );
     await page.screenshot({ path: info.outputPath('frontier-from-sweep.png'), fullPage: true });
+
+    // The fit does not vanish: after a reload the Frontier fits the newest sweep with enough runs by itself,
+    // and its picker names the sweep.
+    await page.reload();
+    await expect(page.getByTestId('frontier-source')).toContainText('6 completed runs', { timeout: 60_000 });
+    await expect(page.getByTestId('law-table')).toBeVisible();
+    await expect(page.getByTestId('frontier-sweep')).toHaveValue(/^sweep-/);
   });
 });

@@ -1,13 +1,15 @@
 import chinchillaCsv from '../../../assets/validation/chinchilla_svg_extracted.csv?raw';
 import type { FrontierAnalysis, ParamsCounted, RunObservation } from '../../../src-shared/science/analysis';
-import { type DatasetContext, datasetContext } from '../../../src-shared/science/run-observations';
+import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
 import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
-import { engine } from '../../lib/app.svelte';
+import { client, engine } from '../../lib/app.svelte';
 
 /** The Frontier view's state: which runs, what the fit made of them, and how it was asked to fit them. */
 
 export const frontier = $state<{
   source: string | null;
+  /** the sweep fitted, when the runs are a sweep's (the picker shows it) */
+  sweepId: string | null;
   runs: RunObservation[];
   /** the runs' dataset: its known floor (shown beside E) and unique tokens (repetition) */
   context: DatasetContext;
@@ -20,6 +22,7 @@ export const frontier = $state<{
   error: string | null;
 }>({
   source: null,
+  sweepId: null,
   runs: [],
   context: datasetContext(null),
   params: 'total',
@@ -35,6 +38,7 @@ async function fitRuns(
   source: string,
   runs: RunObservation[],
   context: DatasetContext = datasetContext(null),
+  sweepId: string | null = null,
 ): Promise<void> {
   frontier.fitting = true;
   frontier.error = null;
@@ -51,6 +55,7 @@ async function fitRuns(
       uniqueTokens: context.uniqueTokens,
     });
     frontier.source = source;
+    frontier.sweepId = sweepId;
     frontier.runs = runs;
     frontier.context = context;
     frontier.params = params;
@@ -65,7 +70,7 @@ async function fitRuns(
 export async function refit(): Promise<void> {
   // Snapshots: the worker cannot be sent the state's proxies.
   if (frontier.source)
-    await fitRuns(frontier.source, $state.snapshot(frontier.runs), $state.snapshot(frontier.context));
+    await fitRuns(frontier.source, $state.snapshot(frontier.runs), $state.snapshot(frontier.context), frontier.sweepId);
 }
 
 export async function loadCsv(file: File): Promise<void> {
@@ -87,9 +92,48 @@ export async function loadChinchilla(): Promise<void> {
   await fitRuns(`Hoffmann et al. (2022), Epoch AI's extraction (${runs.length} runs)`, runs);
 }
 
-/** A sweep's completed runs, sent from the Sweeps view, with what its dataset tells the fit. */
-export async function loadRuns(source: string, runs: RunObservation[], context: DatasetContext): Promise<void> {
-  await fitRuns(source, runs, context);
+/** A fit needs at least this many completed runs. */
+export const minimumRuns = 5;
+
+/** Fits a sweep's completed runs, with what its dataset tells the fit (its floor, its unique tokens). */
+export async function fitSweep(sweepId: string): Promise<void> {
+  // Fitting from the first moment: the Frontier, opening meanwhile, then fits nothing else.
+  frontier.fitting = true;
+  let detail: Awaited<ReturnType<typeof client.call<'sweeps.get'>>>;
+  try {
+    detail = await client.call('sweeps.get', { id: sweepId });
+  } catch (error) {
+    frontier.error = error instanceof Error ? error.message : String(error);
+    frontier.fitting = false;
+    return;
+  }
+  const completed = detail.runs.filter((run) => run.status === 'completed' && run.result?.valLoss != null);
+  if (completed.length < minimumRuns) {
+    frontier.error = `${detail.sweep.name} has ${completed.length} completed run${completed.length === 1 ? '' : 's'}; a fit needs at least ${minimumRuns}. Train the rest on the Sweeps view first.`;
+    frontier.fitting = false;
+    return;
+  }
+  const runs = observeRuns(completed);
+  // A deleted dataset leaves the sweep fittable; only the floor beside E is lost.
+  const dataset = await client.call('datasets.get', { id: detail.sweep.datasetId }).catch(() => null);
+  frontier.fitting = false;
+  await fitRuns(`sweep ${detail.sweep.name} (${runs.length} completed runs)`, runs, datasetContext(dataset), sweepId);
+}
+
+/**
+ * On opening the Frontier with nothing fitted (a fresh start, a reload): the newest sweep with enough
+ * completed runs is fitted, so a sweep's law is there without going back to Sweeps. Null if none has.
+ */
+export async function fitLatestSweep(): Promise<string | null> {
+  const sweeps = await client.call('sweeps.list', {}).catch(() => []);
+  for (const sweep of sweeps.slice(0, 20)) {
+    const detail = await client.call('sweeps.get', { id: sweep.id }).catch(() => null);
+    const completed = detail?.runs.filter((run) => run.status === 'completed' && run.result?.valLoss != null) ?? [];
+    if (completed.length < minimumRuns) continue;
+    await fitSweep(sweep.id);
+    return sweep.id;
+  }
+  return null;
 }
 
 export const bootstrapSamples = bootstrap;
