@@ -91,14 +91,18 @@ export function renderParallelCoordinates(spec: ParallelSpec): string {
   }
   axes.forEach((axis, i) => {
     const scale = scales[i] as Scale;
-    parts.push(`<line x1="${x(i)}" x2="${x(i)}" y1="${y(0)}" y2="${y(1)}" stroke="#1b1e27" stroke-width="1"/>`);
     parts.push(
-      `<text x="${x(i)}" y="${margin.top - 14}" text-anchor="middle" font-size="12" fill="#1b1e27">${escapeHtml(axis.label)}</text>`,
+      `<line x1="${x(i)}" x2="${x(i)}" y1="${y(0)}" y2="${y(1)}" stroke="#1b1e27" stroke-width="1" class="axis"/>`,
+    );
+    parts.push(
+      `<text x="${x(i)}" y="${margin.top - 14}" text-anchor="middle" font-size="12" fill="#1b1e27" class="axis-label">${escapeHtml(axis.label)}</text>`,
     );
     for (const tick of scale.ticks) {
-      parts.push(`<line x1="${x(i) - 3}" x2="${x(i)}" y1="${y(tick.at)}" y2="${y(tick.at)}" stroke="#1b1e27"/>`);
       parts.push(
-        `<text x="${x(i) - 5}" y="${y(tick.at) + 4}" text-anchor="end" font-size="10" fill="#5d6375">${escapeHtml(tick.label)}</text>`,
+        `<line x1="${x(i) - 3}" x2="${x(i)}" y1="${y(tick.at)}" y2="${y(tick.at)}" stroke="#1b1e27" class="axis"/>`,
+      );
+      parts.push(
+        `<text x="${x(i) - 5}" y="${y(tick.at) + 4}" text-anchor="end" font-size="10" fill="#5d6375" class="tick">${escapeHtml(tick.label)}</text>`,
       );
     }
   });

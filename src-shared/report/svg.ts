@@ -178,23 +178,25 @@ export function renderChart(spec: ChartSpec): string {
   const parts: string[] = [];
   for (const t of ticks(xd, xLog)) {
     parts.push(
-      `<line x1="${sx(t)}" x2="${sx(t)}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#e3e5ee"/>`,
+      `<line x1="${sx(t)}" x2="${sx(t)}" y1="${margin.top}" y2="${height - margin.bottom}" stroke="#e3e5ee" class="grid"/>`,
     );
     parts.push(
-      `<text x="${sx(t)}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" fill="#5d6375">${tickLabel(t, xLog)}</text>`,
+      `<text x="${sx(t)}" y="${height - margin.bottom + 16}" text-anchor="middle" font-size="11" fill="#5d6375" class="tick">${tickLabel(t, xLog)}</text>`,
     );
   }
   for (const t of ticks(yd, yLog)) {
-    parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e3e5ee"/>`);
     parts.push(
-      `<text x="${margin.left - 6}" y="${sy(t) + 4}" text-anchor="end" font-size="11" fill="#5d6375">${tickLabel(t, yLog)}</text>`,
+      `<line x1="${margin.left}" x2="${width - margin.right}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e3e5ee" class="grid"/>`,
+    );
+    parts.push(
+      `<text x="${margin.left - 6}" y="${sy(t) + 4}" text-anchor="end" font-size="11" fill="#5d6375" class="tick">${tickLabel(t, yLog)}</text>`,
     );
   }
   parts.push(
-    `<text x="${(margin.left + width - margin.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="12" fill="#1b1e27">${escapeHtml(spec.xLabel)}</text>`,
+    `<text x="${(margin.left + width - margin.right) / 2}" y="${height - 6}" text-anchor="middle" font-size="12" fill="#1b1e27" class="axis-label">${escapeHtml(spec.xLabel)}</text>`,
   );
   parts.push(
-    `<text transform="translate(14 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#1b1e27">${escapeHtml(spec.yLabel)}</text>`,
+    `<text transform="translate(14 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#1b1e27" class="axis-label">${escapeHtml(spec.yLabel)}</text>`,
   );
   // Zoomed: lines that run past the x-range are clipped to the plot.
   const clip = spec.xRange ? `isoflop-clip-${++clipCount}` : null;

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, serverFor, test } from './fixtures';
 
 /**
- * Every view at 900 px wide, with data in it (a sweep, a study, a cross-validation and a report from the
- * CLI): nothing scrolls sideways, no control sticks out past the content's edge (tables that are wider
+ * Every view with data in it (a sweep, a study, a cross-validation and a report from the CLI). At 900 px
+ * wide: nothing scrolls sideways, no control sticks out past the content's edge (tables that are wider
  * scroll inside their own box), no button's label is cut, and the sidebar folds to its icons and back.
+ * In light and dark: axe-core finds no serious or critical accessibility violation.
  */
 
 const cli = (store: string, ...args: string[]) => {
@@ -47,58 +49,64 @@ function problems(page: Page): Promise<string[]> {
   });
 }
 
+const views = ['datasets', 'sweeps', 'runs', 'studies', 'frontier', 'reports', 'system'] as const;
+
+/** Opens a view and waits for its data. */
+async function open(page: Page, view: (typeof views)[number]): Promise<void> {
+  await page.goto(`/#/${view}`);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  if (view === 'datasets') await expect(page.getByTestId('dataset-details')).toBeVisible({ timeout: 20_000 });
+  if (view === 'sweeps') await expect(page.getByTestId('sweep-details')).toContainText('6 of 6 completed');
+  if (view === 'studies') await page.getByRole('list', { name: 'Studies' }).getByRole('button').first().click();
+  if (view === 'runs') {
+    await page.getByTestId('runs-table').locator('tbody tr.clickable').nth(1).click();
+    await expect(page.getByTestId('run-details')).toBeVisible();
+  }
+  if (view === 'frontier') await expect(page.getByTestId('law-table')).toBeVisible({ timeout: 60_000 });
+  if (view === 'reports') await expect(page.getByTestId('reports-table')).toBeVisible();
+  await page.waitForTimeout(300);
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(240_000);
+  const { store } = await serverFor(test.info().file);
+  const sweep = JSON.parse(cli(store, 'sweep', '--demo', 'teacher', '--budgets', '1e6,3e6', '--sizes', '3', '--json'));
+  cli(store, 'cv', '--dataset', 'demo-teacher', '--k', '3', '--steps', '40');
+  const space = `${store}/space.json`;
+  writeFileSync(space, JSON.stringify({ learningRate: { type: 'log', min: 1e-3, max: 3e-2 } }));
+  cli(
+    store,
+    'tune',
+    '--dataset',
+    'demo-teacher',
+    '--space',
+    space,
+    '--sampler',
+    'random',
+    '--trials',
+    '3',
+    '--steps',
+    '40',
+  );
+  cli(
+    store,
+    'report',
+    '--sweep',
+    sweep.sweepId,
+    '--format',
+    'json',
+    '--out',
+    `${store}/reports/${sweep.sweepId}-2026-12-03T15-00-00-000Z.json`,
+  );
+});
+
 test.describe('web mode at 900 px', () => {
   test.use({ viewport: { width: 900, height: 800 } });
 
-  test.beforeAll(async () => {
-    test.setTimeout(240_000);
-    const { store } = await serverFor(test.info().file);
-    const sweep = JSON.parse(
-      cli(store, 'sweep', '--demo', 'teacher', '--budgets', '1e6,3e6', '--sizes', '3', '--json'),
-    );
-    cli(store, 'cv', '--dataset', 'demo-teacher', '--k', '3', '--steps', '40');
-    const space = `${store}/space.json`;
-    writeFileSync(space, JSON.stringify({ learningRate: { type: 'log', min: 1e-3, max: 3e-2 } }));
-    cli(
-      store,
-      'tune',
-      '--dataset',
-      'demo-teacher',
-      '--space',
-      space,
-      '--sampler',
-      'random',
-      '--trials',
-      '3',
-      '--steps',
-      '40',
-    );
-    cli(
-      store,
-      'report',
-      '--sweep',
-      sweep.sweepId,
-      '--format',
-      'json',
-      '--out',
-      `${store}/reports/${sweep.sweepId}-2026-12-03T15-00-00-000Z.json`,
-    );
-  });
-
   test('every view fits: no sideways scrolling, nothing past the edge, no cut labels', async ({ page }, info) => {
     test.setTimeout(120_000);
-    for (const view of ['datasets', 'sweeps', 'runs', 'studies', 'frontier', 'reports', 'system']) {
-      await page.goto(`/#/${view}`);
-      await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-      if (view === 'datasets') await expect(page.getByTestId('dataset-details')).toBeVisible({ timeout: 20_000 });
-      if (view === 'sweeps') await expect(page.getByTestId('sweep-details')).toContainText('6 of 6 completed');
-      if (view === 'studies') await page.getByRole('list', { name: 'Studies' }).getByRole('button').first().click();
-      if (view === 'runs') {
-        await page.getByTestId('runs-table').locator('tbody tr.clickable').nth(1).click();
-        await expect(page.getByTestId('run-details')).toBeVisible();
-      }
-      if (view === 'reports') await expect(page.getByTestId('reports-table')).toBeVisible();
-      await page.waitForTimeout(500);
+    for (const view of views) {
+      await open(page, view);
       await page.screenshot({ path: info.outputPath(`${view}-900.png`) });
       expect(await problems(page), `the ${view} view at 900 px`).toEqual([]);
     }
@@ -124,3 +132,21 @@ test.describe('web mode at 900 px', () => {
     await expect(page).toHaveURL(/#\/frontier$/);
   });
 });
+
+for (const colorScheme of ['light', 'dark'] as const) {
+  test.describe(`accessibility, ${colorScheme}`, () => {
+    test.use({ colorScheme });
+
+    test(`axe finds no serious or critical violation on any view (${colorScheme})`, async ({ page }) => {
+      test.setTimeout(120_000);
+      const found: string[] = [];
+      for (const view of views) {
+        await open(page, view);
+        const { violations } = await new AxeBuilder({ page }).analyze();
+        for (const v of violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'))
+          found.push(`${view}: ${v.id} (${v.impact}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      }
+      expect(found).toEqual([]);
+    });
+  });
+}
