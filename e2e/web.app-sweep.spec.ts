@@ -22,7 +22,10 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   await form.getByRole('button', { name: /Start sweep/ }).click();
   const live = page.getByTestId('training-now');
   await expect(live).toBeVisible({ timeout: 30_000 });
-  await expect(live.getByRole('progressbar')).toBeVisible();
+  await expect(live.getByRole('progressbar').first()).toBeVisible();
+  // The sweep's own progress: runs done of all, and (once a speed is measured) about how long is left.
+  await expect(live.getByTestId('queue-progress')).toContainText(`of ${count} runs`);
+  await expect(live.getByTestId('queue-progress')).toContainText(/about .* left/, { timeout: 30_000 });
   await page.screenshot({ path: info.outputPath('live.png') });
   // Close and reopen mid-sweep: the queue picks up where it was.
   await page.reload();
@@ -31,6 +34,10 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   await expect(live).toBeHidden({ timeout: 240_000 });
   const details = page.getByTestId('sweep-details');
   await expect(details).toContainText(`${count} of ${count} completed`, { timeout: 20_000 });
+  // A notice says the sweep has finished, and offers the fit.
+  const finished = page.getByTestId('sweep-finished');
+  await expect(finished).toContainText(`has finished: ${count} of ${count} runs completed`);
+  await expect(page.getByTestId('queue-notice')).toBeHidden();
   await page.screenshot({ path: info.outputPath('finished.png') });
   const runs = await (await page.request.post('/api/runs.list', { data: {} })).json();
   const appRuns = runs.value.runs.filter(
@@ -52,4 +59,8 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   await expect(form.getByTestId('sweep-estimate')).toContainText(/About .* in all on webgl/);
   await expect(form.getByTestId('sweep-plan').locator('tbody tr').first().locator('td').nth(6)).toHaveText(/\d+(s|m)/);
   await page.screenshot({ path: info.outputPath('planner-estimate.png') });
+
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await finished.getByRole('button', { name: 'Fit it on the Frontier' }).click();
+  await expect(page.getByTestId('frontier-source')).toContainText(`${count} completed runs`, { timeout: 60_000 });
 });

@@ -17,7 +17,7 @@ test('the over-fitting demo trains in the worker, pauses and resumes from its ch
   await expect
     .poll(async () => ((await api('runs.get', { id })).metrics as unknown[]).length, { timeout: 60_000 })
     .toBeGreaterThanOrEqual(3);
-  await page.getByRole('button', { name: /^Pause queue/ }).click();
+  await page.getByRole('button', { name: /^Pause the queue/ }).click();
   await expect(row.locator('.status')).toHaveText('interrupted', { timeout: 30_000 });
   const paused = await api('runs.get', { id });
   const checkpointStep = paused.run.lastCheckpointStep as number;

@@ -4,7 +4,9 @@ import { formatKnownFloor, formatRatio, knownFloorOf, knownFloorSentence } from 
 describe('formatRatio', () => {
   it('keeps a decimal while small and reads like a count once large', () => {
     expect(formatRatio(17.94)).toBe('17.9');
-    expect(formatRatio(999.94)).toBe('999.9');
+    expect(formatRatio(2.25)).toBe('2.3');
+    expect(formatRatio(700.2)).toBe('700');
+    expect(formatRatio(2101.4)).toBe('2,101');
     expect(formatRatio(158_281.8)).toBe('158k');
     expect(formatRatio(1_292_233_868_941.9)).toBe('1.3T');
     expect(formatRatio(1.4676e16)).toBe('1.5e16');

@@ -31,9 +31,12 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
-/** A ratio such as tokens per parameter: one decimal while it is small, then like a count ("158k", "1.3T"). */
+/**
+ * A ratio such as tokens per parameter, the same in every view, the CLI and reports: one decimal below 100
+ * ("2.3", "17.9"), then like a count ("700", "2,101", "158k", "1.3T").
+ */
 export function formatRatio(x: number): string {
-  return x < 1000 ? x.toFixed(1) : formatCount(x);
+  return x < 100 ? x.toFixed(1) : formatCount(x);
 }
 
 export function formatDuration(seconds: number): string {

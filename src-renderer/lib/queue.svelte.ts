@@ -19,6 +19,9 @@ export const queue = $state<{
     plannedSteps: number;
     valLoss: number | null;
     tokensPerSecond: number;
+    /** the run's compute budget and the speed measured so far, for the queue's time left */
+    budgetFlops: number;
+    flopsPerSecond: number;
     /** when training started (ms since the epoch) and at which step (a resumed run), for the ETA */
     startedAt: number;
     startStep: number;
@@ -27,6 +30,10 @@ export const queue = $state<{
   total: number;
   /** ids of the runs waiting in this queue, in order */
   waiting: string[];
+  /** the compute budgets of the runs waiting, summed */
+  waitingFlops: number;
+  /** a sweep whose queue trained to its end, for the completion notice: its name and how its runs ended */
+  finishedSweep: { id: string; name: string; completed: number; total: number } | null;
   stopping: boolean;
   error: string | null;
   /** bumps whenever a run ends, so views refresh */
@@ -39,6 +46,8 @@ export const queue = $state<{
   done: 0,
   total: 0,
   waiting: [],
+  waitingFlops: 0,
+  finishedSweep: null,
   stopping: false,
   error: null,
   finished: 0,
@@ -55,9 +64,22 @@ const runs = new RunQueue(
     queue.done = state.done;
     queue.total = state.total;
     queue.waiting = state.waiting.map((waiting) => waiting.id);
+    queue.waitingFlops = state.waiting.reduce((sum, waiting) => sum + waiting.config.budgetFlops, 0);
     queue.stopping = state.stopping;
   },
 );
+
+/**
+ * About how long the queue has left: the FLOPs still to spend (the rest of the current run and every
+ * waiting run's budget) at the speed the current run shows. Null until a speed is measured. Small models
+ * run below the speed of larger ones, so it errs long early in a sweep.
+ */
+export function queueTimeLeft(): number | null {
+  const current = queue.current;
+  if (!current || current.flopsPerSecond <= 0) return null;
+  const left = current.budgetFlops * Math.max(0, 1 - current.step / current.plannedSteps) + queue.waitingFlops;
+  return left / current.flopsPerSecond;
+}
 
 /** Pauses the queue: the current run stops (as `interrupted`, to resume later) and no other starts. */
 export function stopQueue(): void {
@@ -119,8 +141,16 @@ export async function runQueue(sweepId: string, afterRestart = false): Promise<v
     sweep.runs.filter((run) => isWaiting(run.status) || (afterRestart && run.status === 'running')),
   );
   await remember(sweepId);
+  queue.finishedSweep = null;
   try {
     await trainRuns(todo, sweepId);
+    if (!queue.error && !queue.stopping) {
+      const after = await client.call('sweeps.get', { id: sweepId });
+      const completed = after.runs.filter((run) => run.status === 'completed').length;
+      queue.finishedSweep = { id: sweepId, name: after.sweep.name, completed, total: after.runs.length };
+      // "Picked up … where it was" is old news once the sweep has finished.
+      queue.notice = null;
+    }
   } finally {
     // Finished, paused or failed: nothing to pick up at the next start.
     await remember(null);
@@ -193,6 +223,8 @@ async function trainOne(queued: RunRecord): Promise<void> {
     plannedSteps: run.config.plannedSteps,
     valLoss: null,
     tokensPerSecond: 0,
+    budgetFlops: run.config.budgetFlops,
+    flopsPerSecond: 0,
     startedAt: Date.now(),
   };
   try {
@@ -207,6 +239,7 @@ async function trainOne(queued: RunRecord): Promise<void> {
           step: metrics.step,
           valLoss: metrics.valLoss,
           tokensPerSecond: metrics.tokensPerSecond,
+          flopsPerSecond: metrics.flopsPerSecond,
         };
       },
     });

@@ -1,5 +1,5 @@
 import type { ReportData } from '../contract/report';
-import { formatCount } from '../format';
+import { formatCount, formatRatio } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { formatInterval } from '../science/diagnostics';
 import { computeOptimal } from '../science/parametric';
@@ -174,7 +174,7 @@ export function renderReportHtml(report: ReportData): string {
   const runRows = report.runs
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.name)}</td><td class="num">${formatCount(r.params)}</td><td class="num">${r.budgetFlops.toExponential(1)}</td><td class="num">${r.flops === null ? '—' : r.flops.toExponential(2)}</td><td class="num">${r.sixND === null ? '—' : r.sixND.toExponential(2)}</td><td class="num">${r.tokensPerParam === null ? '—' : r.tokensPerParam.toFixed(0)}</td><td class="num">${sig(r.finalValLoss)}</td><td>${r.verdict ?? '—'}${r.overfitting ? ', over-fitting' : ''}</td></tr>`,
+        `<tr><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.name)}</td><td class="num">${formatCount(r.params)}</td><td class="num">${r.budgetFlops.toExponential(1)}</td><td class="num">${r.flops === null ? '—' : r.flops.toExponential(2)}</td><td class="num">${r.sixND === null ? '—' : r.sixND.toExponential(2)}</td><td class="num">${r.tokensPerParam === null ? '—' : formatRatio(r.tokensPerParam)}</td><td class="num">${sig(r.finalValLoss)}</td><td>${r.verdict ?? '—'}${r.overfitting ? ', over-fitting' : ''}</td></tr>`,
     )
     .join('');
   return `<!doctype html>

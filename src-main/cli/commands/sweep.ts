@@ -9,7 +9,7 @@ import {
   type RunRecord,
 } from '../../../src-shared/contract';
 import { estimateRunSeconds, type MeasuredThroughput } from '../../../src-shared/engine/planner';
-import { estimateEta, formatCount, formatDuration, formatKnownFloor } from '../../../src-shared/format';
+import { estimateEta, formatCount, formatDuration, formatKnownFloor, formatRatio } from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { formatInterval } from '../../../src-shared/science/diagnostics';
 import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
@@ -91,7 +91,7 @@ function printPlan(plan: PlannedRun[], speed: MeasuredThroughput | null, backend
         run.budgetFlops.toExponential(1).padEnd(15),
         formatCount(run.params).padStart(7),
         formatCount(run.tokens).padStart(9),
-        run.tokensPerParam.toFixed(0).padStart(14),
+        formatRatio(run.tokensPerParam).padStart(14),
         String(run.steps).padStart(7),
         run.epochs.toFixed(2).padStart(9),
         (seconds === null ? '-' : formatDuration(seconds)).padStart(11),
