@@ -39,10 +39,12 @@ test('a 6-trial study trains in the worker, prunes by the median rule, and shows
   expect(trials).toHaveLength(6);
   expect(trials.every((t) => t.state === 'complete' || t.state === 'pruned')).toBe(true);
   for (const t of trials) {
-    const run = (runs as Array<{ id: string; status: string; result: { bestValLoss: number } | null }>).find(
-      (r) => r.id === t.runId,
-    );
+    const run = (
+      runs as Array<{ id: string; status: string; result: { bestValLoss: number; reason: string } | null }>
+    ).find((r) => r.id === t.runId);
     expect(run?.status).toBe(t.state === 'complete' ? 'completed' : 'cancelled');
+    // A pruned trial's run says so (the Runs view shows "pruned", not "cancelled").
+    if (t.state === 'pruned') expect(run?.result?.reason).toBe('pruned by its study');
     if (t.state === 'complete') expect(t.value).toBe(run?.result?.bestValLoss);
   }
   const values = trials.flatMap((t) => (t.state === 'complete' ? [t.value as number] : []));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StudyRequest } from '../../src-shared/contract';
 import { gptForParams } from '../../src-shared/engine/ladder';
+import { prunedReason } from '../../src-shared/engine/session/run-status';
 import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos/demos';
 import { DatasetStore } from '../store/datasets/store';
@@ -71,20 +72,12 @@ describe('studies', () => {
     for (;;) {
       const run = await nextTrial(stores, study.id);
       if (!run) break;
-      const control: { stop?: () => void } = {};
-      let reports: Promise<unknown> = Promise.resolve();
+      // Every evaluation goes to the pruner, as the study loop sends it; a prune stops the run as cancelled.
       await executeRun(stores, run.id, {
         backend: 'cpu',
-        control,
-        onMetrics: (_run, m) => {
-          if (m.valLoss === null) return;
-          const value = m.valLoss;
-          reports = reports.then(async () => {
-            if ((await reportTrial(stores, study.id, run.id, m.step, value)).prune) control.stop?.();
-          });
-        },
+        prune: async (m) =>
+          m.valLoss !== null && (await reportTrial(stores, study.id, run.id, m.step, m.valLoss)).prune,
       });
-      await reports;
       await finishTrial(stores, study.id, run.id);
     }
     const done = await stores.studies.get(study.id);
@@ -98,6 +91,7 @@ describe('studies', () => {
       }
       if (trial.state === 'pruned') {
         expect(run.status).toBe('cancelled');
+        expect(run.result?.reason).toBe(prunedReason);
         expect(trial.note).toMatch(/pruned by the median rule at step \d+/);
       }
       expect(trial.intermediate.length).toBeGreaterThan(0);

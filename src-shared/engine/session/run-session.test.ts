@@ -10,7 +10,7 @@ import type { DatasetManifest } from '../../contract/datasets';
 import type { CheckpointManifest, MetricRow, RunConfig, RunRecord } from '../../contract/runs';
 import { decodeCheckpoint } from '../checkpoint';
 import { type BackendPolicy, type DeviceLike, RunSession, type RunSink, type SessionInput } from './run-session';
-import { checkTransition, type RunEnd } from './run-status';
+import { checkTransition, prunedReason, type RunEnd } from './run-status';
 
 /**
  * The run session against a fake sink: an in-memory store that keeps the run's status through the state
@@ -222,6 +222,7 @@ describe('run session', () => {
       },
     }).run();
     expect(end.status).toBe('cancelled');
+    expect(end.result?.reason).toBe(prunedReason);
     expect(asked.slice(0, 2)).toEqual([20, 40]);
     expect(sink.metrics.at(-1)?.step).toBeLessThan(80);
   }, 60_000);

@@ -5,7 +5,7 @@ import { encodeCheckpoint } from '../checkpoint';
 import { activationLogLine } from '../memory';
 import { createModel, evaluationHooks, prepareRunData, type ReadSplit, trainerOptions } from '../run-data';
 import { type Checkpoint, Trainer, type TrainResult } from '../trainer';
-import type { RunEnd } from './run-status';
+import { prunedReason, type RunEnd } from './run-status';
 
 /**
  * One run from claim to end, the same on every host: resume from the latest checkpoint (the best loss
@@ -102,6 +102,8 @@ export class RunSession {
   private trainer: Trainer | null = null;
   /** how a stop asked for ends the run: paused (resumes later) or cancelled */
   private stopAs: 'interrupted' | 'cancelled' | null = null;
+  /** the pruner, not a person, cancelled it */
+  private pruned = false;
   /** the last checkpoint taken, where a fallback goes on from */
   private checkpoint: Checkpoint | null = null;
   private readonly read: ReadSplit;
@@ -200,7 +202,10 @@ export class RunSession {
           writes.add(() => sink.appendMetrics(metrics));
           if (prune && metrics.valLoss !== null) {
             writes.add(async () => {
-              if (this.stopAs !== 'cancelled' && (await prune(metrics))) this.cancel();
+              if (this.stopAs !== 'cancelled' && (await prune(metrics))) {
+                this.pruned = true;
+                this.cancel();
+              }
             });
           }
           if (device && loseDeviceAtStep != null && metrics.step >= loseDeviceAtStep) device.destroy();
@@ -250,7 +255,7 @@ export class RunSession {
         valLoss: result.valLoss,
         bestValLoss: result.bestValLoss,
         divergedAt: result.divergedAt,
-        reason: result.reason,
+        reason: stopped && this.pruned ? prunedReason : result.reason,
       },
       error: null,
     };

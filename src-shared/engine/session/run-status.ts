@@ -21,6 +21,9 @@ export const runTransitions: Readonly<Record<RunStatus, readonly RunStatus[]>> =
   cancelled: ['queued'],
 };
 
+/** The reason a run records when its study's pruner stopped it (the views show it as pruned). */
+export const prunedReason = 'pruned by its study';
+
 /** How a run's training ended, as its session reports it. */
 export type RunEndStatus = Exclude<RunStatus, 'queued' | 'running'>;
 export type RunResult = NonNullable<RunRecord['result']>;
