@@ -39,4 +39,11 @@ test('the over-fitting demo trains in the worker, pauses and resumes from its ch
   await expect(page.getByTestId('overfit-verdict')).toContainText('over-fitting');
   await expect(details).toContainText('early stopping');
   await page.screenshot({ path: info.outputPath('overfit-demo.png'), fullPage: true });
+
+  // The slice the demo made is named for what it is, and follows the built-in demos in the list.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Datasets' }).click();
+  const list = page.getByRole('list', { name: 'Datasets' }).getByRole('button');
+  await expect(list).toHaveCount(3);
+  await expect(list.nth(2)).toContainText('Teacher demo, 256 training rows');
+  await expect(list.nth(2)).toContainText(/256 training rows of [\d,.]+k?/);
 });

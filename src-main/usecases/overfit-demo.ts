@@ -48,9 +48,11 @@ async function makeSlice(datasets: DatasetStore): Promise<TableManifest> {
       return {
         ...source,
         id: overfitSliceId,
-        name: 'Teacher demo, 256 rows',
+        name: `Teacher demo, ${trainRows} training rows`,
         createdAt: new Date().toISOString(),
-        description: `${trainRows} training rows of the teacher demo: few enough for a large network to memorise, so over-fitting shows.`,
+        description:
+          `${trainRows} training rows of the teacher demo: few enough for a large network to memorise, so over-fitting shows. ` +
+          'The over-fitting demo and the regularization comparison made it, and make it again if it is deleted.',
         splits: {
           train: { file: 'train.bin', rows: rows.train },
           val: { file: 'val.bin', rows: rows.val },

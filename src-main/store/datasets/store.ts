@@ -91,10 +91,13 @@ export class DatasetStore {
       const manifest = await this.read(entry.name).catch(() => null);
       if (manifest) manifests.push(manifest);
     }
-    // Built-in demos first, then newest first.
+    // Built-in demos first, in the order they were made (a slice a demo makes follows the demos), then the
+    // user's own, newest first.
     return manifests.sort(
       (a, b) =>
-        Number(b.builtIn) - Number(a.builtIn) || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id),
+        Number(b.builtIn) - Number(a.builtIn) ||
+        (a.builtIn ? a.createdAt.localeCompare(b.createdAt) : b.createdAt.localeCompare(a.createdAt)) ||
+        a.id.localeCompare(b.id),
     );
   }
 
