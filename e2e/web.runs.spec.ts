@@ -85,6 +85,12 @@ test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels a
   await page.mouse.up();
   await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(3);
   await page.screenshot({ path: info.outputPath('runs-zoomed.png'), fullPage: true });
+  // The zoom belongs to that run: another run opens unzoomed, and the first comes back zoomed.
+  await rows.nth(1).click();
+  await expect(details.locator('.chart')).toHaveCount(3);
+  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(0);
+  await rows.nth(0).click();
+  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(3);
   await plot.dblclick();
   await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(0);
 
