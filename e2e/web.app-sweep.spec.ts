@@ -9,6 +9,9 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
   await form.getByTestId('sweep-budgets').fill('1e6,3e6');
   await form.getByLabel('Sizes per budget').fill('3');
+  // The batch the planner's warnings talk about is on the form.
+  await expect(form.getByTestId('sweep-batch')).toHaveAttribute('placeholder', 'auto');
+  await form.getByTestId('sweep-batch').fill('32');
   // Regularization for every run of the sweep.
   await form.getByTestId('sweep-regularization').locator('summary').click();
   await form.getByTestId('sweep-weight-decay').fill('0.01');
@@ -48,6 +51,7 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   const swept = runs.value.runs.filter((run: { sweepId: string | null }) => run.sweepId === sweepId);
   expect(swept).toHaveLength(count);
   for (const run of swept) expect(run.config.weightDecay).toBe(0.01);
+  for (const run of swept) expect(run.config.batchSize).toBe(32);
   // The adapter the worker found is recorded with each run.
   for (const run of appRuns) expect(run.environment.adapter).toMatch(/\S/);
 
