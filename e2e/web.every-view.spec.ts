@@ -55,7 +55,14 @@ const views = ['datasets', 'sweeps', 'runs', 'studies', 'frontier', 'reports', '
 async function open(page: Page, view: (typeof views)[number]): Promise<void> {
   await page.goto(`/#/${view}`);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  if (view === 'datasets') await expect(page.getByTestId('dataset-details')).toBeVisible({ timeout: 20_000 });
+  if (view === 'datasets') {
+    // The table demo: its wide preview scrolls sideways inside its own box.
+    await page
+      .getByRole('list', { name: 'Datasets' })
+      .getByRole('button', { name: /Teacher/ })
+      .click();
+    await expect(page.getByTestId('dataset-preview')).toBeVisible({ timeout: 20_000 });
+  }
   if (view === 'sweeps') await expect(page.getByTestId('sweep-details')).toContainText('6 of 6 completed');
   if (view === 'studies') await page.getByRole('list', { name: 'Studies' }).getByRole('button').first().click();
   if (view === 'runs') {
