@@ -13,6 +13,7 @@ import { syncDir, writeFileAtomic } from '../atomic';
 import { requireRegularFile } from '../file-kind';
 import { storeFault } from '../fs-errors';
 import { readRecord } from '../read-record';
+import { demoIds } from './demos/demos';
 import type { OpenForWrite } from './import/split-files';
 import { importTable } from './import/table-import';
 import { importText } from './import/text-import';
@@ -91,13 +92,14 @@ export class DatasetStore {
       const manifest = await this.read(entry.name).catch(() => null);
       if (manifest) manifests.push(manifest);
     }
-    // Built-in demos first, in the order they were made (a slice a demo makes follows the demos), then the
-    // user's own, newest first.
+    // The built-in demos first, in their fixed order; then what a demo made (the over-fitting demo's slice);
+    // then the user's own, newest first.
+    const rank = (m: DatasetManifestType) => {
+      const demo = demoIds.indexOf(m.id as (typeof demoIds)[number]);
+      return demo >= 0 ? demo : m.builtIn ? demoIds.length : demoIds.length + 1;
+    };
     return manifests.sort(
-      (a, b) =>
-        Number(b.builtIn) - Number(a.builtIn) ||
-        (a.builtIn ? a.createdAt.localeCompare(b.createdAt) : b.createdAt.localeCompare(a.createdAt)) ||
-        a.id.localeCompare(b.id),
+      (a, b) => rank(a) - rank(b) || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id),
     );
   }
 
