@@ -1,5 +1,6 @@
 // `npm start`: builds, then launches the desktop app. Where the Electron binary is missing (npm skips
-// its download script) it runs Electron's own installer once; if that cannot fetch it, it says what to do.
+// its download script) it runs Electron's own installer once; if that cannot fetch it, the same app starts in
+// web mode instead (`isoflop serve`), in the system browser where there is one, and says why.
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -31,8 +32,12 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-let binary = electronBinary();
-if (!binary) {
+// ISOFLOP_NO_ELECTRON=1: web mode without trying Electron (a machine that should not download it; tests).
+const skipElectron = Boolean(process.env.ISOFLOP_NO_ELECTRON);
+let binary = skipElectron ? undefined : electronBinary();
+if (skipElectron) {
+  console.error('ISOFLOP_NO_ELECTRON is set: IsoFLOP starts in web mode, the same app in your browser.');
+} else if (!binary) {
   console.log("The Electron binary is not installed yet; running Electron's installer to fetch it...");
   let installer;
   try {
@@ -52,22 +57,59 @@ if (!binary) {
         'IsoFLOP cannot open its desktop window: the Electron binary is not installed, and',
         "Electron's installer could not fetch it.",
         `  (${reason})`,
-        "npm does not run Electron's download step itself, and this machine may not reach the servers",
-        "that host the binary. Either run 'node node_modules/electron/install.js' on a network that can,",
-        "or use the same app in your browser: 'npm run web' serves it on http://127.0.0.1:4173 (open the",
-        'address it prints, token included, in Chrome, Edge or Chromium for WebGPU).',
+        'It starts in web mode instead: the same app, in your browser. For the desktop window, run',
+        "'node node_modules/electron/install.js' on a network that can reach Electron's downloads.",
         '',
       ].join('\n'),
     );
-    process.exit(1);
   }
 }
 
-// Chromium refuses to start as root with its sandbox on; say so rather than failing obscurely.
-const args = ['dist/electron/main.cjs', ...passThrough];
-if (process.platform === 'linux' && process.getuid?.() === 0) {
-  console.log('Running as root: starting Electron with --no-sandbox, as Chromium requires.');
-  args.unshift('--no-sandbox');
+/** Opens `url` in the system browser where there is one; says so where there is none. */
+function openBrowser(url) {
+  const say = () =>
+    console.log('No browser could be opened from here: open the address above in Chrome, Edge or Chromium.');
+  if (process.env.ISOFLOP_NO_BROWSER) return say();
+  const [command, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]];
+  const opener = spawn(command, args, { stdio: 'ignore', detached: true });
+  opener.on('error', say);
+  opener.on('exit', (code) => code !== 0 && say());
+  opener.unref();
 }
-const child = spawn(binary, args, { cwd: root, stdio: 'inherit' });
-child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
+
+/** Web mode: `isoflop serve` on the same data folder, its address printed and opened. */
+function startWebMode() {
+  const child = spawn(process.execPath, ['bin/isoflop.js', 'serve', ...passThrough], {
+    cwd: root,
+    stdio: ['inherit', 'pipe', 'inherit'],
+  });
+  let opened = false;
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    const match = /serving on (\S+)/.exec(String(chunk));
+    if (match && !opened) {
+      opened = true;
+      openBrowser(match[1]);
+    }
+  });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(signal ? 0 : (code ?? 0)));
+}
+
+if (!binary) {
+  startWebMode();
+} else {
+  // Chromium refuses to start as root with its sandbox on; say so rather than failing obscurely.
+  const args = ['dist/electron/main.cjs', ...passThrough];
+  if (process.platform === 'linux' && process.getuid?.() === 0) {
+    console.log('Running as root: starting Electron with --no-sandbox, as Chromium requires.');
+    args.unshift('--no-sandbox');
+  }
+  const child = spawn(binary, args, { cwd: root, stdio: 'inherit' });
+  child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
+}
