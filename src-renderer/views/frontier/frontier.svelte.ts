@@ -96,18 +96,23 @@ export async function loadChinchilla(): Promise<void> {
 export const minimumRuns = 5;
 
 /** Fits a sweep's completed runs, with what its dataset tells the fit (its floor, its unique tokens). */
-export async function fitSweep(sweepId: string): Promise<void> {
+type SweepDetail = Awaited<ReturnType<typeof client.call<'sweeps.get'>>>;
+
+const completedRuns = (detail: SweepDetail) =>
+  detail.runs.filter((run) => run.status === 'completed' && run.result?.valLoss != null);
+
+export async function fitSweep(sweepId: string, fetched?: SweepDetail): Promise<void> {
   // Fitting from the first moment: the Frontier, opening meanwhile, then fits nothing else.
   frontier.fitting = true;
-  let detail: Awaited<ReturnType<typeof client.call<'sweeps.get'>>>;
+  let detail: SweepDetail;
   try {
-    detail = await client.call('sweeps.get', { id: sweepId });
+    detail = fetched ?? (await client.call('sweeps.get', { id: sweepId }));
   } catch (error) {
     frontier.error = error instanceof Error ? error.message : String(error);
     frontier.fitting = false;
     return;
   }
-  const completed = detail.runs.filter((run) => run.status === 'completed' && run.result?.valLoss != null);
+  const completed = completedRuns(detail);
   if (completed.length < minimumRuns) {
     frontier.error = `${detail.sweep.name} has ${completed.length} completed run${completed.length === 1 ? '' : 's'}; a fit needs at least ${minimumRuns}. Train the rest on the Sweeps view first.`;
     frontier.fitting = false;
@@ -124,13 +129,11 @@ export async function fitSweep(sweepId: string): Promise<void> {
  * On opening the Frontier with nothing fitted (a fresh start, a reload): the newest sweep with enough
  * completed runs is fitted, so a sweep's law is there without going back to Sweeps. Null if none has.
  */
-export async function fitLatestSweep(): Promise<string | null> {
-  const sweeps = await client.call('sweeps.list', {}).catch(() => []);
+export async function fitLatestSweep(sweeps: Array<{ id: string }>): Promise<string | null> {
   for (const sweep of sweeps.slice(0, 20)) {
     const detail = await client.call('sweeps.get', { id: sweep.id }).catch(() => null);
-    const completed = detail?.runs.filter((run) => run.status === 'completed' && run.result?.valLoss != null) ?? [];
-    if (completed.length < minimumRuns) continue;
-    await fitSweep(sweep.id);
+    if (!detail || completedRuns(detail).length < minimumRuns) continue;
+    await fitSweep(sweep.id, detail);
     return sweep.id;
   }
   return null;
