@@ -68,10 +68,18 @@ test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels a
   await page.screenshot({ path: info.outputPath('export-dialog.png') });
   await dialog.getByRole('button', { name: 'Done' }).click();
 
-  // One run's curves: smoothing draws the raw curve faded behind; dragging zooms all three charts.
+  // One run's curves: smoothing draws the raw curve faded behind; dragging zooms all four charts (loss, the
+  // generalization gap on its own linear axis, learning rate, throughput).
   await rows.nth(0).click();
   const details = page.getByTestId('run-details');
-  await expect(details.locator('.chart')).toHaveCount(3);
+  await expect(details.locator('.chart')).toHaveCount(4);
+  await expect(details.getByTestId('gap-chart')).toBeVisible();
+  // Every chart is drawn at the width it is shown at: its tick labels are the same size on wide and narrow charts.
+  const tickHeights = await details
+    .locator('.chart svg')
+    .evaluateAll((svgs) => svgs.map((svg) => svg.querySelector('.tick')?.getBoundingClientRect().height ?? 0));
+  expect(Math.max(...tickHeights) - Math.min(...tickHeights)).toBeLessThan(1.5);
+  expect(Math.min(...tickHeights)).toBeGreaterThan(9);
   await expect(details.locator('.chart').first().locator('path[opacity="0.25"]')).toHaveCount(1);
   await page.getByTestId('smoothing').fill('0');
   await expect(details.locator('.chart').first().locator('path[opacity="0.25"]')).toHaveCount(0);
@@ -79,18 +87,24 @@ test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels a
   await plot.scrollIntoViewIfNeeded();
   const box = await plot.boundingBox();
   if (!box) throw new Error('the loss chart has no box');
+  // Hovering reads every curve's value at the pointer's x.
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+  const readout = details.getByTestId('chart-readout');
+  await expect(readout).toContainText('training loss:');
+  await expect(readout).toContainText('validation loss:');
+  await expect(readout).toContainText(/tokens \d/);
   await page.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.5);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.5, { steps: 6 });
   await page.mouse.up();
-  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(3);
+  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(4);
   await page.screenshot({ path: info.outputPath('runs-zoomed.png'), fullPage: true });
   // The zoom belongs to that run: another run opens unzoomed, and the first comes back zoomed.
   await rows.nth(1).click();
-  await expect(details.locator('.chart')).toHaveCount(3);
+  await expect(details.locator('.chart')).toHaveCount(4);
   await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(0);
   await rows.nth(0).click();
-  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(3);
+  await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(4);
   await plot.dblclick();
   await expect(details.getByRole('button', { name: 'Show all' })).toHaveCount(0);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatKnownFloor, formatRatio, knownFloorOf, knownFloorSentence } from './format';
+import { formatFlops, formatKnownFloor, formatRatio, knownFloorOf, knownFloorSentence } from './format';
 
 describe('formatRatio', () => {
   it('keeps a decimal while small and reads like a count once large', () => {
@@ -35,5 +35,18 @@ describe('the known floor beside a fitted E', () => {
     expect(knownFloorSentence(0.55, bytes as NonNullable<typeof bytes>)).toMatch(
       /entropy bound is 0\.602 nats.*below it/,
     );
+  });
+});
+
+describe('formatFlops', () => {
+  it('writes budgets one way: two significant digits, a bare exponent', () => {
+    expect([1e7, 3e7, 2.5e18, 6.08e20, 1e-3 * 1e6, 12_345].map(formatFlops)).toEqual([
+      '1e7',
+      '3e7',
+      '2.5e18',
+      '6.1e20',
+      '1e3',
+      '1.2e4',
+    ]);
   });
 });

@@ -39,6 +39,17 @@ export function formatRatio(x: number): string {
   return x < 100 ? x.toFixed(1) : formatCount(x);
 }
 
+/**
+ * A compute budget or FLOP count, the same everywhere: "1e7", "3e7", "2.5e18", "6.1e20" (two significant
+ * digits, no "+" and no trailing ".0"); below 1,000 as a plain number.
+ */
+export function formatFlops(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  if (Math.abs(x) < 1000) return String(Number(x.toPrecision(2)));
+  const [mantissa, exponent] = x.toExponential(1).split('e');
+  return `${Number(mantissa)}e${Number(exponent)}`;
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
   const s = Math.round(seconds);

@@ -1,6 +1,6 @@
 import type { BackendName, DatasetManifest, ModelSpec, PlannedRun, RunRecord } from '../contract';
 import { IsoflopError } from '../contract/isoflop-error';
-import { formatCount } from '../format';
+import { formatCount, formatFlops } from '../format';
 import { defaultLadder, gptCandidates, mlpCandidates, spreadSizes } from './ladder';
 import { familyOf } from './models/families';
 
@@ -176,7 +176,7 @@ function planRuns(request: PlanRequest): PlannedRun[] {
       }
       plan.push({
         budgetFlops: budget,
-        label: `${budget.toExponential(0)} FLOPs · ${formatCount(params)} params`,
+        label: `${formatFlops(budget)} FLOPs · ${formatCount(params)} params`,
         model,
         params,
         flopsPerToken,

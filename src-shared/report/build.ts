@@ -1,5 +1,5 @@
 import type { DatasetManifest, MetricRow, ReportData, RunRecord, StudyRecord } from '../contract';
-import { formatCount, formatKnownFloor, formatMeanStd, formatParams } from '../format';
+import { formatCount, formatFlops, formatKnownFloor, formatMeanStd, formatParams } from '../format';
 import { analyzeRuns } from '../science/analysis';
 import { summariseFolds } from '../science/cross-validation';
 import { budgetNotes } from '../science/diagnostics';
@@ -161,7 +161,7 @@ export function buildReport(input: ReportInput): ReportData {
     const overtrained = reportRuns.filter((r) => r.verdict === 'over-trained').map((r) => r.name);
     const ci = allocation.tokensPerParamCi95;
     summary =
-      `For ${budget.toExponential(1)} FLOPs on ${dataset.name} the compute-optimal model has about ${formatCount(allocation.params)} parameters ` +
+      `For ${formatFlops(budget)} FLOPs on ${dataset.name} the compute-optimal model has about ${formatCount(allocation.params)} parameters ` +
       `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'rows' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
       `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}` +
       `${allocation.lossCi95 ? ` (${allocation.lossCi95[0].toFixed(4)} to ${allocation.lossCi95[1].toFixed(4)})` : ''}. ` +

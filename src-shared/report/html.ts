@@ -1,10 +1,11 @@
 import type { ReportData } from '../contract/report';
-import { formatCount, formatRatio } from '../format';
+import { formatCount, formatFlops, formatRatio } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { formatInterval } from '../science/diagnostics';
 import { computeOptimal } from '../science/parametric';
 import { crossValidationSection, fitDetails, studySection } from './html-sections';
 import { type ChartSeries, type ChartSpec, escapeHtml, renderChart } from './svg';
+import { isoflopProfileSeries } from './sweep-charts';
 
 /** Report data -> one self-contained HTML page: inline CSS and SVG, no scripts, no network. */
 
@@ -21,24 +22,21 @@ const sig = (n: number | null | undefined, digits = 4) => {
 function figure(spec: ChartSpec): string {
   const items = spec.series
     .filter((s) => s.legend !== false && s.label)
-    .map((s) => `<li><span style="background:${s.color}"></span>${escapeHtml(s.label)}</li>`)
+    .map((s) => `<li><span class="${s.kind}" style="background:${s.color}"></span>${escapeHtml(s.label)}</li>`)
     .join('');
   return `<figure><figcaption>${escapeHtml(spec.title)}</figcaption>${renderChart(spec)}<ul class="legend">${items}</ul></figure>`;
 }
 
 export function renderReportHtml(report: ReportData): string {
   const completed = report.runs.filter((r) => r.finalValLoss !== null);
-  const isoSeries: ChartSeries[] = report.sweep.budgetsFlops.flatMap((budget, i) => {
-    const points = completed
-      .filter((r) => r.budgetFlops === budget)
-      .sort((a, b) => a.params - b.params)
-      .map((r) => ({ x: r.params, y: r.finalValLoss as number }));
-    const color = palette[i % palette.length] as string;
-    return [
-      { label: `${budget.toExponential(0)} FLOPs`, color, kind: 'line' as const, points },
-      { label: '', color, kind: 'points' as const, points, legend: false },
-    ];
-  });
+  const isoSeries = isoflopProfileSeries(
+    report.sweep.budgetsFlops.map((flops) => ({
+      flops,
+      runs: completed
+        .filter((r) => r.budgetFlops === flops)
+        .map((r) => ({ params: r.params, loss: r.finalValLoss as number })),
+    })),
+  );
   const charts: string[] = [];
   // A study's trials and a cross-validation's folds are not a sweep over sizes: no IsoFLOP profiles for them.
   const folds = report.crossValidations.reduce((n, cv) => n + cv.folds.length, 0);
@@ -46,7 +44,7 @@ export function renderReportHtml(report: ReportData): string {
   if (completed.length > 0 && sizeSweep) {
     charts.push(
       figure({
-        title: 'IsoFLOP profiles: final validation loss against parameters',
+        title: "IsoFLOP profiles: final validation loss against parameters, with each budget's fitted parabola",
         xLabel: 'parameters N',
         yLabel: 'validation loss',
         series: isoSeries,
@@ -174,7 +172,7 @@ export function renderReportHtml(report: ReportData): string {
   const runRows = report.runs
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.name)}</td><td class="num">${formatCount(r.params)}</td><td class="num">${r.budgetFlops.toExponential(1)}</td><td class="num">${r.flops === null ? '—' : r.flops.toExponential(2)}</td><td class="num">${r.sixND === null ? '—' : r.sixND.toExponential(2)}</td><td class="num">${r.tokensPerParam === null ? '—' : formatRatio(r.tokensPerParam)}</td><td class="num">${sig(r.finalValLoss)}</td><td>${r.verdict ?? '—'}${r.overfitting ? ', over-fitting' : ''}</td></tr>`,
+        `<tr><td>${escapeHtml(r.status)}</td><td>${escapeHtml(r.name)}</td><td class="num">${formatCount(r.params)}</td><td class="num">${formatFlops(r.budgetFlops)}</td><td class="num">${r.flops === null ? '—' : formatFlops(r.flops)}</td><td class="num">${r.sixND === null ? '—' : formatFlops(r.sixND)}</td><td class="num">${r.tokensPerParam === null ? '—' : formatRatio(r.tokensPerParam)}</td><td class="num">${sig(r.finalValLoss)}</td><td>${r.verdict ?? '—'}${r.overfitting ? ', over-fitting' : ''}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
@@ -189,6 +187,8 @@ export function renderReportHtml(report: ReportData): string {
   figure { margin: 10pt 0; break-inside: avoid; } figcaption { font-weight: 600; margin-bottom: 4pt; } svg { width: 100%; height: auto; }
   .legend { list-style: none; padding: 0; margin: 2pt 0 0; font-size: 8.5pt; color: #5d6375; display: flex; flex-wrap: wrap; gap: 2pt 12pt; }
   .legend span { display: inline-block; width: 9pt; height: 9pt; border-radius: 50%; margin-right: 4pt; vertical-align: -1pt; }
+  .legend span.line { width: 14pt; height: 2.5pt; border-radius: 1pt; vertical-align: 2pt; }
+  .legend span.band { width: 14pt; border-radius: 1pt; opacity: 0.3; }
   .title-page { break-after: page; } .note { color: #9a5b00; }
   code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; }
 </style></head><body>

@@ -1,4 +1,4 @@
-import { escapeHtml, tickLabel, ticks } from './svg';
+import { axisTicks, escapeHtml } from './svg';
 
 /**
  * Parallel coordinates for a study: one vertical axis per parameter and one for the objective, one line per
@@ -58,9 +58,9 @@ function scaleOf(values: Array<number | string>, log: boolean): Scale {
   if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
   if (hi - lo < 1e-12) [lo, hi] = [lo - 0.5, hi + 0.5];
   const at = (v: number | string) => (f(v as number) - lo) / (hi - lo);
-  // ticks() takes the domain in log10 units on a log axis and answers values in data units.
-  const marks = ticks([lo, hi], log).filter((t) => f(t) >= lo - 1e-9 && f(t) <= hi + 1e-9);
-  return { at, ticks: marks.slice(0, 6).map((t) => ({ at: at(t), label: tickLabel(t, log) })) };
+  // axisTicks() takes the domain in log10 units on a log axis and answers values in data units.
+  const marks = axisTicks([lo, hi], log).filter((t) => f(t.value) >= lo - 1e-9 && f(t.value) <= hi + 1e-9);
+  return { at, ticks: marks.slice(0, 6).map((t) => ({ at: at(t.value), label: t.label })) };
 }
 
 export function renderParallelCoordinates(spec: ParallelSpec): string {

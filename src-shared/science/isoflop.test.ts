@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../random';
-import { fitEnvelope, fitIsoflop, type Run } from './isoflop';
+import { fitEnvelope, fitIsoflop, type Run, vertexInsideSizes } from './isoflop';
 import { computeOptimal, exponents, predictLoss } from './parametric';
 
 const law = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };
@@ -71,5 +71,14 @@ describe('approach 1 (envelope)', () => {
     expect(result?.envelope.length).toBeGreaterThan(5);
     expect(result?.a).toBeGreaterThan(0.3);
     expect(result?.a).toBeLessThan(0.75);
+  });
+});
+
+describe('vertexInsideSizes', () => {
+  it('accepts a minimum between the sizes trained and refuses one the parabola extrapolates to', () => {
+    const runs = [10, 20, 40].map((params) => ({ params, tokens: 1, loss: 1 }));
+    expect(vertexInsideSizes({ params: 15, runs })).toBe(true);
+    expect(vertexInsideSizes({ params: 1e-3, runs })).toBe(false);
+    expect(vertexInsideSizes({ params: null, runs })).toBe(false);
   });
 });

@@ -34,6 +34,16 @@ export interface BudgetProfile {
   paramsCi95: [number, number] | null;
 }
 
+/**
+ * Whether a budget's fitted minimum lies within the sizes it trained: one outside them is the parabola's
+ * extrapolation (a shallow or one-sided profile), which a chart should not show as a measured optimum.
+ */
+export function vertexInsideSizes(profile: Pick<BudgetProfile, 'params' | 'runs'>): boolean {
+  if (profile.params === null) return false;
+  const sizes = profile.runs.map((run) => run.params);
+  return profile.params >= Math.min(...sizes) && profile.params <= Math.max(...sizes);
+}
+
 export interface IsoflopFit {
   groupedBy: Grouping;
   /** runs in the budgets used (a budget needs at least three sizes) */

@@ -1,4 +1,4 @@
-import { formatCount } from '../../../src-shared/format';
+import { formatCount, formatFlops } from '../../../src-shared/format';
 import { apiOf, type Command, storeOption, UsageError } from '../command';
 
 export const runs: Command = {
@@ -35,7 +35,7 @@ export const runs: Command = {
       else {
         io.out(`${run.name}  [${run.id}]  ${run.status}`);
         io.out(
-          `params ${formatCount(run.params.total)}, budget ${run.config.budgetFlops.toExponential(2)} FLOPs, ${run.config.plannedSteps} steps planned`,
+          `params ${formatCount(run.params.total)}, budget ${formatFlops(run.config.budgetFlops)} FLOPs, ${run.config.plannedSteps} steps planned`,
         );
         if (run.environment) io.out(`trained on ${run.environment.backend} (${run.environment.platform})`);
         for (const entry of run.log) io.out(`log ${entry.at}  ${entry.message}`);

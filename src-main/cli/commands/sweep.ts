@@ -9,7 +9,14 @@ import {
   type RunRecord,
 } from '../../../src-shared/contract';
 import { estimateRunSeconds, type MeasuredThroughput } from '../../../src-shared/engine/planner';
-import { estimateEta, formatCount, formatDuration, formatKnownFloor, formatRatio } from '../../../src-shared/format';
+import {
+  estimateEta,
+  formatCount,
+  formatDuration,
+  formatFlops,
+  formatKnownFloor,
+  formatRatio,
+} from '../../../src-shared/format';
 import { analyzeRuns } from '../../../src-shared/science/analysis';
 import { formatInterval } from '../../../src-shared/science/diagnostics';
 import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
@@ -88,7 +95,7 @@ function printPlan(plan: PlannedRun[], speed: MeasuredThroughput | null, backend
     total += seconds ?? 0;
     io.out(
       [
-        run.budgetFlops.toExponential(1).padEnd(15),
+        formatFlops(run.budgetFlops).padEnd(15),
         formatCount(run.params).padStart(7),
         formatCount(run.tokens).padStart(9),
         formatRatio(run.tokensPerParam).padStart(14),
