@@ -6,6 +6,7 @@ import { measuredThroughput, planSweep } from '../../src-shared/engine/planner';
 import { summariseFolds } from '../../src-shared/science/cross-validation';
 import type { PdfPrinter } from '../export/pdf';
 import { exportReport, listReports } from '../export/reports';
+import { missingDemos, restoreDemos } from '../store/datasets/demos/demos';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import type { StudyStore } from '../store/studies';
@@ -55,6 +56,7 @@ async function planFor(
 
 /** The main side's answers to every channel in the contract. */
 export function createHandlers(app: AppContext): Handlers {
+  let restoring: Promise<string[]> | null = null;
   return {
     'system.info': (_input, ctx) => ({
       appVersion,
@@ -72,7 +74,15 @@ export function createHandlers(app: AppContext): Handlers {
       datasets: await app.datasets.list(),
       preparingDemos: app.demos.preparing,
       demoError: app.demos.error,
+      missingDemos: app.demos.preparing ? [] : await missingDemos(app.datasets),
     }),
+    'datasets.restoreDemos': async () => {
+      // One restore at a time: a second call (a double click, another window) waits for the first.
+      restoring ??= restoreDemos(app.datasets).finally(() => {
+        restoring = null;
+      });
+      return { restored: await restoring };
+    },
     'datasets.get': ({ id }) => app.datasets.get(id),
     'datasets.rename': ({ id, name }) => app.datasets.rename(id, name),
     'datasets.delete': async ({ id }) => {

@@ -107,7 +107,14 @@ describe('isoflop datasets', () => {
     expect(unconfirmed.err).toContain('--yes');
     expect((await cli('datasets', 'delete', manifest.id, '--yes', '--store', data)).code).toBe(0);
     expect((await cli('datasets', 'show', manifest.id, '--store', data)).code).toBe(1);
-  });
+    // A deleted built-in demo comes back from its seed on request, and only what is missing.
+    expect((await cli('datasets', 'list', '--store', data)).code).toBe(0);
+    expect((await cli('datasets', 'delete', 'demo-teacher', '--yes', '--store', data)).code).toBe(0);
+    expect((await cli('datasets', 'list', '--store', data)).out).not.toContain('demo-teacher');
+    expect((await cli('datasets', 'restore-demos', '--store', data)).out.trim()).toBe('Restored demo-teacher.');
+    expect((await cli('datasets', 'restore-demos', '--store', data)).out).toContain('nothing to restore');
+    expect((await cli('datasets', 'list', '--store', data)).out).toContain('demo-teacher');
+  }, 60_000);
 
   it('fails with one line naming the file, and exit 1, for bad input', async () => {
     const store = testFolder();

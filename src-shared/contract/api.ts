@@ -92,6 +92,8 @@ export const api = {
       /** The built-in demos are being generated (first start of a data folder). */
       preparingDemos: z.boolean(),
       demoError: z.string().nullable(),
+      /** Built-in demos the user deleted: "Restore the demos" brings them back. */
+      missingDemos: z.array(DatasetId),
     }),
     summary: "Every dataset in the data folder: the user's own, newest first, then the built-in demos",
   },
@@ -109,6 +111,11 @@ export const api = {
     input: z.object({ id: DatasetId }).strict(),
     output: z.object({ id: DatasetId }),
     summary: 'Delete a dataset and its files',
+  },
+  'datasets.restoreDemos': {
+    input: noInput,
+    output: z.object({ restored: z.array(DatasetId) }),
+    summary: 'Make the built-in demo datasets the user deleted again, from their seeds',
   },
   'datasets.import': {
     input: ImportRequest,

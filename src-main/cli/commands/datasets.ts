@@ -16,7 +16,7 @@ import {
   UsageError,
 } from '../command';
 
-const actions = ['import', 'list', 'show', 'rename', 'delete'] as const;
+const actions = ['import', 'list', 'show', 'rename', 'delete', 'restore-demos'] as const;
 
 function openStore(values: OptionValues, io: CliIo): DatasetStore {
   return new DatasetStore(dataDirOf(values, io));
@@ -138,6 +138,7 @@ export const datasets: Command = {
     '       isoflop datasets show <id> [--json]',
     '       isoflop datasets rename <id> <new name>',
     '       isoflop datasets delete <id> --yes',
+    '       isoflop datasets restore-demos          (makes deleted built-in demos again, from their seeds)',
     '  All take --store DIR.',
   ].join('\n'),
   options: {
@@ -170,6 +171,17 @@ export const datasets: Command = {
       const { datasets: all } = await api.call('datasets.list', {});
       if (values.json) io.out(JSON.stringify(all, null, 2));
       else for (const manifest of all) io.out(summaryLine(manifest));
+      return 0;
+    }
+    if (action === 'restore-demos') {
+      const { restored } = await api.call('datasets.restoreDemos', {});
+      if (values.json) io.out(JSON.stringify({ restored }));
+      else
+        io.out(
+          restored.length > 0
+            ? `Restored ${restored.join(', ')}.`
+            : 'Every built-in demo is there; nothing to restore.',
+        );
       return 0;
     }
     const id = rest[0];

@@ -17,9 +17,11 @@ export const datasets = $state<{
   list: DatasetManifest[];
   loaded: boolean;
   preparingDemos: boolean;
+  /** built-in demos the user deleted, which "Restore the demos" brings back */
+  missingDemos: string[];
   error: string | null;
   selectedId: string | null;
-}>({ list: [], loaded: false, preparingDemos: false, error: null, selectedId: null });
+}>({ list: [], loaded: false, preparingDemos: false, missingDemos: [], error: null, selectedId: null });
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -32,6 +34,7 @@ export async function refresh(): Promise<void> {
     const result = await client.call('datasets.list', {});
     datasets.list = result.datasets;
     datasets.preparingDemos = result.preparingDemos;
+    datasets.missingDemos = result.missingDemos;
     datasets.error = result.demoError;
     datasets.loaded = true;
     if (!datasets.list.some((d) => d.id === datasets.selectedId)) datasets.selectedId = datasets.list[0]?.id ?? null;
@@ -52,6 +55,15 @@ export async function deleteDataset(id: string): Promise<void> {
   await client.call('datasets.delete', { id });
   datasets.list = datasets.list.filter((d) => d.id !== id);
   if (datasets.selectedId === id) datasets.selectedId = datasets.list[0]?.id ?? null;
+  const { missingDemos } = await client.call('datasets.list', {});
+  datasets.missingDemos = missingDemos;
+}
+
+/** Makes the deleted built-in demos again (from their seeds: the same data as before) and lists them. */
+export async function restoreDemos(): Promise<string[]> {
+  const { restored } = await client.call('datasets.restoreDemos', {});
+  await refresh();
+  return restored;
 }
 
 /** Sends the file (or its path), starts the import job and follows it to the end. */

@@ -12,7 +12,7 @@ import { ensureDataDir } from '../../data-dir';
 import { RunStore } from '../../runs';
 import { DatasetStore } from '../store';
 import { LanguageGenerator } from './demo-language';
-import { ensureDemos } from './demos';
+import { ensureDemos, missingDemos, restoreDemos } from './demos';
 
 const folder = tempFolder();
 let store: DatasetStore;
@@ -31,6 +31,19 @@ describe('built-in demo datasets', () => {
     const ids = (await store.list()).map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(['demo-teacher', 'demo-language']));
   });
+
+  it('a deleted demo stays deleted on the next start, and "restore the demos" brings it back from its seed', async () => {
+    const before = (await store.get('demo-teacher')) as TableManifest;
+    await store.delete('demo-teacher');
+    expect(await ensureDemos(store)).toEqual([]);
+    expect(await missingDemos(store)).toEqual(['demo-teacher']);
+    expect(await restoreDemos(store)).toEqual(['demo-teacher']);
+    expect(await missingDemos(store)).toEqual([]);
+    const after = (await store.get('demo-teacher')) as TableManifest;
+    expect(after.source.sha256).toBe(before.source.sha256);
+    expect(after.stats.rows).toBe(before.stats.rows);
+    expect(await restoreDemos(store)).toEqual([]);
+  }, 60_000);
 
   it('demo-teacher: 200k rows whose noise floor is known, and a teacher that is far from trivial', async () => {
     const manifest = (await store.get('demo-teacher')) as TableManifest;

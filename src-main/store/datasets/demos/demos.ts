@@ -78,15 +78,35 @@ export async function ensureDemos(store: DatasetStore): Promise<string[]> {
       made.add(id);
       continue;
     }
-    // Another process (the app and a CLI on one data folder) may make it at once: theirs is the same demo.
-    await store.create(
-      id,
-      (dir) => (id === demoTeacherId ? generateDemoTeacher(dir, undefined, () => undefined) : buildLanguage(dir)),
-      { ifAbsent: true },
-    );
+    await makeDemo(store, id);
     made.add(id);
     created.push(id);
   }
   await writeFileAtomic(join(store.root, markerFile), JSON.stringify([...made]));
   return created;
+}
+
+/** The built-in demos this data folder lacks now (the user deleted them): what "Restore the demos" brings back. */
+export async function missingDemos(store: DatasetStore): Promise<string[]> {
+  const missing: string[] = [];
+  for (const id of demoIds) if (!(await store.exists(id))) missing.push(id);
+  return missing;
+}
+
+/** Makes the missing built-in demos again, deleted ones included, from their seeds. Returns the ids it made. */
+export async function restoreDemos(store: DatasetStore): Promise<string[]> {
+  const missing = await missingDemos(store);
+  for (const id of missing) await makeDemo(store, id);
+  const made = await madeBefore(store);
+  await writeFileAtomic(join(store.root, markerFile), JSON.stringify([...new Set([...made, ...demoIds])]));
+  return missing;
+}
+
+async function makeDemo(store: DatasetStore, id: string): Promise<void> {
+  // Another process (the app and a CLI on one data folder) may make it at once: theirs is the same demo.
+  await store.create(
+    id,
+    (dir) => (id === demoTeacherId ? generateDemoTeacher(dir, undefined, () => undefined) : buildLanguage(dir)),
+    { ifAbsent: true },
+  );
 }
