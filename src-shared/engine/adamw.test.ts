@@ -86,6 +86,15 @@ describe.each(['cpu', 'wasm'] as const)('AdamW on %s', (backend) => {
     again.dispose();
   });
 
+  it('frees every buffer it made when disposed (small and large parameters alike)', () => {
+    const { make } = setup();
+    const params = make();
+    const before = tf.memory();
+    new AdamW(params).dispose();
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+
   it('refuses moments of the wrong size', () => {
     const { make } = setup();
     const adamw = new AdamW(make());

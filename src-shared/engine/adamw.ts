@@ -36,6 +36,17 @@ interface Moments {
   v: Variable;
 }
 
+/**
+ * A moment buffer of zeros. The variable holds the initial tensor's buffer by reference, so that tensor is
+ * disposed here: left alive, each trainer kept two buffers the size of its moments after it was disposed.
+ */
+function zeroVariable(shape: number[]): Variable {
+  const zeros = tf.zeros(shape);
+  const variable = tf.variable(zeros, false);
+  zeros.dispose();
+  return variable;
+}
+
 export class AdamW {
   step = 0;
   /** indices of the parameters updated together, and of those updated one by one */
@@ -57,15 +68,15 @@ export class AdamW {
     this.jointMoments =
       jointTotal > 0
         ? {
-            m: tf.variable(tf.zeros([jointTotal]), false),
-            v: tf.variable(tf.zeros([jointTotal]), false),
+            m: zeroVariable([jointTotal]),
+            v: zeroVariable([jointTotal]),
           }
         : null;
     this.singleMoments = this.single.map((i) => {
       const p = parameters[i] as Parameter;
       return {
-        m: tf.variable(tf.zerosLike(p.variable), false),
-        v: tf.variable(tf.zerosLike(p.variable), false),
+        m: zeroVariable(p.variable.shape),
+        v: zeroVariable(p.variable.shape),
       };
     });
   }
