@@ -1,7 +1,8 @@
-import type { DatasetManifest, MetricRow, RunRecord } from '../../src-shared/contract';
+import type { DatasetManifest, MetricRow, PlannedRun, RunRecord } from '../../src-shared/contract';
 import type { Input } from '../../src-shared/contract/api';
 import { type BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
+import type { Calibration } from '../../src-shared/engine/calibrate';
 import type { RunEnd } from '../../src-shared/engine/session/run-status';
 import type { AnalysisOptions, FrontierAnalysis, RunObservation } from '../../src-shared/science/analysis';
 import type { ApiClient } from '../lib/transport/transport';
@@ -38,6 +39,8 @@ export interface TrainOptions {
 export interface Engine {
   probeBackends(): Promise<BackendReport>;
   benchTraining(model: BenchModel, steps: number, rounds: number, backend: BackendName | null): Promise<TrainingBench>;
+  /** a few seconds of the plan's smallest and largest models on `backend`, in the benchmark worker */
+  calibrate(plan: PlannedRun[], batchSize: number, backend: BackendName, seconds: number): Promise<Calibration>;
   fit(runs: RunObservation[], options: AnalysisOptions): Promise<FrontierAnalysis>;
   /**
    * Trains a run in the worker as a run session, which records its start, metrics, checkpoints and end
@@ -108,6 +111,28 @@ export function startEngine(): Engine {
   const training = connect('isoflop-engine', 'training');
   let bench: ReturnType<typeof connect> | null = null;
   let analysis: ReturnType<typeof connect> | null = null;
+  /** A request in the benchmark worker, which measurements share so they never wait behind a sweep. */
+  async function inBenchWorker(
+    request: DistributiveOmit<WorkerRequest, 'id'>,
+    backendOf: (reply: WorkerReply) => string | null,
+  ): Promise<WorkerReply> {
+    bench ??= connect('isoflop-bench', 'benchmark');
+    const worker = bench;
+    let keep = false;
+    try {
+      const reply = await worker.request(request);
+      if (reply.type === 'error') throw new Error(reply.message);
+      keep = backendOf(reply) !== 'webgpu';
+      return reply;
+    } finally {
+      // After WebGPU (or a failure) the worker goes, and its device with it. Otherwise it stays for the
+      // next measurement: ending a worker that started WASM's threads costs the UI thread a 55-80 ms task.
+      if (!keep) {
+        worker.worker.terminate();
+        if (bench === worker) bench = null;
+      }
+    }
+  }
   return {
     async probeBackends() {
       const reply = await training.request({ type: 'probe' });
@@ -116,23 +141,18 @@ export function startEngine(): Engine {
       return BackendReport.parse(reply.report);
     },
     async benchTraining(model, steps, rounds, backend) {
-      bench ??= connect('isoflop-bench', 'benchmark');
-      const worker = bench;
-      let keep = false;
-      try {
-        const reply = await worker.request({ type: 'bench', model, steps, rounds, backend });
-        if (reply.type === 'error') throw new Error(reply.message);
-        if (reply.type !== 'bench') throw new Error('The benchmark worker answered out of turn.');
-        keep = reply.result.engine.backend !== 'webgpu';
-        return reply.result;
-      } finally {
-        // After WebGPU (or a failure) the worker goes, and its device with it. Otherwise it stays for the
-        // next benchmark: ending a worker that started WASM's threads costs the UI thread a 55-80 ms task.
-        if (!keep) {
-          worker.worker.terminate();
-          if (bench === worker) bench = null;
-        }
-      }
+      const reply = await inBenchWorker({ type: 'bench', model, steps, rounds, backend }, (r) =>
+        r.type === 'bench' ? r.result.engine.backend : null,
+      );
+      if (reply.type !== 'bench') throw new Error('The benchmark worker answered out of turn.');
+      return reply.result;
+    },
+    async calibrate(plan, batchSize, backend, seconds) {
+      const reply = await inBenchWorker({ type: 'calibrate', plan, batchSize, backend, seconds }, (r) =>
+        r.type === 'calibrate' ? r.result.backend : null,
+      );
+      if (reply.type !== 'calibrate') throw new Error('The benchmark worker answered out of turn.');
+      return reply.result;
     },
     async train(run, dataset, { backend, client, onMetrics, prune, loseWebGpuDeviceAtStep }) {
       const serve = async (request: HostRequest): Promise<unknown> => {

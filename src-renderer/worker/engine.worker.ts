@@ -6,6 +6,7 @@ import type { Input } from '../../src-shared/contract/api';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
 import { benchTraining } from '../../src-shared/engine/bench';
+import { calibrateSpeed } from '../../src-shared/engine/calibrate';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
 import { type ApiCall, apiRunSink } from '../../src-shared/engine/session/api-sink';
@@ -169,6 +170,10 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
         await useBackend(request.backend);
         const result = await benchTraining(request.model, request.steps, request.rounds);
         scope.postMessage({ id: request.id, type: 'bench', result });
+      } else if (request.type === 'calibrate') {
+        await useBackend(request.backend);
+        const result = await calibrateSpeed(request.plan, request.batchSize, request.seconds);
+        scope.postMessage({ id: request.id, type: 'calibrate', result });
       } else if (request.type === 'train') {
         await train(request);
       } else if (request.type === 'fit') {

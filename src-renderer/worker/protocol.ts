@@ -1,7 +1,8 @@
-import type { DatasetManifest, MetricRow, RunRecord } from '../../src-shared/contract';
+import type { DatasetManifest, MetricRow, PlannedRun, RunRecord } from '../../src-shared/contract';
 import type { Channel } from '../../src-shared/contract/api';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import type { BenchModel, TrainingBench } from '../../src-shared/engine/bench';
+import type { Calibration } from '../../src-shared/engine/calibrate';
 import type { RunEnd } from '../../src-shared/engine/session/run-status';
 import type { AnalysisOptions, FrontierAnalysis, RunObservation } from '../../src-shared/science/analysis';
 
@@ -16,6 +17,8 @@ export type WorkerRequest =
   | { id: number; type: 'probe' }
   | { id: number; type: 'bench'; model: BenchModel; steps: number; rounds: number; backend: BackendName | null }
   | { id: number; type: 'fit'; runs: RunObservation[]; options: AnalysisOptions }
+  /** a few seconds of the plan's smallest and largest models: time estimates before any run has finished */
+  | { id: number; type: 'calibrate'; plan: PlannedRun[]; batchSize: number; backend: BackendName; seconds: number }
   | {
       id: number;
       type: 'train';
@@ -35,6 +38,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { id: number; type: 'probe'; report: BackendReport }
   | { id: number; type: 'bench'; result: TrainingBench }
+  | { id: number; type: 'calibrate'; result: Calibration }
   | { id: number; type: 'fit'; analysis: FrontierAnalysis }
   | { id: number; type: 'metrics'; metrics: MetricRow }
   | { id: number; type: 'host'; call: number; request: HostRequest }

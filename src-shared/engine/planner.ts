@@ -291,7 +291,10 @@ function solve(matrix: number[][]): number[] | null {
 }
 
 /** Seconds a planned run should take at a measured speed. */
-export function estimateRunSeconds(run: Pick<PlannedRun, 'steps' | 'budgetFlops'>, speed: MeasuredThroughput): number {
+export function estimateRunSeconds(
+  run: Pick<PlannedRun, 'steps' | 'budgetFlops'>,
+  speed: Pick<MeasuredThroughput, 'secondsPerRun' | 'secondsPerStep' | 'flopsPerSecond'>,
+): number {
   return (
     speed.secondsPerRun +
     speed.secondsPerStep * run.steps +
