@@ -21,9 +21,12 @@ test('plans a tiny sweep in the app, trains it in the worker and shows it live',
   const count = await planned.count();
   expect(count).toBeGreaterThanOrEqual(4);
   // No run has finished here yet: a few seconds of timing the smallest and largest models give the estimate.
-  await expect(form.getByTestId('sweep-calibrated')).toContainText(/About .* in all on webgl, from [\d.]+ s of timing/, {
-    timeout: 60_000,
-  });
+  await expect(form.getByTestId('sweep-calibrated')).toContainText(
+    /About .* in all on webgl, from [\d.]+ s of timing/,
+    {
+      timeout: 60_000,
+    },
+  );
   await expect(planned.first().locator('td').nth(6)).toHaveText(/\d+(s|m)/);
   await page.screenshot({ path: info.outputPath('planner.png') });
   await form.getByRole('button', { name: /Start sweep/ }).click();

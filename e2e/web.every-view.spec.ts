@@ -49,12 +49,13 @@ function problems(page: Page): Promise<string[]> {
   });
 }
 
-const views = ['datasets', 'sweeps', 'runs', 'studies', 'frontier', 'reports', 'system'] as const;
+const views = ['start', 'datasets', 'sweeps', 'runs', 'studies', 'frontier', 'reports', 'system'] as const;
 
 /** Opens a view and waits for its data. */
 async function open(page: Page, view: (typeof views)[number]): Promise<void> {
   await page.goto(`/#/${view}`);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  if (view === 'start') await expect(page.getByTestId('start-frontier')).toContainText('enough to fit');
   if (view === 'datasets') {
     // The table demo: its wide preview scrolls sideways inside its own box.
     await page

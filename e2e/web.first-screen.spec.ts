@@ -26,9 +26,12 @@ test.describe('web mode: the first screen', () => {
   test('shows the frame, the built-in demo data, and the training backend', async ({ page }, info) => {
     await page.goto('/');
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const label of ['Datasets', 'Sweeps', 'Runs', 'Frontier', 'Reports']) {
+    for (const label of ['Start', 'Datasets', 'Sweeps', 'Runs', 'Frontier', 'Reports']) {
       await expect(nav.getByRole('link', { name: label })).toBeVisible();
     }
+    // The app opens on the path through it (web.start.spec.ts follows it); the data is one step in.
+    await expect(page.getByRole('heading', { level: 1, name: 'Start' })).toBeVisible();
+    await nav.getByRole('link', { name: 'Datasets' }).click();
     await expect(page.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
     // A new user sees data, not an empty screen: the demos are made on a data folder's first start.
     await expect(page.getByRole('button', { name: /Teacher–student regression/ })).toBeVisible({ timeout: 90_000 });
@@ -112,7 +115,7 @@ test.describe('web mode: the first screen', () => {
     await page.screenshot({ path: info.outputPath('no-token.png') });
     await page.goto(`/?token=${e2eToken}`);
     await expect(page).toHaveURL(/\/$/);
-    await expect(page.getByRole('heading', { level: 1, name: 'Datasets' })).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1, name: 'Start' })).toBeVisible();
     await expect(page.getByTestId('unauthorized')).toHaveCount(0);
     const cookies = await context.cookies();
     expect(cookies.find((cookie) => cookie.name.startsWith('isoflop-'))).toMatchObject({

@@ -5,6 +5,7 @@ import { connect } from './transport';
 /** State that every view shares: where we are, what the main side said, what the worker found. */
 
 export const routes = [
+  { id: 'start', label: 'Start' },
   { id: 'datasets', label: 'Datasets' },
   { id: 'sweeps', label: 'Sweeps' },
   { id: 'runs', label: 'Runs' },
@@ -17,7 +18,7 @@ export type RouteId = (typeof routes)[number]['id'];
 
 function routeFromHash(): RouteId {
   const id = location.hash.replace(/^#\/?/, '');
-  return routes.find((route) => route.id === id)?.id ?? 'datasets';
+  return routes.find((route) => route.id === id)?.id ?? 'start';
 }
 
 type Loadable<T> = { state: 'loading' } | { state: 'ready'; value: T } | { state: 'failed'; message: string };
