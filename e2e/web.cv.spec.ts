@@ -19,4 +19,10 @@ test('k-fold cross-validation trains its folds in the worker and shows mean ± s
   // The band (a filled path) and one line per fold are drawn.
   await expect(summary.locator('svg path[fill="#1b1e27"]')).toHaveCount(1);
   await page.screenshot({ path: info.outputPath('cross-validation.png'), fullPage: true });
+
+  // The cross-validation is a record: after a reload its summary opens again from its group in the table.
+  await page.reload();
+  await page.getByTestId('cv-open-summary').click();
+  await expect(page.getByTestId('cv-summary')).toContainText('3 of 3 folds completed');
+  await expect(page.getByTestId('cv-summary').getByTestId('cv-loss')).toHaveText(/^\d\.\d{5} ± \d\.\d{5}$/);
 });

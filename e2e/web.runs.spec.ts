@@ -120,6 +120,9 @@ test('sorts, filters and compares runs, zooms a curve, re-runs one and cancels a
   await page.request.post('/api/runs.requeue', { data: { id: secondId } });
   await page.reload();
   await expect(row(secondId).locator('.status')).toHaveText('queued');
+  // The reload reopened what was shown: the two runs ticked for comparison, and the selected run.
+  await expect(page.getByTestId('run-comparison').locator('.legend li')).toHaveCount(2);
+  await expect(page.getByTestId('run-details')).toBeVisible();
   await row(secondId).getByRole('button', { name: 'Cancel' }).click();
   await expect(row(secondId).locator('.status')).toHaveText('cancelled');
   await page.screenshot({ path: info.outputPath('runs-table.png'), fullPage: true });

@@ -28,6 +28,40 @@ export const runsState = $state<{
 
 let timer: number | null = null;
 
+/** What the view showed (the selected run, the ticked runs) outlives a reload: the comparison reopens. */
+const viewKey = 'isoflop.runs.view';
+
+function rememberView(): void {
+  try {
+    localStorage.setItem(viewKey, JSON.stringify({ selected: runsState.selectedRunId, compared: runsState.compared }));
+  } catch {
+    // Storage refused (a private window): the view lasts until the window closes.
+  }
+}
+
+function recalledView(): { selected: string | null; compared: string[] } {
+  try {
+    const value = JSON.parse(localStorage.getItem(viewKey) ?? 'null') as {
+      selected?: unknown;
+      compared?: unknown;
+    } | null;
+    return {
+      selected: typeof value?.selected === 'string' ? value.selected : null,
+      compared: Array.isArray(value?.compared)
+        ? value.compared.filter((id): id is string => typeof id === 'string')
+        : [],
+    };
+  } catch {
+    return { selected: null, compared: [] };
+  }
+}
+
+/** The runs ticked to overlay, remembered. */
+export function setCompared(ids: string[]): void {
+  runsState.compared = ids;
+  rememberView();
+}
+
 export async function refreshRuns(): Promise<void> {
   if (timer !== null) window.clearTimeout(timer);
   try {
@@ -39,6 +73,15 @@ export async function refreshRuns(): Promise<void> {
     runsState.damaged = damaged;
     runsState.sweeps = sweeps;
     runsState.error = null;
+    if (!runsState.loaded) {
+      // First load in this window: reopen what was shown before, where those runs still exist.
+      const exists = (id: string | null) => id !== null && runs.some((run) => run.id === id);
+      const recalled = recalledView();
+      runsState.compared = recalled.compared.filter(exists);
+      if (!runsState.selectedRunId && exists(recalled.selected)) runsState.selectedRunId = recalled.selected;
+    }
+    if (runsState.selectedRunId && !runs.some((run) => run.id === runsState.selectedRunId))
+      runsState.selectedRunId = null;
     if (runsState.selectedRunId) await selectRun(runsState.selectedRunId);
   } catch (error) {
     runsState.error = error instanceof Error ? error.message : String(error);
@@ -73,4 +116,5 @@ export async function selectRun(id: string): Promise<void> {
   const { metrics } = await client.call('runs.get', { id });
   runsState.selectedRunId = id;
   runsState.selectedMetrics = metrics;
+  rememberView();
 }
