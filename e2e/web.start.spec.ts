@@ -33,4 +33,11 @@ test('starts on the path from data to report, and one click trains the teacher s
   await expect(page).toHaveURL(/#\/frontier$/);
   await expect(page.getByTestId('frontier-source')).toContainText('12 completed runs', { timeout: 60_000 });
   await expect(page.getByTestId('allocation')).toBeVisible();
+
+  // With the sweep fitted, the Runs table says which of its runs were over- or under-trained.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Runs' }).click();
+  const verdicts = page.getByTestId('run-verdicts');
+  await expect(verdicts.first()).toBeVisible();
+  await expect(verdicts.filter({ hasText: /near-optimal|over-trained|under-trained/ })).toHaveCount(12);
+  await page.screenshot({ path: info.outputPath('runs-verdicts.png'), fullPage: true });
 });
