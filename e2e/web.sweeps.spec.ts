@@ -50,6 +50,10 @@ test.describe('web mode: sweeps from the CLI', () => {
     await dialog.getByTestId('export-name').fill('bad name!');
     await expect(dialog.getByRole('button', { name: 'Export' })).toBeDisabled();
     await dialog.getByTestId('export-name').fill('cli-sweep-report');
+    // The summary sizes a model for a budget the user names (blank: the largest trained).
+    await dialog.getByTestId('export-budget').fill('lots');
+    await expect(dialog.getByRole('button', { name: 'Export' })).toBeDisabled();
+    await dialog.getByTestId('export-budget').fill('1e9');
     await dialog.getByRole('button', { name: 'Export' }).click();
     await expect(dialog.getByRole('link', { name: 'cli-sweep-report.pdf' })).toBeVisible({ timeout: 60_000 });
     await expect(dialog.getByRole('link', { name: 'cli-sweep-report.json' })).toBeVisible();
@@ -57,6 +61,11 @@ test.describe('web mode: sweeps from the CLI', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
     const reports = page.getByTestId('reports-table');
     await expect(reports.locator('tbody tr')).toHaveCount(2, { timeout: 60_000 });
+    // Each file says what it was made from.
+    await expect(reports.getByTestId('report-source').first()).toContainText(/^Sweep: .+/);
+    const json = await (await page.request.get('/data/reports/cli-sweep-report.json')).json();
+    expect(json.summary).toMatch(/^For 1e9 FLOPs on /);
+    expect(json.fit.optimumCurve.length).toBeGreaterThan(10);
     const pdfName = (await reports.locator('code', { hasText: '.pdf' }).textContent()) ?? '';
     const pdf = await page.request.get(`/data/reports/${pdfName}`);
     expect(pdf.headers()['content-type']).toBe('application/pdf');

@@ -19,6 +19,8 @@ import { createStudy, finishTrial, nextTrial, reportTrial } from '../src-main/us
 import { createSweep } from '../src-main/usecases/sweeps';
 import { ReportData } from '../src-shared/contract';
 import { planSweep } from '../src-shared/engine/planner';
+import { analyzeRuns } from '../src-shared/science/analysis';
+import { datasetContext, observeRuns } from '../src-shared/science/run-observations';
 
 const schemaFile = new URL('../src-shared/contract/report.schema.json', import.meta.url);
 const folder = tempFolder();
@@ -69,6 +71,31 @@ describe('reports', () => {
     expect(report.summary).toContain(`E = ${fit.E.toFixed(4)}`);
     expect(report.summary).toContain(`predicted loss of ${fit.allocation.loss.toFixed(4)}`);
     expect(report.runs).toHaveLength(6);
+    // The same intervals as the app's Frontier for the same runs (same resamples, same seed, same options).
+    const sweep = await stores.sweeps.get(sweepId);
+    const runs = await Promise.all(sweep.runIds.map((id) => stores.runs.get(id)));
+    const dataset = await stores.datasets.get(datasetId);
+    const context = datasetContext(dataset);
+    const app = analyzeRuns(
+      observeRuns(runs.filter((run) => run.status === 'completed' && run.result?.valLoss != null)),
+      {
+        bootstrap: 200,
+        seed: 1,
+        budgets: [],
+        holdoutLargest: false,
+        floor: context.floor,
+        uniqueTokens: context.uniqueTokens,
+      },
+    );
+    expect(fit.approaches.map((a) => [a.aCi95, a.bCi95])).toEqual(app.approaches.map((a) => [a.aCi95, a.bCi95]));
+    expect(fit.ci95).toEqual(app.ci95);
+    // N*(C) and D*(C) come with their bootstrap band, which holds the fitted curve.
+    expect(fit.optimumCurve.length).toBe(30);
+    for (const point of fit.optimumCurve) {
+      expect(point.paramsCi95).not.toBeNull();
+      const [low, high] = point.paramsCi95 as [number, number];
+      expect(low).toBeLessThanOrEqual(high);
+    }
   }, 60_000);
 
   it('print a PDF that pdfinfo reads, with a page per section', async () => {
@@ -82,6 +109,20 @@ describe('reports', () => {
     const text = spawnSync('pdftotext', [out, '-'], { encoding: 'utf8' }).stdout;
     expect(text).toContain('Summary');
     expect(text).toContain('Methods');
+    // No budget asked: the summary speaks of the largest one trained, and says so.
+    expect(text.replace(/\s+/g, ' ')).toContain('(the largest budget the runs trained at');
+    // A table's runs are MLPs: the methods count their layers, not a transformer's attention.
+    expect(text).toContain('each dense layer of the MLP');
+    expect(text).not.toMatch(/attention/i);
+    // Every page carries a real share of the report: no page holds a lone orphaned line or two.
+    const pages = Number(/Pages:\s+(\d+)/.exec(info.stdout)?.[1]);
+    for (let page = 1; page <= pages; page++) {
+      const body = spawnSync('pdftotext', ['-f', String(page), '-l', String(page), out, '-'], {
+        encoding: 'utf8',
+      }).stdout;
+      const words = body.split(/\s+/).filter((w) => w.length > 1).length;
+      expect(words, `page ${page} of ${pages}`).toBeGreaterThan(30);
+    }
   }, 60_000);
 
   it('report on runs chosen by hand (a comparison), into the reports folder under the name given', async () => {

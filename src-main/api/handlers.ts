@@ -235,8 +235,17 @@ export function createHandlers(app: AppContext): Handlers {
         };
       }
     },
-    'reports.export': async ({ sweepId, runIds, studyId, format, paper, name }) => {
-      const { files } = await exportReport(app, { sweepId, runIds, studyId, name, format, paper, out: null });
+    'reports.export': async ({ sweepId, runIds, studyId, format, paper, name, budget }) => {
+      const { files } = await exportReport(app, {
+        sweepId,
+        runIds,
+        studyId,
+        name,
+        format,
+        paper,
+        out: null,
+        ...(budget !== undefined ? { budget } : {}),
+      });
       return { files: files.map((file) => basename(file)) };
     },
     'jobs.get': ({ id }) => app.jobs.get(id),

@@ -1,4 +1,4 @@
-import { formatCount, formatKnownFloor, formatSig } from '../../src-shared/format';
+import { formatCount, formatFlops, formatKnownFloor, formatSig } from '../../src-shared/format';
 import type { FrontierAnalysis } from '../../src-shared/science/analysis';
 import { budgetNotes, formatInterval } from '../../src-shared/science/diagnostics';
 
@@ -55,7 +55,7 @@ export function analysisLines(
       const edge = budget.edge
         ? `; the lowest loss is at the ${budget.edge === 'smaller' ? 'smallest' : 'largest'} size: add ${budget.suggestedParams.map(formatCount).join(' and ')} parameters`
         : '';
-      lines.push(`  ${formatSig(budget.flops)} FLOPs, ${budget.runs.length} runs: ${valley}${edge}`);
+      lines.push(`  ${formatFlops(budget.flops)} FLOPs, ${budget.runs.length} runs: ${valley}${edge}`);
     }
   } else lines.push(`IsoFLOP profiles: none; ${analysis.isoflopMissing}.`);
   const backtest = analysis.backtest;
@@ -70,7 +70,7 @@ export function analysisLines(
   }
   for (const allocation of analysis.allocation) {
     lines.push(
-      `At ${formatSig(allocation.flops)} FLOPs: N* = ${formatCount(allocation.params)} ${formatInterval(allocation.paramsCi95 && [allocation.paramsCi95[0], allocation.paramsCi95[1]])}, ` +
+      `At ${formatFlops(allocation.flops)} FLOPs: N* = ${formatCount(allocation.params)} ${formatInterval(allocation.paramsCi95 && [allocation.paramsCi95[0], allocation.paramsCi95[1]])}, ` +
         `D* = ${formatCount(allocation.tokens)} ${context.items}, ${allocation.tokensPerParam.toFixed(1)} ${context.items} per parameter, predicted loss ${allocation.loss.toFixed(3)}` +
         (allocation.lossCi95
           ? ` (95% interval ${allocation.lossCi95[0].toFixed(3)} to ${allocation.lossCi95[1].toFixed(3)})`

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IsoflopError, ReportData, type StudyRecord } from '../../src-shared/contract';
 import { buildReport, type ReportSubject } from '../../src-shared/report/build';
@@ -107,10 +107,44 @@ export async function exportReport(
       files.push(file);
     } else files.push(archived);
   }
+  // What the files came from, for the Reports list (a PDF does not say so to a program).
+  const source: ReportSource = { scope: subject.scope, id: subject.id, name: subject.name, dataset: dataset.name };
+  await mkdir(join(archive, sourcesFolder), { recursive: true });
+  await writeFileAtomic(join(archive, sourcesFolder, `${stem}.json`), JSON.stringify(source));
   return { files, report };
 }
 
+/** The subject a report in <data>/reports/ was made from, kept beside it in reports/sources/<stem>.json. */
+export interface ReportSource {
+  scope: 'sweep' | 'runs' | 'study';
+  id: string;
+  name: string;
+  dataset: string;
+}
+
+const sourcesFolder = 'sources';
+
 const reportName = /^[a-z0-9][a-z0-9-]{0,80}$/i;
+
+/** A report's source, from its record; null for reports made before sources were kept, or damaged records. */
+async function sourceOf(folder: string, name: string): Promise<ReportSource | null> {
+  try {
+    const value = JSON.parse(
+      await readFile(join(folder, sourcesFolder, `${name.replace(/\.(pdf|json)$/i, '')}.json`), 'utf8'),
+    ) as Partial<ReportSource>;
+    const scopes = ['sweep', 'runs', 'study'];
+    return typeof value.id === 'string' && typeof value.name === 'string' && scopes.includes(value.scope as string)
+      ? {
+          scope: value.scope as ReportSource['scope'],
+          id: value.id,
+          name: value.name,
+          dataset: String(value.dataset ?? ''),
+        }
+      : null;
+  } catch {
+    return null;
+  }
+}
 
 /** What a report covers: a sweep's runs, a study's trials, or runs chosen by hand (all on one dataset). */
 async function subjectOf(
@@ -178,13 +212,13 @@ async function subjectOf(
 /** The reports in <data>/reports/, newest first. */
 export async function listReports(
   dataDir: string,
-): Promise<Array<{ name: string; bytes: number; modifiedAt: string }>> {
+): Promise<Array<{ name: string; bytes: number; modifiedAt: string; source: ReportSource | null }>> {
   const folder = join(dataDir, 'reports');
   const names = (await readdir(folder).catch(() => [])).filter((name) => /^[a-z0-9-]+\.(pdf|json)$/i.test(name));
   const out = [];
   for (const name of names) {
     const info = await stat(join(folder, name));
-    out.push({ name, bytes: info.size, modifiedAt: info.mtime.toISOString() });
+    out.push({ name, bytes: info.size, modifiedAt: info.mtime.toISOString(), source: await sourceOf(folder, name) });
   }
   return out.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
 }

@@ -289,7 +289,17 @@ export const api = {
   },
   'reports.list': {
     input: noInput,
-    output: z.array(z.object({ name: z.string(), bytes: z.number(), modifiedAt: z.string() })),
+    output: z.array(
+      z.object({
+        name: z.string(),
+        bytes: z.number(),
+        modifiedAt: z.string(),
+        /** what the report was made from; null for reports older than this record */
+        source: z
+          .object({ scope: z.enum(['sweep', 'runs', 'study']), id: z.string(), name: z.string(), dataset: z.string() })
+          .nullable(),
+      }),
+    ),
     summary: 'Reports in the data folder, newest first (open them at /data/reports/<name>)',
   },
   'reports.export': {
@@ -306,6 +316,8 @@ export const api = {
           .string()
           .regex(/^[a-z0-9][a-z0-9-]{0,80}$/i, 'a report name is letters, digits and dashes')
           .optional(),
+        /** the compute budget the summary sizes a model for; the largest budget the runs trained at when omitted */
+        budget: z.number().min(1, 'a budget is at least 1 FLOP').max(1e40, 'a budget is at most 1e40 FLOPs').optional(),
       })
       .strict()
       .refine(

@@ -77,6 +77,16 @@ export const ReportData = z.object({
       warnings: z.array(z.string()),
       /** how far the summary's budget extrapolates, and whether its D* repeats the data */
       budgetNotes: z.array(z.string()),
+      /** N*(C) and D*(C) over a grid of compute, with the 95% interval of the bootstrap fits at each C (the band) */
+      optimumCurve: z.array(
+        z.object({
+          flops: z.number(),
+          params: z.number(),
+          tokens: z.number(),
+          paramsCi95: Interval,
+          tokensCi95: Interval,
+        }),
+      ),
       allocation: z.object({
         flops: z.number(),
         params: z.number(),

@@ -1,8 +1,9 @@
 import type { DatasetManifest, MetricRow, ReportData, RunRecord, StudyRecord } from '../contract';
-import { formatCount, formatFlops, formatKnownFloor, formatMeanStd, formatParams } from '../format';
+import { formatCount, formatFlops, formatKnownFloor, formatMeanStd, formatParams, formatRatio } from '../format';
 import { analyzeRuns } from '../science/analysis';
 import { summariseFolds } from '../science/cross-validation';
 import { budgetNotes } from '../science/diagnostics';
+import { optimumCurve } from '../science/frontier';
 import { detectOverfitting } from '../science/overfit';
 import { datasetContext, observeRuns } from '../science/run-observations';
 
@@ -23,7 +24,7 @@ export interface ReportInput {
   runs: Array<{ run: RunRecord; metrics: MetricRow[] }>;
   dataset: DatasetManifest;
   appVersion: string;
-  /** the budget the summary speaks about; the largest swept budget × 10 when omitted */
+  /** the budget the summary speaks about; the largest swept budget when omitted */
   budget?: number;
   bootstrap?: number;
   /** scope "study": the study whose trials the runs are */
@@ -82,8 +83,6 @@ function learningRateSentence(runs: RunRecord[]): string {
   return `Peak learning rate per size, tuned before the sweep by a grid search at the smallest budget: ${list}. Warmup is 5% of each run's steps, then cosine decay.`;
 }
 
-const sig = (n: number) => Number(n.toPrecision(3)).toLocaleString('en-US');
-
 export function buildReport(input: ReportInput): ReportData {
   const { sweep, runs, dataset } = input;
   const notes: string[] = [];
@@ -95,7 +94,10 @@ export function buildReport(input: ReportInput): ReportData {
     notes.push(
       `${unfinished.length} of ${runs.length} runs had not finished when this report was made; it shows what exists.`,
     );
-  const budget = input.budget ?? Math.max(...sweep.budgets) * 10;
+  // The budget the summary speaks of: the one asked about, else the largest the sweep trained (no extrapolation).
+  const budget = input.budget ?? Math.max(...sweep.budgets);
+  const budgetSource =
+    input.budget === undefined ? ' (the largest budget the runs trained at; an export can ask about another)' : '';
   const observations = observeRuns(completed.map(({ run }) => run));
   const context = datasetContext(dataset);
   // A study's trials and a cross-validation's folds vary hyper-parameters or data, not size and tokens under
@@ -161,9 +163,9 @@ export function buildReport(input: ReportInput): ReportData {
     const overtrained = reportRuns.filter((r) => r.verdict === 'over-trained').map((r) => r.name);
     const ci = allocation.tokensPerParamCi95;
     summary =
-      `For ${formatFlops(budget)} FLOPs on ${dataset.name} the compute-optimal model has about ${formatCount(allocation.params)} parameters ` +
-      `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'rows' : 'tokens'}, i.e. ${sig(allocation.tokensPerParam)} per parameter` +
-      `${ci ? ` (95% interval ${sig(ci[0])} to ${sig(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}` +
+      `For ${formatFlops(budget)} FLOPs${budgetSource} on ${dataset.name} the compute-optimal model has about ${formatCount(allocation.params)} parameters ` +
+      `trained on ${formatCount(allocation.tokens)} ${dataset.kind === 'table' ? 'rows' : 'tokens'}, i.e. ${formatRatio(allocation.tokensPerParam)} per parameter` +
+      `${ci ? ` (95% interval ${formatRatio(ci[0])} to ${formatRatio(ci[1])})` : ''}, with a predicted loss of ${allocation.loss.toFixed(4)}` +
       `${allocation.lossCi95 ? ` (${allocation.lossCi95[0].toFixed(4)} to ${allocation.lossCi95[1].toFixed(4)})` : ''}. ` +
       (analysis.unbounded.E === 'both'
         ? `The runs do not identify the irreducible loss E: the fit put it at its lower bound, 0${context.floor ? `, where the data's known floor is ${context.floor.loss.toFixed(3)}` : ''}; add a larger budget. `
@@ -216,8 +218,7 @@ export function buildReport(input: ReportInput): ReportData {
       analysis && allocation
         ? {
             runsUsed: analysis.n,
-            method:
-              "Chinchilla approach 3: L(N, D) = E + A/N^α + B/D^β, Huber loss (δ = 1e-3) on log loss, L-BFGS from Chinchilla's grid of starts; 95% intervals from bootstrap resamples of the runs within each budget.",
+            method: `Chinchilla approach 3: Huber loss (δ = 1e-3) on log loss, L-BFGS from Chinchilla's grid of starts; 95% intervals from ${input.bootstrap ?? 200} bootstrap resamples of the runs within each budget (seed 1, as the app's Frontier).`,
             E: analysis.law.E,
             A: analysis.law.A,
             B: analysis.law.B,
@@ -251,6 +252,12 @@ export function buildReport(input: ReportInput): ReportData {
               analysis.largestFlops,
               context.uniqueTokens,
               context.items,
+            ),
+            optimumCurve: optimumCurve(
+              analysis.law,
+              analysis.bootstrapLaws,
+              [Math.min(...sweep.budgets) / 3, Math.max(budget, ...sweep.budgets) * 3],
+              analysis.compute.model,
             ),
             allocation,
             isoflop: analysis.isoflop

@@ -1,5 +1,5 @@
 import type { ReportData, StudyRecord } from '../contract';
-import { formatKnownFloor, formatMeanStd, formatParamValue, formatSig } from '../format';
+import { formatFlops, formatKnownFloor, formatMeanStd, formatParamValue, formatSig } from '../format';
 import { formatInterval } from '../science/diagnostics';
 import { renderParallelCoordinates } from './parallel';
 import { bestSoFarSeries, parallelSpec } from './study-charts';
@@ -114,7 +114,7 @@ export function fitDetails(fit: NonNullable<ReportData['fit']>, floor: ReportDat
     '<h2>The three approaches</h2>',
     `<table><thead><tr><th>Approach</th><th>Method</th><th class="num">a (N* ∝ Cᵃ)</th><th class="num">95% interval</th><th class="num">b (D* ∝ Cᵇ)</th><th class="num">95% interval</th></tr></thead><tbody>${approaches}</tbody></table>`,
     backtest
-      ? `<h2>Backtest</h2><p>Fitted on ${backtest.fittedOn.length > 6 ? `${backtest.fittedOn.length} budgets from ${formatSig(backtest.fittedOn[0] as number)} to ${formatSig(backtest.fittedOn.at(-1) as number)}` : backtest.fittedOn.map(formatSig).join(', ')} FLOPs and asked to predict ${formatSig(backtest.heldOutBudget)} FLOPs: the held-out runs' loss is off by ${backtest.meanAbsLossErrorPct.toFixed(2)}% on average; N* predicted ${formatSig(backtest.nStarPredicted)} against ${formatSig(backtest.nStarObserved)} seen (ratio ${backtest.nStarRatio.toFixed(2)}). ${escapeHtml(backtest.verdict)}</p>`
+      ? `<h2>Backtest</h2><p>Fitted on ${backtest.fittedOn.length > 6 ? `${backtest.fittedOn.length} budgets from ${formatFlops(backtest.fittedOn[0] as number)} to ${formatFlops(backtest.fittedOn.at(-1) as number)}` : backtest.fittedOn.map(formatFlops).join(', ')} FLOPs and asked to predict ${formatFlops(backtest.heldOutBudget)} FLOPs: the held-out runs' loss is off by ${backtest.meanAbsLossErrorPct.toFixed(2)}% on average; N* predicted ${formatSig(backtest.nStarPredicted)} against ${formatSig(backtest.nStarObserved)} seen (ratio ${backtest.nStarRatio.toFixed(2)}). ${escapeHtml(backtest.verdict)}</p>`
       : '',
     fit.budgetNotes.length > 0 ? `<p class="note">${fit.budgetNotes.map(escapeHtml).join(' ')}</p>` : '',
     fit.warnings.length > 0

@@ -2,7 +2,6 @@ import type { ReportData } from '../contract/report';
 import { formatCount, formatFlops, formatRatio } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { formatInterval } from '../science/diagnostics';
-import { computeOptimal } from '../science/parametric';
 import { crossValidationSection, fitDetails, studySection } from './html-sections';
 import { type ChartSeries, type ChartSpec, escapeHtml, renderChart } from './svg';
 import { isoflopProfileSeries } from './sweep-charts';
@@ -53,23 +52,36 @@ export function renderReportHtml(report: ReportData): string {
   }
   if (report.fit) {
     const fit = report.fit;
-    const budgets = report.sweep.budgetsFlops;
-    const low = Math.min(...budgets) / 3;
-    const high = Math.max(fit.allocation.flops, ...budgets) * 3;
-    const grid = Array.from({ length: 30 }, (_, i) => low * (high / low) ** (i / 29));
+    const curve = fit.optimumCurve;
+    const band = (color: string, label: string, of: (p: (typeof curve)[number]) => [number, number] | null) => {
+      const spans = curve.map((p) => ({ x: p.flops, span: of(p) })).filter((p) => p.span !== null);
+      return spans.length < 2
+        ? []
+        : [
+            {
+              label,
+              color,
+              kind: 'band' as const,
+              points: spans.map((p) => ({ x: p.x, y: (p.span as [number, number])[0] })),
+              upper: spans.map((p) => ({ x: p.x, y: (p.span as [number, number])[1] })),
+            },
+          ];
+    };
     const frontier: ChartSeries[] = [
+      ...band('#4f46e5', 'N*: 95% interval of the bootstrap fits', (p) => p.paramsCi95),
+      ...band('#e07b00', 'D*: 95% interval', (p) => p.tokensCi95),
       {
         label: 'N*(C), parametric fit',
         color: '#4f46e5',
         kind: 'line',
-        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c, fit.compute).params })),
+        points: curve.map((p) => ({ x: p.flops, y: p.params })),
       },
       {
         label: 'D*(C)',
         color: '#e07b00',
         kind: 'line',
         dashed: true,
-        points: grid.map((c) => ({ x: c, y: computeOptimal(fit, c, fit.compute).tokens })),
+        points: curve.map((p) => ({ x: p.flops, y: p.tokens })),
       },
       {
         label: 'the budget in the summary',

@@ -41,5 +41,5 @@ export function fitComputeModel(runs: RunCompute[]): ComputeMeasure {
 export function describeCompute(compute: ComputeMeasure): string {
   if (compute.measure === '6ND') return 'C = 6·N·D (the runs carry no FLOP counts of their own)';
   const { k, p } = compute.model;
-  return `C = ${k.toPrecision(3)}·N^${p.toFixed(3)}·D, fitted to the training FLOPs the runs record (a sweep's runs count them exactly: attention, embeddings and the unembedding included)`;
+  return `C = ${k.toPrecision(3)}·N^${p.toFixed(3)}·D, fitted to the training FLOPs the runs record (a sweep's runs count them exactly, layer by layer, as the methods say)`;
 }

@@ -1,4 +1,4 @@
-import { formatCount, formatSig, type KnownFloor } from '../format';
+import { formatCount, formatFlops, formatSig, type KnownFloor } from '../format';
 import type { Backtest } from './backtest';
 import type { ComputeMeasure } from './compute';
 import type { Ci95 } from './frontier';
@@ -99,7 +99,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
       );
     else if (missed.length > 0)
       warnings.push(
-        `${missed.length} of ${isoflop.budgets.length} budgets ${missed.length === 1 ? 'has its' : 'have their'} lowest loss at an edge size (${missed.map((b) => formatSig(b.flops)).join(', ')} FLOPs): add the sizes suggested for them.`,
+        `${missed.length} of ${isoflop.budgets.length} budgets ${missed.length === 1 ? 'has its' : 'have their'} lowest loss at an edge size (${missed.map((b) => formatFlops(b.flops)).join(', ')} FLOPs): add the sizes suggested for them.`,
       );
     if (!(isoflop.a > 0 && isoflop.a < 1))
       warnings.push(
@@ -175,7 +175,7 @@ export function budgetNotes(
           ? factor.toPrecision(2)
           : formatCount(factor);
     notes.push(
-      `${formatSig(flops)} FLOPs is ${shown}x beyond your largest run (${formatSig(largestFlops)} FLOPs): the law is extrapolated${factor > 100 ? ', far past what the runs can vouch for' : ''}.`,
+      `${formatFlops(flops)} FLOPs is ${shown}x beyond your largest run (${formatFlops(largestFlops)} FLOPs): the law is extrapolated${factor > 100 ? ', far past what the runs can vouch for' : ''}.`,
     );
   }
   if (uniqueTokens && tokens > uniqueTokens) {

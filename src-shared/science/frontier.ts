@@ -166,3 +166,41 @@ export function predictedLoss(fit: ScalingLaw, params: number, tokens: number): 
 }
 
 export type { ParametricFit };
+
+/** N*(C) and D*(C) on a grid of compute, each with the 95% interval of the bootstrap fits at that C. */
+export interface OptimumPoint {
+  flops: number;
+  params: number;
+  tokens: number;
+  /** null without bootstrap fits */
+  paramsCi95: [number, number] | null;
+  tokensCi95: [number, number] | null;
+}
+
+/**
+ * The compute-optimal allocation along a log grid from `low` to `high` FLOPs, with the band the bootstrap
+ * fits give it: what the Frontier's N*(C) and D*(C) charts and the report's allocation chart draw.
+ */
+export function optimumCurve(
+  law: ScalingLaw,
+  bootstrapLaws: ScalingLaw[],
+  [low, high]: [number, number],
+  compute: ComputeModel = sixND,
+  points = 30,
+): OptimumPoint[] {
+  return Array.from({ length: points }, (_, i) => low * (high / low) ** (i / (points - 1))).map((flops) => {
+    const best = computeOptimal(law, flops, compute);
+    const spread = bootstrapLaws.map((fit) => computeOptimal(fit, flops, compute));
+    const band = (values: number[]) => {
+      const [a, b] = interval95(values);
+      return Number.isFinite(a) && Number.isFinite(b) ? ([a, b] as [number, number]) : null;
+    };
+    return {
+      flops,
+      params: best.params,
+      tokens: best.tokens,
+      paramsCi95: spread.length > 0 ? band(spread.map((s) => s.params)) : null,
+      tokensCi95: spread.length > 0 ? band(spread.map((s) => s.tokens)) : null,
+    };
+  });
+}
