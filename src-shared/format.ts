@@ -128,3 +128,16 @@ export function knownFloorOf(dataset: {
   if (!dataset.entropyBitsPerByte || !val || !(val.tokens > 0)) return null;
   return { loss: dataset.entropyBitsPerByte * Math.LN2 * (val.bytes / val.tokens), kind: 'entropy bound' };
 }
+
+/**
+ * What one training position is called, once per dataset kind, everywhere: tokens for text, rows for tables
+ * (a table's "D" is rows seen, as a corpus's is tokens).
+ */
+export function itemWords(kind: 'text' | 'table'): { one: string; many: string; Many: string; perParam: string } {
+  return kind === 'table'
+    ? { one: 'row', many: 'rows', Many: 'Rows', perParam: 'Rows/param' }
+    : { one: 'token', many: 'tokens', Many: 'Tokens', perParam: 'Tokens/param' };
+}
+
+/** The dataset kind a model family trains on. */
+export const kindOfFamily = (family: 'mlp' | 'gpt'): 'text' | 'table' => (family === 'mlp' ? 'table' : 'text');
