@@ -29,6 +29,8 @@ test('a 6-trial study trains in the worker, prunes by the median rule, and shows
 
   const details = page.getByTestId('study-details');
   await expect(details.getByTestId('study-training-now')).toBeVisible({ timeout: 60_000 });
+  // The study's own progress: trials finished of those planned (and, once one has, about how long is left).
+  await expect(details.getByTestId('study-overall')).toContainText(/of 6 trials/);
   await page.screenshot({ path: info.outputPath('study-live.png'), fullPage: true });
   await expect(details.getByTestId('study-progress')).toHaveText('6 of 6 trials', { timeout: 240_000 });
   await expect(details.getByTestId('study-training-now')).toBeHidden({ timeout: 120_000 });

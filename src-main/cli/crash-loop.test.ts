@@ -69,7 +69,7 @@ async function openStore(): Promise<Map<string, RunState>> {
   for (const sweep of await app.sweeps.list())
     expect((await app.sweeps.get(sweep.id)).runIds.length).toBeGreaterThan(0);
   for (const study of await app.studies.list()) expect((await app.studies.get(study.id)).id).toBe(study.id);
-  for (const name of readdirSync(join(store, 'reports')).filter((file) => !file.startsWith('.'))) {
+  for (const name of readdirSync(join(store, 'reports')).filter((file) => /\.(pdf|json)$/.test(file))) {
     const bytes = readFileSync(join(store, 'reports', name));
     if (name.endsWith('.json')) expect(() => JSON.parse(bytes.toString('utf8'))).not.toThrow();
     else
@@ -77,6 +77,10 @@ async function openStore(): Promise<Map<string, RunState>> {
         /^%PDF-[\s\S]*%%EOF\s*$/,
       );
   }
+  // Each report's source record is whole JSON too (written atomically, or not at all).
+  const sources = join(store, 'reports', 'sources');
+  for (const name of existsSync(sources) ? readdirSync(sources).filter((file) => file.endsWith('.json')) : [])
+    expect(() => JSON.parse(readFileSync(join(sources, name), 'utf8'))).not.toThrow();
   const states = new Map<string, RunState>();
   for (const entry of runs) {
     if (!entry.ok) continue;

@@ -14,7 +14,16 @@ export const studyRunner = $state<{
   error: string | null;
   /** bumps after each trial, so views refresh */
   trialsDone: number;
-}>({ studyId: null, stopping: false, error: null, trialsDone: 0 });
+  /** when this window started the study, and how many trials it has finished since: the time left */
+  startedAt: number;
+  finishedHere: number;
+}>({ studyId: null, stopping: false, error: null, trialsDone: 0, startedAt: 0, finishedHere: 0 });
+
+/** Seconds left for `remaining` trials at the pace of the trials this window finished; null before one has. */
+export function studyTimeLeft(remaining: number): number | null {
+  if (studyRunner.finishedHere === 0 || remaining <= 0) return remaining <= 0 ? 0 : null;
+  return ((Date.now() - studyRunner.startedAt) / 1000 / studyRunner.finishedHere) * remaining;
+}
 
 export async function runStudy(studyId: string): Promise<void> {
   if (studyRunner.studyId || queue.sweepId) {
@@ -24,6 +33,8 @@ export async function runStudy(studyId: string): Promise<void> {
   studyRunner.studyId = studyId;
   studyRunner.stopping = false;
   studyRunner.error = null;
+  studyRunner.startedAt = Date.now();
+  studyRunner.finishedHere = 0;
   try {
     await runStudyLoop(
       {
@@ -40,6 +51,7 @@ export async function runStudy(studyId: string): Promise<void> {
       {
         shouldStop: () => studyRunner.stopping,
         onTrial: () => {
+          studyRunner.finishedHere++;
           studyRunner.trialsDone++;
         },
       },
