@@ -1,4 +1,5 @@
 import chinchillaCsv from '../../../assets/validation/chinchilla_svg_extracted.csv?raw';
+import { formatCount, formatFlops, formatRatio } from '../../../src-shared/format';
 import type { FrontierAnalysis, ParamsCounted, RunObservation } from '../../../src-shared/science/analysis';
 import { type DatasetContext, datasetContext, observeRuns } from '../../../src-shared/science/run-observations';
 import { parseRunsCsv } from '../../../src-shared/science/runs-csv';
@@ -140,3 +141,33 @@ export async function fitLatestSweep(sweeps: Array<{ id: string }>): Promise<str
 }
 
 export const bootstrapSamples = bootstrap;
+
+/**
+ * The one-line result a finished sweep's notice gives: the fitted optimum at the sweep's largest budget, a
+ * point estimate (no bootstrap, so it takes a moment; the Frontier has the intervals). Null when the sweep
+ * has too few completed runs or the fit fails.
+ */
+export async function sweepHeadline(sweepId: string): Promise<string | null> {
+  try {
+    const detail = await client.call('sweeps.get', { id: sweepId });
+    const completed = completedRuns(detail);
+    if (completed.length < minimumRuns) return null;
+    const dataset = await client.call('datasets.get', { id: detail.sweep.datasetId }).catch(() => null);
+    const context = datasetContext(dataset);
+    const budget = Math.max(...detail.sweep.budgets);
+    const analysis = await engine.fit(observeRuns(completed), {
+      bootstrap: 0,
+      seed: 1,
+      budgets: [budget],
+      params: 'total',
+      holdoutLargest: false,
+      floor: context.floor,
+      uniqueTokens: context.uniqueTokens,
+    });
+    const best = analysis.allocation[0];
+    if (!best || !(best.params > 0)) return null;
+    return `optimum ≈ ${formatCount(best.params)} parameters and ${formatCount(best.tokens)} ${context.items} at ${formatFlops(budget)} FLOPs (${formatRatio(best.tokensPerParam)} per parameter)`;
+  } catch {
+    return null;
+  }
+}
