@@ -24,9 +24,12 @@ test('starts on the path from data to report, and one click trains the teacher s
   const finished = page.getByTestId('sweep-finished');
   await expect(finished).toContainText('has finished: 12 of 12 runs completed', { timeout: 240_000 });
   // The notice carries the one-line result: the fitted optimum at the sweep's largest budget.
-  await expect(finished.getByTestId('sweep-headline')).toContainText(/optimum ≈ \S+ parameters and \S+ rows at 1e7 FLOPs/, {
-    timeout: 60_000,
-  });
+  await expect(finished.getByTestId('sweep-headline')).toContainText(
+    /optimum ≈ \S+ parameters and \S+ rows at 1e7 FLOPs/,
+    {
+      timeout: 60_000,
+    },
+  );
   await page.screenshot({ path: info.outputPath('sweep-finished.png') });
 
   // Back on Start, the path says where things stand, and the fit is one click away.

@@ -2,7 +2,7 @@ import { Random } from '../random';
 import { wasmThreads } from './backend';
 import { RowSampler, TokenSampler } from './data';
 import { kernelSwaps, withStockKernels } from './kernels';
-import { gptSmall, gptSmallBatch } from './ladder';
+import { gptMedium, gptSmall, gptSmallBatch } from './ladder';
 import { createGpt } from './models/gpt';
 import { createMlp } from './models/mlp';
 import type { Model } from './models/model';
@@ -15,7 +15,7 @@ import { defaultTrainerOptions, Trainer } from './trainer';
  * model, same backend, same process. Runs in Node (CLI) and in the app's worker alike.
  */
 
-export type BenchModel = 'gpt-small' | 'mlp';
+export type BenchModel = 'gpt-small' | 'gpt-medium' | 'mlp';
 
 export const defaultRounds = 3;
 
@@ -53,12 +53,12 @@ interface Setup {
 }
 
 function setup(kind: BenchModel, seed: number): Setup {
-  if (kind === 'gpt-small') {
+  if (kind === 'gpt-small' || kind === 'gpt-medium') {
     const random = new Random(seed);
     const tokens = new Uint8Array(1 << 18).map(() => 97 + random.int(26));
     const embedding = tf.getBackend() === 'wasm' ? 'onehot' : 'gather';
     return {
-      model: createGpt({ ...gptSmall, embedding }, seed),
+      model: createGpt({ ...(kind === 'gpt-small' ? gptSmall : gptMedium), embedding }, seed),
       sampler: () => new TokenSampler(tokens, gptSmall.contextLength, gptSmallBatch, seed),
       batchSize: gptSmallBatch,
     };
@@ -170,6 +170,26 @@ function naiveLoop(model: Model, sampler: () => TokenSampler | RowSampler): Loop
       optimizer.dispose();
       model.dispose();
     },
+  };
+}
+
+/** The engine's training loop on a bench model, for comparisons made elsewhere (`isoflop bench --vs-torch`). */
+export function engineBench(kind: BenchModel): {
+  /** trains that many steps; seconds taken */
+  time(steps: number): Promise<number>;
+  tokensPerStep: number;
+  params: number;
+  flopsPerToken: number;
+  dispose(): void;
+} {
+  const { model, sampler, batchSize } = setup(kind, 1);
+  const loop = engineLoop(model, sampler, batchSize);
+  return {
+    time: loop.time,
+    tokensPerStep: model.itemsPerBatch(batchSize),
+    params: model.paramCount.total,
+    flopsPerToken: model.flops.perToken,
+    dispose: loop.dispose,
   };
 }
 

@@ -147,3 +147,6 @@ export const gptSmall: GptConfig = {
   embedding: 'onehot',
 };
 export const gptSmallBatch = 32;
+
+/** About 4x gpt-small's parameters (d_model 256): the larger model `isoflop bench --model gpt-medium` trains. */
+export const gptMedium: GptConfig = { ...gptSmall, dModel: 256 };

@@ -4,6 +4,7 @@ import { formatBytes } from '../../../src-shared/format';
 import { useNodeBackend } from '../../training/node-backends';
 import { benchCharts, type ChartBenchRow } from '../bench/charts';
 import { benchDatasets } from '../bench/datasets';
+import { benchVsTorch, type VsTorch } from '../bench/torch';
 import { type CliIo, type Command, choiceOption, intOption, type OptionValues, UsageError } from '../command';
 
 /**
@@ -12,7 +13,7 @@ import { type CliIo, type Command, choiceOption, intOption, type OptionValues, U
  */
 function defaultSteps(model: BenchModel, backend: string): number {
   if (backend === 'webgpu') return 20;
-  return model === 'gpt-small' ? 2 : 20;
+  return model === 'mlp' ? 20 : 2;
 }
 
 function printTraining(result: TrainingBench, io: CliIo): void {
@@ -37,6 +38,23 @@ function printTraining(result: TrainingBench, io: CliIo): void {
     io.out(`engine kernels: ${result.kernelSwaps.join(', ')} in place of stock tfjs's; the naive loop runs stock ones`);
   }
   io.out(`engine / naive: ${result.ratio.toFixed(2)}x`);
+}
+
+function printVsTorch(result: VsTorch, io: CliIo): void {
+  io.out(
+    `${result.model}: ${(result.engine.params / 1e6).toFixed(2)}M parameters, ${result.steps} timed steps a round, fastest of ${result.rounds} alternating rounds`,
+  );
+  io.out('trainer                 tokens/s   on');
+  io.out(
+    `engine (isoflop)   ${result.engine.tokensPerSec.toFixed(0).padStart(13)}   ${result.engine.backend}, ${result.engine.gflops.toFixed(2)} GFLOP/s`,
+  );
+  if (result.torch) {
+    const { torch } = result;
+    io.out(
+      `PyTorch ${torch.torch.padEnd(10)} ${torch.tokensPerSec.toFixed(0).padStart(13)}   ${torch.device}${torch.device === 'cpu' ? `, ${torch.threads} threads` : ''} (bench/torch_gpt.py, ${(torch.params / 1e6).toFixed(2)}M parameters)`,
+    );
+    io.out(`engine / PyTorch: ${(result.ratio as number).toFixed(3)}x`);
+  } else io.out(`PyTorch: not measured (${result.torchMissing})`);
 }
 
 async function runDatasets(values: OptionValues, io: CliIo): Promise<number> {
@@ -111,13 +129,15 @@ async function runCharts(values: OptionValues, io: CliIo): Promise<number> {
 export const bench: Command = {
   summary: 'Benchmarks that print figures: training throughput (engine vs a naive loop), dataset import, charts',
   usage: [
-    'isoflop bench [--model gpt-small|mlp] [--backend wasm|cpu] [--steps N] [--rounds N] [--json]',
+    'isoflop bench [--model gpt-small|gpt-medium|mlp] [--backend wasm|cpu] [--steps N] [--rounds N] [--json]',
+    '       isoflop bench --vs-torch [--model gpt-small|gpt-medium] [--backend wasm|cpu] [--steps N] [--rounds N] [--json]',
     '       isoflop bench --datasets [--size-mb N] [--json]',
     '       isoflop bench --charts [--points N] [--json]',
   ].join('\n'),
   options: {
     datasets: { type: 'boolean' },
     charts: { type: 'boolean' },
+    'vs-torch': { type: 'boolean' },
     points: { type: 'string' },
     'size-mb': { type: 'string' },
     model: { type: 'string' },
@@ -129,7 +149,10 @@ export const bench: Command = {
   async run(values, _positionals, io) {
     if (values.datasets) return runDatasets(values, io);
     if (values.charts) return runCharts(values, io);
-    const model = choiceOption(values, 'model', ['gpt-small', 'mlp'] as const) ?? ('gpt-small' as BenchModel);
+    const model =
+      choiceOption(values, 'model', ['gpt-small', 'gpt-medium', 'mlp'] as const) ?? ('gpt-small' as BenchModel);
+    if (values['vs-torch'] && model === 'mlp')
+      throw new UsageError('--vs-torch compares the transformer: use --model gpt-small or --model gpt-medium');
     const preference = choiceOption(values, 'backend', backendOrder);
     if (preference === 'webgpu' || preference === 'webgl') {
       throw new UsageError(
@@ -141,6 +164,28 @@ export const bench: Command = {
       io.err(`The ${preference} backend did not start; measuring on ${backend}.`);
     const steps = intOption(values, 'steps', 1, 100_000) ?? defaultSteps(model, backend);
     const rounds = intOption(values, 'rounds', 1, 100) ?? defaultRounds;
+    if (values['vs-torch']) {
+      io.err(`Measuring ${model} on ${backend} against PyTorch: ${rounds} alternating rounds of ${steps} steps...`);
+      const result = await benchVsTorch(model, steps, rounds, (line) => io.err(line));
+      if (values.json)
+        io.out(
+          JSON.stringify(
+            {
+              engine: result.engine,
+              torch: result.torch,
+              ratio: result.ratio,
+              model,
+              steps,
+              rounds,
+              torchMissing: result.torchMissing,
+            },
+            null,
+            2,
+          ),
+        );
+      else printVsTorch(result, io);
+      return 0;
+    }
     io.err(
       `Measuring ${model} on ${backend}: ${rounds} rounds of ${steps} steps with the engine, then with a naive loop...`,
     );
