@@ -33,4 +33,25 @@ describe('isoflop bench (training)', () => {
     expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm) in place of');
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);
+
+  it('--profile prints each kernel\'s time over a step, sorted, shares adding to the whole', async () => {
+    const { code, out } = await cli('bench', '--profile', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(out) as {
+      backend: string;
+      steps: number;
+      wallMs: number;
+      kernelMs: number;
+      kernels: Array<{ kernel: string; calls: number; ms: number; share: number }>;
+    };
+    expect(result).toMatchObject({ backend: 'wasm', steps: 2 });
+    expect(result.kernels.map((k) => k.kernel)).toContain('BatchMatMul');
+    expect(result.kernels.reduce((sum, k) => sum + k.share, 0)).toBeCloseTo(1, 9);
+    const ms = result.kernels.map((k) => k.ms);
+    expect(ms).toEqual([...ms].sort((a, b) => b - a));
+    expect(result.kernels.every((k) => k.calls > 0)).toBe(true);
+    const table = await cli('bench', '--profile', '--model', 'mlp', '--backend', 'wasm');
+    expect(table.out).toMatch(/^mlp on wasm: 1 step, \d+ ms wall, \d+ ms in \d+ kernel calls/);
+    expect(table.out).toMatch(/\nBatchMatMul\s+\d+\s+[\d.]+\s+[\d.]+%/);
+  }, 120_000);
 });

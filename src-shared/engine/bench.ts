@@ -257,3 +257,60 @@ export async function benchTraining(kind: BenchModel, steps: number, rounds = de
     loops.baseline.dispose();
   }
 }
+
+/** One kernel's share of a profiled training step. */
+export interface KernelProfile {
+  kernel: string;
+  calls: number;
+  ms: number;
+  /** of the time all kernels took */
+  share: number;
+}
+
+/**
+ * Time per kernel over `steps` engine steps on the backend tfjs has now (tf.profile: each kernel timed as
+ * the backend runs it), summed by kernel name and sorted, most first; with the steps' wall time, so the
+ * time outside kernels (JavaScript, dispatch) shows too.
+ */
+export async function profileTraining(
+  kind: BenchModel,
+  steps = 1,
+): Promise<{
+  model: BenchModel;
+  backend: string;
+  steps: number;
+  wallMs: number;
+  kernelMs: number;
+  kernels: KernelProfile[];
+}> {
+  const engine = engineBench(kind);
+  try {
+    await engine.time(1); // compile kernels outside the profile
+    let wallMs = 0;
+    const info = await tf.profile(async () => {
+      wallMs = (await engine.time(steps)) * 1000;
+      return tf.scalar(0);
+    });
+    const times = await Promise.all(
+      info.kernels.map(async (k) => {
+        const value = await (k as { kernelTimeMs: number | { error: string } | Promise<number | { error: string }> })
+          .kernelTimeMs;
+        return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+      }),
+    );
+    const byName = new Map<string, { calls: number; ms: number }>();
+    info.kernels.forEach((k, i) => {
+      const entry = byName.get(k.name) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += times[i] as number;
+      byName.set(k.name, entry);
+    });
+    const kernelMs = times.reduce((a, b) => a + b, 0);
+    const kernels = [...byName]
+      .map(([kernel, { calls, ms }]) => ({ kernel, calls, ms, share: kernelMs > 0 ? ms / kernelMs : 0 }))
+      .sort((a, b) => b.ms - a.ms);
+    return { model: kind, backend: tf.getBackend(), steps, wallMs, kernelMs, kernels };
+  } finally {
+    engine.dispose();
+  }
+}

@@ -1,5 +1,11 @@
 import { backendOrder } from '../../../src-shared/contract/backend';
-import { type BenchModel, benchTraining, defaultRounds, type TrainingBench } from '../../../src-shared/engine/bench';
+import {
+  type BenchModel,
+  benchTraining,
+  defaultRounds,
+  profileTraining,
+  type TrainingBench,
+} from '../../../src-shared/engine/bench';
 import { formatBytes } from '../../../src-shared/format';
 import { useNodeBackend } from '../../training/node-backends';
 import { benchCharts, type ChartBenchRow } from '../bench/charts';
@@ -130,6 +136,7 @@ export const bench: Command = {
   summary: 'Benchmarks that print figures: training throughput (engine vs a naive loop), dataset import, charts',
   usage: [
     'isoflop bench [--model gpt-small|gpt-medium|mlp] [--backend wasm|cpu] [--steps N] [--rounds N] [--json]',
+    '       isoflop bench --profile [--model gpt-small|gpt-medium|mlp] [--backend wasm|cpu] [--steps N] [--json]',
     '       isoflop bench --vs-torch [--model gpt-small|gpt-medium] [--backend wasm|cpu] [--steps N] [--rounds N] [--json]',
     '       isoflop bench --datasets [--size-mb N] [--json]',
     '       isoflop bench --charts [--points N] [--json]',
@@ -138,6 +145,7 @@ export const bench: Command = {
     datasets: { type: 'boolean' },
     charts: { type: 'boolean' },
     'vs-torch': { type: 'boolean' },
+    profile: { type: 'boolean' },
     points: { type: 'string' },
     'size-mb': { type: 'string' },
     model: { type: 'string' },
@@ -164,6 +172,27 @@ export const bench: Command = {
       io.err(`The ${preference} backend did not start; measuring on ${backend}.`);
     const steps = intOption(values, 'steps', 1, 100_000) ?? defaultSteps(model, backend);
     const rounds = intOption(values, 'rounds', 1, 100) ?? defaultRounds;
+    if (values.profile) {
+      const profileSteps = intOption(values, 'steps', 1, 1000) ?? 1;
+      io.err(
+        `Profiling ${profileSteps} step${profileSteps === 1 ? '' : 's'} of ${model} on ${backend}, kernel by kernel...`,
+      );
+      const result = await profileTraining(model, profileSteps);
+      if (values.json) {
+        io.out(JSON.stringify(result, null, 2));
+        return 0;
+      }
+      io.out(
+        `${model} on ${result.backend}: ${result.steps} step${result.steps === 1 ? '' : 's'}, ${result.wallMs.toFixed(0)} ms wall, ${result.kernelMs.toFixed(0)} ms in ${result.kernels.reduce((n, k) => n + k.calls, 0)} kernel calls (the rest: JavaScript and dispatch)`,
+      );
+      io.out('kernel                      calls        ms    share');
+      for (const k of result.kernels.slice(0, 25))
+        io.out(
+          `${k.kernel.padEnd(26)} ${String(k.calls).padStart(6)} ${k.ms.toFixed(1).padStart(9)} ${(100 * k.share).toFixed(1).padStart(7)}%`,
+        );
+      if (result.kernels.length > 25) io.out(`… and ${result.kernels.length - 25} more kernels`);
+      return 0;
+    }
     if (values['vs-torch']) {
       io.err(`Measuring ${model} on ${backend} against PyTorch: ${rounds} alternating rounds of ${steps} steps...`);
       const result = await benchVsTorch(model, steps, rounds, (line) => io.err(line));
