@@ -34,8 +34,18 @@ describe('isoflop bench (training)', () => {
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);
 
-  it('--profile prints each kernel\'s time over a step, sorted, shares adding to the whole', async () => {
-    const { code, out } = await cli('bench', '--profile', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--json');
+  it("--profile prints each kernel's time over a step, sorted, shares adding to the whole", async () => {
+    const { code, out } = await cli(
+      'bench',
+      '--profile',
+      '--model',
+      'mlp',
+      '--backend',
+      'wasm',
+      '--steps',
+      '2',
+      '--json',
+    );
     expect(code).toBe(0);
     const result = JSON.parse(out) as {
       backend: string;
