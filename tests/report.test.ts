@@ -19,6 +19,7 @@ import { createStudy, finishTrial, nextTrial, reportTrial } from '../src-main/us
 import { createSweep } from '../src-main/usecases/sweeps';
 import { ReportData } from '../src-shared/contract';
 import { planSweep } from '../src-shared/engine/planner';
+import { formatSig } from '../src-shared/format';
 import { analyzeRuns } from '../src-shared/science/analysis';
 import { datasetContext, observeRuns } from '../src-shared/science/run-observations';
 
@@ -68,7 +69,8 @@ describe('reports', () => {
     expect(report.fit).not.toBeNull();
     const fit = report.fit as NonNullable<typeof report.fit>;
     expect(fit.allocation.flops).toBe(1e8);
-    expect(report.summary).toContain(`E = ${fit.E.toFixed(4)}`);
+    // Every fitted figure with three significant digits, as the fit's table and the app write it.
+    expect(report.summary).toContain(`E = ${formatSig(fit.E)}`);
     expect(report.summary).toContain(`predicted loss of ${fit.allocation.loss.toFixed(4)}`);
     expect(report.runs).toHaveLength(6);
     // The same intervals as the app's Frontier for the same runs (same resamples, same seed, same options).

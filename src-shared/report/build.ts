@@ -1,5 +1,13 @@
 import type { DatasetManifest, MetricRow, ReportData, RunRecord, StudyRecord } from '../contract';
-import { formatCount, formatFlops, formatKnownFloor, formatMeanStd, formatParams, formatRatio } from '../format';
+import {
+  formatCount,
+  formatFlops,
+  formatKnownFloor,
+  formatMeanStd,
+  formatParams,
+  formatRatio,
+  formatSig,
+} from '../format';
 import { analyzeRuns } from '../science/analysis';
 import { summariseFolds } from '../science/cross-validation';
 import { budgetNotes } from '../science/diagnostics';
@@ -169,7 +177,7 @@ export function buildReport(input: ReportInput): ReportData {
       `${allocation.lossCi95 ? ` (${allocation.lossCi95[0].toFixed(4)} to ${allocation.lossCi95[1].toFixed(4)})` : ''}. ` +
       (analysis.unbounded.E === 'both'
         ? `The runs do not identify the irreducible loss E: the fit put it at its lower bound, 0${context.floor ? `, where the data's known floor is ${context.floor.loss.toFixed(3)}` : ''}; add a larger budget. `
-        : `The fitted irreducible loss is E = ${analysis.law.E.toFixed(4)}${formatKnownFloor(analysis.law.E, context.floor)}. `) +
+        : `The fitted irreducible loss is E = ${formatSig(analysis.law.E)}${formatKnownFloor(analysis.law.E, context.floor)}. `) +
       budgetNotes(budget, allocation.tokens, analysis.largestFlops, context.uniqueTokens, context.items)
         .map((note) => `${note} `)
         .join('') +

@@ -1,5 +1,5 @@
 import type { ReportData } from '../contract/report';
-import { formatCount, formatFlops, formatRatio } from '../format';
+import { formatCount, formatFlops, formatRatio, formatSig } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { formatInterval } from '../science/diagnostics';
 import { crossValidationSection, fitDetails, studySection } from './html-sections';
@@ -177,7 +177,7 @@ export function renderReportHtml(report: ReportData): string {
     ? (['E', 'A', 'B', 'alpha', 'beta', 'a', 'b'] as const)
         .map(
           (key) =>
-            `<tr><td>${{ E: 'E', A: 'A', B: 'B', alpha: 'α', beta: 'β', a: 'a (N* ∝ Cᵃ)', b: 'b (D* ∝ Cᵇ)' }[key]}</td><td class="num">${sig(fit[key])}</td><td class="num">${escapeHtml(formatInterval(fit.ci95?.[key] ?? null, fit.unbounded[key]))}</td></tr>`,
+            `<tr><td>${{ E: 'E', A: 'A', B: 'B', alpha: 'α', beta: 'β', a: 'a (N* ∝ Cᵃ)', b: 'b (D* ∝ Cᵇ)' }[key]}</td><td class="num">${formatSig(fit[key])}</td><td class="num">${escapeHtml(formatInterval(fit.ci95?.[key] ?? null, fit.unbounded[key]))}</td></tr>`,
         )
         .join('')
     : '';

@@ -38,6 +38,7 @@ import {
   stringOption,
   UsageError,
 } from '../command';
+import { startJobWorkers } from '../jobs';
 
 const PlanFile = z.object({
   datasetId: z.string(),
@@ -147,7 +148,8 @@ export const sweep: Command = {
   usage: [
     'isoflop sweep (--demo teacher|language | --dataset ID) --budgets 1e8,3e8,1e9 [--sizes K] [--batch B]',
     '               [--backend wasm|cpu] [--seed S] [--tune-lr [--lr-grid 5]] [--plan-only] [--json] [--store DIR]',
-    '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--json] [--store DIR]',
+    '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--jobs N] [--json] [--store DIR]',
+    '  --jobs N: N processes train the sweep runs at once, each taking the next run none has claimed (1 by default).',
     '       isoflop sweep --plan plan.json [--shard I/N] [--backend wasm|cpu] [--store SHARED_DIR]',
     '  Regularization for every run: [--weight-decay X] [--l1 X] [--l2 X] [--dropout P] [--early-stopping PATIENCE [--early-stopping-metric val-loss|val-accuracy] [--early-stopping-min-delta X]]',
     '  --tune-lr: before the sweep, a short learning-rate search per size at the smallest budget (a grid of',
@@ -177,6 +179,9 @@ export const sweep: Command = {
     'plan-only': { type: 'boolean' },
     'tune-lr': { type: 'boolean' },
     'lr-grid': { type: 'string' },
+    jobs: { type: 'string' },
+    /** a --jobs worker: trains runs of --resume's sweep and prints no summary (the command that started it does) */
+    worker: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
@@ -259,32 +264,54 @@ export const sweep: Command = {
       sweepId = created.id;
       io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);
     }
+    const jobs = intOption(values, 'jobs', 1, 64) ?? 1;
+    if (jobs > 1 && shard) throw new UsageError('--jobs and --shard split the runs two ways: use one of them');
+    const workers =
+      jobs > 1 && !values.worker
+        ? startJobWorkers(jobs - 1, sweepId, ['--store', s.dataDir, ...(backend ? ['--backend', backend] : [])], io)
+        : null;
+    if (workers)
+      io.err(`Training with ${jobs} processes: this one and ${jobs - 1} more, each taking the next unclaimed run.`);
     let stopping = false;
     const control: { stop?: () => void } = {};
     const onSignal = () => {
       stopping = true;
       control.stop?.();
+      workers?.stop();
     };
     process.once('SIGINT', onSignal);
     let runStart = Date.now();
     try {
-      const runs = await runSweep(s, sweepId, {
-        backend,
-        control,
-        ...(shard ? { shard } : {}),
-        shouldStop: () => stopping,
-        onRunStart: (run, index, total) => {
-          runStart = Date.now();
-          io.progress?.('', true);
-          io.err(`[${index + 1}/${total}] ${run.name}: ${run.config.plannedSteps} steps`);
-        },
-        onMetrics: (run, m) => {
-          const eta = estimateEta((Date.now() - runStart) / 1000, m.step, run.config.plannedSteps);
-          const text = `  step ${m.step}/${run.config.plannedSteps}  train ${m.trainLoss.toFixed(4)}  val ${m.valLoss?.toFixed(4) ?? '-'}  ${formatCount(m.tokensPerSecond)} tok/s  ETA ${eta === null ? '…' : formatDuration(eta)}`;
-          if (io.progress) io.progress(text, false);
-        },
-      });
+      const train = () =>
+        runSweep(s, sweepId as string, {
+          backend,
+          control,
+          ...(shard ? { shard } : {}),
+          shouldStop: () => stopping,
+          onRunStart: (run, index, total) => {
+            runStart = Date.now();
+            io.progress?.('', true);
+            io.err(`[${index + 1}/${total}] ${run.name}: ${run.config.plannedSteps} steps`);
+          },
+          onMetrics: (run, m) => {
+            const eta = estimateEta((Date.now() - runStart) / 1000, m.step, run.config.plannedSteps);
+            const text = `  step ${m.step}/${run.config.plannedSteps}  train ${m.trainLoss.toFixed(4)}  val ${m.valLoss?.toFixed(4) ?? '-'}  ${formatCount(m.tokensPerSecond)} tok/s  ETA ${eta === null ? '…' : formatDuration(eta)}`;
+            if (io.progress) io.progress(text, false);
+          },
+        });
+      let runs = await train();
+      if (workers) {
+        const codes = await workers.done;
+        const lost = codes.filter((code) => code !== 0).length;
+        if (lost > 0)
+          io.err(
+            `${lost} of ${jobs - 1} job processes ended early (exit ${codes.join(', ')}); their runs are resumed here.`,
+          );
+        // A job that crashed left its run with a dead lock: resume what is left, in this process.
+        if (!stopping) runs = await train();
+      }
       io.progress?.('', true);
+      if (values.worker) return 0;
       const sweep = await s.sweeps.get(sweepId);
       const context = datasetContext(await s.datasets.get(sweep.datasetId).catch(() => null));
       return report(runs, sweepId, context, values, io);

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliIo } from './command';
+
+/**
+ * `--jobs N`: N processes train one sweep's runs at once. The command's own process is one of them; the
+ * other N-1 are `isoflop sweep --resume ID --worker` on the same data folder. Each takes the next run no
+ * process has claimed (the run's lock decides), so a slow run never holds up the rest, and a process that
+ * crashes or is killed changes nothing for the others: its run keeps a dead lock, which the last pass of
+ * the command's own process resumes from its checkpoint.
+ */
+
+/** bin/isoflop.js, found upwards from this module (the source tree in tests, dist/cli when built). */
+function cliEntry(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'bin', 'isoflop.js');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('bin/isoflop.js is missing from this installation: --jobs cannot start its workers');
+}
+
+export interface JobWorkers {
+  /** resolves when every worker has exited; the exit codes, in order */
+  done: Promise<Array<number | null>>;
+  /** asks every worker to stop after its current run's checkpoint (as Ctrl+C does) */
+  stop(): void;
+}
+
+export function startJobWorkers(count: number, sweepId: string, args: string[], io: CliIo): JobWorkers {
+  const entry = cliEntry();
+  const children = Array.from({ length: count }, (_, i) => {
+    const child = spawn(process.execPath, [entry, 'sweep', '--resume', sweepId, '--worker', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let pending = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      // Which run each job took; its per-step lines stay in the job.
+      for (const line of lines) if (/^\[\d+\/\d+\]|^isoflop:/.test(line)) io.err(`[job ${i + 2}] ${line}`);
+    });
+    return child;
+  });
+  const done = Promise.all(
+    children.map(
+      (child) =>
+        new Promise<number | null>((resolve) => {
+          child.once('exit', (code) => resolve(code));
+          child.once('error', () => resolve(null));
+        }),
+    ),
+  );
+  return {
+    done,
+    stop: () => {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGINT');
+    },
+  };
+}
