@@ -23,11 +23,16 @@ export async function runSweep(
     shouldStop?(): boolean;
     /** run only the runs i with i mod count = index (cluster array jobs) */
     shard?: { index: number; count: number };
+    /**
+     * Largest budget first: with several processes on one sweep (--jobs), the long runs start early and the
+     * short ones fill in at the end, so no process waits alone on a long last run.
+     */
+    largestFirst?: boolean;
   } = {},
 ): Promise<RunRecord[]> {
   const sweep = await stores.sweeps.get(sweepId);
   const runs = await Promise.all(sweep.runIds.map((id) => stores.runs.get(id)));
-  const order = byBudget(runs);
+  const order = options.largestFirst ? byBudget(runs).reverse() : byBudget(runs);
   const { shard } = options;
   const todo = order.filter(
     (run) =>
