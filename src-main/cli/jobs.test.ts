@@ -28,12 +28,13 @@ function run(args: string[]): Promise<{ code: number | null; out: string; err: s
 describe('isoflop sweep --jobs', () => {
   it('trains a sweep with two processes, each run once, and prints one summary', async () => {
     const store = join(folder.dir, 'store');
+    // Runs of a second or more each, so the job process (which starts cold) has runs left to claim.
     const result = await run([
       'sweep',
       '--demo',
       'teacher',
       '--budgets',
-      '1e6,3e6',
+      '1e7,3e7',
       '--sizes',
       '3',
       '--jobs',

@@ -33,8 +33,11 @@ export interface JobWorkers {
 export function startJobWorkers(count: number, sweepId: string, args: string[], io: CliIo): JobWorkers {
   const entry = cliEntry();
   const children = Array.from({ length: count }, (_, i) => {
+    // A process group of its own: a terminal's Ctrl+C reaches only the command, which passes it on once
+    // (a second SIGINT would end a job mid-step instead of after its run's checkpoint).
     const child = spawn(process.execPath, [entry, 'sweep', '--resume', sweepId, '--worker', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
     let pending = '';
     child.stderr?.setEncoding('utf8');
@@ -47,6 +50,7 @@ export function startJobWorkers(count: number, sweepId: string, args: string[], 
     });
     return child;
   });
+  const stopped = new WeakSet<object>();
   const done = Promise.all(
     children.map(
       (child) =>
@@ -59,7 +63,12 @@ export function startJobWorkers(count: number, sweepId: string, args: string[], 
   return {
     done,
     stop: () => {
-      for (const child of children) if (child.exitCode === null) child.kill('SIGINT');
+      for (const child of children) {
+        if (child.exitCode === null && child.signalCode === null && !stopped.has(child)) {
+          stopped.add(child);
+          child.kill('SIGINT');
+        }
+      }
     },
   };
 }

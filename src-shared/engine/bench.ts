@@ -289,7 +289,7 @@ export async function profileTraining(
     let wallMs = 0;
     const info = await tf.profile(async () => {
       wallMs = (await engine.time(steps)) * 1000;
-      return tf.scalar(0);
+      return [];
     });
     const times = await Promise.all(
       info.kernels.map(async (k) => {

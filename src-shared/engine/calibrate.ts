@@ -52,8 +52,11 @@ async function timeSteps(
     { evaluate: async () => 0 },
   );
   const started = now();
-  await trainer.run();
-  trainer.dispose();
+  try {
+    await trainer.run();
+  } finally {
+    trainer.dispose();
+  }
   return now() - started;
 }
 
@@ -66,7 +69,10 @@ export async function calibrateSpeed(plan: PlannedRun[], batchSize: number, budg
   const started = now();
   const perStep = (run: PlannedRun) => run.budgetFlops / Math.max(1, run.steps);
   const sorted = [...plan].sort((a, b) => perStep(a) - perStep(b));
-  const picks = [sorted[0], sorted.at(-1)].filter((run, i, all): run is PlannedRun => !!run && all.indexOf(run) === i);
+  // The same size at two budgets is one model to time.
+  const picks = [sorted[0], sorted.at(-1)].filter(
+    (run, i, all): run is PlannedRun => !!run && all.findIndex((other) => other?.params === run.params) === i,
+  );
   const timed: Calibration['timed'] = [];
   let firstStepExtra = 0;
   for (const run of picks) {

@@ -164,7 +164,7 @@ function linearTicks(domain: [number, number]): number[] {
 
 const compactUnits: Array<[number, string]> = [
   [1e12, 'T'],
-  [1e9, 'G'],
+  [1e9, 'B'],
   [1e6, 'M'],
   [1e3, 'k'],
 ];

@@ -83,8 +83,14 @@ function torchRound(model: BenchModel, steps: number): Promise<TorchFigures> {
     child.stderr.on('data', (chunk) => {
       err += chunk;
     });
-    child.once('error', reject);
+    // A round is seconds on a CPU; ten minutes means PyTorch hung.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.once('exit', (code) => {
+      clearTimeout(timer);
       if (code !== 0) {
         reject(new Error(`bench/torch_gpt.py failed (exit ${code}): ${err.trim().split('\n').at(-1) ?? ''}`));
         return;

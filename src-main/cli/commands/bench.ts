@@ -172,6 +172,8 @@ export const bench: Command = {
       io.err(`The ${preference} backend did not start; measuring on ${backend}.`);
     const steps = intOption(values, 'steps', 1, 100_000) ?? defaultSteps(model, backend);
     const rounds = intOption(values, 'rounds', 1, 100) ?? defaultRounds;
+    if (values.profile && values['vs-torch'])
+      throw new UsageError('--profile and --vs-torch are two measurements: run one, then the other');
     if (values.profile) {
       const profileSteps = intOption(values, 'steps', 1, 1000) ?? 1;
       io.err(

@@ -287,6 +287,7 @@ export const sweep: Command = {
           backend,
           control,
           ...(shard ? { shard } : {}),
+          largestFirst: jobs > 1 || values.worker === true,
           shouldStop: () => stopping,
           onRunStart: (run, index, total) => {
             runStart = Date.now();
@@ -317,6 +318,11 @@ export const sweep: Command = {
       return report(runs, sweepId, context, values, io);
     } finally {
       process.off('SIGINT', onSignal);
+      // This process failed or was stopped: the job processes stop too (after their runs' checkpoints).
+      if (workers) {
+        workers.stop();
+        await workers.done;
+      }
     }
   },
 };
