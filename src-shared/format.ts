@@ -12,17 +12,19 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
+/** The suffixes counts are written with, here, in chart ticks and in read-outs: 1.5k, 20M, 3.2B, 1.1T. */
+export const compactUnits: ReadonlyArray<readonly [number, string]> = [
+  [1e12, 'T'],
+  [1e9, 'B'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+];
+
 export function formatCount(n: number): string {
   if (n < 10_000) return Math.round(n).toLocaleString('en-US');
   // Past a thousand trillion a suffix stops helping (bootstrap intervals of a thin fit reach there).
   if (n >= 1e15) return n.toExponential(1).replace('e+', 'e');
-  const units: Array<[number, string]> = [
-    [1e12, 'T'],
-    [1e9, 'B'],
-    [1e6, 'M'],
-    [1e3, 'k'],
-  ];
-  for (const [size, suffix] of units) {
+  for (const [size, suffix] of compactUnits) {
     if (n >= size) {
       const value = n / size;
       return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)}${suffix}`;

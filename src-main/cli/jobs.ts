@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { CliIo } from './command';
+import { installedFile } from './installed';
 
 /**
  * `--jobs N`: N processes train one sweep's runs at once. The command's own process is one of them; the
@@ -12,17 +11,6 @@ import type { CliIo } from './command';
  * the command's own process resumes from its checkpoint.
  */
 
-/** bin/isoflop.js, found upwards from this module (the source tree in tests, dist/cli when built). */
-function cliEntry(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'bin', 'isoflop.js');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('bin/isoflop.js is missing from this installation: --jobs cannot start its workers');
-}
-
 export interface JobWorkers {
   /** resolves when every worker has exited; the exit codes, in order */
   done: Promise<Array<number | null>>;
@@ -31,7 +19,7 @@ export interface JobWorkers {
 }
 
 export function startJobWorkers(count: number, sweepId: string, args: string[], io: CliIo): JobWorkers {
-  const entry = cliEntry();
+  const entry = installedFile(join('bin', 'isoflop.js'), '--jobs cannot start its workers');
   const children = Array.from({ length: count }, (_, i) => {
     // A process group of its own: a terminal's Ctrl+C reaches only the command, which passes it on once
     // (a second SIGINT would end a job mid-step instead of after its run's checkpoint).

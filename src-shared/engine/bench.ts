@@ -129,21 +129,33 @@ interface Loop {
   dispose(): void;
 }
 
-function engineLoop(model: Model, sampler: () => TokenSampler | RowSampler, batchSize: number): Loop {
-  const time = async (planned: number) => {
-    const trainer = new Trainer(
-      model,
-      sampler(),
-      { ...defaultTrainerOptions, batchSize, plannedSteps: planned, evalSteps: [], readLossEvery: 10 },
-      {
-        evaluate: async () => 0,
-      },
-    );
-    const started = now();
+/**
+ * Seconds the engine's Trainer takes for `steps` steps of `model` on `sampler`, without evaluations: what
+ * the benchmarks and the planner's calibration (calibrate.ts) time.
+ */
+export async function timeEngineSteps(
+  model: Model,
+  sampler: TokenSampler | RowSampler,
+  batchSize: number,
+  steps: number,
+): Promise<number> {
+  const trainer = new Trainer(
+    model,
+    sampler,
+    { ...defaultTrainerOptions, batchSize, plannedSteps: steps, evalSteps: [], readLossEvery: 10 },
+    { evaluate: async () => 0 },
+  );
+  const started = now();
+  try {
     await trainer.run();
+  } finally {
     trainer.dispose();
-    return now() - started;
-  };
+  }
+  return now() - started;
+}
+
+function engineLoop(model: Model, sampler: () => TokenSampler | RowSampler, batchSize: number): Loop {
+  const time = (steps: number) => timeEngineSteps(model, sampler(), batchSize, steps);
   return { time, peak: () => peakBufferBytes(() => time(2)), dispose: () => model.dispose() };
 }
 

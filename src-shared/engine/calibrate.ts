@@ -1,10 +1,10 @@
 import type { BackendName, ModelSpec, PlannedRun } from '../contract';
 import { Random } from '../random';
+import { timeEngineSteps } from './bench';
 import { RowSampler, TokenSampler } from './data';
 import { familyOf } from './models/families';
 import type { MeasuredThroughput } from './planner';
 import { tf } from './tf';
-import { defaultTrainerOptions, Trainer } from './trainer';
 
 /**
  * A first estimate of this machine's speed, for a plan made before any run has finished here: a few
@@ -38,28 +38,6 @@ function sampler(spec: ModelSpec, batchSize: number): TokenSampler | RowSampler 
   return new RowSampler(rows, spec.inputs, batchSize, 7, spec.task === 'classification');
 }
 
-/** Trains `steps` steps of a fresh trainer over `model`; seconds taken. */
-async function timeSteps(
-  model: ReturnType<ReturnType<typeof familyOf>['create']>,
-  spec: ModelSpec,
-  batchSize: number,
-  steps: number,
-): Promise<number> {
-  const trainer = new Trainer(
-    model,
-    sampler(spec, batchSize),
-    { ...defaultTrainerOptions, batchSize, plannedSteps: steps, evalSteps: [], readLossEvery: 10 },
-    { evaluate: async () => 0 },
-  );
-  const started = now();
-  try {
-    await trainer.run();
-  } finally {
-    trainer.dispose();
-  }
-  return now() - started;
-}
-
 /**
  * Times the plan's smallest and largest runs' models for about `budgetSeconds` in all, on the backend
  * tfjs has now (the caller picks it). Needs a plan with at least one run.
@@ -77,12 +55,13 @@ export async function calibrateSpeed(plan: PlannedRun[], batchSize: number, budg
   let firstStepExtra = 0;
   for (const run of picks) {
     const model = familyOf(run.model).create(run.model, 1, batchSize);
+    const data = sampler(run.model, batchSize);
     try {
-      const first = await timeSteps(model, run.model, batchSize, 1);
-      const probe = await timeSteps(model, run.model, batchSize, 2);
+      const first = await timeEngineSteps(model, data, batchSize, 1);
+      const probe = await timeEngineSteps(model, data, batchSize, 2);
       const guess = Math.max(1e-4, probe / 2);
       const steps = Math.max(3, Math.min(200, Math.round(budgetSeconds / picks.length / 2 / guess)));
-      const seconds = await timeSteps(model, run.model, batchSize, steps);
+      const seconds = await timeEngineSteps(model, data, batchSize, steps);
       const each = seconds / steps;
       firstStepExtra = Math.max(firstStepExtra, first - each);
       timed.push({ params: run.params, secondsPerStep: each, flopsPerStep: perStep(run) });

@@ -2,6 +2,7 @@ import type { ReportData } from '../contract/report';
 import { formatCount, formatFlops, formatRatio, formatSig } from '../format';
 import { contourLevels, efficientFrontier, isoLossContours } from '../science/contours';
 import { formatInterval } from '../science/diagnostics';
+import { optimumBand } from './frontier-charts';
 import { crossValidationSection, fitDetails, studySection } from './html-sections';
 import { type ChartSeries, type ChartSpec, escapeHtml, renderChart } from './svg';
 import { isoflopProfileSeries } from './sweep-charts';
@@ -53,23 +54,9 @@ export function renderReportHtml(report: ReportData): string {
   if (report.fit) {
     const fit = report.fit;
     const curve = fit.optimumCurve;
-    const band = (color: string, label: string, of: (p: (typeof curve)[number]) => [number, number] | null) => {
-      const spans = curve.map((p) => ({ x: p.flops, span: of(p) })).filter((p) => p.span !== null);
-      return spans.length < 2
-        ? []
-        : [
-            {
-              label,
-              color,
-              kind: 'band' as const,
-              points: spans.map((p) => ({ x: p.x, y: (p.span as [number, number])[0] })),
-              upper: spans.map((p) => ({ x: p.x, y: (p.span as [number, number])[1] })),
-            },
-          ];
-    };
     const frontier: ChartSeries[] = [
-      ...band('#4f46e5', 'N*: 95% interval of the bootstrap fits', (p) => p.paramsCi95),
-      ...band('#e07b00', 'D*: 95% interval', (p) => p.tokensCi95),
+      ...optimumBand(curve, 'params', '#4f46e5', 'N*: 95% interval of the bootstrap fits'),
+      ...optimumBand(curve, 'tokens', '#e07b00', 'D*: 95% interval'),
       {
         label: 'N*(C), parametric fit',
         color: '#4f46e5',

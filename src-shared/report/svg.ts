@@ -1,3 +1,5 @@
+import { compactUnits } from '../format';
+
 /**
  * The one chart renderer: data -> an SVG string with log or linear axes, points, lines and bands.
  * The app shows it (Chart.svelte) and reports embed it, so both draw the same picture. Vector,
@@ -161,13 +163,6 @@ function linearTicks(domain: [number, number]): number[] {
     out.push(Number(((first + k) * nice).toPrecision(12)));
   return out;
 }
-
-const compactUnits: Array<[number, string]> = [
-  [1e12, 'T'],
-  [1e9, 'B'],
-  [1e6, 'M'],
-  [1e3, 'k'],
-];
 
 /** Labels for evenly spaced values: the digits the step needs, the same form for all of them. */
 function labelLinear(values: number[]): AxisTick[] {

@@ -1,9 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type BenchModel, engineBench } from '../../../src-shared/engine/bench';
 import { tf } from '../../../src-shared/engine/tf';
+import { installedFile } from '../installed';
 
 /**
  * The engine against PyTorch on the same model and step (bench/torch_gpt.py, written to match gpt.ts
@@ -41,16 +40,8 @@ const candidates = () => (process.env.ISOFLOP_PYTHON ? [process.env.ISOFLOP_PYTH
 let chosen: string | null = null;
 const python = () => chosen ?? candidates()[0] ?? 'python3';
 
-/** bench/torch_gpt.py, found upwards from this module (the source tree in tests, dist/cli when built). */
-export function torchScript(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'bench', 'torch_gpt.py');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('bench/torch_gpt.py is missing from this installation');
-}
+/** bench/torch_gpt.py, the PyTorch side of the comparison. */
+export const torchScript = () => installedFile(join('bench', 'torch_gpt.py'), 'bench --vs-torch cannot run PyTorch');
 
 /** Why PyTorch cannot run here, or null when it can (and which python has it). */
 export function torchUnavailable(): string | null {

@@ -120,10 +120,14 @@ export async function fitSweep(sweepId: string, fetched?: SweepDetail): Promise<
     return;
   }
   const runs = observeRuns(completed);
-  // A deleted dataset leaves the sweep fittable; only the floor beside E is lost.
-  const dataset = await client.call('datasets.get', { id: detail.sweep.datasetId }).catch(() => null);
+  const context = await sweepContext(detail);
   frontier.fitting = false;
-  await fitRuns(`sweep ${detail.sweep.name} (${runs.length} completed runs)`, runs, datasetContext(dataset), sweepId);
+  await fitRuns(`sweep ${detail.sweep.name} (${runs.length} completed runs)`, runs, context, sweepId);
+}
+
+/** What a sweep's dataset tells its fit; a deleted dataset leaves the sweep fittable, only the floor beside E is lost. */
+async function sweepContext(detail: SweepDetail): Promise<DatasetContext> {
+  return datasetContext(await client.call('datasets.get', { id: detail.sweep.datasetId }).catch(() => null));
 }
 
 /**
@@ -152,8 +156,7 @@ export async function sweepHeadline(sweepId: string): Promise<string | null> {
     const detail = await client.call('sweeps.get', { id: sweepId });
     const completed = completedRuns(detail);
     if (completed.length < minimumRuns) return null;
-    const dataset = await client.call('datasets.get', { id: detail.sweep.datasetId }).catch(() => null);
-    const context = datasetContext(dataset);
+    const context = await sweepContext(detail);
     const budget = Math.max(...detail.sweep.budgets);
     const analysis = await engine.fit(observeRuns(completed), {
       bootstrap: 0,
