@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoflopProfileSeries } from './sweep-charts';
+import { computeColors, isoflopProfileSeries } from './sweep-charts';
 
 describe('IsoFLOP profile charts', () => {
   it("draws each budget's fitted parabola and marks its minimum where the sizes bracket it", () => {
@@ -22,8 +22,8 @@ describe('IsoFLOP profile charts', () => {
       '1e9 FLOPs',
     ]);
     // Smallest budget darkest, largest lightest.
-    expect(series[0]?.color).toBe('#440154');
-    expect(series.find((s) => s.label === '1e9 FLOPs')?.color).toBe('#e07b00');
+    expect(series[0]?.color).toBe(computeColors[0]);
+    expect(series.find((s) => s.label === '1e9 FLOPs')?.color).toBe(computeColors.at(-1));
   });
 
   it('joins budgets with fewer than 3 sizes by a dashed line, fitting no parabola', () => {

@@ -4,8 +4,11 @@ import type { ChartSeries } from './svg';
 
 /** What a sweep's IsoFLOP chart shows: the app's Sweeps view and reports draw the same. */
 
-/** Budgets from the smallest (dark) to the largest (light): viridis, as the Frontier colours compute. */
-export const computeColors = ['#440154', '#3b528b', '#21918c', '#5ec962', '#c8b100', '#e07b00'];
+/**
+ * Budgets from the smallest (dark) to the largest (light), as the Frontier colours compute: viridis, its
+ * darkest purple lifted (#440154 vanished on the dark theme's panels).
+ */
+export const computeColors = ['#7a3fa8', '#3b6fb0', '#21918c', '#5ec962', '#c8b100', '#e07b00'];
 
 export interface ProfileBudget {
   flops: number;
