@@ -19,8 +19,8 @@ await Promise.all([
     format: 'esm',
     // tfjs's ESM builds list their side-effect files (kernel and gradient registration) for bundlers.
     mainFields: ['module', 'main'],
-    // Loaded only to print PDFs, from node_modules: too large and too dynamic to bundle.
-    external: ['playwright-core'],
+    // Loaded from node_modules: playwright-core to print PDFs, webgpu (Dawn, a native addon) to train on a GPU.
+    external: ['playwright-core', 'webgpu'],
     // Bundled CommonJS code may call require() or read __dirname; give the ESM output both.
     banner: {
       js: [

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { api, type Channel, type Input, IsoflopError, type Output } from '../../src-shared/contract';
 import { type App, createApp } from '../api';
 import { ensureDataDir, resolveDataDir } from '../store/data-dir';
+import { type NodeBackendPreference, nodeBackendOrder, nodeBackendPreferences } from '../training/node-backends';
 
 /** What every `isoflop` subcommand is made of. */
 
@@ -70,6 +71,25 @@ export function numberOption(values: OptionValues, name: string, min: number, ma
     throw new UsageError(`--${name} must be a number from ${min} to ${max}, not "${text}"`);
   }
   return value;
+}
+
+/** `--backend`, for every command that trains. */
+export const backendOptionSpec: Record<string, OptionSpec> = { backend: { type: 'string' } };
+export const backendUsage = '[--backend auto|webgpu|wasm|cpu]';
+
+/**
+ * The headless backend asked for: auto (WebGPU on a hardware GPU, else WASM), webgpu, wasm or cpu. Checked
+ * before the command creates anything: `--backend webgpu` on a machine where Dawn finds no GPU stops here,
+ * saying why, rather than leaving a sweep of failed runs behind.
+ */
+export async function backendOption(values: OptionValues): Promise<NodeBackendPreference | undefined> {
+  if (values.backend === 'webgl')
+    throw new UsageError(
+      "--backend webgl trains in the app (a browser's WebGL); headless training uses auto, webgpu, wasm or cpu",
+    );
+  const preference = choiceOption(values, 'backend', nodeBackendPreferences);
+  if (preference === 'webgpu') await nodeBackendOrder(preference);
+  return preference;
 }
 
 /** A comma-separated list of compute budgets, such as --budgets 1e9,3e9,1e10. */

@@ -1,4 +1,4 @@
-import type { BackendName, DatasetManifest, PlannedRun, StudyRecord, StudyTrial } from '../../src-shared/contract';
+import type { DatasetManifest, PlannedRun, StudyRecord, StudyTrial } from '../../src-shared/contract';
 import {
   applyLearningRates,
   bestLearningRate,
@@ -7,6 +7,7 @@ import {
   learningRateTasks,
 } from '../../src-shared/engine/lr-tuning';
 import { createStudy, type StudyStores } from '../usecases/studies';
+import type { NodeBackendPreference } from './node-backends';
 import { runStudy } from './study';
 
 /**
@@ -21,7 +22,7 @@ export async function tuneLearningRates(
     batchSize: number;
     points: number;
     seed: number;
-    backend?: BackendName;
+    backend?: NodeBackendPreference | undefined;
     onSize?(size: { params: number; index: number; count: number; rates: number[]; steps: number }): void;
     onTrial?(trial: StudyTrial, study: StudyRecord): void;
   },

@@ -5,13 +5,20 @@ import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../../src-shared/contract/backend';
-import { selectBackend } from '../../src-shared/engine/backend';
-import type { BackendPolicy } from '../../src-shared/engine/session/run-session';
+import { IsoflopError } from '../../src-shared/contract/errors';
+import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
+import type { BackendChoice, BackendPolicy, DeviceLike } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
+import { nodeWebGpu, probeDawnApart, resetWebGpuBackend } from './dawn';
 
-/** Training backends in Node: WASM (SIMD) and the plain-JavaScript CPU backend. */
+/**
+ * Training backends in Node: WebGPU through Dawn (see dawn.ts), WASM (SIMD) and the plain-JavaScript CPU
+ * backend. `auto` trains on WebGPU only where Dawn finds a hardware adapter: a software one (SwiftShader)
+ * computes on the CPU, several times slower than WASM, so it is used only when asked for by name.
+ */
 
-export const nodeBackendOrder: BackendName[] = ['wasm', 'cpu'];
+export const nodeBackendPreferences = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
+export type NodeBackendPreference = (typeof nodeBackendPreferences)[number];
 
 function wasmFolder(): string {
   // The bundled CLI ships the .wasm files beside it (dist/wasm); a source checkout reads node_modules.
@@ -23,21 +30,70 @@ function wasmFolder(): string {
 
 let pathsSet = false;
 
-export async function useNodeBackend(preference?: BackendName): Promise<BackendName> {
-  if (!pathsSet) {
-    // Production mode: no per-op debug checks, and no advert for tfjs-node (which cannot install here).
-    tf.env().set('PROD', true);
-    setWasmPaths(`${wasmFolder()}/`);
-    pathsSet = true;
-  }
-  return selectBackend(preference, nodeBackendOrder);
+function setUp(): void {
+  if (pathsSet) return;
+  // Production mode: no per-op debug checks, and no advert for tfjs-node (which cannot install here).
+  tf.env().set('PROD', true);
+  setWasmPaths(`${wasmFolder()}/`);
+  pathsSet = true;
 }
 
-/** The run session's backend policy in Node: the preferred backend (else WASM, then CPU); no GPU to fall back from. */
-export function nodeBackendPolicy(preference?: BackendName): BackendPolicy {
+/**
+ * The backends to try for `preference`, in order. `webgpu` asked for by name and missing is an error that
+ * says why (no driver, no adapter), rather than a quiet run on the CPU.
+ */
+export async function nodeBackendOrder(preference: NodeBackendPreference = 'auto'): Promise<BackendName[]> {
+  if (preference === 'wasm') return ['wasm', 'cpu'];
+  if (preference === 'cpu') return ['cpu', 'wasm'];
+  // Dawn is asked in a child process first (see probeDawnApart), and loaded here only if it has an adapter.
+  const found = await probeDawnApart();
+  if (preference === 'webgpu') {
+    const { probe } = found.available ? await nodeWebGpu() : { probe: found };
+    if (!probe.available)
+      throw new IsoflopError(
+        'BACKEND_UNAVAILABLE',
+        `--backend webgpu: ${probe.detail} Train on the CPU with --backend wasm, or leave --backend out.`,
+      );
+    return ['webgpu', 'wasm', 'cpu'];
+  }
+  if (!found.available || found.adapter?.isSoftware !== false) return ['wasm', 'cpu'];
+  return (await nodeWebGpu()).probe.available ? ['webgpu', 'wasm', 'cpu'] : ['wasm', 'cpu'];
+}
+
+/** Starts the first backend of `preference`'s order that starts. */
+export async function useNodeBackend(preference: NodeBackendPreference = 'auto'): Promise<BackendName> {
+  setUp();
+  const order = await nodeBackendOrder(preference);
+  return selectBackend(order[0], order);
+}
+
+/** What a run records of its backend: the GPU adapter, or WASM's SIMD and threads. */
+async function described(backend: BackendName): Promise<BackendChoice> {
+  if (backend === 'webgpu') return { backend, adapter: (await nodeWebGpu()).probe.detail };
+  if (backend === 'wasm') return { backend, adapter: withWasmThreads('SIMD, threads', wasmThreads()) };
+  return { backend, adapter: null };
+}
+
+/** The device tfjs's WebGPU backend trains on; null on the other backends. */
+function webGpuDevice(): DeviceLike | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return (tf.backend() as unknown as { device?: DeviceLike }).device ?? null;
+}
+
+/**
+ * The run session's backend policy in Node: `preference`'s first backend that starts; a WebGPU run whose
+ * device is lost or whose GPU calls fail goes on with WASM from its last checkpoint (the session says so
+ * in the run's log), and the next run gets a fresh device.
+ */
+export function nodeBackendPolicy(preference: NodeBackendPreference = 'auto'): BackendPolicy {
   return {
-    start: async () => ({ backend: await useNodeBackend(preference), adapter: null }),
-    fallback: async () => null,
-    device: () => null,
+    start: async () => described(await useNodeBackend(preference)),
+    fallback: async (failed) => {
+      if (failed !== 'webgpu') return null;
+      const next = await selectBackend('wasm', ['wasm', 'cpu']);
+      resetWebGpuBackend();
+      return described(next);
+    },
+    device: webGpuDevice,
   };
 }

@@ -2,14 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { platform } from 'node:os';
 import { join } from 'node:path';
 import type { DatasetManifest, MetricRow, RunRecord } from '../../src-shared/contract';
-import type { BackendName } from '../../src-shared/contract/backend';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { RunSession } from '../../src-shared/engine/session/run-session';
 import { isFinal, type RunEnd } from '../../src-shared/engine/session/run-status';
 import type { DatasetStore } from '../store/datasets/store';
 import type { RunStore } from '../store/runs';
 import { storeRunSink } from '../usecases/runs';
-import { nodeBackendPolicy } from './node-backends';
+import { type NodeBackendPreference, nodeBackendPolicy } from './node-backends';
 
 /**
  * The CLI's host for a run session (src-shared/engine/session): the store as its sink, the split files
@@ -17,10 +16,12 @@ import { nodeBackendPolicy } from './node-backends';
  */
 
 export interface ExecuteOptions {
-  backend?: BackendName;
+  backend?: NodeBackendPreference | undefined;
   onMetrics?(run: RunRecord, metrics: MetricRow): void;
   /** after each evaluation: true stops the run as cancelled (a study's pruner) */
   prune?(metrics: MetricRow): Promise<boolean>;
+  /** fault injection (tests): destroy the WebGPU device once training passes this step */
+  loseWebGpuDeviceAtStep?: number;
   /** set by the caller to pause the run (Ctrl+C): it is marked interrupted and resumes later */
   control?: { stop?: () => void };
 }
@@ -64,6 +65,7 @@ async function trainStoredRun(
     backends: nodeBackendPolicy(options.backend),
     ...(options.prune ? { prune: options.prune } : {}),
     onMetrics: (metrics) => options.onMetrics?.(run, metrics),
+    loseDeviceAtStep: options.loseWebGpuDeviceAtStep ?? null,
   });
   if (options.control) options.control.stop = () => session.pause();
   return session.run();

@@ -1,4 +1,3 @@
-import { backendOrder } from '../../../src-shared/contract/backend';
 import {
   type BenchModel,
   benchTraining,
@@ -11,7 +10,17 @@ import { useNodeBackend } from '../../training/node-backends';
 import { benchCharts, type ChartBenchRow } from '../bench/charts';
 import { benchDatasets } from '../bench/datasets';
 import { benchVsTorch, type VsTorch } from '../bench/torch';
-import { type CliIo, type Command, choiceOption, intOption, type OptionValues, UsageError } from '../command';
+import {
+  backendOption,
+  backendOptionSpec,
+  backendUsage,
+  type CliIo,
+  type Command,
+  choiceOption,
+  intOption,
+  type OptionValues,
+  UsageError,
+} from '../command';
 
 /**
  * Steps per round: on a GPU enough for the engine's reads every 10 steps to show; on WASM and the CPU,
@@ -135,9 +144,9 @@ async function runCharts(values: OptionValues, io: CliIo): Promise<number> {
 export const bench: Command = {
   summary: 'Benchmarks that print figures: training throughput (engine vs a naive loop), dataset import, charts',
   usage: [
-    'isoflop bench [--model gpt-small|gpt-medium|mlp] [--backend wasm|cpu] [--steps N] [--rounds N] [--json]',
-    '       isoflop bench --profile [--model gpt-small|gpt-medium|mlp] [--backend wasm|cpu] [--steps N] [--json]',
-    '       isoflop bench --vs-torch [--model gpt-small|gpt-medium] [--backend wasm|cpu] [--steps N] [--rounds N] [--json]',
+    `isoflop bench [--model gpt-small|gpt-medium|mlp] ${backendUsage} [--steps N] [--rounds N] [--json]`,
+    `       isoflop bench --profile [--model gpt-small|gpt-medium|mlp] ${backendUsage} [--steps N] [--json]`,
+    `       isoflop bench --vs-torch [--model gpt-small|gpt-medium] ${backendUsage} [--steps N] [--rounds N] [--json]`,
     '       isoflop bench --datasets [--size-mb N] [--json]',
     '       isoflop bench --charts [--points N] [--json]',
   ].join('\n'),
@@ -149,7 +158,7 @@ export const bench: Command = {
     points: { type: 'string' },
     'size-mb': { type: 'string' },
     model: { type: 'string' },
-    backend: { type: 'string' },
+    ...backendOptionSpec,
     steps: { type: 'string' },
     rounds: { type: 'string' },
     json: { type: 'boolean' },
@@ -161,14 +170,9 @@ export const bench: Command = {
       choiceOption(values, 'model', ['gpt-small', 'gpt-medium', 'mlp'] as const) ?? ('gpt-small' as BenchModel);
     if (values['vs-torch'] && model === 'mlp')
       throw new UsageError('--vs-torch compares the transformer: use --model gpt-small or --model gpt-medium');
-    const preference = choiceOption(values, 'backend', backendOrder);
-    if (preference === 'webgpu' || preference === 'webgl') {
-      throw new UsageError(
-        `--backend ${preference} runs in the browser: open the app's "This computer" view (isoflop serve)`,
-      );
-    }
+    const preference = await backendOption(values);
     const backend = await useNodeBackend(preference);
-    if (preference && backend !== preference)
+    if (preference && preference !== 'auto' && backend !== preference)
       io.err(`The ${preference} backend did not start; measuring on ${backend}.`);
     const steps = intOption(values, 'steps', 1, 100_000) ?? defaultSteps(model, backend);
     const rounds = intOption(values, 'rounds', 1, 100) ?? defaultRounds;

@@ -2,15 +2,25 @@ import type { RunRecord } from '../../../src-shared/contract';
 import { formatMeanStd } from '../../../src-shared/format';
 import { ensureDemos } from '../../store/datasets/demos/demos';
 import { executeClaimedRun } from '../../training/run-executor';
-import { apiOf, type Command, numberOption, storeOption, stringOption, UsageError } from '../command';
+import {
+  apiOf,
+  backendOption,
+  backendOptionSpec,
+  backendUsage,
+  type Command,
+  numberOption,
+  storeOption,
+  stringOption,
+  UsageError,
+} from '../command';
 
 /** `isoflop cv`: k-fold cross-validation of one network on a table; each fold is a run, the k share a cvId. */
 export const cv: Command = {
   summary: 'k-fold cross-validation of a network on a table (stratified for classification); each fold is a run',
-  usage:
-    'isoflop cv --dataset ID [--k 5] [--width 32] [--depth 2] [--steps 300] [--batch-size 64] [--lr 3e-3] [--dropout P] [--weight-decay X] [--l1 X] [--l2 X] [--seed S] [--store DIR] [--json]',
+  usage: `isoflop cv --dataset ID [--k 5] [--width 32] [--depth 2] [--steps 300] [--batch-size 64] [--lr 3e-3] [--dropout P] [--weight-decay X] [--l1 X] [--l2 X] [--seed S] ${backendUsage} [--store DIR] [--json]`,
   options: {
     ...storeOption,
+    ...backendOptionSpec,
     dataset: { type: 'string' },
     k: { type: 'string' },
     width: { type: 'string' },
@@ -29,6 +39,7 @@ export const cv: Command = {
     const datasetId = stringOption(values, 'dataset');
     if (!datasetId) throw new UsageError('cv needs --dataset ID (a table)');
     const api = apiOf(values, io);
+    const backend = await backendOption(values);
     if (datasetId.startsWith('demo-')) await ensureDemos(api.app.datasets);
     // The contract sets the limits and defaults (k from 2 to 255, ...); the CLI only reads numbers.
     const number = (name: string) => numberOption(values, name, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
@@ -66,7 +77,7 @@ export const cv: Command = {
     const stores = api.app;
     for (const run of runs) {
       // Fresh runs of this process: nobody else holds them.
-      const done = (await executeClaimedRun(stores, run.id)) as RunRecord;
+      const done = (await executeClaimedRun(stores, run.id, { backend })) as RunRecord;
       io.err(
         `${run.name}: ${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
       );

@@ -37,7 +37,10 @@ export const runs: Command = {
         io.out(
           `params ${formatCount(run.params.total)}, budget ${formatFlops(run.config.budgetFlops)} FLOPs, ${run.config.plannedSteps} steps planned`,
         );
-        if (run.environment) io.out(`trained on ${run.environment.backend} (${run.environment.platform})`);
+        if (run.environment)
+          io.out(
+            `trained on ${run.environment.backend}${run.environment.adapter ? `, ${run.environment.adapter}` : ''} (${run.environment.platform})`,
+          );
         for (const entry of run.log) io.out(`log ${entry.at}  ${entry.message}`);
         for (const m of metrics)
           io.out(

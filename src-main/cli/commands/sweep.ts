@@ -1,13 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import {
-  type BackendName,
-  backendOrder,
-  type DatasetManifest,
-  PlannedRun,
-  type RunRecord,
-} from '../../../src-shared/contract';
+import { type DatasetManifest, PlannedRun, type RunRecord } from '../../../src-shared/contract';
 import { estimateRunSeconds, type MeasuredThroughput } from '../../../src-shared/engine/planner';
 import {
   estimateEta,
@@ -23,10 +17,13 @@ import { type DatasetContext, datasetContext, observeRuns } from '../../../src-s
 import type { App } from '../../api';
 import { ensureDemos } from '../../store/datasets/demos/demos';
 import { tuneLearningRates } from '../../training/lr-tuning';
-import { nodeBackendOrder } from '../../training/node-backends';
+import { type NodeBackendPreference, nodeBackendOrder } from '../../training/node-backends';
 import { createSweep, runSweep } from '../../training/sweep';
 import {
   apiOf,
+  backendOption,
+  backendOptionSpec,
+  backendUsage,
   type CliIo,
   type Command,
   choiceOption,
@@ -120,7 +117,7 @@ async function tunedPlan(
   s: App,
   dataset: DatasetManifest,
   plan: PlannedRun[],
-  options: { batchSize: number; points: number; seed: number; backend?: BackendName; io: CliIo },
+  options: { batchSize: number; points: number; seed: number; backend?: NodeBackendPreference | undefined; io: CliIo },
 ): Promise<PlannedRun[]> {
   const { io } = options;
   const tuned = await tuneLearningRates(s, dataset, plan, {
@@ -147,10 +144,10 @@ export const sweep: Command = {
   summary: 'Plan and run an IsoFLOP sweep headless, into the same store the app shows',
   usage: [
     'isoflop sweep (--demo teacher|language | --dataset ID) --budgets 1e8,3e8,1e9 [--sizes K] [--batch B]',
-    '               [--backend wasm|cpu] [--seed S] [--tune-lr [--lr-grid 5]] [--plan-only] [--json] [--store DIR]',
-    '       isoflop sweep --resume SWEEP_ID [--backend wasm|cpu] [--jobs N] [--json] [--store DIR]',
+    `               ${backendUsage} [--seed S] [--tune-lr [--lr-grid 5]] [--plan-only] [--json] [--store DIR]`,
+    `       isoflop sweep --resume SWEEP_ID ${backendUsage} [--jobs N] [--json] [--store DIR]`,
     '  --jobs N: N processes train the sweep runs at once, each taking the next run none has claimed (1 by default).',
-    '       isoflop sweep --plan plan.json [--shard I/N] [--backend wasm|cpu] [--store SHARED_DIR]',
+    `       isoflop sweep --plan plan.json [--shard I/N] ${backendUsage} [--store SHARED_DIR]`,
     '  Regularization for every run: [--weight-decay X] [--l1 X] [--l2 X] [--dropout P] [--early-stopping PATIENCE [--early-stopping-metric val-loss|val-accuracy] [--early-stopping-min-delta X]]',
     '  --tune-lr: before the sweep, a short learning-rate search per size at the smallest budget (a grid of',
     '  --lr-grid rates 2.5x apart around the default, each size a study); each size then trains at its best rate.',
@@ -159,12 +156,12 @@ export const sweep: Command = {
   ].join('\n'),
   options: {
     ...storeOption,
+    ...backendOptionSpec,
     demo: { type: 'string' },
     dataset: { type: 'string' },
     budgets: { type: 'string' },
     sizes: { type: 'string' },
     batch: { type: 'string' },
-    backend: { type: 'string' },
     seed: { type: 'string' },
     resume: { type: 'string' },
     plan: { type: 'string' },
@@ -187,9 +184,7 @@ export const sweep: Command = {
   async run(values, _positionals, io) {
     const api = apiOf(values, io);
     const s = api.app;
-    const backend = choiceOption(values, 'backend', backendOrder);
-    if (backend === 'webgpu' || backend === 'webgl')
-      throw new UsageError(`--backend ${backend} trains in the app; headless sweeps use wasm or cpu`);
+    const backend = await backendOption(values);
     let sweepId = stringOption(values, 'resume');
     const shard = parseShard(stringOption(values, 'shard'), io.env);
     const planFile = stringOption(values, 'plan');
@@ -233,7 +228,7 @@ export const sweep: Command = {
       if (values['plan-only']) {
         if (values.json) io.out(JSON.stringify({ datasetId: dataset.id, batchSize, plan }, null, 2));
         else {
-          const on = backend ?? nodeBackendOrder[0] ?? 'wasm';
+          const on = (await nodeBackendOrder(backend))[0] ?? 'wasm';
           printPlan(plan, planned.throughput.find((t) => t.backend === on) ?? null, on, io);
         }
         return 0;

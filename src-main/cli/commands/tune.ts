@@ -5,7 +5,18 @@ import { type Space, validateSpace } from '../../../src-shared/science/search';
 import { ensureDemos } from '../../store/datasets/demos/demos';
 import { runStudy } from '../../training/study';
 import { bestTrial, type StudyStores } from '../../usecases/studies';
-import { apiOf, type Command, choiceOption, numberOption, storeOption, stringOption, UsageError } from '../command';
+import {
+  apiOf,
+  backendOption,
+  backendOptionSpec,
+  backendUsage,
+  type Command,
+  choiceOption,
+  numberOption,
+  storeOption,
+  stringOption,
+  UsageError,
+} from '../command';
 
 /**
  * `isoflop tune`: a study of MLP hyper-parameters on a table dataset, kept in `<data>/studies/` (the app's
@@ -15,11 +26,12 @@ import { apiOf, type Command, choiceOption, numberOption, storeOption, stringOpt
 export const tune: Command = {
   summary: 'Search hyper-parameters (grid, random or TPE) with median or ASHA pruning; each trial is a run',
   usage:
-    'isoflop tune --dataset ID --space space.json --sampler grid|random|tpe --trials N [--steps S] [--pruner median|asha|none] [--seed S] [--store DIR] [--json]\n' +
-    '       isoflop tune --resume STUDY-ID [--store DIR] [--json]\n' +
+    `isoflop tune --dataset ID --space space.json --sampler grid|random|tpe --trials N [--steps S] [--pruner median|asha|none] [--seed S] ${backendUsage} [--store DIR] [--json]\n` +
+    `       isoflop tune --resume STUDY-ID ${backendUsage} [--store DIR] [--json]\n` +
     `  space.json maps ${studyParameters.join(', ')} to {"type": "log"|"float"|"int", "min": x, "max": y} or {"type": "choice", "values": [...]}.`,
   options: {
     ...storeOption,
+    ...backendOptionSpec,
     dataset: { type: 'string' },
     space: { type: 'string' },
     sampler: { type: 'string' },
@@ -32,6 +44,7 @@ export const tune: Command = {
   },
   async run(values, _positionals, io) {
     const api = apiOf(values, io);
+    const backend = await backendOption(values);
     const stores: StudyStores = api.app;
     let studyId = stringOption(values, 'resume');
     if (!studyId) {
@@ -68,6 +81,7 @@ export const tune: Command = {
       studyId = study.id;
     }
     await runStudy(stores, studyId, {
+      backend,
       onTrial: (trial, study) =>
         io.err(
           `trial ${trial.number}/${study.trialsPlanned}: ${trial.state}${trial.value !== null ? ` ${trial.value.toFixed(5)}` : ''}  ${JSON.stringify(trial.params)}`,
