@@ -57,12 +57,10 @@ test.describe('web mode: training in the worker', () => {
         // The threaded build ran: its pthread workers started from the app's own files (no blob: scripts,
         // which the CSP refuses), and the bench says how many threads tfjs gave XNNPACK.
         expect(pthreadWorkers.length).toBeGreaterThan(0);
-        const expected = await page.evaluate(() =>
-          Math.max(1, Math.min(8, Math.floor(navigator.hardwareConcurrency / 2))),
-        );
+        const expected = await page.evaluate(() => Math.max(1, Math.min(8, navigator.hardwareConcurrency)));
         await expect(page.getByTestId('bench-kernels')).toContainText('BatchMatMul (wasm)');
         await expect(page.getByTestId('bench-wasm-threads')).toContainText(
-          `WASM on ${expected} thread${expected === 1 ? '' : 's'} (tfjs uses half of the`,
+          `WASM on ${expected} thread${expected === 1 ? '' : 's'} (one per core of the`,
         );
       }
       const longTasks = await page.evaluate(() => (globalThis as { longTasks?: number[] }).longTasks ?? []);

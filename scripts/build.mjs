@@ -1,5 +1,7 @@
 // Builds everything the app, web mode and the CLI run from: dist/renderer, dist/cli, dist/electron.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 
@@ -69,4 +71,24 @@ for (const target of ['dist/wasm', 'dist/renderer/wasm']) {
     copyFileSync(new URL(file, wasmSource), new URL(`${target}/${file}`, root));
   }
 }
+// WASM threads in Node (src-main/training/wasm-threads.ts): tfjs's Emscripten factory, and its pthread worker
+// with two lines first that load that factory from the file beside it rather than from a blob: URL.
+const wasmOut = new URL('node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/', root);
+copyFileSync(
+  new URL('tfjs-backend-wasm-threaded-simd.js', wasmOut),
+  new URL('dist/wasm/tfjs-backend-wasm-threaded-simd.js', root),
+);
+const { wasmWorkerContents } = createRequire(import.meta.url)(
+  fileURLToPath(new URL('tfjs-backend-wasm-threaded-simd.worker.js', wasmOut)),
+);
+writeFileSync(
+  new URL('dist/wasm/tfjs-backend-wasm-threaded-simd.node-worker.cjs', root),
+  [
+    "const factory = require('node:path').join(__dirname, 'tfjs-backend-wasm-threaded-simd.js');",
+    'URL.createObjectURL = () => factory;',
+    'URL.revokeObjectURL = () => {};',
+    // As tfjs does before it makes its blob: the string's newlines stand for "\n" escapes in the script.
+    wasmWorkerContents.replace(/\n/g, '\\n'),
+  ].join('\n'),
+);
 if (!quiet) console.log('built dist/renderer, dist/cli, dist/electron');

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TrainingBench } from '../../src-shared/engine/bench';
+import { defaultWasmThreads } from '../training/wasm-threads';
 import { cli } from './cli-fixture';
 
 // `isoflop bench` trains the same model twice (engine and naive loop) in this process and prints both.
 describe('isoflop bench (training)', () => {
-  it('prints the JSON the issue names, with WASM single-threaded in Node', async () => {
+  it('prints the JSON the issue names, with WASM on every core (at most 8) in Node', async () => {
     const { code, out } = await cli(
       'bench',
       ...['--model', 'mlp', '--backend', 'wasm', '--steps', '3', '--rounds', '2', '--json'],
@@ -18,7 +19,7 @@ describe('isoflop bench (training)', () => {
       expect(loop.gflops).toBeCloseTo((loop.tokensPerSec * result.flopsPerToken) / 1e9, 6);
     }
     expect(result.ratio).toBeCloseTo(result.engine.tokensPerSec / result.baseline.tokensPerSec, 6);
-    expect(result.wasmThreads).toBe(1);
+    expect(result.wasmThreads).toBe(defaultWasmThreads());
   }, 120_000);
 
   it('names no WASM threads on the CPU backend, and says so in the table', async () => {
@@ -29,7 +30,7 @@ describe('isoflop bench (training)', () => {
     expect(json.kernelSwaps).toEqual([]);
     const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1');
     expect(wasm.out).toContain('2 timed steps a round, fastest of 1 alternating rounds');
-    expect(wasm.out).toContain('WASM threads: 1 (tfjs runs WASM single-threaded in Node)');
+    expect(wasm.out).toContain(`WASM threads: ${defaultWasmThreads()} (XNNPACK's pool`);
     expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm) in place of');
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);

@@ -18,13 +18,20 @@ export interface JobWorkers {
   stop(): void;
 }
 
-export function startJobWorkers(count: number, sweepId: string, args: string[], io: CliIo): JobWorkers {
+export function startJobWorkers(
+  count: number,
+  sweepId: string,
+  args: string[],
+  env: Record<string, string>,
+  io: CliIo,
+): JobWorkers {
   const entry = installedFile(join('bin', 'isoflop.js'), '--jobs cannot start its workers');
   const children = Array.from({ length: count }, (_, i) => {
     // A process group of its own: a terminal's Ctrl+C reaches only the command, which passes it on once
     // (a second SIGINT would end a job mid-step instead of after its run's checkpoint).
     const child = spawn(process.execPath, [entry, 'sweep', '--resume', sweepId, '--worker', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
       detached: true,
     });
     let pending = '';

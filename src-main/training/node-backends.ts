@@ -10,6 +10,7 @@ import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/en
 import type { BackendChoice, BackendPolicy, DeviceLike } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
 import { nodeWebGpu, probeDawnApart, resetWebGpuBackend } from './dawn';
+import { defaultWasmThreads, startWithWasmThreads } from './wasm-threads';
 
 /**
  * Training backends in Node: WebGPU through Dawn (see dawn.ts), WASM (SIMD) and the plain-JavaScript CPU
@@ -29,6 +30,15 @@ function wasmFolder(): string {
 }
 
 let pathsSet = false;
+let wasmThreadsWanted = defaultWasmThreads();
+
+/**
+ * The threads WASM computes with in this process (XNNPACK's pool): the machine's cores unless set. Takes
+ * effect only before WASM first starts in the process: `--jobs N` gives each of its N processes its share.
+ */
+export function setWasmThreads(threads: number): void {
+  wasmThreadsWanted = Math.max(1, Math.floor(threads));
+}
 
 function setUp(): void {
   if (pathsSet) return;
@@ -64,7 +74,7 @@ export async function nodeBackendOrder(preference: NodeBackendPreference = 'auto
 export async function useNodeBackend(preference: NodeBackendPreference = 'auto'): Promise<BackendName> {
   setUp();
   const order = await nodeBackendOrder(preference);
-  return selectBackend(order[0], order);
+  return startWithWasmThreads(wasmThreadsWanted, () => selectBackend(order[0], order));
 }
 
 /** What a run records of its backend: the GPU adapter, or WASM's SIMD and threads. */
@@ -90,7 +100,7 @@ export function nodeBackendPolicy(preference: NodeBackendPreference = 'auto'): B
     start: async () => described(await useNodeBackend(preference)),
     fallback: async (failed) => {
       if (failed !== 'webgpu') return null;
-      const next = await selectBackend('wasm', ['wasm', 'cpu']);
+      const next = await startWithWasmThreads(wasmThreadsWanted, () => selectBackend('wasm', ['wasm', 'cpu']));
       resetWebGpuBackend();
       return described(next);
     },

@@ -3,7 +3,6 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackendName } from '../../src-shared/contract/backend';
 import { RowSampler, TokenSampler } from '../../src-shared/engine/data';
 import { gptSmall } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Input } from '../../src-shared/contract/api';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
 import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
@@ -45,9 +45,27 @@ async function probe(): Promise<BackendReport> {
   return report;
 }
 
+/**
+ * Runs `start` so that WASM, if it starts there, gets one thread per core the browser reports (at most 8).
+ * tfjs caps XNNPACK's pool at half of navigator.hardwareConcurrency (it assumes two hyper-threads a core),
+ * which gave a 2-core machine one thread: while the backend starts, the worker reports twice the cores.
+ */
+async function withCoreThreads<T>(start: () => Promise<T>): Promise<T> {
+  const cores = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+  setThreadsCount(cores);
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * cores, configurable: true });
+  try {
+    return await start();
+  } finally {
+    // The prototype's getter answers again.
+    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
+}
+
 /** Starts the preferred backend, else the first in `order` that starts (training order by default). */
 async function useBackend(preference: BackendName | null, order?: BackendName[]): Promise<BackendName> {
-  const backend = await selectBackend(preference ?? undefined, order ?? trainingOrder(await probe()));
+  const chosen = order ?? trainingOrder(await probe());
+  const backend = await withCoreThreads(() => selectBackend(preference ?? undefined, chosen));
   // Once WASM runs, its probe (and so a run's record of it) says how many threads it got.
   const threads = wasmThreads();
   if (report && threads !== null) {

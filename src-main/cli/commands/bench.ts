@@ -45,9 +45,7 @@ function printTraining(result: TrainingBench, io: CliIo): void {
     );
   }
   if (result.wasmThreads !== null) {
-    io.out(
-      `WASM threads: ${result.wasmThreads}${result.wasmThreads === 1 ? ' (tfjs runs WASM single-threaded in Node)' : ''}`,
-    );
+    io.out(`WASM threads: ${result.wasmThreads} (XNNPACK's pool; ISOFLOP_WASM_THREADS sets how many)`);
   }
   if (result.kernelSwaps.length > 0) {
     io.out(`engine kernels: ${result.kernelSwaps.join(', ')} in place of stock tfjs's; the naive loop runs stock ones`);

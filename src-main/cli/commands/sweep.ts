@@ -17,8 +17,9 @@ import { type DatasetContext, datasetContext, observeRuns } from '../../../src-s
 import type { App } from '../../api';
 import { ensureDemos } from '../../store/datasets/demos/demos';
 import { tuneLearningRates } from '../../training/lr-tuning';
-import { type NodeBackendPreference, nodeBackendOrder } from '../../training/node-backends';
+import { type NodeBackendPreference, nodeBackendOrder, setWasmThreads } from '../../training/node-backends';
 import { createSweep, runSweep } from '../../training/sweep';
+import { defaultWasmThreads } from '../../training/wasm-threads';
 import {
   apiOf,
   backendOption,
@@ -261,9 +262,18 @@ export const sweep: Command = {
     }
     const jobs = intOption(values, 'jobs', 1, 64) ?? 1;
     if (jobs > 1 && shard) throw new UsageError('--jobs and --shard split the runs two ways: use one of them');
+    // The cores are shared: each of the N processes computes WASM on its share (a worker inherits it).
+    const threadsEach = Math.max(1, Math.floor(defaultWasmThreads(io.env) / jobs));
+    if (jobs > 1 && !values.worker) setWasmThreads(threadsEach);
     const workers =
       jobs > 1 && !values.worker
-        ? startJobWorkers(jobs - 1, sweepId, ['--store', s.dataDir, ...(backend ? ['--backend', backend] : [])], io)
+        ? startJobWorkers(
+            jobs - 1,
+            sweepId,
+            ['--store', s.dataDir, ...(backend ? ['--backend', backend] : [])],
+            { ISOFLOP_WASM_THREADS: String(threadsEach) },
+            io,
+          )
         : null;
     if (workers)
       io.err(`Training with ${jobs} processes: this one and ${jobs - 1} more, each taking the next unclaimed run.`);
