@@ -12,7 +12,11 @@ describe('isoflop bench (training)', () => {
     );
     expect(code).toBe(0);
     const result = JSON.parse(out) as TrainingBench;
-    expect(result).toMatchObject({ steps: 3, rounds: 2, kernelSwaps: ['BatchMatMul (wasm)', 'Tanh (wasm)'] });
+    expect(result).toMatchObject({
+      steps: 3,
+      rounds: 2,
+      kernelSwaps: ['BatchMatMul (wasm)', 'Tanh (wasm)', 'Identity (wasm)'],
+    });
     for (const loop of [result.engine, result.baseline]) {
       expect(loop.backend).toBe('wasm');
       expect(loop.tokensPerSec).toBeGreaterThan(0);
@@ -31,7 +35,7 @@ describe('isoflop bench (training)', () => {
     const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1');
     expect(wasm.out).toContain('2 timed steps a round, fastest of 1 alternating rounds');
     expect(wasm.out).toContain(`WASM threads: ${defaultWasmThreads()} (XNNPACK's pool`);
-    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm) in place of');
+    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm), Identity (wasm) in place of');
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);
 

@@ -84,16 +84,19 @@ export function mlpTrainingFlops(layerSizes: number[], params: ParamCount): Flop
 /**
  * Bytes of activations one transformer training step holds at its peak (the gradient tape's tensors,
  * tfjs 4.22), `batchSize` sequences of the full context, with every block's kept or (`recompute`) each
- * block recomputed in the backward pass. Fitted to peaks measured with `peakBufferBytes` on the CPU
- * backend (WASM allocates the same tensors) over d_model, n_layers, n_heads x context, feed-forward width
- * and vocabulary, in floats per token: each block keeps 54 d + 21 d_ff + 6.5 heads x T, and the
- * embedding, final norm and loss 31 d + 10 V; recomputed blocks keep one block's worth plus 4 d per block.
- * Within 4% of gpt-small's measured 89k floats a token; dropout adds about a tenth.
+ * block recomputed in the backward pass. Fitted (least relative error) to peaks measured with
+ * `peakBufferBytes` on the CPU backend over 64 shapes (d_model, n_layers, heads, context, feed-forward
+ * width, vocabulary), with GELU, layer norm and the masked softmax fused (models/fused.ts), in floats per
+ * token: each block keeps 40 d + 12 d_ff, and the embedding, final norm and loss 22 d + 11 V; recomputed,
+ * one block's worth (16 d + 22 d_ff) plus 11 d per block, and 16 d + 10.5 V. The peak comes from
+ * different phases of the step for different shapes (the loss's V-wide tensors or a block's), which one
+ * sum does not follow exactly: the estimate is within 0.85–1.25 of the measured peak, 1.15 for gpt-small
+ * (44k floats a token measured, 89k before the fused ops); dropout adds about a tenth.
  */
 export function transformerActivationBytes(shape: TransformerShape, batchSize: number, recompute: boolean): number {
-  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, nHeads: H, dFeedForward: ffw } = shape;
-  const block = 54 * d + 21 * ffw + 6.5 * H * T;
-  const rest = 31 * d + 10 * V;
-  const perToken = recompute ? block + rest + 4 * L * d : L * block + rest;
+  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, dFeedForward: ffw } = shape;
+  const perToken = recompute
+    ? 16 * d + 22 * ffw + 16 * d + 10.5 * V + 11 * L * d
+    : L * (40 * d + 12 * ffw) + 22 * d + 11 * V;
   return 4 * perToken * batchSize * T;
 }

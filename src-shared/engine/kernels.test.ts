@@ -33,9 +33,25 @@ function backendBuffers(): number {
 }
 
 describe('kernel swaps on WASM', () => {
-  it('are installed for BatchMatMul and Tanh once the backend runs', () => {
-    expect(kernelSwaps('wasm')).toEqual(['BatchMatMul (wasm)', 'Tanh (wasm)']);
+  it('are installed for BatchMatMul, Tanh and Identity once the backend runs', () => {
+    expect(kernelSwaps('wasm')).toEqual(['BatchMatMul (wasm)', 'Tanh (wasm)', 'Identity (wasm)']);
     expect(kernelSwaps('cpu')).toEqual([]);
+  });
+
+  it('Identity shares its input buffer: a clone costs no bytes, and the buffer outlives either tensor alone', async () => {
+    const x = tf.tensor1d([1, 2, 3, 4]);
+    const bytes = tf.memory().numBytes;
+    const buffers = (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+    const copy = tf.clone(x);
+    expect((tf.memory() as { numDataBuffers: number }).numDataBuffers).toBe(buffers);
+    expect(tf.memory().numBytes).toBe(bytes + 16);
+    x.dispose();
+    expect(Array.from(await copy.data())).toEqual([1, 2, 3, 4]);
+    const doubled = tf.mul(copy, 2);
+    copy.dispose();
+    expect(Array.from(await doubled.data())).toEqual([2, 4, 6, 8]);
+    doubled.dispose();
+    expect((tf.memory() as { numDataBuffers: number }).numDataBuffers).toBe(buffers - 1);
   });
 
   for (const { a: aShape, b: bShape, transposeA, transposeB, broadcast } of cases) {

@@ -1,6 +1,6 @@
 import { type FlopCount, gptShape, type ParamCount, transformerTrainingFlops } from '../accounting';
 import { type Tensor, tf, type Variable } from '../tf';
-import { gelu } from './mlp';
+import { gelu, layerNorm, maskedSoftmax } from './fused';
 import { type Batch, Initializer, type Model } from './model';
 
 /**
@@ -45,13 +45,6 @@ export function gptParamCount(config: GptConfig): ParamCount {
 
 export function gptFlops(config: GptConfig): FlopCount {
   return transformerTrainingFlops(gptShape(config), gptParamCount(config));
-}
-
-function layerNorm(x: Tensor, gain: Variable, bias: Variable): Tensor {
-  const mean = tf.mean(x, -1, true);
-  const centred = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centred), -1, true);
-  return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), gain), bias);
 }
 
 interface Block {
@@ -120,8 +113,7 @@ export function createGpt(config: GptConfig, seed: number): Model {
       k = applyRotary(k, rotary, length, headSize);
     }
     const mask = length === T ? causalMask : tf.slice(causalMask, [0, 0], [length, length]);
-    let scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headSize)), mask);
-    scores = tf.softmax(scores);
+    let scores = maskedSoftmax(tf.matMul(q, k, false, true), mask, 1 / Math.sqrt(headSize));
     if (training && config.dropout > 0) scores = tf.dropout(scores, config.dropout, undefined, dropoutSeed);
     const mixed = tf.reshape(tf.transpose(tf.matMul(scores, v), [0, 2, 1, 3]), [batch * length, d]);
     return tf.reshape(tf.add(tf.matMul(mixed, block.proj[0]), block.proj[1]), [batch, length, d]);

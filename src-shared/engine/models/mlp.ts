@@ -1,5 +1,6 @@
 import { type FlopCount, mlpTrainingFlops, type ParamCount } from '../accounting';
 import { type Tensor, tf, type Variable } from '../tf';
+import { gelu } from './fused';
 import { type Batch, Initializer, type Model } from './model';
 
 /** A multilayer perceptron for tables: regression (MSE) or classification (cross-entropy). */
@@ -30,13 +31,6 @@ export function mlpParamCount(config: MlpConfig): ParamCount {
 
 export function mlpFlops(config: MlpConfig): FlopCount {
   return mlpTrainingFlops(mlpLayerSizes(config), mlpParamCount(config));
-}
-
-export function gelu(x: Tensor): Tensor {
-  // The tanh approximation (Hendrycks & Gimpel), as GPT-2 uses.
-  // x³ as x·x·x: tf.pow's gradient also differentiates the exponent (a log and a pow per element).
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
 function activate(x: Tensor, activation: MlpConfig['activation']): Tensor {

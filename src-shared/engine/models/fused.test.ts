@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { useNodeBackend } from '../../../src-main/training/node-backends';
+import { Random } from '../../random';
+import { type Tensor, tf } from '../tf';
+import { gelu, layerNorm, maskedSoftmax } from './fused';
+
+// The fused ops against the tfjs composites they replace: the same values and gradients to float rounding.
+const composite = {
+  gelu: (x: Tensor) =>
+    tf.mul(
+      tf.mul(0.5, x),
+      tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(tf.square(x), x)))))),
+    ),
+  layerNorm: (x: Tensor, gain: Tensor, bias: Tensor) => {
+    const centred = tf.sub(x, tf.mean(x, -1, true));
+    const variance = tf.mean(tf.square(centred), -1, true);
+    return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), gain), bias);
+  },
+  maskedSoftmax: (scores: Tensor, mask: Tensor, scale: number) => tf.softmax(tf.add(tf.mul(scores, scale), mask)),
+};
+
+function normal(shape: number[], seed: number, scale = 1): Tensor {
+  const random = new Random(seed);
+  return tf.tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * random.normal()),
+    shape,
+  );
+}
+
+/** The value of f(inputs) and its gradients for a random weighting of its output (a loss that is not flat). */
+async function valueAndGrads(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], seed: number) {
+  const out = f(...inputs);
+  const weights = normal(out.shape, seed);
+  out.dispose();
+  const grads = tf.grads((...xs: Tensor[]) => tf.sum(tf.mul(f(...xs), weights)))(inputs);
+  const value = f(...inputs);
+  const result = { value: await value.array(), grads: await Promise.all(grads.map((g) => g.array())) };
+  tf.dispose([weights, value, ...grads]);
+  return result;
+}
+
+function expectClose(a: unknown, b: unknown, digits: number): void {
+  const flat = (x: unknown): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x as number]);
+  const [left, right] = [flat(a), flat(b)];
+  expect(left.length).toBe(right.length);
+  for (const [i, v] of left.entries()) expect(v).toBeCloseTo(right[i] as number, digits);
+}
+
+describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
+  it('GELU: the same values and gradient as the composite, over a wide range', async () => {
+    await useNodeBackend(backend);
+    const x = normal([64, 48], 1, 3);
+    const fused = await valueAndGrads(gelu, [x], 2);
+    const reference = await valueAndGrads(composite.gelu, [x], 2);
+    expectClose(fused.value, reference.value, 5);
+    expectClose(fused.grads, reference.grads, 4);
+    x.dispose();
+  });
+
+  it('layer norm: the same values and gradients for x, gain and bias', async () => {
+    await useNodeBackend(backend);
+    const [x, gain, bias] = [normal([4, 16, 32], 3, 2), normal([32], 4), normal([32], 5)];
+    const fused = await valueAndGrads(layerNorm as (...xs: Tensor[]) => Tensor, [x, gain, bias], 6);
+    const reference = await valueAndGrads(composite.layerNorm as (...xs: Tensor[]) => Tensor, [x, gain, bias], 6);
+    expectClose(fused.value, reference.value, 5);
+    expectClose(fused.grads, reference.grads, 3);
+    tf.dispose([x, gain, bias]);
+  });
+
+  it('masked softmax: the same weights and gradient, nothing flowing to masked positions', async () => {
+    await useNodeBackend(backend);
+    const scores = normal([2, 3, 8, 8], 7, 4);
+    const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([8, 8]), -1, 0)), -1e9));
+    const f = (s: Tensor) => maskedSoftmax(s, mask, 0.25);
+    const fused = await valueAndGrads(f, [scores], 8);
+    const reference = await valueAndGrads((s: Tensor) => composite.maskedSoftmax(s, mask, 0.25), [scores], 8);
+    expectClose(fused.value, reference.value, 5);
+    expectClose(fused.grads, reference.grads, 5);
+    const grad = (fused.grads[0] as number[][][][])[1]?.[2]?.[0] as number[];
+    expect(grad.slice(1).every((g) => g === 0)).toBe(true);
+    tf.dispose([scores, mask]);
+  });
+
+  it('leave no tensor behind, forward or backward', async () => {
+    await useNodeBackend(backend);
+    const x = normal([8, 16], 9);
+    const [gain, bias] = [tf.ones([16]), tf.zeros([16])];
+    const before = tf.memory().numTensors;
+    const grads = tf.grads((a: Tensor) => tf.sum(gelu(layerNorm(a, gain, bias))))([x]);
+    tf.dispose(grads);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, gain, bias]);
+  });
+});
