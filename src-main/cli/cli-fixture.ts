@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { tempFolder } from '../testing';
 import { runCli } from './main';
@@ -48,4 +50,27 @@ export async function tableStore(classes: 'two' | 'one' = 'two', rows = 600) {
   const data = join(folder.dir, 'data');
   const imported = JSON.parse((await cli('datasets', 'import', csv, '--store', data, '--json')).out);
   return { folder, data, id: imported.id as string };
+}
+
+/** The built CLI (bin/isoflop.js) in a process of its own, with these extra environment variables. */
+export function isoflopProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  const bin = fileURLToPath(new URL('../../bin/isoflop.js', import.meta.url));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    child.once('exit', (code) => resolve({ code, out, err }));
+  });
 }

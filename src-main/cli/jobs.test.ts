@@ -1,35 +1,18 @@
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempFolder } from '../testing';
+import { isoflopProcess } from './cli-fixture';
 
 // `isoflop sweep --jobs N`, the real binary: N processes share one sweep's runs through the runs' locks.
-const bin = fileURLToPath(new URL('../../bin/isoflop.js', import.meta.url));
 const folder = tempFolder();
 afterAll(() => folder.cleanup());
-
-function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.once('exit', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe('isoflop sweep --jobs', () => {
   it('trains a sweep with two processes, each run once, and prints one summary', async () => {
     const store = join(folder.dir, 'store');
     // Runs of a second or more each, so the job process (which starts cold) has runs left to claim.
-    const result = await run([
+    const result = await isoflopProcess([
       'sweep',
       '--demo',
       'teacher',
@@ -59,7 +42,7 @@ describe('isoflop sweep --jobs', () => {
   }, 180_000);
 
   it('refuses --jobs with --shard, which split the runs two ways', async () => {
-    const result = await run([
+    const result = await isoflopProcess([
       'sweep',
       '--resume',
       'sweep-x',

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +6,9 @@ import { wasmThreads } from '../../src-shared/engine/backend';
 import { TokenSampler } from '../../src-shared/engine/data';
 import { gptSmall } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';
-import { defaultTrainerOptions, type Metrics, Trainer } from '../../src-shared/engine/trainer';
+import { isoflopProcess } from '../cli/cli-fixture';
 import { setWasmThreads, useNodeBackend } from './node-backends';
+import { sixStepLosses } from './training-fixture';
 import { nodeWorkerFile } from './wasm-threads';
 
 // WASM threads in Node need the build's pthread worker (dist/wasm); the README's test command builds first.
@@ -17,23 +17,13 @@ const built = existsSync(join(root, 'dist', 'wasm', nodeWorkerFile));
 if (!built)
   console.warn('WASM thread tests skipped: run `npm run build` first (dist/wasm has no Node pthread worker).');
 
-/** Six steps of a small GPT on `backend`; the training loss after each. */
+/** Six steps' losses of a small GPT on `backend`. */
 async function losses(backend: 'wasm' | 'cpu') {
   expect(await useNodeBackend(backend)).toBe(backend);
   const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(40));
   const config = { ...gptSmall, vocabSize: 256, contextLength: 32, dModel: 64, nLayers: 2, nHeads: 2 };
   const model = createGpt({ ...config, embedding: backend === 'wasm' ? 'onehot' : 'gather' }, 5);
-  const seen: number[] = [];
-  const trainer = new Trainer(
-    model,
-    new TokenSampler(text, 32, 8, 1),
-    { ...defaultTrainerOptions, batchSize: 8, plannedSteps: 6, warmupSteps: 2, evalSteps: [1, 2, 3, 4, 5] },
-    { evaluate: async () => 0, onMetrics: (m: Metrics) => void seen.push(m.trainLoss) },
-  );
-  await trainer.run();
-  trainer.dispose();
-  model.dispose();
-  return seen;
+  return sixStepLosses(model, new TokenSampler(text, 32, 8, 1));
 }
 
 describe.skipIf(!built)('WASM threads in Node', () => {
@@ -48,19 +38,8 @@ describe.skipIf(!built)('WASM threads in Node', () => {
   }, 120_000);
 
   it('lets the CLI exit when it is done (the pthread workers do not hold it), and says how many threads ran', async () => {
-    const bin = join(root, 'bin', 'isoflop.js');
     const args = ['bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1', '--json'];
-    const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [bin, ...args], {
-        env: { ...process.env, ISOFLOP_WASM_THREADS: '2' },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-      });
-      child.once('exit', (code) => resolve({ code, out }));
-    });
+    const result = await isoflopProcess(args, { ISOFLOP_WASM_THREADS: '2' });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.out).wasmThreads).toBe(2);
   }, 120_000);

@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RowSampler, TokenSampler } from '../../src-shared/engine/data';
 import { gptSmall } from '../../src-shared/engine/ladder';
@@ -11,8 +9,7 @@ import type { Model } from '../../src-shared/engine/models/model';
 import { planSweep } from '../../src-shared/engine/planner';
 import { modelSpecFor } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
-import { defaultTrainerOptions, type Metrics, Trainer } from '../../src-shared/engine/trainer';
-import { cli } from '../cli/cli-fixture';
+import { cli, isoflopProcess } from '../cli/cli-fixture';
 import { ensureDataDir } from '../store/data-dir';
 import { DatasetStore } from '../store/datasets/store';
 import { RunStore } from '../store/runs';
@@ -22,6 +19,7 @@ import { nodeWebGpu } from './dawn';
 import { nodeBackendOrder, useNodeBackend } from './node-backends';
 import { executeRun } from './run-executor';
 import { createSweep } from './sweep';
+import { sixStepLosses } from './training-fixture';
 
 // Headless WebGPU through Dawn, on SwiftShader's Vulkan driver (Debian's chromium package installs it):
 // real WebGPU, computed on the CPU. Set before Dawn loads; a machine whose own VK_ICD_FILENAMES is set keeps it.
@@ -34,31 +32,10 @@ if (!probe.available) console.warn(`Headless WebGPU tests skipped: ${probe.detai
 const folder = tempFolder();
 afterAll(() => folder.cleanup());
 
-/** The training losses of 6 steps of a freshly built model on `backend`, read after every step. */
+/** Six steps' losses of a freshly built model on `backend`. */
 async function losses(backend: 'wasm' | 'webgpu', build: () => Model, sampler: () => RowSampler | TokenSampler) {
   expect(await useNodeBackend(backend)).toBe(backend);
-  const model = build();
-  const seen: number[] = [];
-  const trainer = new Trainer(
-    model,
-    sampler(),
-    {
-      ...defaultTrainerOptions,
-      batchSize: 8,
-      plannedSteps: 6,
-      warmupSteps: 2,
-      evalSteps: [1, 2, 3, 4, 5],
-      readLossEvery: 1,
-    },
-    { evaluate: async () => 0, onMetrics: (m: Metrics) => void seen.push(m.trainLoss) },
-  );
-  try {
-    await trainer.run();
-  } finally {
-    trainer.dispose();
-    model.dispose();
-  }
-  return seen;
+  return sixStepLosses(build(), sampler());
 }
 
 describe.skipIf(!probe.available)('headless WebGPU (Dawn)', () => {
@@ -157,24 +134,11 @@ describe.skipIf(!probe.available)('headless WebGPU (Dawn)', () => {
 
 describe('--backend webgpu where Dawn finds no adapter', () => {
   it('stops with what is missing and what to do, not a stack trace, and leaves no run behind', async () => {
-    const bin = fileURLToPath(new URL('../../bin/isoflop.js', import.meta.url));
     const store = join(folder.dir, 'no-gpu');
-    const result = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      // No Vulkan driver at all: Dawn starts and finds nothing.
-      const env = { ...process.env, VK_ICD_FILENAMES: join(folder.dir, 'no-such-icd.json') };
-      const child = spawn(
-        process.execPath,
-        [bin, 'sweep', '--demo', 'teacher', '--budgets', '1e6', '--backend', 'webgpu'],
-        {
-          env: { ...env, ISOFLOP_HOME: store },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      let err = '';
-      child.stderr.on('data', (chunk) => {
-        err += chunk;
-      });
-      child.once('exit', (code) => resolve({ code, err }));
+    // No Vulkan driver at all: Dawn starts and finds nothing.
+    const result = await isoflopProcess(['sweep', '--demo', 'teacher', '--budgets', '1e6', '--backend', 'webgpu'], {
+      VK_ICD_FILENAMES: join(folder.dir, 'no-such-icd.json'),
+      ISOFLOP_HOME: store,
     });
     expect(result.code).not.toBe(0);
     expect(result.err).toMatch(/--backend webgpu: .*Train on the CPU with --backend wasm/);
