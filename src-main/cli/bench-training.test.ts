@@ -26,6 +26,32 @@ describe('isoflop bench (training)', () => {
     expect(result.wasmThreads).toBe(defaultWasmThreads());
   }, 120_000);
 
+  it("prints a GPT step's peak beside what it needs by count, and the engine's peak is under twice that", async () => {
+    const { code, out } = await cli(
+      'bench',
+      '--model',
+      'gpt-small',
+      '--backend',
+      'wasm',
+      '--steps',
+      '1',
+      '--rounds',
+      '1',
+    );
+    expect(code).toBe(0);
+    const count = out.match(
+      /^by count: ([\d.]+) MB \(weights, gradients, AdamW's moments .*; the engine's peak is ([\d.]+)x of it$/m,
+    );
+    expect(count, out).not.toBeNull();
+    // 4 floats a parameter and 11,008 a token (4 blocks of 8·128 + 2·512 + 4·128, 2·128 + 2·256), 4,096 tokens.
+    expect(Number(count?.[1])).toBeCloseTo((4 * (4 * 839_680 + 11_008 * 4096)) / 1e6, 0);
+    expect(Number(count?.[2])).toBeLessThan(2);
+    // The naive loop, on tfjs's own tape, holds far more.
+    const peaks = [...out.matchAll(/^(engine|naive) +wasm .* (\d+) MB$/gm)].map((m) => Number(m[2]));
+    expect(peaks).toHaveLength(2);
+    expect(peaks[1]).toBeGreaterThan(2 * (peaks[0] as number));
+  }, 180_000);
+
   it('names no WASM threads on the CPU backend, and says so in the table', async () => {
     const json = JSON.parse(
       (await cli('bench', '--model', 'mlp', '--backend', 'cpu', '--steps', '2', '--rounds', '1', '--json')).out,

@@ -81,22 +81,67 @@ export function mlpTrainingFlops(layerSizes: number[], params: ParamCount): Flop
   return { perToken: 3 * forward, perTokenNonEmbedding: 3 * forward, sixN: 6 * params.total };
 }
 
+/** What decides a GPT's parameter count beyond its shape (models/gpt.ts's GptConfig has both). */
+export interface GptCountConfig extends Omit<TransformerShape, 'dFeedForward'> {
+  dFeedForward?: number;
+  positions: 'learned' | 'rotary';
+  tiedEmbeddings: boolean;
+}
+
+export function gptParamCount(config: GptCountConfig): ParamCount {
+  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, dFeedForward: ffw } = gptShape(config);
+  const tokenEmbedding = V * d;
+  const positionEmbedding = config.positions === 'learned' ? T * d : 0;
+  const perLayer = 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + 2 * d + (d * ffw + ffw) + (ffw * d + d);
+  const finalNorm = 2 * d;
+  const unembedding = config.tiedEmbeddings ? 0 : d * V;
+  const total = tokenEmbedding + positionEmbedding + L * perLayer + finalNorm + unembedding;
+  return { total, nonEmbedding: total - tokenEmbedding - positionEmbedding - unembedding };
+}
+
 /**
- * Bytes of activations one transformer training step holds at its peak (the gradient tape's tensors,
- * tfjs 4.22), `batchSize` sequences of the full context, with every block's kept or (`recompute`) each
- * block recomputed in the backward pass. Fitted (least relative error) to peaks measured with
- * `peakBufferBytes` on the CPU backend over 64 shapes (d_model, n_layers, heads, context, feed-forward
- * width, vocabulary), with GELU, layer norm and the masked softmax fused (models/fused.ts), in floats per
- * token: each block keeps 40 d + 12 d_ff, and the embedding, final norm and loss 22 d + 11 V; recomputed,
- * one block's worth (16 d + 22 d_ff) plus 11 d per block, and 16 d + 10.5 V. The peak comes from
- * different phases of the step for different shapes (the loss's V-wide tensors or a block's), which one
- * sum does not follow exactly: the estimate is within 0.85–1.25 of the measured peak, 1.15 for gpt-small
- * (44k floats a token measured, 89k before the fused ops); dropout adds about a tenth.
+ * Floats per token that one block's backward pass needs kept from its forward pass, by count (fp32, no
+ * dropout): each layer norm's normalized input and its output (the next matmul's input), Q, K and V,
+ * the attention weights (heads x context), the heads' mixed output, the feed-forward's pre-activation
+ * and activation: 8 d + 2 d_ff + heads·T.
  */
-export function transformerActivationBytes(shape: TransformerShape, batchSize: number, recompute: boolean): number {
-  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, dFeedForward: ffw } = shape;
+const blockFloatsPerToken = ({ dModel: d, dFeedForward: ffw, nHeads: H, contextLength: T }: TransformerShape) =>
+  8 * d + 2 * ffw + H * T;
+
+/**
+ * Bytes a transformer training step needs by count: weights, gradients and AdamW's two moments (4 floats
+ * a parameter), and the activations the backward pass reads (each block's, the final norm's 2 d and the
+ * loss's log-probabilities and targets, 2 V, per token of `batchSize` sequences of the full context). What
+ * `isoflop bench` prints beside the peak it measures.
+ */
+export function transformerCountBytes(shape: TransformerShape, params: number, batchSize: number): number {
+  const perToken = shape.nLayers * blockFloatsPerToken(shape) + 2 * shape.dModel + 2 * shape.vocabSize;
+  return 4 * (4 * params + perToken * batchSize * shape.contextLength);
+}
+
+/**
+ * Bytes one transformer training step holds at its peak beyond the weights and the optimizer's moments
+ * (the activations and the gradients, tfjs 4.22 with the engine's freeing tape, tape.ts), `batchSize`
+ * sequences of the full context, with every block's activations kept or (`recompute`) each block
+ * recomputed in the backward pass. Fitted (least relative error) to peaks measured with
+ * `peakBufferBytes` on the CPU backend over 40 random shapes (d_model, layers, heads, context,
+ * feed-forward width, vocabulary, positions, batch), in floats per token: kept, 1.1 times the blocks' count
+ * (`blockFloatsPerToken`) plus 2.5 d + 2 d_ff + 6 V of the step's transients and the loss; recomputed, one
+ * block's input per block, 1.2 times one block's count, 2 d_ff + 4.3 V + heads·T; the gradients add 0.7
+ * (0.9 recomputed) floats per parameter. Within 0.78–1.26 of the measured peak; 234 MB for gpt-small at
+ * batch 32 (230 MB measured; 1.8 GB before the fused ops and the freeing tape). Dropout adds about a tenth.
+ */
+export function transformerStepBytes(
+  shape: TransformerShape,
+  params: number,
+  batchSize: number,
+  recompute: boolean,
+): number {
+  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, dFeedForward: ffw, nHeads: H } = shape;
+  const block = blockFloatsPerToken(shape);
+  const tokens = batchSize * T;
   const perToken = recompute
-    ? 16 * d + 22 * ffw + 16 * d + 10.5 * V + 11 * L * d
-    : L * (40 * d + 12 * ffw) + 22 * d + 11 * V;
-  return 4 * perToken * batchSize * T;
+    ? L * d + 1.2 * block + 2 * ffw + 4.3 * V + H * T
+    : 1.1 * L * block + 2.5 * d + 2 * ffw + 6 * V;
+  return 4 * (perToken * tokens + (recompute ? 0.9 : 0.7) * params);
 }

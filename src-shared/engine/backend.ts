@@ -1,6 +1,7 @@
 import { type BackendName, backendOrder } from '../contract/backend';
 import { IsoflopError } from '../contract/errors';
 import { installKernelSwaps } from './kernels';
+import { installFreeingTape } from './tape';
 import { tf } from './tf';
 
 /**
@@ -20,6 +21,7 @@ export async function selectBackend(
       if (await tf.setBackend(name)) {
         await tf.ready();
         installKernelSwaps(name);
+        installFreeingTape();
         return name;
       }
       failures.push(`${name}: did not start`);

@@ -1,4 +1,5 @@
 import { Random } from '../random';
+import { gptShape, transformerCountBytes } from './accounting';
 import { wasmThreads } from './backend';
 import { RowSampler, TokenSampler } from './data';
 import { kernelSwaps, withStockKernels } from './kernels';
@@ -6,6 +7,7 @@ import { gptMedium, gptSmall, gptSmallBatch } from './ladder';
 import { createGpt } from './models/gpt';
 import { createMlp } from './models/mlp';
 import type { Model } from './models/model';
+import { withStockTape } from './tape';
 import { tf } from './tf';
 import { defaultTrainerOptions, Trainer } from './trainer';
 
@@ -44,12 +46,16 @@ export interface TrainingBench {
   wasmThreads: number | null;
   /** the stock tfjs kernels the engine replaced on this backend (kernels.ts); the naive loop runs on stock ones */
   kernelSwaps: string[];
+  /** for a GPT, the bytes a step needs by count (weights, gradients, AdamW's moments, the activations the
+   * backward pass reads: `transformerCountBytes`), to set the peaks beside; null for the MLP */
+  countBytes: number | null;
 }
 
 interface Setup {
   model: Model;
   sampler: () => TokenSampler | RowSampler;
   batchSize: number;
+  countBytes: number | null;
 }
 
 function setup(kind: BenchModel, seed: number): Setup {
@@ -57,10 +63,13 @@ function setup(kind: BenchModel, seed: number): Setup {
     const random = new Random(seed);
     const tokens = new Uint8Array(1 << 18).map(() => 97 + random.int(26));
     const embedding = tf.getBackend() === 'wasm' ? 'onehot' : 'gather';
+    const config = { ...(kind === 'gpt-small' ? gptSmall : gptMedium), embedding } as const;
+    const model = createGpt(config, seed);
     return {
-      model: createGpt({ ...(kind === 'gpt-small' ? gptSmall : gptMedium), embedding }, seed),
+      model,
       sampler: () => new TokenSampler(tokens, gptSmall.contextLength, gptSmallBatch, seed),
       batchSize: gptSmallBatch,
+      countBytes: transformerCountBytes(gptShape(config), model.paramCount.total, gptSmallBatch),
     };
   }
   const random = new Random(seed);
@@ -72,6 +81,7 @@ function setup(kind: BenchModel, seed: number): Setup {
     ),
     sampler: () => new RowSampler(rows, 16, 256, seed, false),
     batchSize: 256,
+    countBytes: null,
   };
 }
 
@@ -168,13 +178,16 @@ function naiveLoop(model: Model, sampler: () => TokenSampler | RowSampler): Loop
     loss.dataSync();
     tf.dispose([loss, batch.x, batch.y]);
   };
-  // On stock tfjs kernels, as a tfjs user's loop runs: the engine's kernel swaps are the engine's.
+  // On stock tfjs kernels and tfjs's own tape, as a tfjs user's loop runs: the engine's kernel swaps and
+  // freeing tape are the engine's.
   const time = (steps: number) =>
-    withStockKernels(() => {
-      const started = now();
-      for (let i = 0; i < steps; i++) step();
-      return now() - started;
-    });
+    withStockKernels(() =>
+      withStockTape(() => {
+        const started = now();
+        for (let i = 0; i < steps; i++) step();
+        return now() - started;
+      }),
+    );
   return {
     time,
     peak: () => peakBufferBytes(() => time(2)),
@@ -263,6 +276,7 @@ export async function benchTraining(kind: BenchModel, steps: number, rounds = de
       ratio: engine.tokensPerSec / baseline.tokensPerSec,
       wasmThreads: wasmThreads(),
       kernelSwaps: kernelSwaps(tf.getBackend()),
+      countBytes: engineSetup.countBytes,
     };
   } finally {
     loops.engine.dispose();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { gptParamCount } from './accounting';
 import { gptForParams, gptSmall, mlpForParams } from './ladder';
-import { gptParamCount } from './models/gpt';
 import { mlpParamCount } from './models/mlp';
 
 const base = {

@@ -1,4 +1,5 @@
-import { type GptConfig, gptParamCount } from './models/gpt';
+import { gptParamCount } from './accounting';
+import type { GptConfig } from './models/gpt';
 import { type MlpConfig, mlpParamCount } from './models/mlp';
 
 /**

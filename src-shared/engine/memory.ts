@@ -1,5 +1,5 @@
 import type { ModelSpec, RunRecord } from '../contract';
-import { gptShape, transformerActivationBytes } from './accounting';
+import { gptParamCount, gptShape, transformerStepBytes } from './accounting';
 
 /**
  * How much a run's training step holds, and when a GPT recomputes its activations block by block in the
@@ -10,7 +10,7 @@ import { gptShape, transformerActivationBytes } from './accounting';
 /**
  * The most a training step's activations may take before a GPT recomputes them. WASM's memory stops at
  * 4 GiB and also holds the weights, the optimizer's moments and tfjs's copies; GPUs have 4 GB and more.
- * gpt-small stays under it up to batch 64 (about 1.7 GB; 0.8 GB at batch 32).
+ * gpt-small stays under it up to batch 256 (about 1.9 GB; 0.23 GB at batch 32).
  */
 export const activationBudgetBytes = 2 * 1024 ** 3;
 
@@ -18,9 +18,10 @@ export const activationBudgetBytes = 2 * 1024 ** 3;
 export function activationPlan(spec: ModelSpec, batchSize: number): { recompute: boolean; note: string | null } {
   if (spec.family !== 'gpt') return { recompute: false, note: null };
   const shape = gptShape(spec);
-  const kept = transformerActivationBytes(shape, batchSize, false);
+  const params = gptParamCount(spec).total;
+  const kept = transformerStepBytes(shape, params, batchSize, false);
   if (kept <= activationBudgetBytes) return { recompute: false, note: null };
-  const recomputed = transformerActivationBytes(shape, batchSize, true);
+  const recomputed = transformerStepBytes(shape, params, batchSize, true);
   const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
   return {
     recompute: true,

@@ -44,6 +44,11 @@ function printTraining(result: TrainingBench, io: CliIo): void {
       `${name.padEnd(10)} ${figures.backend.padEnd(8)} ${figures.tokensPerSec.toFixed(0).padStart(9)} ${figures.gflops.toFixed(2).padStart(10)}   ${formatBytes(figures.peakBytes)}`,
     );
   }
+  if (result.countBytes !== null) {
+    io.out(
+      `by count: ${formatBytes(result.countBytes)} (weights, gradients, AdamW's moments and the activations the backward pass reads); the engine's peak is ${(result.engine.peakBytes / result.countBytes).toFixed(2)}x of it`,
+    );
+  }
   if (result.wasmThreads !== null) {
     io.out(`WASM threads: ${result.wasmThreads} (XNNPACK's pool; ISOFLOP_WASM_THREADS sets how many)`);
   }

@@ -1,7 +1,8 @@
 import type { ModelSpec } from '../../contract';
 import type { FlopCount, ParamCount } from '../accounting';
+import { gptParamCount } from '../accounting';
 import { activationPlan } from '../memory';
-import { createGpt, gptFlops, gptParamCount } from './gpt';
+import { createGpt, gptFlops } from './gpt';
 import { createMlp, mlpFlops, mlpParamCount } from './mlp';
 import type { Model } from './model';
 

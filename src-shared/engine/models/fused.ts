@@ -15,26 +15,76 @@ type Save = (tensors: Tensor[]) => void;
 const geluScale = Math.sqrt(2 / Math.PI);
 const geluCubic = 0.044715;
 
+/**
+ * Applies `ops` in turn, each to the previous result, and frees each intermediate as soon as the next
+ * exists (`start` stays the caller's): a chain of element-wise ops holds two tensors at a time, where one
+ * tidy would hold every intermediate until it ends (GELU's backward pass held 17 tensors of the
+ * feed-forward width: a third of gpt-small's peak).
+ */
+function chain(start: Tensor, ...ops: Array<(previous: Tensor) => Tensor>): Tensor {
+  let current = start;
+  for (const op of ops) {
+    const next = op(current);
+    if (current !== start) current.dispose();
+    current = next;
+  }
+  return current;
+}
+
+/** tanh(√(2/π)(x + 0.044715x³)), given x and x². x³ as x²·x: tf.pow's gradient would also differentiate the exponent. */
+const geluTanh = (x: Tensor, squared: Tensor) =>
+  chain(
+    squared,
+    (s) => tf.mul(s, x),
+    (cube) => tf.mul(geluCubic, cube),
+    (c) => tf.add(x, c),
+    (u) => tf.mul(geluScale, u),
+    (u) => tf.tanh(u),
+  );
+
 /** GELU, the tanh approximation (Hendrycks & Gimpel) as GPT-2 uses: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export const gelu = tf.customGrad(((x: Tensor, save: Save) => {
   save([x]);
-  const value = tf.tidy(() => {
-    // x³ as x·x·x: tf.pow's gradient would also differentiate the exponent (never needed here).
-    const inner = tf.mul(geluScale, tf.add(x, tf.mul(geluCubic, tf.mul(tf.square(x), x))));
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-  });
+  const squared = tf.square(x);
+  const value = chain(
+    geluTanh(x, squared),
+    (t) => tf.add(1, t),
+    (t) => tf.mul(t, x),
+    (t) => tf.mul(0.5, t),
+  );
   return {
     value,
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const [input] = saved as [Tensor];
-      return tf.tidy(() => {
-        const squared = tf.square(input);
-        const t = tf.tanh(tf.mul(geluScale, tf.add(input, tf.mul(geluCubic, tf.mul(squared, input)))));
-        // d/dx = 0.5(1 + t) + 0.5·x·(1 − t²)·√(2/π)(1 + 3·0.044715·x²)
-        const slope = tf.mul(tf.mul(0.5 * geluScale, input), tf.add(1, tf.mul(3 * geluCubic, squared)));
-        const derivative = tf.add(tf.mul(0.5, tf.add(1, t)), tf.mul(slope, tf.sub(1, tf.square(t))));
-        return [tf.mul(dy, derivative)];
-      });
+      // d/dx = 0.5(1 + t) + 0.5·x·(1 − t²)·√(2/π)(1 + 3·0.044715·x²)
+      const squared = tf.square(input);
+      const t = geluTanh(input, squared);
+      const slope = chain(
+        squared,
+        (s) => tf.mul(3 * geluCubic, s),
+        (s) => tf.add(1, s),
+        (s) => tf.mul(s, input),
+        (s) => tf.mul(0.5 * geluScale, s),
+      );
+      squared.dispose();
+      const curved = chain(
+        t,
+        (u) => tf.square(u),
+        (u) => tf.sub(1, u),
+        (u) => tf.mul(u, slope),
+      );
+      slope.dispose();
+      const derivative = chain(
+        t,
+        (u) => tf.add(1, u),
+        (u) => tf.mul(0.5, u),
+        (u) => tf.add(u, curved),
+      );
+      t.dispose();
+      curved.dispose();
+      const dx = tf.mul(dy, derivative);
+      derivative.dispose();
+      return [dx];
     },
   };
 }) as never) as (x: Tensor) => Tensor;

@@ -1,4 +1,4 @@
-import { type FlopCount, gptShape, type ParamCount, transformerTrainingFlops } from '../accounting';
+import { type FlopCount, gptParamCount, gptShape, transformerTrainingFlops } from '../accounting';
 import { type Tensor, tf, type Variable } from '../tf';
 import { gelu, layerNorm, maskedSoftmax } from './fused';
 import { type Batch, Initializer, type Model } from './model';
@@ -30,17 +30,6 @@ export interface GptConfig {
    * instead of every block's, for about a third more compute. Off when omitted.
    */
   recompute?: boolean;
-}
-
-export function gptParamCount(config: GptConfig): ParamCount {
-  const { vocabSize: V, contextLength: T, dModel: d, nLayers: L, dFeedForward: ffw } = gptShape(config);
-  const tokenEmbedding = V * d;
-  const positionEmbedding = config.positions === 'learned' ? T * d : 0;
-  const perLayer = 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + 2 * d + (d * ffw + ffw) + (ffw * d + d);
-  const finalNorm = 2 * d;
-  const unembedding = config.tiedEmbeddings ? 0 : d * V;
-  const total = tokenEmbedding + positionEmbedding + L * perLayer + finalNorm + unembedding;
-  return { total, nonEmbedding: total - tokenEmbedding - positionEmbedding - unembedding };
 }
 
 export function gptFlops(config: GptConfig): FlopCount {
@@ -148,14 +137,18 @@ export function createGpt(config: GptConfig, seed: number): Model {
         const drop = (x: Tensor, salt: number) =>
           training && config.dropout > 0 ? tf.dropout(x, config.dropout, undefined, dropoutSeed + salt) : x;
         const forward = (x: Tensor, block: Block, l: number) => {
-          const h = tf.add(
-            x,
-            drop(
-              attention(layerNorm(x, ...block.norm1), block, size, length, training, dropoutSeed + 10 * l + 1),
-              10 * l + 2,
+          const h = tf.tidy(() =>
+            tf.add(
+              x,
+              drop(
+                attention(layerNorm(x, ...block.norm1), block, size, length, training, dropoutSeed + 10 * l + 1),
+                10 * l + 2,
+              ),
             ),
           );
-          return tf.add(h, drop(feedForward(layerNorm(h, ...block.norm2), block, size, length), 10 * l + 3));
+          return tf.tidy(() =>
+            tf.add(h, drop(feedForward(layerNorm(h, ...block.norm2), block, size, length), 10 * l + 3)),
+          );
         };
         let h = drop(embed(batch.x, size, length), 0);
         blocks.forEach((block, l) => {
