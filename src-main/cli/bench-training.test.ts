@@ -15,7 +15,7 @@ describe('isoflop bench (training)', () => {
     expect(result).toMatchObject({
       steps: 3,
       rounds: 2,
-      kernelSwaps: ['BatchMatMul (wasm)', 'Tanh (wasm)', 'Identity (wasm)'],
+      kernelSwaps: ['BatchMatMul (wasm)', 'Tanh (wasm)', 'Sum (wasm)', 'Identity (wasm)'],
     });
     for (const loop of [result.engine, result.baseline]) {
       expect(loop.backend).toBe('wasm');
@@ -61,7 +61,7 @@ describe('isoflop bench (training)', () => {
     const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1');
     expect(wasm.out).toContain('2 timed steps a round, fastest of 1 alternating rounds');
     expect(wasm.out).toContain(`WASM threads: ${defaultWasmThreads()} (XNNPACK's pool`);
-    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm), Identity (wasm) in place of');
+    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm), Sum (wasm), Identity (wasm) in place of');
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);
 

@@ -19,6 +19,9 @@ const cases: Array<{ a: number[]; b: number[]; transposeA: boolean; transposeB: 
   // a batch times one matrix
   { a: [2, 4, 5, 7], b: [7, 3], transposeA: false, transposeB: false, broadcast: true },
   { a: [2, 4, 7, 5], b: [3, 7], transposeA: true, transposeB: true, broadcast: true },
+  // a transposed and wider than b (a weight's gradient xᵀ dy): the swap flips to (bᵀ a)ᵀ
+  { a: [9, 8], b: [9, 2], transposeA: true, transposeB: false },
+  { a: [1, 9, 8], b: [1, 9, 3], transposeA: true, transposeB: false },
   // batch times batch, as attention's scores and mixing are
   { a: [2, 3, 6, 4], b: [2, 3, 6, 4], transposeA: false, transposeB: true },
   { a: [2, 3, 6, 6], b: [2, 3, 6, 4], transposeA: false, transposeB: false },
@@ -33,8 +36,8 @@ function backendBuffers(): number {
 }
 
 describe('kernel swaps on WASM', () => {
-  it('are installed for BatchMatMul, Tanh and Identity once the backend runs', () => {
-    expect(kernelSwaps('wasm')).toEqual(['BatchMatMul (wasm)', 'Tanh (wasm)', 'Identity (wasm)']);
+  it('are installed for BatchMatMul, Tanh, Sum and Identity once the backend runs', () => {
+    expect(kernelSwaps('wasm')).toEqual(['BatchMatMul (wasm)', 'Tanh (wasm)', 'Sum (wasm)', 'Identity (wasm)']);
     expect(kernelSwaps('cpu')).toEqual([]);
   });
 
@@ -102,6 +105,39 @@ describe('kernel swaps on WASM', () => {
       expect(Math.abs((swapped[i] as number) - value)).toBeLessThan(1.2e-7);
       expect(Math.abs((swappedGrad[i] as number) - (stockGrad[i] as number))).toBeLessThan(2.4e-7);
     }
+    x.dispose();
+  });
+
+  it.each([
+    { shape: [64, 5], axis: 0, keepDims: false },
+    { shape: [3, 4, 6], axis: [0, 1], keepDims: true },
+    { shape: [3, 4, 6], axis: [1, 0], keepDims: false },
+    { shape: [3, 4, 6], axis: 0, keepDims: true },
+    // left to the stock kernel: trailing axes, every axis, integers
+    { shape: [6, 5], axis: -1, keepDims: false },
+    { shape: [3, 4, 6], axis: [0, 1, 2], keepDims: false },
+    { shape: [6, 5], axis: 0, keepDims: false, dtype: 'int32' as const },
+  ])('Sum of $shape over $axis (keepDims $keepDims, $dtype): values and gradients as stock tfjs', async (c) => {
+    const size = c.shape.reduce((p, q) => p * q, 1);
+    const x = tf.tensor(
+      Array.from({ length: size }, (_, i) => (c.dtype ? (i * 7) % 11 : Math.sin(i) * 100)),
+      c.shape,
+      c.dtype ?? 'float32',
+    );
+    const compute = () => {
+      const y = tf.sum(x, c.axis, c.keepDims);
+      if (c.dtype) return [y.shape, y.arraySync()];
+      const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.sum(v, c.axis, c.keepDims), 3)))(x);
+      return [y.shape, y.arraySync(), dx.arraySync()];
+    };
+    const buffersBefore = backendBuffers();
+    const swapped = tf.tidy(() => compute() as never) as unknown[];
+    expect(backendBuffers()).toBe(buffersBefore);
+    const stock = (await withStockKernels(() => tf.tidy(() => compute() as never))) as unknown[];
+    expect(swapped[0]).toEqual(stock[0]);
+    const flat = (v: unknown) => [v].flat(4) as number[];
+    for (const [i, value] of flat(stock[1]).entries()) expect(flat(swapped[1])[i]).toBeCloseTo(value, 3);
+    if (!c.dtype) expect(swapped[2]).toEqual(stock[2]);
     x.dispose();
   });
 

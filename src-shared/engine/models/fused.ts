@@ -31,57 +31,53 @@ function chain(start: Tensor, ...ops: Array<(previous: Tensor) => Tensor>): Tens
   return current;
 }
 
-/** tanh(√(2/π)(x + 0.044715x³)), given x and x². x³ as x²·x: tf.pow's gradient would also differentiate the exponent. */
-const geluTanh = (x: Tensor, squared: Tensor) =>
+/**
+ * σ(2√(2/π)(x + 0.044715x³)), given x and x²: 0.5(1 + tanh(u)) = σ(2u), so GELU is x times this, one
+ * sigmoid where the tanh form takes a tanh and two more passes (on WASM, tanh is itself a sigmoid and
+ * three passes). x³ as x²·x: tf.pow's gradient would also differentiate the exponent.
+ */
+const geluGate = (x: Tensor, squared: Tensor) =>
   chain(
     squared,
     (s) => tf.mul(s, x),
     (cube) => tf.mul(geluCubic, cube),
     (c) => tf.add(x, c),
-    (u) => tf.mul(geluScale, u),
-    (u) => tf.tanh(u),
+    (u) => tf.mul(2 * geluScale, u),
+    (z) => tf.sigmoid(z),
   );
 
 /** GELU, the tanh approximation (Hendrycks & Gimpel) as GPT-2 uses: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export const gelu = tf.customGrad(((x: Tensor, save: Save) => {
   save([x]);
   const squared = tf.square(x);
-  const value = chain(
-    geluTanh(x, squared),
-    (t) => tf.add(1, t),
-    (t) => tf.mul(t, x),
-    (t) => tf.mul(0.5, t),
-  );
+  const gate = geluGate(x, squared);
+  squared.dispose();
+  const value = tf.mul(gate, x);
+  gate.dispose();
   return {
     value,
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const [input] = saved as [Tensor];
-      // d/dx = 0.5(1 + t) + 0.5·x·(1 − t²)·√(2/π)(1 + 3·0.044715·x²)
+      // With s = σ(z), z = 2√(2/π)(x + 0.044715x³): d/dx = s + x·s(1 − s)·2√(2/π)(1 + 3·0.044715·x²)
       const squared = tf.square(input);
-      const t = geluTanh(input, squared);
+      const s = geluGate(input, squared);
       const slope = chain(
         squared,
-        (s) => tf.mul(3 * geluCubic, s),
-        (s) => tf.add(1, s),
-        (s) => tf.mul(s, input),
-        (s) => tf.mul(0.5 * geluScale, s),
+        (q) => tf.mul(3 * geluCubic, q),
+        (q) => tf.add(1, q),
+        (q) => tf.mul(q, input),
+        (q) => tf.mul(2 * geluScale, q),
       );
       squared.dispose();
-      const curved = chain(
-        t,
-        (u) => tf.square(u),
-        (u) => tf.sub(1, u),
-        (u) => tf.mul(u, slope),
-      );
-      slope.dispose();
       const derivative = chain(
-        t,
-        (u) => tf.add(1, u),
-        (u) => tf.mul(0.5, u),
-        (u) => tf.add(u, curved),
+        s,
+        (u) => tf.sub(1, u),
+        (u) => tf.mul(u, s),
+        (u) => tf.mul(u, slope),
+        (u) => tf.add(u, s),
       );
-      t.dispose();
-      curved.dispose();
+      s.dispose();
+      slope.dispose();
       const dx = tf.mul(dy, derivative);
       derivative.dispose();
       return [dx];
