@@ -61,7 +61,9 @@ describe('isoflop bench (training)', () => {
     const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1');
     expect(wasm.out).toContain('2 timed steps a round, fastest of 1 alternating rounds');
     expect(wasm.out).toContain(`WASM threads: ${defaultWasmThreads()} (XNNPACK's pool`);
-    expect(wasm.out).toContain('engine kernels: BatchMatMul (wasm), Tanh (wasm), Sum (wasm), Identity (wasm) in place of');
+    expect(wasm.out).toContain(
+      'engine kernels: BatchMatMul (wasm), Tanh (wasm), Sum (wasm), Identity (wasm) in place of',
+    );
     expect(wasm.out).toMatch(/engine \/ naive: \d+\.\d\dx/);
   }, 120_000);
 

@@ -24,7 +24,10 @@ export function cli(...argv: string[]) {
   return cliWith({}, ...argv);
 }
 
-/** The CLI with these environment variables. */
+/**
+ * The CLI with these environment variables. A sweep trains in this process alone (ISOFLOP_JOBS=1) unless
+ * they say otherwise: job processes are the built binary's, tested in jobs.test.ts.
+ */
 export async function cliWith(env: NodeJS.ProcessEnv, ...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
@@ -32,7 +35,7 @@ export async function cliWith(env: NodeJS.ProcessEnv, ...argv: string[]) {
     out: (line) => out.push(line),
     err: (line) => err.push(line),
     rendererDir: '/nonexistent',
-    env,
+    env: { ISOFLOP_JOBS: '1', ...env },
     untilStopped: () => Promise.resolve(),
   });
   return { code, out: out.join('\n'), err: err.join('\n') };

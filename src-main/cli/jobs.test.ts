@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempFolder } from '../testing';
 import { isoflopProcess } from './cli-fixture';
+import { autoJobs, jobsFor, processBytes } from './jobs';
 
 // `isoflop sweep --jobs N`, the real binary: N processes share one sweep's runs through the runs' locks.
 const folder = tempFolder();
@@ -40,6 +44,80 @@ describe('isoflop sweep --jobs', () => {
       expect(readdirSync(join(store, 'runs', id))).not.toContain('lock');
     }
   }, 180_000);
+
+  it('by default trains one run per core on the CPU, as many as memory holds, and one at a time on a GPU', () => {
+    const machine = { backend: 'wasm' as const, cores: 4, freeBytes: 64e9, runBytes: 100e6, runs: 10 };
+    expect(autoJobs(machine)).toEqual({
+      jobs: 4,
+      why: 'wasm: 4 cores, memory for 102, 10 runs to train; --jobs N to choose',
+    });
+    expect(autoJobs({ ...machine, cores: 32 }).jobs).toBe(8);
+    expect(autoJobs({ ...machine, runs: 3 }).jobs).toBe(3);
+    // 80% of the free memory, over what one process takes with the largest run's tensors.
+    expect(autoJobs({ ...machine, freeBytes: (2.5 * (processBytes + 100e6)) / 0.8 }).jobs).toBe(2);
+    expect(autoJobs({ ...machine, freeBytes: 1e8 }).jobs).toBe(1);
+    expect(autoJobs({ ...machine, backend: 'webgpu' })).toEqual({
+      jobs: 1,
+      why: 'one GPU, on which runs would take turns; --jobs N to share it',
+    });
+    // --jobs, then ISOFLOP_JOBS, decide before the machine does.
+    expect(jobsFor(3, { ISOFLOP_JOBS: '5' }, 'webgpu', [])).toEqual({ jobs: 3, why: null });
+    expect(jobsFor(undefined, { ISOFLOP_JOBS: '5' }, 'wasm', [])).toEqual({ jobs: 5, why: null });
+    expect(jobsFor(undefined, { ISOFLOP_JOBS: 'auto' }, 'wasm', []).jobs).toBe(1); // no runs left
+    expect(() => jobsFor(undefined, { ISOFLOP_JOBS: 'many' }, 'wasm', [])).toThrow(
+      'ISOFLOP_JOBS=many: give a whole number from 1 to 64, or auto',
+    );
+  });
+
+  it.runIf(process.platform === 'linux' && availableParallelism() >= 2)(
+    'ends its job processes when the command is killed with -9, and the sweep resumes to the end',
+    async () => {
+      const store = join(folder.dir, 'killed');
+      const bin = fileURLToPath(new URL('../../bin/isoflop.js', import.meta.url));
+      const { ISOFLOP_JOBS: _, ...env } = process.env;
+      // No --jobs: one process per core here.
+      const child = spawn(
+        process.execPath,
+        // Largest budget first with several processes: the job's first run is one of 3e8's, 10 s or more here.
+        [bin, 'sweep', '--demo', 'teacher', '--budgets', '1e7,3e8', '--sizes', '3', '--store', store],
+        { env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let err = '';
+      child.stderr.on('data', (chunk) => {
+        err += chunk;
+      });
+      const deadline = Date.now() + 120_000;
+      while (!/\[job 2\] \[\d+\/\d+\] /.test(err) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(err).toMatch(
+        /Training with \d+ processes \(wasm: \d+ cores, memory for \d+, 6 runs to train; --jobs N to choose\)/,
+      );
+      expect(err).toMatch(/\[job 2\] \[\d+\/\d+\] /);
+      const sweepId = err.match(/Sweep (\S+):/)?.[1] as string;
+      child.kill('SIGKILL');
+      // Every process training this store ends within seconds, not after its run (nor at its next line
+      // of output, which would fail with the command's end of the pipe gone).
+      const training = () =>
+        readdirSync('/proc')
+          .filter((pid) => /^\d+$/.test(pid))
+          .filter((pid) => {
+            try {
+              return readFileSync(join('/proc', pid, 'cmdline'), 'utf8').includes(store);
+            } catch {
+              return false;
+            }
+          });
+      const gone = Date.now() + 4_000;
+      while (training().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(training()).toEqual([]);
+      const resumed = await isoflopProcess(['sweep', '--resume', sweepId, '--jobs', '1', '--json', '--store', store]);
+      expect(resumed.code, resumed.err).toBe(0);
+      const summary = JSON.parse(resumed.out) as { runs: Array<{ status: string }> };
+      expect(summary.runs).toHaveLength(6);
+      expect(summary.runs.every((r) => r.status === 'completed')).toBe(true);
+    },
+    300_000,
+  );
 
   it('refuses --jobs with --shard, which split the runs two ways', async () => {
     const result = await isoflopProcess([

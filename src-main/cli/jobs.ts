@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process';
+import { availableParallelism, freemem } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from './command';
+import type { BackendName, RunRecord } from '../../src-shared/contract';
+import { runTensorBytes } from '../../src-shared/engine/memory';
+import { familyOf } from '../../src-shared/engine/models/families';
+import { type CliIo, UsageError } from './command';
 import { installedFile } from './installed';
 
 /**
@@ -10,6 +14,77 @@ import { installedFile } from './installed';
  * crashes or is killed changes nothing for the others: its run keeps a dead lock, which the last pass of
  * the command's own process resumes from its checkpoint.
  */
+
+/** What a training process holds beyond its run's tensors: Node, tfjs, the WASM module and its heap's slack. */
+export const processBytes = 400e6;
+
+/**
+ * How many runs to train at once when --jobs is not given (nor ISOFLOP_JOBS): on WASM and the CPU one
+ * process per core (each then computes on one thread: a sweep's small models gain more from running side
+ * by side than from threads), as many as 80% of the free memory holds with the largest run's tensors, never
+ * more than the runs left; on a GPU one, since the runs would take turns on it anyway.
+ */
+export function autoJobs(machine: {
+  backend: BackendName;
+  cores: number;
+  freeBytes: number;
+  /** the largest run's tensors at their peak (runTensorBytes) */
+  runBytes: number;
+  runs: number;
+}): { jobs: number; why: string } {
+  if (machine.backend === 'webgpu' || machine.backend === 'webgl')
+    return { jobs: 1, why: 'one GPU, on which runs would take turns; --jobs N to share it' };
+  const byMemory = Math.floor((0.8 * machine.freeBytes) / (processBytes + machine.runBytes));
+  const jobs = Math.max(1, Math.min(machine.cores, byMemory, machine.runs, 8));
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const limits = [plural(machine.cores, 'core'), `memory for ${byMemory}`, plural(machine.runs, 'run') + ' to train'];
+  return { jobs, why: `${machine.backend}: ${limits.join(', ')}; --jobs N to choose` };
+}
+
+/**
+ * --jobs, else ISOFLOP_JOBS (a number, or auto), else `autoJobs` for this machine, the backend the runs
+ * train on and the sweep's runs still to train.
+ */
+export function jobsFor(
+  given: number | undefined,
+  env: Record<string, string | undefined>,
+  backend: BackendName,
+  runs: RunRecord[],
+): { jobs: number; why: string | null } {
+  if (given !== undefined) return { jobs: given, why: null };
+  const fromEnv = env.ISOFLOP_JOBS?.trim();
+  if (fromEnv && fromEnv !== 'auto') {
+    const jobs = Number(fromEnv);
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64)
+      throw new UsageError(`ISOFLOP_JOBS=${fromEnv}: give a whole number from 1 to 64, or auto`);
+    return { jobs, why: null };
+  }
+  const todo = runs.filter(
+    (run) => run.status === 'queued' || run.status === 'interrupted' || run.status === 'running',
+  );
+  const runBytes = Math.max(
+    0,
+    ...todo.map((run) =>
+      runTensorBytes(
+        run.config.model,
+        run.config.batchSize,
+        familyOf(run.config.model).paramCount(run.config.model).total,
+      ),
+    ),
+  );
+  return autoJobs({ backend, cores: availableParallelism(), freeBytes: freemem(), runBytes, runs: todo.length });
+}
+
+/**
+ * In a job process: when the command that started it ends, by any means (kill -9 included), its IPC
+ * channel closes, and the job ends at once, as if killed with it: its run keeps a dead lock and resumes
+ * from its checkpoint with the sweep. The channel does not keep the job alive otherwise.
+ */
+export function endWithParent(): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.exit(130));
+}
 
 export interface JobWorkers {
   /** resolves when every worker has exited; the exit codes, in order */
@@ -30,7 +105,8 @@ export function startJobWorkers(
     // A process group of its own: a terminal's Ctrl+C reaches only the command, which passes it on once
     // (a second SIGINT would end a job mid-step instead of after its run's checkpoint).
     const child = spawn(process.execPath, [entry, 'sweep', '--resume', sweepId, '--worker', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // The IPC channel is how a job learns that the command ended (endWithParent); nothing is sent on it.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, ...env },
       detached: true,
     });

@@ -69,6 +69,9 @@ describe('isoflop sweep under kill -9', () => {
         '3',
         '--backend',
         'cpu',
+        // One process: the kill below catches its one running run (jobs.test.ts kills a --jobs sweep).
+        '--jobs',
+        '1',
         '--store',
         store,
       ],

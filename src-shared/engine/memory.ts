@@ -37,3 +37,14 @@ export function activationLogLine(run: RunRecord): string | null {
   const { note } = activationPlan(run.config.model, run.config.batchSize);
   return note !== null && !run.log.some((entry) => entry.message === note) ? note : null;
 }
+
+/**
+ * Bytes of tensors a run's training holds at its peak: weights, gradients and AdamW's moments (16 bytes a
+ * parameter) and, for a GPT, its step's activations as `activationPlan` trains them. An MLP's activations
+ * are a few rows of its width: counted in the parameters' term.
+ */
+export function runTensorBytes(spec: ModelSpec, batchSize: number, params: number): number {
+  if (spec.family !== 'gpt') return 16 * params;
+  const { recompute } = activationPlan(spec, batchSize);
+  return 16 * params + transformerStepBytes(gptShape(spec), params, batchSize, recompute);
+}

@@ -36,7 +36,7 @@ import {
   stringOption,
   UsageError,
 } from '../command';
-import { startJobWorkers } from '../jobs';
+import { endWithParent, jobsFor, startJobWorkers } from '../jobs';
 
 const PlanFile = z.object({
   datasetId: z.string(),
@@ -147,7 +147,8 @@ export const sweep: Command = {
     'isoflop sweep (--demo teacher|language | --dataset ID) --budgets 1e8,3e8,1e9 [--sizes K] [--batch B]',
     `               ${backendUsage} [--seed S] [--tune-lr [--lr-grid 5]] [--plan-only] [--json] [--store DIR]`,
     `       isoflop sweep --resume SWEEP_ID ${backendUsage} [--jobs N] [--json] [--store DIR]`,
-    '  --jobs N: N processes train the sweep runs at once, each taking the next run none has claimed (1 by default).',
+    '  --jobs N: N processes train the sweep runs at once, each taking the next run none has claimed. By default',
+    '  (or ISOFLOP_JOBS=auto) one per core on WASM and the CPU, as many as memory holds; one on a GPU.',
     `       isoflop sweep --plan plan.json [--shard I/N] ${backendUsage} [--store SHARED_DIR]`,
     '  Regularization for every run: [--weight-decay X] [--l1 X] [--l2 X] [--dropout P] [--early-stopping PATIENCE [--early-stopping-metric val-loss|val-accuracy] [--early-stopping-min-delta X]]',
     '  --tune-lr: before the sweep, a short learning-rate search per size at the smallest budget (a grid of',
@@ -260,8 +261,20 @@ export const sweep: Command = {
       sweepId = created.id;
       io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);
     }
-    const jobs = intOption(values, 'jobs', 1, 64) ?? 1;
-    if (jobs > 1 && shard) throw new UsageError('--jobs and --shard split the runs two ways: use one of them');
+    if (values.worker) endWithParent();
+    const given = intOption(values, 'jobs', 1, 64);
+    if (given !== undefined && given > 1 && shard)
+      throw new UsageError('--jobs and --shard split the runs two ways: use one of them');
+    // A cluster shard or a job process trains alone; otherwise --jobs, ISOFLOP_JOBS or what this machine allows.
+    const { jobs, why } =
+      shard || values.worker
+        ? { jobs: 1, why: null }
+        : jobsFor(
+            given,
+            io.env,
+            (await nodeBackendOrder(backend))[0] ?? 'wasm',
+            await Promise.all((await s.sweeps.get(sweepId)).runIds.map((id) => s.runs.get(id))),
+          );
     // The cores are shared: each of the N processes computes WASM on its share (a worker inherits it).
     const threadsEach = Math.max(1, Math.floor(defaultWasmThreads(io.env) / jobs));
     if (jobs > 1 && !values.worker) setWasmThreads(threadsEach);
@@ -276,7 +289,10 @@ export const sweep: Command = {
           )
         : null;
     if (workers)
-      io.err(`Training with ${jobs} processes: this one and ${jobs - 1} more, each taking the next unclaimed run.`);
+      io.err(
+        `Training with ${jobs} processes${why ? ` (${why})` : ''}: this one and ${jobs - 1} more, each taking the next unclaimed run.`,
+      );
+    else if (why) io.err(`Training one run at a time (${why}).`);
     let stopping = false;
     const control: { stop?: () => void } = {};
     const onSignal = () => {
