@@ -6,26 +6,36 @@ import { loseWebGpuDeviceAtStep, trainingBackendOf } from './settings.svelte';
 
 /**
  * The app's run queue: the shared RunQueue (src-shared/engine/session), its state mirrored here for the
- * views. A sweep's queued runs train one at a time (the GPU is one), smallest budget first, each a run
- * session in the worker whose metrics reach the store as they arrive, so the Runs view and the CLI see them.
+ * views. A sweep's queued runs train smallest budget first, each a run session in a worker whose metrics
+ * reach the store as they arrive, so the Runs view and the CLI see them. On a GPU one at a time (the GPU is
+ * one); on WASM and the CPU one per core (at most 4, and as many as the device's memory allows), each in a
+ * worker of its own with its share of the cores: a sweep's small models gain more from training side by
+ * side than from threads.
  */
+
+export interface TrainingRun {
+  runId: string;
+  name: string;
+  step: number;
+  plannedSteps: number;
+  valLoss: number | null;
+  tokensPerSecond: number;
+  /** the run's compute budget and the speed measured so far, for the queue's time left */
+  budgetFlops: number;
+  flopsPerSecond: number;
+  /** when training started (ms since the epoch) and at which step (a resumed run), for the ETA */
+  startedAt: number;
+  startStep: number;
+}
 
 export const queue = $state<{
   sweepId: string | null;
-  current: {
-    runId: string;
-    name: string;
-    step: number;
-    plannedSteps: number;
-    valLoss: number | null;
-    tokensPerSecond: number;
-    /** the run's compute budget and the speed measured so far, for the queue's time left */
-    budgetFlops: number;
-    flopsPerSecond: number;
-    /** when training started (ms since the epoch) and at which step (a resumed run), for the ETA */
-    startedAt: number;
-    startStep: number;
-  } | null;
+  /** the first of the runs training now (the one, on a GPU) */
+  current: TrainingRun | null;
+  /** every run training now, in the order they started */
+  training: TrainingRun[];
+  /** how many runs the queue trains at once */
+  lanes: number;
   done: number;
   total: number;
   /** ids of the runs waiting in this queue, in order */
@@ -43,6 +53,8 @@ export const queue = $state<{
 }>({
   sweepId: null,
   current: null,
+  training: [],
+  lanes: 1,
   done: 0,
   total: 0,
   waiting: [],
@@ -67,31 +79,52 @@ const runs = new RunQueue(
     queue.waitingFlops = state.waiting.reduce((sum, waiting) => sum + waiting.config.budgetFlops, 0);
     queue.stopping = state.stopping;
   },
+  () => queue.lanes,
 );
 
-/**
- * About how long the queue has left: the FLOPs still to spend (the rest of the current run and every
- * waiting run's budget) at the speed the current run shows. Null until a speed is measured. Small models
- * run below the speed of larger ones, so it errs long early in a sweep.
- */
-export function queueTimeLeft(): number | null {
-  const current = queue.current;
-  if (!current || current.flopsPerSecond <= 0) return null;
-  const left = current.budgetFlops * Math.max(0, 1 - current.step / current.plannedSteps) + queue.waitingFlops;
-  return left / current.flopsPerSecond;
+/** The run with this id, if it is training now. */
+export function trainingRun(runId: string): TrainingRun | undefined {
+  return queue.training.find((run) => run.runId === runId);
 }
 
-/** Pauses the queue: the current run stops (as `interrupted`, to resume later) and no other starts. */
+/**
+ * How many runs to train at once on `backend`: on WASM and the CPU one per core the browser reports (at
+ * most 4), no more than one per GB of device memory where the browser says (navigator.deviceMemory), and
+ * no more than the runs; one on a GPU.
+ */
+export function trainingLanes(backend: string | null, runs: number): number {
+  if (backend !== 'wasm' && backend !== 'cpu') return 1;
+  const cores = navigator.hardwareConcurrency || 1;
+  const memory = (navigator as { deviceMemory?: number }).deviceMemory ?? Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.min(4, cores, Math.floor(memory), runs));
+}
+
+/**
+ * About how long the queue has left: the FLOPs still to spend (the rest of each run training and every
+ * waiting run's budget) at the speed the runs training show together. Null until a speed is measured.
+ * Small models run below the speed of larger ones, so it errs long early in a sweep.
+ */
+export function queueTimeLeft(): number | null {
+  const speed = queue.training.reduce((sum, run) => sum + run.flopsPerSecond, 0);
+  if (queue.training.length === 0 || queue.training.some((run) => run.flopsPerSecond <= 0)) return null;
+  const left = queue.training.reduce(
+    (sum, run) => sum + run.budgetFlops * Math.max(0, 1 - run.step / run.plannedSteps),
+    queue.waitingFlops,
+  );
+  return left / speed;
+}
+
+/** Pauses the queue: the runs training stop (as `interrupted`, to resume later) and no other starts. */
 export function stopQueue(): void {
   runs.stop();
   queue.stopping = true;
   engine.stop('pause');
 }
 
-/** Cancels one run: the one training stops and the queue goes on; a waiting one leaves the queue. */
+/** Cancels one run: if it is training it stops and the queue goes on; a waiting one leaves the queue. */
 export async function cancelRun(run: RunRecord): Promise<void> {
-  if (queue.current?.runId === run.id) {
-    engine.stop('cancel');
+  if (trainingRun(run.id)) {
+    engine.stop('cancel', run.id);
     return;
   }
   runs.remove(run.id);
@@ -197,12 +230,14 @@ export async function trainRuns(
   hooks = trainHooks;
   ends.clear();
   try {
+    queue.lanes = todo.length > 1 ? trainingLanes(trainingBackendOf(await engine.probeBackends()), todo.length) : 1;
     await runs.add(todo);
   } catch (error) {
     queue.error = error instanceof Error ? error.message : String(error);
   } finally {
     queue.sweepId = null;
     queue.current = null;
+    queue.training = [];
     hooks = {};
   }
   return new Map(ends);
@@ -215,7 +250,7 @@ async function trainOne(queued: RunRecord): Promise<void> {
   const dataset = await client.call('datasets.get', { id: run.config.datasetId });
   const backend = trainingBackendOf(await engine.probeBackends());
   const fromStep = run.status === 'queued' ? 0 : (run.lastCheckpointStep ?? 0);
-  queue.current = {
+  const training: TrainingRun = {
     runId: run.id,
     name: run.name,
     step: fromStep,
@@ -227,24 +262,37 @@ async function trainOne(queued: RunRecord): Promise<void> {
     flopsPerSecond: 0,
     startedAt: Date.now(),
   };
+  const update = (next: TrainingRun[]) => {
+    queue.training = next;
+    queue.current = next[0] ?? null;
+  };
+  update([...queue.training, training]);
   try {
     const end = await engine.train(run, dataset, {
       backend,
       client,
+      lanes: queue.lanes,
       loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep(),
       ...(hooks.prune ? { prune: hooks.prune } : {}),
       onMetrics: (metrics) => {
-        queue.current = {
-          ...(queue.current as NonNullable<typeof queue.current>),
-          step: metrics.step,
-          valLoss: metrics.valLoss,
-          tokensPerSecond: metrics.tokensPerSecond,
-          flopsPerSecond: metrics.flopsPerSecond,
-        };
+        update(
+          queue.training.map((other) =>
+            other.runId === run.id
+              ? {
+                  ...other,
+                  step: metrics.step,
+                  valLoss: metrics.valLoss,
+                  tokensPerSecond: metrics.tokensPerSecond,
+                  flopsPerSecond: metrics.flopsPerSecond,
+                }
+              : other,
+          ),
+        );
       },
     });
     ends.set(run.id, end);
   } finally {
+    update(queue.training.filter((other) => other.runId !== run.id));
     queue.finished++;
   }
 }

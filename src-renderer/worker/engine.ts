@@ -33,6 +33,11 @@ export interface TrainOptions {
   prune?(metrics: MetricRow): Promise<boolean>;
   /** fault injection (tests): destroy the WebGPU device once training passes this step */
   loseWebGpuDeviceAtStep?: number | null;
+  /**
+   * How many runs the queue trains at once: above one, each trains in a worker of its own (a lane), whose
+   * WASM computes on its share of the cores; one trains in the training worker.
+   */
+  lanes?: number;
 }
 
 /** The UI thread's handle on the engine worker. */
@@ -47,8 +52,8 @@ export interface Engine {
    * through `client`; resolves with how it ended. Rejects only if it could not start (nothing recorded).
    */
   train(run: RunRecord, dataset: DatasetManifest, options: TrainOptions): Promise<RunEnd>;
-  /** Stops the run in training at its next step: paused (interrupted, to resume) or cancelled. */
-  stop(as: 'pause' | 'cancel'): void;
+  /** Stops a run in training at its next step, or every run training: paused (interrupted, to resume) or cancelled. */
+  stop(as: 'pause' | 'cancel', runId?: string): void;
 }
 
 /** A worker and the requests in flight to it, each answered by the reply with its id. */
@@ -109,6 +114,23 @@ function connect(name: string, label: string) {
  */
 export function startEngine(): Engine {
   const training = connect('isoflop-engine', 'training');
+  /** The workers that train a queue's runs side by side (`lanes` above one), and the run each trains now. */
+  const lanes: Array<{ connection: ReturnType<typeof connect>; runId: string | null }> = [];
+  /** The training worker and the run it trains now. */
+  const primary = { connection: training, runId: null as string | null };
+  /** An idle lane, started if the queue has fewer than `count`; its WASM gets its share of the cores. */
+  function laneFor(count: number) {
+    const idle = lanes.find((lane) => lane.runId === null);
+    if (idle) return idle;
+    const cores = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+    const threads = Math.max(1, Math.floor(cores / count));
+    const lane = {
+      connection: connect(`isoflop-engine-lane-${lanes.length + 1} threads=${threads}`, 'training'),
+      runId: null,
+    };
+    lanes.push(lane);
+    return lane;
+  }
   let bench: ReturnType<typeof connect> | null = null;
   let analysis: ReturnType<typeof connect> | null = null;
   /** A request in the benchmark worker, which measurements share so they never wait behind a sweep. */
@@ -154,7 +176,7 @@ export function startEngine(): Engine {
       if (reply.type !== 'calibrate') throw new Error('The benchmark worker answered out of turn.');
       return reply.result;
     },
-    async train(run, dataset, { backend, client, onMetrics, prune, loseWebGpuDeviceAtStep }) {
+    async train(run, dataset, { backend, client, onMetrics, prune, loseWebGpuDeviceAtStep, lanes: count = 1 }) {
       const serve = async (request: HostRequest): Promise<unknown> => {
         if (request.kind === 'prune') return prune ? prune(request.metrics) : false;
         // Checkpoint weights cross as bytes over IPC, and are uploaded first in web mode.
@@ -164,23 +186,33 @@ export function startEngine(): Engine {
             : request.input;
         return client.call(request.channel, input as never);
       };
-      const reply = await training.request(
-        {
-          type: 'train',
-          run,
-          dataset,
-          backend,
-          prunes: prune !== undefined,
-          loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep ?? null,
-        },
-        { onMetrics, serve },
-      );
+      const worker = count > 1 ? laneFor(count) : primary;
+      worker.runId = run.id;
+      let reply: WorkerReply;
+      try {
+        reply = await worker.connection.request(
+          {
+            type: 'train',
+            run,
+            dataset,
+            backend,
+            prunes: prune !== undefined,
+            loseWebGpuDeviceAtStep: loseWebGpuDeviceAtStep ?? null,
+          },
+          { onMetrics, serve },
+        );
+      } finally {
+        worker.runId = null;
+      }
       if (reply.type === 'error') throw new Error(reply.message);
       if (reply.type !== 'trained') throw new Error('The training worker answered out of turn.');
       return reply.end;
     },
-    stop(as) {
-      training.worker.postMessage({ id: 0, type: 'stop', as } satisfies WorkerRequest);
+    stop(as, runId) {
+      for (const worker of [primary, ...lanes]) {
+        if (runId === undefined ? worker.runId === null && worker !== primary : worker.runId !== runId) continue;
+        worker.connection.worker.postMessage({ id: 0, type: 'stop', as } satisfies WorkerRequest);
+      }
     },
     async fit(runs, options) {
       // Fitting needs no GPU: beside training, not queued behind the run in progress.

@@ -46,12 +46,14 @@ async function probe(): Promise<BackendReport> {
 }
 
 /**
- * Runs `start` so that WASM, if it starts there, gets one thread per core the browser reports (at most 8).
+ * Runs `start` so that WASM, if it starts there, gets one thread per core the browser reports (at most 8),
+ * or, in a lane of a queue that trains several runs at once, the share its name gives ("threads=N").
  * tfjs caps XNNPACK's pool at half of navigator.hardwareConcurrency (it assumes two hyper-threads a core),
  * which gave a 2-core machine one thread: while the backend starts, the worker reports twice the cores.
  */
 async function withCoreThreads<T>(start: () => Promise<T>): Promise<T> {
-  const cores = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+  const share = Number(/\bthreads=(\d+)/.exec(self.name)?.[1]);
+  const cores = share > 0 ? share : Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
   setThreadsCount(cores);
   Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * cores, configurable: true });
   try {

@@ -92,6 +92,47 @@ describe('run queue', () => {
     expect(queue.state).toMatchObject({ current: null, waiting: [], done: 1 });
   });
 
+  it('trains as many runs at once as it has lanes, each lane taking the next run when its own ends', async () => {
+    const { started, trainOne, finish } = gatedTrainer();
+    const queue = new RunQueue(
+      trainOne,
+      () => {},
+      () => 2,
+    );
+    const done = queue.add([run('a'), run('b'), run('c'), run('d')]);
+    await until(() => started.length === 2);
+    expect(queue.state.training.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(queue.state.current?.id).toBe('a');
+    expect(queue.state.waiting.map((r) => r.id)).toEqual(['c', 'd']);
+    // b ends first: its lane takes c while a trains on.
+    await finish('b');
+    await until(() => started.length === 3);
+    expect(queue.state.training.map((r) => r.id)).toEqual(['a', 'c']);
+    expect(queue.state.done).toBe(1);
+    // A stop: the runs in training end, d never starts.
+    queue.stop();
+    await finish('a');
+    await finish('c');
+    await done;
+    expect(started).toEqual(['a', 'b', 'c']);
+    expect(queue.state).toMatchObject({ current: null, training: [], waiting: [], done: 3 });
+  });
+
+  it('a failure in one lane lets the other finish its run, starts no other, and ends with the error', async () => {
+    const { started, trainOne, finish } = gatedTrainer();
+    const queue = new RunQueue(
+      (next) => (next.id === 'b' ? Promise.reject(new Error('the worker failed')) : trainOne(next)),
+      () => {},
+      () => 2,
+    );
+    const done = queue.add([run('a'), run('b'), run('c')]);
+    await until(() => started.includes('a'));
+    await finish('a');
+    await expect(done).rejects.toThrow('the worker failed');
+    expect(started).toEqual(['a']);
+    expect(queue.state).toMatchObject({ training: [], waiting: [], done: 1 });
+  });
+
   it('orders a sweep smallest budget first, keeping the plan order within a budget', () => {
     const order = byBudget([run('x', 3e6), run('y', 1e6), run('z', 3e6), run('w', 1e6)]);
     expect(order.map((r) => r.id)).toEqual(['y', 'w', 'x', 'z']);

@@ -1,15 +1,18 @@
 import type { RunRecord } from '../../contract/runs';
 
 /**
- * A queue of runs trained one at a time (a GPU is one; so is a CLI process): a sweep's runs, a study's
- * trial, a re-run. Runs join while it trains, a waiting one can leave, and a pause lets the run in training
- * end (the host pauses its session) and starts no other. Both hosts use it: the CLI's sweeps and the app's
- * queue, which mirrors `state` into the UI.
+ * A queue of runs: a sweep's runs, a study's trial, a re-run. Runs join while it trains, a waiting one can
+ * leave, and a pause lets the runs in training end (the host pauses their sessions) and starts no other.
+ * It trains `lanes()` runs at once (asked each time it starts): one in a CLI process (--jobs starts more
+ * processes) and on a GPU; in the app, one per training worker on WASM and the CPU. Both hosts use it: the
+ * CLI's sweeps and the app's queue, which mirrors `state` into the UI.
  */
 
 export interface QueueState {
-  /** the run training now */
+  /** the first of the runs training now */
   current: RunRecord | null;
+  /** every run training now, in the order they started */
+  training: RunRecord[];
   /** runs waiting, in the order they will train */
   waiting: RunRecord[];
   done: number;
@@ -21,12 +24,13 @@ export interface QueueState {
 export type TrainOne = (run: RunRecord, position: { index: number; total: number }) => Promise<unknown>;
 
 export class RunQueue {
-  readonly state: QueueState = { current: null, waiting: [], done: 0, total: 0, stopping: false };
+  readonly state: QueueState = { current: null, training: [], waiting: [], done: 0, total: 0, stopping: false };
   private running: Promise<void> | null = null;
 
   constructor(
     private readonly trainOne: TrainOne,
     private readonly onChange: (state: QueueState) => void = () => {},
+    private readonly lanes: () => number = () => 1,
   ) {}
 
   /** Adds runs after those waiting; starts training if the queue was idle. Resolves when the queue is empty. */
@@ -67,17 +71,35 @@ export class RunQueue {
   }
 
   private async drain(): Promise<void> {
-    try {
+    const lane = async () => {
       for (;;) {
         const run = this.state.stopping ? undefined : this.state.waiting.shift();
-        if (!run) break;
-        this.state.current = run;
+        if (!run) return;
+        const index = this.state.done + this.state.training.length;
+        this.state.training.push(run);
+        this.state.current = this.state.training[0] ?? null;
         this.onChange(this.state);
-        await this.trainOne(run, { index: this.state.done, total: this.state.total });
+        try {
+          await this.trainOne(run, { index, total: this.state.total });
+        } catch (error) {
+          // A failure ends the queue, as with one lane: the other lanes finish their runs and stop.
+          this.state.stopping = true;
+          throw error;
+        } finally {
+          this.state.training.splice(this.state.training.indexOf(run), 1);
+          this.state.current = this.state.training[0] ?? null;
+        }
         this.state.done++;
+        this.onChange(this.state);
       }
+    };
+    try {
+      const ends = await Promise.allSettled(Array.from({ length: Math.max(1, Math.floor(this.lanes())) }, lane));
+      const failed = ends.find((end): end is PromiseRejectedResult => end.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       this.state.current = null;
+      this.state.training = [];
       this.state.waiting.length = 0;
       this.onChange(this.state);
     }

@@ -1,0 +1,61 @@
+import { expect, test } from './fixtures';
+
+// A sweep on WASM trains one run per core at once, each in a worker of its own, and the UI stays responsive.
+test('trains a sweep on WASM with one run per core at once, each worker on its share of the cores', async ({
+  page,
+}, info) => {
+  test.setTimeout(300_000);
+  await page.goto('/#/system');
+  await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('training-backend').selectOption('wasm');
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  test.skip(cores < 2, 'one core: the runs take turns');
+  const lanes = Math.min(4, cores);
+
+  await page.goto('/#/sweeps');
+  await page.getByRole('button', { name: 'New sweep…' }).click();
+  const form = page.getByTestId('new-sweep');
+  await form.getByTestId('sweep-dataset').selectOption('demo-teacher');
+  await form.getByTestId('sweep-budgets').fill('3e7,1e8');
+  await form.getByLabel('Sizes per budget').fill('3');
+  await form.getByRole('button', { name: 'Plan' }).click();
+  const planned = form.getByTestId('sweep-plan').locator('tbody tr');
+  await expect(planned.first()).toBeVisible();
+  const count = await planned.count();
+  await form.getByRole('button', { name: /Start sweep/ }).click();
+
+  const live = page.getByTestId('training-now');
+  await expect(live.getByTestId('training-lane')).toHaveCount(lanes, { timeout: 60_000 });
+  await expect(live.getByRole('heading', { level: 2 })).toContainText(`Training ${lanes} runs at once`);
+  await expect(live.getByRole('progressbar')).toHaveCount(lanes + 1);
+  // The page answers while the runs train: a frame comes within a fraction of a second.
+  const frame = await page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const start = performance.now();
+        requestAnimationFrame(() => resolve(performance.now() - start));
+      }),
+  );
+  expect(frame).toBeLessThan(250);
+  await page.screenshot({ path: info.outputPath('lanes.png') });
+
+  await expect(page.getByTestId('sweep-finished')).toContainText(`has finished: ${count} of ${count} runs completed`, {
+    timeout: 240_000,
+  });
+  const runs = (await (await page.request.post('/api/runs.list', { data: {} })).json()).value.runs as Array<{
+    sweepId: string | null;
+    status: string;
+    environment: { backend: string; adapter: string | null } | null;
+  }>;
+  const swept = runs.filter((run) => run.sweepId !== null);
+  expect(swept).toHaveLength(count);
+  for (const run of swept) {
+    expect(run.status).toBe('completed');
+    expect(run.environment?.backend).toBe('wasm');
+  }
+  // Each lane's WASM computed on its share of the cores, as the runs' records say.
+  const share = Math.max(1, Math.floor(Math.min(8, cores) / lanes));
+  expect(swept.map((run) => run.environment?.adapter)).toContainEqual(
+    expect.stringMatching(new RegExp(`\\b${share} threads?\\b`)),
+  );
+});
