@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempFolder } from '../testing';
-import { isoflopProcess } from './cli-fixture';
+import { cli, isoflopProcess, tableStore } from './cli-fixture';
 import { autoJobs, jobsFor, processBytes } from './jobs';
 
 // `isoflop sweep --jobs N`, the real binary: N processes share one sweep's runs through the runs' locks.
@@ -118,6 +118,49 @@ describe('isoflop sweep --jobs', () => {
     },
     300_000,
   );
+
+  it('cv --jobs 2 trains the folds in two processes, each fold once; runs train trains no run twice', async () => {
+    const { data, id } = await tableStore('two', 3000);
+    const result = await isoflopProcess([
+      'cv',
+      '--dataset',
+      id,
+      '--k',
+      '4',
+      '--steps',
+      '600',
+      '--width',
+      '32',
+      '--jobs',
+      '2',
+      '--json',
+      '--store',
+      data,
+    ]);
+    expect(result.code, result.err).toBe(0);
+    expect(result.err).toContain('Training with 2 processes: this one and 1 more.');
+    // The job process trained folds of its own, and said which.
+    expect(result.err).toMatch(/\[job 2\] \[\d\/4\] .*: completed \d/);
+    const summary = JSON.parse(result.out) as { cvId: string; completed: number; k: number };
+    expect(summary).toMatchObject({ k: 4, completed: 4 });
+    const folds = readdirSync(join(data, 'runs')).filter((name) => name.startsWith(summary.cvId));
+    expect(folds).toHaveLength(4);
+    for (const fold of folds) {
+      const record = JSON.parse(readFileSync(join(data, 'runs', fold, 'run.json'), 'utf8'));
+      expect(record.status).toBe('completed');
+      expect(record.log.filter((entry: { message: string }) => /^(Resumed|Started again)/.test(entry.message))).toEqual(
+        [],
+      );
+      expect(readdirSync(join(data, 'runs', fold))).not.toContain('lock');
+    }
+    // `runs train` on finished runs trains nothing and says so; on an unknown id it names it.
+    const again = await cli('runs', 'train', folds[0] as string, '--store', data);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/^\[1\/1\] .*: already completed$/);
+    const unknown = await cli('runs', 'train', 'no-such-run', '--store', data);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.err).toContain('no-such-run');
+  }, 180_000);
 
   it('refuses --jobs with --shard, which split the runs two ways', async () => {
     const result = await isoflopProcess([

@@ -4,12 +4,18 @@ import { join } from 'node:path';
 import type { BackendName, RunRecord } from '../../src-shared/contract';
 import { runTensorBytes } from '../../src-shared/engine/memory';
 import { familyOf } from '../../src-shared/engine/models/families';
+import { isFinal } from '../../src-shared/engine/session/run-status';
+import type { App } from '../api';
+import { type NodeBackendPreference, setWasmThreads } from '../training/node-backends';
+import { executeClaimedRun } from '../training/run-executor';
+import { defaultWasmThreads } from '../training/wasm-threads';
 import { type CliIo, UsageError } from './command';
 import { installedFile } from './installed';
 
 /**
- * `--jobs N`: N processes train one sweep's runs at once. The command's own process is one of them; the
- * other N-1 are `isoflop sweep --resume ID --worker` on the same data folder. Each takes the next run no
+ * `--jobs N`: N processes train a sweep's runs (or a cross-validation's folds) at once. The command's own
+ * process is one of them; the other N-1 are `isoflop sweep --resume ID --worker` (`isoflop runs train
+ * ID... --worker` for folds) on the same data folder. Each takes the next run no
  * process has claimed (the run's lock decides), so a slow run never holds up the rest, and a process that
  * crashes or is killed changes nothing for the others: its run keeps a dead lock, which the last pass of
  * the command's own process resumes from its checkpoint.
@@ -93,18 +99,13 @@ export interface JobWorkers {
   stop(): void;
 }
 
-export function startJobWorkers(
-  count: number,
-  sweepId: string,
-  args: string[],
-  env: Record<string, string>,
-  io: CliIo,
-): JobWorkers {
+/** `count` job processes, each running the CLI with `args` (which include --worker) and `env` added. */
+export function startJobWorkers(count: number, args: string[], env: Record<string, string>, io: CliIo): JobWorkers {
   const entry = installedFile(join('bin', 'isoflop.js'), '--jobs cannot start its workers');
   const children = Array.from({ length: count }, (_, i) => {
     // A process group of its own: a terminal's Ctrl+C reaches only the command, which passes it on once
     // (a second SIGINT would end a job mid-step instead of after its run's checkpoint).
-    const child = spawn(process.execPath, [entry, 'sweep', '--resume', sweepId, '--worker', ...args], {
+    const child = spawn(process.execPath, [entry, ...args], {
       // The IPC channel is how a job learns that the command ended (endWithParent); nothing is sent on it.
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, ...env },
@@ -142,4 +143,67 @@ export function startJobWorkers(
       }
     },
   };
+}
+
+/**
+ * Trains `runs` with `jobs` processes, this one and jobs-1 `isoflop runs train ID... --worker` on the same
+ * data folder, each claiming the next run none has (the runs' locks decide), each on its share of the
+ * cores; a run whose job ended early is resumed here from its checkpoint at the end. `onTrained` hears of
+ * each run this process trained, with its place in `runs`.
+ */
+export async function trainWithJobs(
+  stores: Pick<App, 'runs' | 'datasets' | 'dataDir'>,
+  runs: RunRecord[],
+  options: {
+    jobs: number;
+    backend: NodeBackendPreference | undefined;
+    io: CliIo;
+    onTrained(run: RunRecord, index: number): void;
+  },
+): Promise<void> {
+  const { jobs, backend, io } = options;
+  const threadsEach = Math.max(1, Math.floor(defaultWasmThreads(io.env) / jobs));
+  if (jobs > 1) setWasmThreads(threadsEach);
+  const workers =
+    jobs > 1
+      ? startJobWorkers(
+          jobs - 1,
+          [
+            'runs',
+            'train',
+            ...runs.map((run) => run.id),
+            '--worker',
+            '--store',
+            stores.dataDir,
+            ...(backend ? ['--backend', backend] : []),
+          ],
+          { ISOFLOP_WASM_THREADS: String(threadsEach) },
+          io,
+        )
+      : null;
+  const pass = async () => {
+    for (const [index, run] of runs.entries()) {
+      // Done by a job (or before): nothing to claim.
+      if (isFinal((await stores.runs.get(run.id)).status)) continue;
+      const done = await executeClaimedRun(stores, run.id, { backend });
+      if (done) options.onTrained(done, index);
+    }
+  };
+  try {
+    await pass();
+    if (workers) {
+      const codes = await workers.done;
+      const lost = codes.filter((code) => code !== 0).length;
+      if (lost > 0)
+        io.err(
+          `${lost} of ${jobs - 1} job processes ended early (exit ${codes.join(', ')}); their runs are resumed here.`,
+        );
+      await pass();
+    }
+  } finally {
+    if (workers) {
+      workers.stop();
+      await workers.done;
+    }
+  }
 }

@@ -1,23 +1,25 @@
 import type { RunRecord } from '../../../src-shared/contract';
 import { formatMeanStd } from '../../../src-shared/format';
 import { ensureDemos } from '../../store/datasets/demos/demos';
-import { executeClaimedRun } from '../../training/run-executor';
+import { nodeBackendOrder } from '../../training/node-backends';
 import {
   apiOf,
   backendOption,
   backendOptionSpec,
   backendUsage,
   type Command,
+  intOption,
   numberOption,
   storeOption,
   stringOption,
   UsageError,
 } from '../command';
+import { jobsFor, trainWithJobs } from '../jobs';
 
 /** `isoflop cv`: k-fold cross-validation of one network on a table; each fold is a run, the k share a cvId. */
 export const cv: Command = {
   summary: 'k-fold cross-validation of a network on a table (stratified for classification); each fold is a run',
-  usage: `isoflop cv --dataset ID [--k 5] [--width 32] [--depth 2] [--steps 300] [--batch-size 64] [--lr 3e-3] [--dropout P] [--weight-decay X] [--l1 X] [--l2 X] [--seed S] ${backendUsage} [--store DIR] [--json]`,
+  usage: `isoflop cv --dataset ID [--k 5] [--width 32] [--depth 2] [--steps 300] [--batch-size 64] [--lr 3e-3] [--dropout P] [--weight-decay X] [--l1 X] [--l2 X] [--seed S] ${backendUsage} [--jobs N] [--store DIR] [--json]\n  --jobs N: N processes train the folds at once (by default, or ISOFLOP_JOBS=auto: one per core on the CPU, as memory allows; one on a GPU).`,
   options: {
     ...storeOption,
     ...backendOptionSpec,
@@ -33,6 +35,7 @@ export const cv: Command = {
     l1: { type: 'string' },
     l2: { type: 'string' },
     seed: { type: 'string' },
+    jobs: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
@@ -74,14 +77,22 @@ export const cv: Command = {
         datasetId: '--dataset',
       },
     );
-    const stores = api.app;
-    for (const run of runs) {
-      // Fresh runs of this process: nobody else holds them.
-      const done = (await executeClaimedRun(stores, run.id, { backend })) as RunRecord;
-      io.err(
-        `${run.name}: ${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
-      );
-    }
+    const { jobs, why } = jobsFor(
+      intOption(values, 'jobs', 1, 64),
+      io.env,
+      (await nodeBackendOrder(backend))[0] ?? 'wasm',
+      runs,
+    );
+    if (jobs > 1) io.err(`Training with ${jobs} processes${why ? ` (${why})` : ''}: this one and ${jobs - 1} more.`);
+    await trainWithJobs(api.app, runs, {
+      jobs,
+      backend,
+      io,
+      onTrained: (done: RunRecord) =>
+        io.err(
+          `${done.name}: ${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
+        ),
+    });
     const cvId = runs[0]?.cvId as string;
     const { summary } = await api.call('runs.crossValidation', { cvId });
     if (values.json) {

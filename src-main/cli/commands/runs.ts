@@ -1,11 +1,31 @@
+import { isFinal } from '../../../src-shared/engine/session/run-status';
 import { formatCount, formatFlops } from '../../../src-shared/format';
-import { apiOf, type Command, storeOption, UsageError } from '../command';
+import { executeClaimedRun } from '../../training/run-executor';
+import {
+  apiOf,
+  backendOption,
+  backendOptionSpec,
+  backendUsage,
+  type Command,
+  storeOption,
+  UsageError,
+} from '../command';
+import { endWithParent } from '../jobs';
 
 export const runs: Command = {
-  summary: 'List, inspect and remove training runs',
+  summary: 'List, inspect, train and remove training runs',
   usage:
-    'isoflop runs list [--json]\n       isoflop runs show <id> [--json]\n       isoflop runs rm <id> --yes\n  All take --store DIR.',
-  options: { ...storeOption, json: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } },
+    'isoflop runs list [--json]\n       isoflop runs show <id> [--json]\n' +
+    `       isoflop runs train <id>... ${backendUsage}   (each run no other process is training; from its checkpoint if it has one)\n` +
+    '       isoflop runs rm <id> --yes\n  All take --store DIR.',
+  options: {
+    ...storeOption,
+    ...backendOptionSpec,
+    json: { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
+    /** a --jobs worker of `isoflop cv`: ends with the command that started it */
+    worker: { type: 'boolean' },
+  },
   positionals: true,
   async run(values, positionals, io) {
     const api = apiOf(values, io);
@@ -24,9 +44,37 @@ export const runs: Command = {
       for (const entry of damaged) io.out(`${entry.id.padEnd(32)} damaged      ${entry.error}`);
       return 0;
     }
+    if (action === 'train') {
+      const ids = positionals.slice(1);
+      if (ids.length === 0) throw new UsageError("runs train needs run ids (see 'isoflop runs list')");
+      if (values.worker) endWithParent();
+      const backend = await backendOption(values);
+      let failed = 0;
+      for (const [index, runId] of ids.entries()) {
+        const { run } = await api.call('runs.get', { id: runId }, { id: runId });
+        const line = `[${index + 1}/${ids.length}] ${run.name}: `;
+        // A job process says only what it trained; the command that started it says the rest.
+        if (isFinal(run.status)) {
+          if (!values.worker) io.err(`${line}already ${run.status}`);
+          continue;
+        }
+        const done = await executeClaimedRun(api.app, runId, { backend });
+        if (!done) {
+          if (!values.worker) io.err(`${line}another process is training it`);
+          continue;
+        }
+        if (done.status !== 'completed') failed++;
+        io.err(
+          `${line}${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
+        );
+      }
+      return failed > 0 ? 1 : 0;
+    }
     if (action !== 'show' && action !== 'rm')
       throw new UsageError(
-        action ? `unknown runs action '${action}' (use list, show, rm)` : 'say what to do: list, show, rm',
+        action
+          ? `unknown runs action '${action}' (use list, show, train, rm)`
+          : 'say what to do: list, show, train, rm',
       );
     if (!id) throw new UsageError(`runs ${action} needs a run id (see 'isoflop runs list')`);
     if (action === 'show') {

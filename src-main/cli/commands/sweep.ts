@@ -282,8 +282,15 @@ export const sweep: Command = {
       jobs > 1 && !values.worker
         ? startJobWorkers(
             jobs - 1,
-            sweepId,
-            ['--store', s.dataDir, ...(backend ? ['--backend', backend] : [])],
+            [
+              'sweep',
+              '--resume',
+              sweepId,
+              '--worker',
+              '--store',
+              s.dataDir,
+              ...(backend ? ['--backend', backend] : []),
+            ],
             { ISOFLOP_WASM_THREADS: String(threadsEach) },
             io,
           )
