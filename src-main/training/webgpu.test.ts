@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdamW } from '../../src-shared/engine/adamw';
 import { RowSampler, TokenSampler } from '../../src-shared/engine/data';
 import { gptSmall } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';
@@ -73,6 +74,34 @@ describe.skipIf(!probe.available)('headless WebGPU (Dawn)', () => {
     for (const [i, loss] of onGpu.entries()) expect(loss).toBeCloseTo(onWasm[i] as number, 3);
     expect(onGpu.at(-1)).toBeLessThan(onGpu[0] as number);
   }, 120_000);
+
+  it('clips by the global norm of many parameters as WASM does (AddN over 20 gradients)', async () => {
+    const update = async (backend: 'wasm' | 'webgpu') => {
+      expect(await useNodeBackend(backend)).toBe(backend);
+      // 20 parameters above the joint update's size: 20 norms to add, where a shader stage binds 8 buffers.
+      const parameters = Array.from({ length: 20 }, (_, i) => ({
+        name: `w${i}`,
+        variable: tf.variable(tf.tensor1d(Array.from({ length: 5000 }, (_, j) => Math.sin(i + j)))),
+        decay: true,
+      }));
+      const adamw = new AdamW(parameters);
+      const grads = (scale: number, f: (x: number) => number) =>
+        parameters.map((_, i) => tf.tensor1d(Array.from({ length: 5000 }, (_, j) => scale * f(i * j + 1))));
+      // A clip well under the norms, twice with different norms: Adam's first step is the gradient's sign
+      // whatever the clip factor, the second weighs the two steps' clipped gradients.
+      const [first, second] = [grads(1, Math.cos), grads(7, Math.sin)];
+      tf.tidy(() => adamw.apply(first, 1e-2, 0.5));
+      tf.tidy(() => adamw.apply(second, 1e-2, 0.5));
+      const values = await Promise.all(parameters.map((p) => p.variable.data()));
+      adamw.dispose();
+      tf.dispose([...first, ...second, ...parameters.map((p) => p.variable)]);
+      return values.map((v) => Array.from(v as Float32Array));
+    };
+    const onWasm = await update('wasm');
+    const onGpu = await update('webgpu');
+    for (const [i, weights] of onGpu.entries())
+      for (const [j, w] of weights.entries()) expect(w).toBeCloseTo(onWasm[i]?.[j] as number, 5);
+  }, 60_000);
 
   describe('a stored run', () => {
     let stores: { runs: RunStore; sweeps: SweepStore; datasets: DatasetStore };
