@@ -87,6 +87,8 @@ export function jobsFor(
  * from its checkpoint with the sweep. The channel does not keep the job alive otherwise.
  */
 export function endWithParent(): void {
+  // Started as a job, and the command already gone (killed while this process started): end now.
+  if (process.send && !process.connected) process.exit(130);
   if (!process.channel) return;
   process.channel.unref();
   process.once('disconnect', () => process.exit(130));
@@ -185,8 +187,14 @@ export async function trainWithJobs(
     for (const [index, run] of runs.entries()) {
       // Done by a job (or before): nothing to claim.
       if (isFinal((await stores.runs.get(run.id)).status)) continue;
-      const done = await executeClaimedRun(stores, run.id, { backend });
-      if (done) options.onTrained(done, index);
+      let trained = false;
+      const done = await executeClaimedRun(stores, run.id, {
+        backend,
+        onClaimed: () => {
+          trained = true;
+        },
+      });
+      if (done && trained) options.onTrained(done, index);
     }
   };
   try {

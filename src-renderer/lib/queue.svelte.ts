@@ -105,8 +105,9 @@ export function trainingLanes(backend: string | null, runs: number): number {
  * Small models run below the speed of larger ones, so it errs long early in a sweep.
  */
 export function queueTimeLeft(): number | null {
-  const speed = queue.training.reduce((sum, run) => sum + run.flopsPerSecond, 0);
-  if (queue.training.length === 0 || queue.training.some((run) => run.flopsPerSecond <= 0)) return null;
+  // The speeds measured so far, together (a run just started has none yet).
+  const speed = queue.training.reduce((sum, run) => sum + Math.max(0, run.flopsPerSecond), 0);
+  if (speed <= 0) return null;
   const left = queue.training.reduce(
     (sum, run) => sum + run.budgetFlops * Math.max(0, 1 - run.step / run.plannedSteps),
     queue.waitingFlops,
@@ -249,6 +250,8 @@ async function trainOne(queued: RunRecord): Promise<void> {
   const { run } = await client.call('runs.get', { id: queued.id });
   const dataset = await client.call('datasets.get', { id: run.config.datasetId });
   const backend = trainingBackendOf(await engine.probeBackends());
+  // Stopped while this run was being fetched: it stays as it was, to train when the queue goes on.
+  if (runs.state.stopping) return;
   const fromStep = run.status === 'queued' ? 0 : (run.lastCheckpointStep ?? 0);
   const training: TrainingRun = {
     runId: run.id,

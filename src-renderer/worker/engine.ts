@@ -115,21 +115,29 @@ function connect(name: string, label: string) {
 export function startEngine(): Engine {
   const training = connect('isoflop-engine', 'training');
   /** The workers that train a queue's runs side by side (`lanes` above one), and the run each trains now. */
-  const lanes: Array<{ connection: ReturnType<typeof connect>; runId: string | null }> = [];
+  const lanes: Array<{ connection: ReturnType<typeof connect>; runId: string | null; threads: number }> = [];
   /** The training worker and the run it trains now. */
   const primary = { connection: training, runId: null as string | null };
   /** An idle lane, started if the queue has fewer than `count`; its WASM gets its share of the cores. */
   function laneFor(count: number) {
-    const idle = lanes.find((lane) => lane.runId === null);
-    if (idle) return idle;
     const cores = Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
     const threads = Math.max(1, Math.floor(cores / count));
+    // Idle lanes started for another number of lanes have another share of the cores: they go.
+    for (const lane of lanes.filter((l) => l.runId === null && l.threads !== threads)) dropLane(lane);
+    const idle = lanes.find((lane) => lane.runId === null);
+    if (idle) return idle;
     const lane = {
-      connection: connect(`isoflop-engine-lane-${lanes.length + 1} threads=${threads}`, 'training'),
-      runId: null,
+      connection: connect(`isoflop-engine-lane-${nextLane++} threads=${threads}`, 'training'),
+      runId: null as string | null,
+      threads,
     };
     lanes.push(lane);
     return lane;
+  }
+  let nextLane = 1;
+  function dropLane(lane: (typeof lanes)[number]) {
+    lanes.splice(lanes.indexOf(lane), 1);
+    lane.connection.worker.terminate();
   }
   let bench: ReturnType<typeof connect> | null = null;
   let analysis: ReturnType<typeof connect> | null = null;
@@ -201,6 +209,10 @@ export function startEngine(): Engine {
           },
           { onMetrics, serve },
         );
+      } catch (error) {
+        // The lane's worker failed (not the run, which answers with an error): it is not used again.
+        if (worker !== primary) dropLane(worker as (typeof lanes)[number]);
+        throw error;
       } finally {
         worker.runId = null;
       }

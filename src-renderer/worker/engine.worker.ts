@@ -90,6 +90,9 @@ function detailOf(backend: BackendName): string | null {
 // benchmark a worker of its own; see engine.ts.)
 let queue: Promise<unknown> = Promise.resolve();
 let session: RunSession | null = null;
+/** Train requests received and not yet ended, and a stop that came before the run's session existed. */
+let trainsPending = 0;
+let pendingStop: 'pause' | 'cancel' | null = null;
 
 /** The device tfjs's WebGPU backend trains on; null on the other backends. */
 function webGpuDevice(): DeviceLike | null {
@@ -161,6 +164,10 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
     loseDeviceAtStep: request.loseWebGpuDeviceAtStep,
   });
   session = current;
+  // A stop that came while the run was starting (its backend probed, its session built) applies now.
+  if (pendingStop === 'cancel') current.cancel();
+  else if (pendingStop === 'pause') current.pause();
+  pendingStop = null;
   try {
     scope.postMessage({ id: request.id, type: 'trained', end: await current.run() });
   } finally {
@@ -173,8 +180,10 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   if (request.type === 'stop') {
     if (request.as === 'cancel') session?.cancel();
     else session?.pause();
+    if (!session && trainsPending > 0) pendingStop = request.as;
     return;
   }
+  if (request.type === 'train') trainsPending++;
   if (request.type === 'host-reply') {
     const waiter = calls.get(request.call);
     calls.delete(request.call);
@@ -195,7 +204,12 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
         const result = await calibrateSpeed(request.plan, request.batchSize, request.seconds);
         scope.postMessage({ id: request.id, type: 'calibrate', result });
       } else if (request.type === 'train') {
-        await train(request);
+        try {
+          await train(request);
+        } finally {
+          trainsPending--;
+          if (trainsPending === 0) pendingStop = null;
+        }
       } else if (request.type === 'fit') {
         // Fitting takes a second or more: here, not on the UI thread.
         scope.postMessage({ id: request.id, type: 'fit', analysis: analyzeRuns(request.runs, request.options) });

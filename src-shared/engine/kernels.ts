@@ -172,9 +172,12 @@ const wasmTanh: Swap = {
       const backend = args.backend as unknown as WasmBackend;
       const call = (kernel: KernelFunc, inputs: Record<string, TensorInfo>) =>
         kernel({ inputs, backend: args.backend, attrs: {} }) as TensorInfo;
-      const [two, one] = [wasmScalar(backend, 2), wasmScalar(backend, 1)];
-      const temporaries = [two, one];
+      const temporaries: TensorInfo[] = [];
       try {
+        const two = wasmScalar(backend, 2);
+        temporaries.push(two);
+        const one = wasmScalar(backend, 1);
+        temporaries.push(one);
         const doubled = call(multiply, { a: x, b: two });
         temporaries.push(doubled);
         const squashed = call(sigmoid, { x: doubled });

@@ -31,7 +31,7 @@ interface TapeNode {
  * Kernels whose gradient (tfjs-core 4.22's gradients/*_grad.js) reads only the shape, rank and size of
  * the inputs it saves.
  */
-const shapeOnlyGradients = new Set(['Add', 'Sub', 'Reshape', 'Sum', 'Mean', 'Slice', 'Concat', 'OneHot', 'Pad']);
+const shapeOnlyGradients = new Set(['Add', 'Sub', 'Reshape', 'Sum', 'Mean', 'Slice', 'Concat', 'OneHot', 'PadV2']);
 
 /** What a shape-only gradient gets in place of a saved tensor. */
 class ShapeOnly {
@@ -94,21 +94,29 @@ export function installFreeingTape(): void {
     const node = tape?.[tape.length - 1];
     if (!freeing || !node?.gradient) return;
     const gradient = node.gradient;
-    node.gradient = (dys) => {
+    const engineState = this.state as TapeEngine['state'] & { gradientDepth: number };
+    // Called by tfjs on a copy of the node whose inputs are only those on a path from the variables.
+    node.gradient = function (this: TapeNode, dys) {
+      // Inside another gradient (a gradient of a gradient), the outer tape records this backward pass and
+      // will read its tensors again: nothing is freed early there.
+      if (engineState.gradientDepth > 0) return gradient.call(this, dys);
+      const saved = new Set(node.saved);
       // All the node's input gradients at once, in one scope: what a gradient function computes before
       // it returns its thunks (a customGrad's whole backward, Sum's ones) is freed here too, not when
       // the backward pass ends.
       let present: string[] = [];
       const grads = tf.tidy(() => {
-        const thunks = gradient(dys);
+        const thunks = gradient.call(this, dys);
         // A missing gradient is left out, for tfjs's own error to name it.
-        present = Object.keys(node.inputs).filter((name) => name in thunks);
+        present = Object.keys(this.inputs).filter((name) => name in thunks);
         const computed = present.map((name) => (thunks[name] as () => Tensor)());
-        // One tensor handed back for two inputs would be freed as one input's and read as the other's.
-        return computed.map((grad, i) => (computed.indexOf(grad) < i ? grad.clone() : grad));
+        // A saved tensor handed back (Gather's indices) is freed below with the others: its copy goes on. So
+        // does a second of one tensor handed back for two inputs, which would be freed as one input's
+        // gradient and read as the other's.
+        return computed.map((grad, i) => (saved.has(grad) || computed.indexOf(grad) < i ? grad.clone() : grad));
       });
       const handedBack = new Set(grads);
-      for (const tensor of node.saved) if (!handedBack.has(tensor)) tensor.dispose();
+      for (const tensor of node.saved) tensor.dispose();
       node.saved = [];
       for (const dy of dys) if (dy && !handedBack.has(dy) && !callerDys.has(dy)) dy.dispose();
       return Object.fromEntries(present.map((name, i) => [name, () => grads[i] as Tensor]));

@@ -28,6 +28,7 @@ export const runs: Command = {
   },
   positionals: true,
   async run(values, positionals, io) {
+    if (values.worker) endWithParent();
     const api = apiOf(values, io);
     const [action, id] = positionals;
     if (action === 'list') {
@@ -47,28 +48,48 @@ export const runs: Command = {
     if (action === 'train') {
       const ids = positionals.slice(1);
       if (ids.length === 0) throw new UsageError("runs train needs run ids (see 'isoflop runs list')");
-      if (values.worker) endWithParent();
       const backend = await backendOption(values);
       let failed = 0;
-      for (const [index, runId] of ids.entries()) {
-        const { run } = await api.call('runs.get', { id: runId }, { id: runId });
-        const line = `[${index + 1}/${ids.length}] ${run.name}: `;
-        // A job process says only what it trained; the command that started it says the rest.
-        if (isFinal(run.status)) {
-          if (!values.worker) io.err(`${line}already ${run.status}`);
-          continue;
+      // Ctrl+C (or the command that started this job) stops after the current run's checkpoint.
+      let stopping = false;
+      const control: { stop?: () => void } = {};
+      const onSignal = () => {
+        stopping = true;
+        control.stop?.();
+      };
+      process.once('SIGINT', onSignal);
+      try {
+        for (const [index, runId] of ids.entries()) {
+          if (stopping) break;
+          const { run } = await api.call('runs.get', { id: runId }, { id: runId });
+          const line = `[${index + 1}/${ids.length}] ${run.name}: `;
+          // A job process says only what it trained; the command that started it says the rest.
+          if (isFinal(run.status)) {
+            if (!values.worker) io.err(`${line}already ${run.status}`);
+            continue;
+          }
+          let trained = false;
+          const done = await executeClaimedRun(api.app, runId, {
+            backend,
+            control,
+            onClaimed: () => {
+              trained = true;
+            },
+          });
+          if (!done || !trained) {
+            if (!values.worker) io.err(`${line}${done ? `already ${done.status}` : 'another process is training it'}`);
+            continue;
+          }
+          if (done.status !== 'completed') failed++;
+          io.err(
+            `${line}${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
+          );
         }
-        const done = await executeClaimedRun(api.app, runId, { backend });
-        if (!done) {
-          if (!values.worker) io.err(`${line}another process is training it`);
-          continue;
-        }
-        if (done.status !== 'completed') failed++;
-        io.err(
-          `${line}${done.status}${done.result?.bestValLoss != null ? ` ${done.result.bestValLoss.toFixed(5)}` : ''}`,
-        );
+      } finally {
+        process.off('SIGINT', onSignal);
       }
-      return failed > 0 ? 1 : 0;
+      // A job's runs that did not complete are the command's to report: the job itself did its part.
+      return failed > 0 && !values.worker ? 1 : 0;
     }
     if (action !== 'show' && action !== 'rm')
       throw new UsageError(

@@ -184,6 +184,8 @@ export const sweep: Command = {
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
+    // A job process ends with the command that started it, from its first moment.
+    if (values.worker) endWithParent();
     const api = apiOf(values, io);
     const s = api.app;
     const backend = await backendOption(values);
@@ -261,7 +263,6 @@ export const sweep: Command = {
       sweepId = created.id;
       io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);
     }
-    if (values.worker) endWithParent();
     const given = intOption(values, 'jobs', 1, 64);
     if (given !== undefined && given > 1 && shard)
       throw new UsageError('--jobs and --shard split the runs two ways: use one of them');
