@@ -126,10 +126,11 @@ export function transformerCountBytes(shape: TransformerShape, params: number, b
  * recomputed in the backward pass. Fitted (least relative error) to peaks measured with
  * `peakBufferBytes` on the CPU backend over 40 random shapes (d_model, layers, heads, context,
  * feed-forward width, vocabulary, positions, batch), in floats per token: kept, 1.1 times the blocks' count
- * (`blockFloatsPerToken`) plus 2.5 d + 2 d_ff + 6 V of the step's transients and the loss; recomputed, one
- * block's input per block, 1.2 times one block's count, 2 d_ff + 4.3 V + heads·T; the gradients add 0.7
- * (0.9 recomputed) floats per parameter. Within 0.78–1.26 of the measured peak; 234 MB for gpt-small at
- * batch 32 (230 MB measured; 1.8 GB before the fused ops and the freeing tape). Dropout adds about a tenth.
+ * (`blockFloatsPerToken`) plus 5 d + 1.6 d_ff + 5.2 V of the step's transients and the loss; recomputed,
+ * 0.8 d per block for its input, 1.1 times one block's count, 2 d_ff + 3.3 V + 0.8 heads·T; the gradients
+ * add 0.6 (0.9 recomputed) floats per parameter. Within 0.72–1.25 of the measured peak; 232 MB for gpt-small
+ * at batch 32 (about 235 MB measured; 1.8 GB before the fused ops and the freeing tape). Dropout adds about
+ * a tenth.
  */
 export function transformerStepBytes(
   shape: TransformerShape,
@@ -141,7 +142,7 @@ export function transformerStepBytes(
   const block = blockFloatsPerToken(shape);
   const tokens = batchSize * T;
   const perToken = recompute
-    ? L * d + 1.2 * block + 2 * ffw + 4.3 * V + H * T
-    : 1.1 * L * block + 2.5 * d + 2 * ffw + 6 * V;
-  return 4 * (perToken * tokens + (recompute ? 0.9 : 0.7) * params);
+    ? 0.8 * L * d + 1.1 * block + 2 * ffw + 3.3 * V + 0.8 * H * T
+    : 1.1 * L * block + 5 * d + 1.6 * ffw + 5.2 * V;
+  return 4 * (perToken * tokens + (recompute ? 0.9 : 0.6) * params);
 }

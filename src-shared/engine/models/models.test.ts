@@ -206,7 +206,7 @@ describe('recomputed blocks (gradient checkpointing)', () => {
 });
 
 describe('activation memory', () => {
-  it('the estimate is within 0.75–1.3 of the peak a step holds, kept and recomputed', async () => {
+  it('the estimate is within 0.7–1.3 of the peak a step holds, kept and recomputed', async () => {
     await useNodeBackend('cpu');
     const variants: Array<[Partial<GptConfig>, number]> = [
       [{ dModel: 32, nLayers: 2, nHeads: 2, contextLength: 32, vocabSize: 256 }, 4],
@@ -232,7 +232,7 @@ describe('activation memory', () => {
           tf.dispose([result.value, ...Object.values(result.grads)]);
         });
         const estimate = transformerStepBytes(gptShape(config), gptParamCount(config).total, batchSize, recompute);
-        expect(estimate / (peak - resident), `${JSON.stringify(variant)} recompute ${recompute}`).toBeGreaterThan(0.75);
+        expect(estimate / (peak - resident), `${JSON.stringify(variant)} recompute ${recompute}`).toBeGreaterThan(0.7);
         expect(estimate / (peak - resident), `${JSON.stringify(variant)} recompute ${recompute}`).toBeLessThan(1.3);
         tf.dispose([x, y]);
         model.dispose();
