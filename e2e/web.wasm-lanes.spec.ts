@@ -9,7 +9,10 @@ test('trains a sweep on WASM with one run per core at once, each worker on its s
   await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 30_000 });
   await page.getByTestId('training-backend').selectOption('wasm');
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-  test.skip(cores < 2, 'one core: the runs take turns');
+  test.skip(
+    cores < 2,
+    'this browser reports one core: the app then trains one run at a time, so there are no side-by-side runs to see',
+  );
   const lanes = Math.min(4, cores);
 
   await page.goto('/#/sweeps');

@@ -102,7 +102,7 @@ export interface JobWorkers {
 }
 
 /** `count` job processes, each running the CLI with `args` (which include --worker) and `env` added. */
-export function startJobWorkers(count: number, args: string[], env: Record<string, string>, io: CliIo): JobWorkers {
+function startJobWorkers(count: number, args: string[], env: Record<string, string>, io: CliIo): JobWorkers {
   const entry = installedFile(join('bin', 'isoflop.js'), '--jobs cannot start its workers');
   const children = Array.from({ length: count }, (_, i) => {
     // A process group of its own: a terminal's Ctrl+C reaches only the command, which passes it on once
@@ -148,6 +148,39 @@ export function startJobWorkers(count: number, args: string[], env: Record<strin
 }
 
 /**
+ * Starts the jobs-1 job processes of a command training with `jobs` processes (none for one), after giving
+ * this process its share of the cores; each job gets the same share (ISOFLOP_WASM_THREADS). `args` is the
+ * job's command line, --worker included. Says how many processes train, and why that many when `why` says.
+ */
+export function startJobs(
+  jobs: number,
+  why: string | null,
+  args: string[],
+  io: CliIo,
+  claiming = '',
+): JobWorkers | null {
+  if (jobs <= 1) {
+    if (why) io.err(`Training one run at a time (${why}).`);
+    return null;
+  }
+  const threadsEach = Math.max(1, Math.floor(defaultWasmThreads(io.env) / jobs));
+  setWasmThreads(threadsEach);
+  const workers = startJobWorkers(jobs - 1, args, { ISOFLOP_WASM_THREADS: String(threadsEach) }, io);
+  io.err(`Training with ${jobs} processes${why ? ` (${why})` : ''}: this one and ${jobs - 1} more${claiming}.`);
+  return workers;
+}
+
+/** Waits for the job processes to end, and says so if any ended early (its runs are then resumed here). */
+export async function jobsEnded(workers: JobWorkers, io: CliIo): Promise<void> {
+  const codes = await workers.done;
+  const lost = codes.filter((code) => code !== 0).length;
+  if (lost > 0)
+    io.err(
+      `${lost} of ${codes.length} job processes ended early (exit ${codes.join(', ')}); their runs are resumed here.`,
+    );
+}
+
+/**
  * Trains `runs` with `jobs` processes, this one and jobs-1 `isoflop runs train ID... --worker` on the same
  * data folder, each claiming the next run none has (the runs' locks decide), each on its share of the
  * cores; a run whose job ended early is resumed here from its checkpoint at the end. `onTrained` hears of
@@ -158,31 +191,28 @@ export async function trainWithJobs(
   runs: RunRecord[],
   options: {
     jobs: number;
+    /** why that many, said with the count (`jobsFor`) */
+    why: string | null;
     backend: NodeBackendPreference | undefined;
     io: CliIo;
     onTrained(run: RunRecord, index: number): void;
   },
 ): Promise<void> {
   const { jobs, backend, io } = options;
-  const threadsEach = Math.max(1, Math.floor(defaultWasmThreads(io.env) / jobs));
-  if (jobs > 1) setWasmThreads(threadsEach);
-  const workers =
-    jobs > 1
-      ? startJobWorkers(
-          jobs - 1,
-          [
-            'runs',
-            'train',
-            ...runs.map((run) => run.id),
-            '--worker',
-            '--store',
-            stores.dataDir,
-            ...(backend ? ['--backend', backend] : []),
-          ],
-          { ISOFLOP_WASM_THREADS: String(threadsEach) },
-          io,
-        )
-      : null;
+  const workers = startJobs(
+    jobs,
+    options.why,
+    [
+      'runs',
+      'train',
+      ...runs.map((run) => run.id),
+      '--worker',
+      '--store',
+      stores.dataDir,
+      ...(backend ? ['--backend', backend] : []),
+    ],
+    io,
+  );
   const pass = async () => {
     for (const [index, run] of runs.entries()) {
       // Done by a job (or before): nothing to claim.
@@ -200,12 +230,7 @@ export async function trainWithJobs(
   try {
     await pass();
     if (workers) {
-      const codes = await workers.done;
-      const lost = codes.filter((code) => code !== 0).length;
-      if (lost > 0)
-        io.err(
-          `${lost} of ${jobs - 1} job processes ended early (exit ${codes.join(', ')}); their runs are resumed here.`,
-        );
+      await jobsEnded(workers, io);
       await pass();
     }
   } finally {

@@ -83,9 +83,9 @@ export const cv: Command = {
       (await nodeBackendOrder(backend))[0] ?? 'wasm',
       runs,
     );
-    if (jobs > 1) io.err(`Training with ${jobs} processes${why ? ` (${why})` : ''}: this one and ${jobs - 1} more.`);
     await trainWithJobs(api.app, runs, {
       jobs,
+      why,
       backend,
       io,
       onTrained: (done: RunRecord) =>

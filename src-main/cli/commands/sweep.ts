@@ -17,9 +17,8 @@ import { type DatasetContext, datasetContext, observeRuns } from '../../../src-s
 import type { App } from '../../api';
 import { ensureDemos } from '../../store/datasets/demos/demos';
 import { tuneLearningRates } from '../../training/lr-tuning';
-import { type NodeBackendPreference, nodeBackendOrder, setWasmThreads } from '../../training/node-backends';
+import { type NodeBackendPreference, nodeBackendOrder } from '../../training/node-backends';
 import { createSweep, runSweep } from '../../training/sweep';
-import { defaultWasmThreads } from '../../training/wasm-threads';
 import {
   apiOf,
   backendOption,
@@ -36,7 +35,7 @@ import {
   stringOption,
   UsageError,
 } from '../command';
-import { endWithParent, jobsFor, startJobWorkers } from '../jobs';
+import { endWithParent, jobsEnded, jobsFor, startJobs } from '../jobs';
 
 const PlanFile = z.object({
   datasetId: z.string(),
@@ -276,31 +275,16 @@ export const sweep: Command = {
             (await nodeBackendOrder(backend))[0] ?? 'wasm',
             await Promise.all((await s.sweeps.get(sweepId)).runIds.map((id) => s.runs.get(id))),
           );
-    // The cores are shared: each of the N processes computes WASM on its share (a worker inherits it).
-    const threadsEach = Math.max(1, Math.floor(defaultWasmThreads(io.env) / jobs));
-    if (jobs > 1 && !values.worker) setWasmThreads(threadsEach);
-    const workers =
-      jobs > 1 && !values.worker
-        ? startJobWorkers(
-            jobs - 1,
-            [
-              'sweep',
-              '--resume',
-              sweepId,
-              '--worker',
-              '--store',
-              s.dataDir,
-              ...(backend ? ['--backend', backend] : []),
-            ],
-            { ISOFLOP_WASM_THREADS: String(threadsEach) },
-            io,
-          )
-        : null;
-    if (workers)
-      io.err(
-        `Training with ${jobs} processes${why ? ` (${why})` : ''}: this one and ${jobs - 1} more, each taking the next unclaimed run.`,
-      );
-    else if (why) io.err(`Training one run at a time (${why}).`);
+    // The cores are shared: each of the N processes computes WASM on its share.
+    const workers = values.worker
+      ? null
+      : startJobs(
+          jobs,
+          why,
+          ['sweep', '--resume', sweepId, '--worker', '--store', s.dataDir, ...(backend ? ['--backend', backend] : [])],
+          io,
+          ', each taking the next unclaimed run',
+        );
     let stopping = false;
     const control: { stop?: () => void } = {};
     const onSignal = () => {
@@ -331,12 +315,7 @@ export const sweep: Command = {
         });
       let runs = await train();
       if (workers) {
-        const codes = await workers.done;
-        const lost = codes.filter((code) => code !== 0).length;
-        if (lost > 0)
-          io.err(
-            `${lost} of ${jobs - 1} job processes ended early (exit ${codes.join(', ')}); their runs are resumed here.`,
-          );
+        await jobsEnded(workers, io);
         // A job that crashed left its run with a dead lock: resume what is left, in this process.
         if (!stopping) runs = await train();
       }
