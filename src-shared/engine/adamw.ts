@@ -47,26 +47,6 @@ function zeroVariable(shape: number[]): Variable {
   return variable;
 }
 
-/**
- * The sum of `tensors`, by AddN over at most 7 at a time. WebGPU's AddN binds each input as a storage
- * buffer, and a device offers 8 to a shader stage by default: with gpt-small's 20 gradient norms the
- * pipeline was invalid (Dawn, tfjs-backend-webgpu 4.22), and the clipping norm garbage.
- */
-export function sumOf(tensors: Tensor[]): Tensor {
-  let level = tensors;
-  while (level.length > 1) {
-    const next: Tensor[] = [];
-    for (let i = 0; i < level.length; i += 7) {
-      const group = level.slice(i, i + 7);
-      next.push(group.length === 1 ? (group[0] as Tensor) : tf.addN(group));
-    }
-    level = next;
-  }
-  const [sum] = level;
-  if (!sum) throw new RangeError('sumOf needs at least one tensor');
-  return sum;
-}
-
 export class AdamW {
   step = 0;
   /** indices of the parameters updated together, and of those updated one by one */
@@ -188,7 +168,8 @@ export class AdamW {
     if (clip !== null) {
       const squares = singleGrads.map((g) => tf.sum(tf.square(g)));
       if (jointGrad) squares.push(tf.sum(tf.square(jointGrad)));
-      const norm = tf.sqrt(sumOf(squares));
+      // Many terms: on WebGPU the AddN kernel swap sums them 7 at a time (kernels.ts).
+      const norm = tf.sqrt(squares.length === 1 ? (squares[0] as Tensor) : tf.addN(squares));
       const scale = tf.div(clip, tf.maximum(norm, clip));
       gradWeight1 = tf.mul(scale, 1 - beta1);
       gradWeight2 = tf.mul(tf.square(scale), 1 - beta2);

@@ -15,6 +15,7 @@ import { tf } from './tf';
  * - **WASM Tanh** through XNNPACK's sigmoid (below).
  * - **WASM Sum** over leading axes without tfjs's transpose (below).
  * - **WASM Identity** shares its input's buffer instead of copying it (below).
+ * - **WebGPU AddN** over at most 7 inputs at a time (below).
  */
 
 type KernelFunc = tf.KernelFunc;
@@ -246,7 +247,42 @@ const wasmIdentity: Swap = {
   },
 };
 
-const swaps: Swap[] = [wasmMatMul, wasmTanh, wasmSum, wasmIdentity];
+/**
+ * AddN on WebGPU over at most 7 inputs at a time. tfjs-backend-webgpu binds each input as a storage buffer,
+ * and a device offers 8 to a shader stage by default: past 7 inputs the pipeline was invalid (Dawn, tfjs
+ * 4.22) and the sum garbage, which zeroed gpt-small's weights through AdamW's clipping norm (20 terms).
+ */
+const webgpuAddN: Swap = {
+  kernelName: 'AddN',
+  backendName: 'webgpu',
+  make(stock) {
+    return (args: KernelArgs) => {
+      const backend = args.backend as unknown as { disposeData(dataId: object): void };
+      const partials: TensorInfo[] = [];
+      let level = args.inputs as unknown as TensorInfo[];
+      try {
+        while (level.length > 7) {
+          const next: TensorInfo[] = [];
+          for (let i = 0; i < level.length; i += 7) {
+            const group = level.slice(i, i + 7);
+            if (group.length === 1) next.push(group[0] as TensorInfo);
+            else {
+              const partial = stock({ ...args, inputs: group as never }) as TensorInfo;
+              partials.push(partial);
+              next.push(partial);
+            }
+          }
+          level = next;
+        }
+        return stock({ ...args, inputs: level as never });
+      } finally {
+        for (const partial of partials) backend.disposeData(partial.dataId);
+      }
+    };
+  },
+};
+
+const swaps: Swap[] = [wasmMatMul, wasmTanh, wasmSum, wasmIdentity, webgpuAddN];
 
 /** The stock kernels that swaps replaced, by "kernel/backend". */
 const replaced = new Map<string, tf.KernelConfig>();
