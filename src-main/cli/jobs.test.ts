@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,6 +160,42 @@ describe('isoflop sweep --jobs', () => {
     const unknown = await cli('runs', 'train', 'no-such-run', '--store', data);
     expect(unknown.code).not.toBe(0);
     expect(unknown.err).toContain('no-such-run');
+  }, 180_000);
+
+  it('tune --jobs 2 trains a TPE study in two processes, each trial once, none lost', async () => {
+    const { folder, data, id } = await tableStore('two', 3000);
+    const space = join(folder.dir, 'space.json');
+    writeFileSync(
+      space,
+      JSON.stringify({ learningRate: { type: 'log', min: 1e-3, max: 1e-1 }, width: { type: 'int', min: 4, max: 32 } }),
+    );
+    // 12 trials: TPE's 10 random ones, then two proposed while others still train.
+    const args = ['tune', '--dataset', id, '--space', space, '--sampler', 'tpe', '--trials', '12', '--steps', '150'];
+    const result = await isoflopProcess([...args, '--pruner', 'none', '--jobs', '2', '--json', '--store', data]);
+    expect(result.code, result.err).toBe(0);
+    expect(result.err).toContain(
+      'Training with 2 processes: this one and 1 more, each taking the next trial none has.',
+    );
+    // The job process trained trials of its own, and said which.
+    expect(result.err).toMatch(/\[job 2\] trial \d+\/12: complete \d/);
+    const study = JSON.parse(result.out) as {
+      studyId: string;
+      trials: Array<{ number: number; runId: string; state: string }>;
+    };
+    expect(study.trials.map((t) => t.number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+    expect(study.trials.every((t) => t.state === 'complete')).toBe(true);
+    for (const trial of study.trials) {
+      const folderOf = join(data, 'runs', trial.runId);
+      const record = JSON.parse(readFileSync(join(folderOf, 'run.json'), 'utf8'));
+      expect(record.status).toBe('completed');
+      expect(record.log.filter((entry: { message: string }) => /^(Resumed|Started again)/.test(entry.message))).toEqual(
+        [],
+      );
+      expect(readdirSync(folderOf)).not.toContain('lock');
+    }
+    expect(readdirSync(join(data, 'studies', study.studyId))).toEqual(['study.json']);
   }, 180_000);
 
   it('refuses --jobs with --shard, which split the runs two ways', async () => {

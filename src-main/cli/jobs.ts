@@ -13,9 +13,9 @@ import { type CliIo, UsageError } from './command';
 import { installedFile } from './installed';
 
 /**
- * `--jobs N`: N processes train a sweep's runs (or a cross-validation's folds) at once. The command's own
- * process is one of them; the other N-1 are `isoflop sweep --resume ID --worker` (`isoflop runs train
- * ID... --worker` for folds) on the same data folder. Each takes the next run no
+ * `--jobs N`: N processes train a sweep's runs (a cross-validation's folds, a study's trials) at once. The
+ * command's own process is one of them; the other N-1 are `isoflop sweep --resume ID --worker` (`isoflop runs
+ * train ID... --worker` for folds, `isoflop tune --resume ID --worker` for trials) on the same data folder. Each takes the next run no
  * process has claimed (the run's lock decides), so a slow run never holds up the rest, and a process that
  * crashes or is killed changes nothing for the others: its run keeps a dead lock, which the last pass of
  * the command's own process resumes from its checkpoint.
@@ -43,7 +43,7 @@ export function autoJobs(machine: {
   const byMemory = Math.floor((0.8 * machine.freeBytes) / (processBytes + machine.runBytes));
   const jobs = Math.max(1, Math.min(machine.cores, byMemory, machine.runs, 8));
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const limits = [plural(machine.cores, 'core'), `memory for ${byMemory}`, plural(machine.runs, 'run') + ' to train'];
+  const limits = [plural(machine.cores, 'core'), `memory for ${byMemory}`, `${plural(machine.runs, 'run')} to train`];
   return { jobs, why: `${machine.backend}: ${limits.join(', ')}; --jobs N to choose` };
 }
 
@@ -119,8 +119,9 @@ function startJobWorkers(count: number, args: string[], env: Record<string, stri
       pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      // Which run each job took; its per-step lines stay in the job.
-      for (const line of lines) if (/^\[\d+\/\d+\]|^isoflop:/.test(line)) io.err(`[job ${i + 2}] ${line}`);
+      // Which run (or study trial) each job took; its per-step lines stay in the job.
+      for (const line of lines)
+        if (/^\[\d+\/\d+\]|^trial \d+\/\d+:|^isoflop:/.test(line)) io.err(`[job ${i + 2}] ${line}`);
     });
     return child;
   });

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   CheckpointManifest,
@@ -15,6 +14,7 @@ import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { familyOf } from '../../src-shared/engine/models/families';
 import { checkTransition } from '../../src-shared/engine/session/run-status';
 import { syncDir, writeFileAtomic } from './atomic';
+import { lockFileHolder, tryLockFile } from './lock-file';
 import { readRecord } from './read-record';
 
 /**
@@ -223,27 +223,7 @@ export class RunStore {
    * if it is taken (by this process too: callers that may hold it already ask `lockHolder` first).
    */
   async tryLock(id: string, staleMinutes = 30): Promise<(() => Promise<void>) | null> {
-    const file = join(this.folderOf(id), 'lock');
-    const claim = async () => {
-      const handle = await open(file, 'wx');
-      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-      await handle.close();
-      return async () => {
-        await rm(file, { force: true });
-      };
-    };
-    try {
-      return await claim();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    if ((await this.lockHolder(id, staleMinutes)) !== null) return null;
-    await rm(file, { force: true });
-    try {
-      return await claim();
-    } catch {
-      return null;
-    }
+    return tryLockFile(join(this.folderOf(id), 'lock'), staleMinutes * 60_000);
   }
 
   /** Removes a run's lock (its holder is done with it). */
@@ -253,20 +233,7 @@ export class RunStore {
 
   /** Who holds a run's lock: this process, another live one, or nobody (no lock, or a stale one). */
   async lockHolder(id: string, staleMinutes = 30): Promise<'this process' | 'other' | null> {
-    let holder: { pid: number; host: string; at: string };
-    try {
-      holder = JSON.parse(await readFile(join(this.folderOf(id), 'lock'), 'utf8'));
-    } catch {
-      return null;
-    }
-    if (holder.host !== hostname()) return Date.now() - Date.parse(holder.at) > staleMinutes * 60_000 ? null : 'other';
-    if (holder.pid === process.pid) return 'this process';
-    try {
-      process.kill(holder.pid, 0);
-      return 'other';
-    } catch {
-      return null;
-    }
+    return lockFileHolder(join(this.folderOf(id), 'lock'), staleMinutes * 60_000);
   }
 
   /**

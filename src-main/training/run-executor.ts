@@ -79,9 +79,13 @@ async function trainStoredRun(
 export async function executeClaimedRun(
   stores: { runs: RunStore; datasets: DatasetStore },
   runId: string,
-  options: ExecuteOptions & { onClaimed?(run: RunRecord): void } = {},
+  options: ExecuteOptions & {
+    onClaimed?(run: RunRecord): void;
+    /** this process holds the run's lock already (nextTrial's claim): train, and let it go at the end */
+    claimed?: boolean;
+  } = {},
 ): Promise<RunRecord | null> {
-  const release = await stores.runs.tryLock(runId);
+  const release = options.claimed ? () => stores.runs.unlock(runId) : await stores.runs.tryLock(runId);
   if (!release) return null;
   try {
     const current = await stores.runs.get(runId);

@@ -6,7 +6,8 @@ import { type ExecuteOptions, executeClaimedRun } from './run-executor';
 /**
  * Runs a stored study headless to its last trial, through the shared study loop: the store answers the
  * study's calls and each trial trains in this process. `isoflop tune` and a sweep's learning-rate search
- * run studies this way.
+ * run studies this way. Other processes may run the same study at once (`tune --jobs`): each takes the
+ * next trial none holds, so this returns when no trial is left to take, while others may still train.
  */
 export async function runStudy(
   stores: StudyStores,
@@ -18,21 +19,18 @@ export async function runStudy(
 ): Promise<StudyRecord> {
   await runStudyLoop(
     {
-      nextTrial: () => nextTrial(stores, studyId),
+      nextTrial: () => nextTrial(stores, studyId, { claim: true }),
       report: (runId, step, value) => reportTrial(stores, studyId, runId, step, value),
       finishTrial: (runId) => finishTrial(stores, studyId, runId),
     },
     async (run, prune) => {
+      // nextTrial claimed the run for this process: other processes training the study take other trials.
       const trained = await executeClaimedRun(stores, run.id, {
         ...(options.backend ? { backend: options.backend } : {}),
         prune,
+        claimed: true,
       });
-      if (!trained) {
-        throw new IsoflopError(
-          'CONFLICT',
-          `Run ${run.id} of study ${studyId} is being trained by another process; let it finish, or stop it and run tune --resume ${studyId} again.`,
-        );
-      }
+      if (!trained) throw new IsoflopError('CONFLICT', `Run ${run.id} of study ${studyId} lost its lock.`);
       return trained;
     },
     options,

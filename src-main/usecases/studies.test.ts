@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StudyRequest } from '../../src-shared/contract';
@@ -100,6 +100,32 @@ describe('studies', () => {
     const values = done.trials.flatMap((t) => (t.state === 'complete' ? [t.value as number] : []));
     expect(best?.value).toBe(Math.min(...values));
   }, 120_000);
+
+  it('hands each of many concurrent callers its own trial, claimed, and loses none of their reports', async () => {
+    const { stores, datasetId } = await storesWithTable();
+    const study = await createStudy(stores, request(datasetId, { trials: 8, sampler: 'tpe' }));
+    // Six callers at once, as six processes of `tune --jobs 6` would ask: study.json is read, changed and
+    // written under the study's lock, so none overwrites another's trial.
+    const runs = await Promise.all(Array.from({ length: 6 }, () => nextTrial(stores, study.id, { claim: true })));
+    const ids = runs.map((run) => run?.id);
+    expect(new Set(ids).size).toBe(6);
+    for (const run of runs) expect(await stores.runs.lockHolder(run?.id as string)).toBe('this process');
+    let saved = await stores.studies.get(study.id);
+    expect(saved.trials.map((t) => t.number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    // A trial held by a claim is not handed out again; the next caller gets a new one, then none is left.
+    const seventh = await nextTrial(stores, study.id, { claim: true });
+    const eighth = await nextTrial(stores, study.id, { claim: true });
+    expect(await nextTrial(stores, study.id, { claim: true })).toBeNull();
+    expect(new Set([...ids, seventh?.id, eighth?.id]).size).toBe(8);
+    // Every caller's report lands, reported all at once.
+    await Promise.all(runs.map((run, i) => reportTrial(stores, study.id, run?.id as string, 3, 0.5 + i / 100)));
+    saved = await stores.studies.get(study.id);
+    expect(saved.trials.filter((t) => t.intermediate.length === 1)).toHaveLength(6);
+    // Once released, an unfinished trial goes to whoever asks (its process died, say).
+    await stores.runs.unlock(seventh?.id as string);
+    expect((await nextTrial(stores, study.id, { claim: true }))?.id).toBe(seventh?.id);
+    expect(readdirSync(join(stores.studies.root, study.id))).toEqual(['study.json']);
+  });
 
   it('a pruned trial is recorded as pruned when its value is worse than the median of completed ones', async () => {
     const { stores, datasetId } = await storesWithTable();

@@ -22,6 +22,7 @@ import {
 import {
   gridPoint,
   gridSize,
+  largestParams,
   maxGridPoints,
   type Params,
   type Space,
@@ -225,43 +226,59 @@ export function proposeParams(study: StudyRecord, trialNumber: number): Params {
   if (study.sampler === 'grid') return gridPoint(space, trialNumber - 1);
   const random = new Random((study.seed * 7919 + trialNumber) >>> 0);
   if (study.sampler === 'random') return sampleRandom(space, random);
-  const finished = study.trials
-    .filter((t) => t.number < trialNumber && t.state === 'complete' && t.value !== null)
+  const earlier = study.trials.filter((t) => t.number < trialNumber);
+  const finished = earlier
+    .filter((t) => t.state === 'complete' && t.value !== null)
     .map((t) => ({ params: t.params, value: t.value as number }));
-  return sampleTpe(space, finished, random);
+  // Trials still training (in other processes) count as bad, so parallel trials spread out.
+  const pending = earlier.filter((t) => t.state === 'running').map((t) => t.params);
+  return sampleTpe(space, finished, random, pending);
 }
 
 /**
  * The run to train next: an unfinished trial's (the app or a process stopped mid-trial), else a new trial's.
- * Null once the study has all its trials.
+ * Null once the study has all its trials. A trial another live process is training is left to it, so
+ * several processes (`isoflop tune --jobs`, the app beside a CLI) can each take the next trial; with
+ * `claim`, the run comes with its lock already taken for this process (no other can take it between the
+ * study handing it out and the run starting). Under the study's lock: no two callers get the same new trial.
  */
-export async function nextTrial(stores: StudyStores, studyId: string): Promise<RunRecord | null> {
-  const study = await stores.studies.get(studyId);
-  for (const trial of study.trials.filter((t) => t.state === 'running')) {
-    const run = await stores.runs.get(trial.runId).catch(() => null);
-    if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) return run;
-    await finishTrial(stores, studyId, trial.runId);
-  }
-  const fresh = await stores.studies.get(studyId);
-  if (fresh.trials.length >= fresh.trialsPlanned) return null;
-  const dataset = await stores.datasets.get(fresh.datasetId);
-  const trialNumber = fresh.trials.length + 1;
-  const params = proposeParams(fresh, trialNumber);
-  // The run first (its id is the trial's, so a second caller or a retry after a crash finds it), then the
-  // trial in study.json: until the study records it the run is not listed, and a crash between leaves
-  // nothing that no study owns (RunStore.uncommitted).
-  const run = await stores.runs.create(trialRun(fresh, dataset, trialNumber, params), { ifAbsent: true });
-  const trial: StudyTrial = {
-    number: trialNumber,
-    runId: run.id,
-    params,
-    state: 'running',
-    value: null,
-    intermediate: [],
-    note: null,
-  };
-  await stores.studies.save({ ...fresh, trials: [...fresh.trials, trial] });
-  return run;
+export async function nextTrial(
+  stores: StudyStores,
+  studyId: string,
+  options: { claim?: boolean } = {},
+): Promise<RunRecord | null> {
+  return stores.studies.locked(studyId, async () => {
+    let study = await stores.studies.get(studyId);
+    for (const trial of study.trials.filter((t) => t.state === 'running')) {
+      const run = await stores.runs.get(trial.runId).catch(() => null);
+      if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) {
+        if (options.claim ? await stores.runs.tryLock(run.id) : (await stores.runs.lockHolder(run.id)) !== 'other')
+          return run;
+        continue;
+      }
+      study = await finishTrialOf(stores, study, trial.runId);
+    }
+    if (study.trials.length >= study.trialsPlanned) return null;
+    const dataset = await stores.datasets.get(study.datasetId);
+    const trialNumber = study.trials.length + 1;
+    const params = proposeParams(study, trialNumber);
+    // The run first (its id is the trial's, so a second caller or a retry after a crash finds it), then the
+    // trial in study.json: until the study records it the run is not listed, and a crash between leaves
+    // nothing that no study owns (RunStore.uncommitted).
+    const run = await stores.runs.create(trialRun(study, dataset, trialNumber, params), { ifAbsent: true });
+    if (options.claim) await stores.runs.tryLock(run.id);
+    const trial: StudyTrial = {
+      number: trialNumber,
+      runId: run.id,
+      params,
+      state: 'running',
+      value: null,
+      intermediate: [],
+      note: null,
+    };
+    await stores.studies.save({ ...study, trials: [...study.trials, trial] });
+    return run;
+  });
 }
 
 function trialOf(study: StudyRecord, runId: string): StudyTrial {
@@ -293,32 +310,48 @@ export async function reportTrial(
   step: number,
   value: number,
 ): Promise<{ prune: boolean }> {
-  const study = await stores.studies.get(studyId);
-  const trial = trialOf(study, runId);
-  if (trial.state !== 'running') return { prune: trial.state === 'pruned' };
-  const others = study.trials
-    .filter((t) => t.runId !== runId && (study.pruner === 'asha' || t.state === 'complete'))
-    .map((t) => t.intermediate);
-  const prune = shouldPrune(study.pruner, step, value, others, study.steps, prunerOptionsFor(study.steps));
-  const rule = study.pruner === 'asha' ? 'successive halving (ASHA)' : 'the median rule';
-  await updateTrial(stores, study, runId, (t) => ({
-    ...t,
-    intermediate: [...t.intermediate.filter(([s]) => s !== step), [step, value] as [number, number]],
-    state: prune ? 'pruned' : t.state,
-    note: prune ? `pruned by ${rule} at step ${step} (validation loss ${value.toPrecision(4)})` : t.note,
-  }));
-  return { prune };
+  return stores.studies.locked(studyId, async () => {
+    const study = await stores.studies.get(studyId);
+    const trial = trialOf(study, runId);
+    if (trial.state !== 'running') return { prune: trial.state === 'pruned' };
+    const others = study.trials
+      .filter((t) => t.runId !== runId && (study.pruner === 'asha' || t.state === 'complete'))
+      .map((t) => t.intermediate);
+    const prune = shouldPrune(study.pruner, step, value, others, study.steps, prunerOptionsFor(study.steps));
+    const rule = study.pruner === 'asha' ? 'successive halving (ASHA)' : 'the median rule';
+    await updateTrial(stores, study, runId, (t) => ({
+      ...t,
+      intermediate: [...t.intermediate.filter(([s]) => s !== step), [step, value] as [number, number]],
+      state: prune ? 'pruned' : t.state,
+      note: prune ? `pruned by ${rule} at step ${step} (validation loss ${value.toPrecision(4)})` : t.note,
+    }));
+    return { prune };
+  });
 }
 
 /** Records how a trial's run ended: complete with its best validation loss, pruned, or failed. */
 export async function finishTrial(stores: StudyStores, studyId: string, runId: string): Promise<StudyRecord> {
-  const study = await stores.studies.get(studyId);
+  return stores.studies.locked(studyId, async () => finishTrialOf(stores, await stores.studies.get(studyId), runId));
+}
+
+/** finishTrial on a study already read under its lock. */
+async function finishTrialOf(stores: StudyStores, study: StudyRecord, runId: string): Promise<StudyRecord> {
   const trial = trialOf(study, runId);
   const run = await stores.runs.get(runId).catch(() => null);
   if (trial.state === 'pruned') {
     if (run && (run.status === 'queued' || run.status === 'interrupted' || run.status === 'running')) {
       await stores.runs.update(runId, { status: 'cancelled' });
     }
+    // The pruner answers while the run goes on: a short run can reach its last step first. It trained to
+    // the end, so its value counts.
+    const value = run?.status === 'completed' ? run.result?.bestValLoss : null;
+    if (value !== null && value !== undefined)
+      return updateTrial(stores, study, runId, (t) => ({
+        ...t,
+        state: 'complete',
+        value,
+        note: `finished before the pruner's stop (${t.note ?? 'pruned'}) reached it`,
+      }));
     return study;
   }
   if (!run) {
@@ -332,6 +365,22 @@ export async function finishTrial(stores: StudyStores, studyId: string, runId: s
   const why =
     run.status === 'diverged' ? `diverged at step ${run.result?.divergedAt ?? '?'}` : (run.error ?? run.status);
   return updateTrial(stores, study, runId, (t) => ({ ...t, state: 'failed', note: why }));
+}
+
+/**
+ * What is left to train of a study, for sizing `--jobs`: its unfinished trials' runs, and for each trial
+ * not yet proposed the costliest trial its space allows (queued).
+ */
+export async function runsLeft(stores: StudyStores, study: StudyRecord): Promise<RunRecord[]> {
+  const unfinished = await Promise.all(
+    study.trials.filter((t) => t.state === 'running').map((t) => stores.runs.get(t.runId).catch(() => null)),
+  );
+  const dataset = await stores.datasets.get(study.datasetId);
+  const costliest = trialRun(study, dataset, study.trials.length + 1, largestParams(study.space as Space));
+  return [
+    ...unfinished.filter((run): run is RunRecord => run !== null),
+    ...Array.from({ length: Math.max(0, study.trialsPlanned - study.trials.length) }, () => costliest),
+  ];
 }
 
 /** The best complete trial, or null. */

@@ -87,4 +87,33 @@ describe('hyper-parameter samplers', () => {
     );
     expect(() => validateSpace({ learningRate: { type: 'log', min: 0, max: 1 } })).toThrow(/above 0/);
   });
+
+  it('TPE spreads trials proposed side by side: those still running count as bad (constant liar)', () => {
+    // Four trials proposed at once after 20 finished ones, each from its own seed, as four processes of
+    // `tune --jobs 4` would: with the earlier ones pending they lie further apart than proposed blind.
+    const spread = (withPending: boolean) => {
+      let total = 0;
+      for (let seed = 1; seed <= 20; seed++) {
+        const random = new Random(seed);
+        const finished: Trial[] = [];
+        for (let i = 0; i < 20; i++) {
+          const params = sampleRandom(space, random);
+          finished.push({ params, value: quadratic(params) });
+        }
+        const batch: Array<Record<string, number | string>> = [];
+        for (let k = 0; k < 4; k++)
+          batch.push(sampleTpe(space, finished, new Random(seed * 100 + k), withPending ? batch : []));
+        for (let a = 0; a < 4; a++)
+          for (let b = a + 1; b < 4; b++)
+            total += Math.hypot(
+              (batch[a]?.x as number) - (batch[b]?.x as number),
+              (batch[a]?.y as number) - (batch[b]?.y as number),
+            );
+      }
+      return total / (20 * 6);
+    };
+    const blind = spread(false);
+    const liar = spread(true);
+    expect(liar).toBeGreaterThan(2 * blind);
+  });
 });

@@ -37,6 +37,17 @@ export function validateSpace(space: Space): void {
   }
 }
 
+/** Every parameter at its largest (a choice's largest number, else its first value): the costliest trial. */
+export function largestParams(space: Space): Params {
+  return Object.fromEntries(
+    Object.entries(space).map(([name, dim]) => {
+      if (dim.type !== 'choice') return [name, dim.max];
+      const numbers = dim.values.filter((v): v is number => typeof v === 'number');
+      return [name, numbers.length > 0 ? Math.max(...numbers) : (dim.values[0] as number | string)];
+    }),
+  );
+}
+
 /** Each dimension as a number in [0, 1] (choices: an index), so densities work the same way. */
 function toUnit(dim: Dimension, value: number | string): number {
   if (dim.type === 'choice') return dim.values.indexOf(value);
@@ -147,13 +158,15 @@ function categorical(indices: number[], size: number) {
   };
 }
 
-export function sampleTpe(space: Space, trials: Trial[], random: Random): Params {
+export function sampleTpe(space: Space, trials: Trial[], random: Random, pending: Params[] = []): Params {
   const finished = trials.filter((t) => Number.isFinite(t.value));
   if (finished.length < startupTrials) return sampleRandom(space, random);
   const sorted = [...finished].sort((a, b) => a.value - b.value);
   const cut = gamma(sorted.length);
   const good = sorted.slice(0, cut);
-  const bad = sorted.slice(cut);
+  // Trials still running elsewhere join the bad group (Optuna's constant liar, at the worst value), so
+  // that trials proposed side by side do not all land on the same point.
+  const bad = [...sorted.slice(cut), ...pending.map((params) => ({ params, value: Number.POSITIVE_INFINITY }))];
   // Independent TPE, one dimension at a time, as Optuna does by default.
   const params: Params = {};
   for (const [name, dim] of Object.entries(space)) {

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { SearchSpace, studyParameters } from '../../../src-shared/contract';
 import { type Space, validateSpace } from '../../../src-shared/science/search';
 import { ensureDemos } from '../../store/datasets/demos/demos';
+import { nodeBackendOrder } from '../../training/node-backends';
 import { runStudy } from '../../training/study';
-import { bestTrial, type StudyStores } from '../../usecases/studies';
+import { bestTrial, runsLeft, type StudyStores } from '../../usecases/studies';
 import {
   apiOf,
   backendOption,
@@ -12,11 +13,13 @@ import {
   backendUsage,
   type Command,
   choiceOption,
+  intOption,
   numberOption,
   storeOption,
   stringOption,
   UsageError,
 } from '../command';
+import { endWithParent, jobsEnded, jobsFor, startJobs } from '../jobs';
 
 /**
  * `isoflop tune`: a study of MLP hyper-parameters on a table dataset, kept in `<data>/studies/` (the app's
@@ -27,7 +30,10 @@ export const tune: Command = {
   summary: 'Search hyper-parameters (grid, random or TPE) with median or ASHA pruning; each trial is a run',
   usage:
     `isoflop tune --dataset ID --space space.json --sampler grid|random|tpe --trials N [--steps S] [--pruner median|asha|none] [--seed S] ${backendUsage} [--store DIR] [--json]\n` +
-    `       isoflop tune --resume STUDY-ID ${backendUsage} [--store DIR] [--json]\n` +
+    `       isoflop tune --resume STUDY-ID ${backendUsage} [--jobs N] [--store DIR] [--json]\n` +
+    '  --jobs N: N processes train trials at once, each taking the next trial none has (TPE counts the trials still\n' +
+    '  training as bad, so they spread out). By default (or ISOFLOP_JOBS=auto) one per core on WASM and the CPU, as\n' +
+    '  many as memory holds; one on a GPU.\n' +
     `  space.json maps ${studyParameters.join(', ')} to {"type": "log"|"float"|"int", "min": x, "max": y} or {"type": "choice", "values": [...]}.`,
   options: {
     ...storeOption,
@@ -40,9 +46,13 @@ export const tune: Command = {
     pruner: { type: 'string' },
     seed: { type: 'string' },
     resume: { type: 'string' },
+    jobs: { type: 'string' },
+    /** a --jobs worker: trains trials of --resume's study and prints no summary (the command that started it does) */
+    worker: { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, io) {
+    if (values.worker) endWithParent();
     const api = apiOf(values, io);
     const backend = await backendOption(values);
     const stores: StudyStores = api.app;
@@ -80,13 +90,48 @@ export const tune: Command = {
       );
       studyId = study.id;
     }
-    await runStudy(stores, studyId, {
-      backend,
-      onTrial: (trial, study) =>
-        io.err(
-          `trial ${trial.number}/${study.trialsPlanned}: ${trial.state}${trial.value !== null ? ` ${trial.value.toFixed(5)}` : ''}  ${JSON.stringify(trial.params)}`,
-        ),
-    });
+    const id = studyId;
+    const given = intOption(values, 'jobs', 1, 64);
+    // A job process trains alone; otherwise --jobs, ISOFLOP_JOBS or what this machine allows.
+    const { jobs, why } = values.worker
+      ? { jobs: 1, why: null }
+      : jobsFor(
+          given,
+          io.env,
+          (await nodeBackendOrder(backend))[0] ?? 'wasm',
+          await runsLeft(stores, await stores.studies.get(id)),
+        );
+    const workers = values.worker
+      ? null
+      : startJobs(
+          jobs,
+          why,
+          ['tune', '--resume', id, '--worker', '--store', api.app.dataDir, ...(backend ? ['--backend', backend] : [])],
+          io,
+          ', each taking the next trial none has',
+        );
+    const train = () =>
+      runStudy(stores, id, {
+        backend,
+        onTrial: (trial, study) =>
+          io.err(
+            `trial ${trial.number}/${study.trialsPlanned}: ${trial.state}${trial.value !== null ? ` ${trial.value.toFixed(5)}` : ''}  ${JSON.stringify(trial.params)}`,
+          ),
+      });
+    try {
+      await train();
+      if (workers) {
+        await jobsEnded(workers, io);
+        // The trials of a job that ended early resume here from their checkpoints.
+        await train();
+      }
+    } finally {
+      if (workers) {
+        workers.stop();
+        await workers.done;
+      }
+    }
+    if (values.worker) return 0;
     const study = await stores.studies.get(studyId);
     const best = bestTrial(study);
     const complete = study.trials.filter((t) => t.state === 'complete');
