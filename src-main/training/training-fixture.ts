@@ -1,6 +1,22 @@
+import { existsSync } from 'node:fs';
 import type { RowSampler, TokenSampler } from '../../src-shared/engine/data';
 import type { Model } from '../../src-shared/engine/models/model';
 import { defaultTrainerOptions, type Metrics, Trainer } from '../../src-shared/engine/trainer';
+import { nodeWebGpu } from './dawn';
+
+/**
+ * Headless WebGPU for tests, through Dawn on SwiftShader's Vulkan driver (Debian's chromium package
+ * installs it): real WebGPU, computed on the CPU. Points VK_ICD_FILENAMES at it before Dawn loads (a
+ * machine whose own VK_ICD_FILENAMES is set keeps it). Resolves whether an adapter appeared, and warns
+ * with the reason where none did (the tests that need it then skip).
+ */
+export async function webGpuForTests(): Promise<Awaited<ReturnType<typeof nodeWebGpu>>['probe']> {
+  const swiftShader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  if (!process.env.VK_ICD_FILENAMES && existsSync(swiftShader)) process.env.VK_ICD_FILENAMES = swiftShader;
+  const { probe } = await nodeWebGpu();
+  if (!probe.available) console.warn(`Headless WebGPU tests skipped: ${probe.detail}`);
+  return probe;
+}
 
 /**
  * For tests that compare backends: the training loss after each of 6 steps (batch 8, 2 warmup steps) of

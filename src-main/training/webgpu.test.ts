@@ -16,19 +16,13 @@ import { DatasetStore } from '../store/datasets/store';
 import { RunStore } from '../store/runs';
 import { SweepStore } from '../store/sweeps';
 import { tempFolder } from '../testing';
-import { nodeWebGpu } from './dawn';
 import { nodeBackendOrder, useNodeBackend } from './node-backends';
 import { executeRun } from './run-executor';
 import { createSweep } from './sweep';
-import { sixStepLosses } from './training-fixture';
+import { sixStepLosses, webGpuForTests } from './training-fixture';
 
-// Headless WebGPU through Dawn, on SwiftShader's Vulkan driver (Debian's chromium package installs it):
-// real WebGPU, computed on the CPU. Set before Dawn loads; a machine whose own VK_ICD_FILENAMES is set keeps it.
-const swiftShader = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(swiftShader)) process.env.VK_ICD_FILENAMES = swiftShader;
-
-const { probe } = await nodeWebGpu();
-if (!probe.available) console.warn(`Headless WebGPU tests skipped: ${probe.detail}`);
+// Headless WebGPU through Dawn, on SwiftShader (webGpuForTests).
+const probe = await webGpuForTests();
 
 const folder = tempFolder();
 afterAll(() => folder.cleanup());

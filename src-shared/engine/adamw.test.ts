@@ -1,9 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src-main/training/node-backends';
+import { webGpuForTests } from '../../src-main/training/training-fixture';
 import { Random } from '../random';
 import { AdamW, jointUpdateMaxSize } from './adamw';
 import type { Parameter } from './models/model';
 import { tf } from './tf';
+import { fusedKernelsOn } from './webgpu-fused';
 
 /** Parameters on both sides of the joint-update size, with gradients of a fixed quadratic. */
 function setup() {
@@ -32,59 +34,64 @@ function setup() {
   return { make, grads, targets };
 }
 
-// Two implementations: one loop per parameter on the CPU backend (in memory), kernels elsewhere.
-describe.each(['cpu', 'wasm'] as const)('AdamW on %s', (backend) => {
+// Three implementations: one loop per parameter on the CPU backend (in memory), tfjs kernels on WASM, and
+// the fused WGSL kernels on WebGPU (Dawn on SwiftShader, where it starts).
+const backends = (await webGpuForTests()).available ? (['cpu', 'wasm', 'webgpu'] as const) : (['cpu', 'wasm'] as const);
+describe.each(backends)('AdamW on %s', (backend) => {
   beforeAll(async () => {
     await useNodeBackend(backend);
   });
 
-  it('updates small and large parameters as the textbook AdamW does, with clipping and decoupled decay', async () => {
-    const { make, grads } = setup();
-    const params = make();
-    const reference = make();
-    const adamw = new AdamW(params, { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 });
-    const m = reference.map((p) => new Float64Array(p.variable.size));
-    const v = reference.map((p) => new Float64Array(p.variable.size));
-    const lr = 0.01;
-    const clip = 1;
-    for (let t = 1; t <= 4; t++) {
-      const tensors = tf.memory().numTensors;
-      tf.tidy(() => adamw.apply(grads(params), lr, clip));
-      expect(tf.memory().numTensors).toBe(tensors);
-      // The same step by hand, in float64.
-      const g = grads(reference).map((x) => Float64Array.from(x.dataSync()));
-      const norm = Math.sqrt(g.reduce((s, x) => s + x.reduce((a, b) => a + b * b, 0), 0));
-      const scale = clip / Math.max(norm, clip);
-      reference.forEach((p, i) => {
-        const w = Float64Array.from(p.variable.dataSync());
-        for (let k = 0; k < w.length; k++) {
-          const gk = ((g[i] as Float64Array)[k] as number) * scale;
-          (m[i] as Float64Array)[k] = 0.9 * ((m[i] as Float64Array)[k] as number) + 0.1 * gk;
-          (v[i] as Float64Array)[k] = 0.95 * ((v[i] as Float64Array)[k] as number) + 0.05 * gk * gk;
-          const mHat = ((m[i] as Float64Array)[k] as number) / (1 - 0.9 ** t);
-          const vHat = ((v[i] as Float64Array)[k] as number) / (1 - 0.95 ** t);
-          w[k] = (w[k] as number) * (p.decay ? 1 - lr * 0.1 : 1) - (lr * mHat) / (Math.sqrt(vHat) + 1e-8);
+  it.each([1, null])(
+    'updates small and large parameters as the textbook AdamW does (clip %s), with decoupled decay',
+    async (clip) => {
+      expect(fusedKernelsOn()).toBe(backend === 'webgpu');
+      const { make, grads } = setup();
+      const params = make();
+      const reference = make();
+      const adamw = new AdamW(params, { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 });
+      const m = reference.map((p) => new Float64Array(p.variable.size));
+      const v = reference.map((p) => new Float64Array(p.variable.size));
+      const lr = 0.01;
+      for (let t = 1; t <= 4; t++) {
+        const tensors = tf.memory().numTensors;
+        tf.tidy(() => adamw.apply(grads(params), lr, clip));
+        expect(tf.memory().numTensors).toBe(tensors);
+        // The same step by hand, in float64.
+        const g = await Promise.all(grads(reference).map(async (x) => Float64Array.from(await x.data())));
+        const norm = Math.sqrt(g.reduce((s, x) => s + x.reduce((a, b) => a + b * b, 0), 0));
+        const scale = clip === null ? 1 : clip / Math.max(norm, clip);
+        for (const [i, p] of reference.entries()) {
+          const w = Float64Array.from(await p.variable.data());
+          for (let k = 0; k < w.length; k++) {
+            const gk = ((g[i] as Float64Array)[k] as number) * scale;
+            (m[i] as Float64Array)[k] = 0.9 * ((m[i] as Float64Array)[k] as number) + 0.1 * gk;
+            (v[i] as Float64Array)[k] = 0.95 * ((v[i] as Float64Array)[k] as number) + 0.05 * gk * gk;
+            const mHat = ((m[i] as Float64Array)[k] as number) / (1 - 0.9 ** t);
+            const vHat = ((v[i] as Float64Array)[k] as number) / (1 - 0.95 ** t);
+            w[k] = (w[k] as number) * (p.decay ? 1 - lr * 0.1 : 1) - (lr * mHat) / (Math.sqrt(vHat) + 1e-8);
+          }
+          p.variable.assign(tf.tensor(Array.from(w), p.variable.shape));
         }
-        p.variable.assign(tf.tensor(Array.from(w), p.variable.shape));
-      });
-    }
-    params.forEach((p, i) => {
-      const got = p.variable.dataSync();
-      const want = (reference[i] as Parameter).variable.dataSync();
-      expect(got.length).toBe(want.length);
-      for (let k = 0; k < got.length; k += 97) expect(got[k]).toBeCloseTo(want[k] as number, 5);
-    });
-    // And the moments round-trip through a checkpoint's values into a fresh optimizer.
-    const saved = await adamw.moments();
-    expect(saved.map((s) => s.m.length)).toEqual(params.map((p) => p.variable.size));
-    const again = new AdamW(params);
-    again.setMoments(saved);
-    expect((await again.moments()).map((s) => Array.from(s.v.slice(0, 3)))).toEqual(
-      saved.map((s) => Array.from(s.v.slice(0, 3))),
-    );
-    adamw.dispose();
-    again.dispose();
-  });
+      }
+      for (const [i, p] of params.entries()) {
+        const got = await p.variable.data();
+        const want = await (reference[i] as Parameter).variable.data();
+        expect(got.length).toBe(want.length);
+        for (let k = 0; k < got.length; k += 97) expect(got[k]).toBeCloseTo(want[k] as number, 5);
+      }
+      // And the moments round-trip through a checkpoint's values into a fresh optimizer.
+      const saved = await adamw.moments();
+      expect(saved.map((s) => s.m.length)).toEqual(params.map((p) => p.variable.size));
+      const again = new AdamW(params);
+      again.setMoments(saved);
+      expect((await again.moments()).map((s) => Array.from(s.v.slice(0, 3)))).toEqual(
+        saved.map((s) => Array.from(s.v.slice(0, 3))),
+      );
+      adamw.dispose();
+      again.dispose();
+    },
+  );
 
   it('frees every buffer it made when disposed (small and large parameters alike)', () => {
     const { make } = setup();

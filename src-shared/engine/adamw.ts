@@ -1,5 +1,6 @@
 import type { Parameter } from './models/model';
 import { type Tensor, tf, type Variable } from './tf';
+import { fusedKernelsOn, runFused } from './webgpu-fused';
 
 /**
  * Adam with decoupled weight decay (Loshchilov & Hutter) and global-norm gradient clipping.
@@ -10,7 +11,8 @@ import { type Tensor, tf, type Variable } from './tf';
  * cost ~13 alone (PyTorch's "foreach" optimizers do the same). On WebGL and WebGPU a kernel is a shader
  * dispatch, and those dispatches were most of a small model's step. Large matrices keep their own
  * moments: joining them costs copies (on WebGL, a reshape of a packed texture is a copy) that outweigh
- * the dispatches saved. Measured in Chromium on WebGL: see the note on issue 4.
+ * the dispatches saved. Measured in Chromium on WebGL: see the note on issue 4. On WebGPU each moment is
+ * one fused kernel and a parameter's step another (`webgpu-fused.ts`): three dispatches a parameter.
  */
 
 export interface AdamWOptions {
@@ -174,6 +176,10 @@ export class AdamW {
       gradWeight1 = tf.mul(scale, 1 - beta1);
       gradWeight2 = tf.mul(tf.square(scale), 1 - beta2);
     }
+    if (fusedKernelsOn()) {
+      this.applyFused(jointGrad, singleGrads, [gradWeight1, gradWeight2], { stepSize, epsilonHat, keep });
+      return;
+    }
     const update = ({ m, v }: Moments, grad: Tensor): Tensor => {
       m.assign(tf.add(tf.mul(m, beta1), tf.mul(grad, gradWeight1)));
       v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), gradWeight2)));
@@ -193,6 +199,53 @@ export class AdamW {
     }
     for (const [k, index] of this.single.entries()) {
       applyTo(index, update(this.singleMoments[k] as Moments, singleGrads[k] as Tensor));
+    }
+  }
+
+  /**
+   * The same update on WebGPU's fused kernels: each moment one dispatch, each large parameter's step one
+   * (the small ones share their moments' step, then take their shares). `gradWeights` are the moments'
+   * weights of the gradient, (1 − β1, 1 − β2) scaled by the clipping factor.
+   */
+  private applyFused(
+    jointGrad: Tensor | null,
+    singleGrads: Tensor[],
+    gradWeights: [Tensor | number, Tensor | number],
+    constants: { stepSize: number; epsilonHat: number; keep: number },
+  ): void {
+    const { beta1, beta2, weightDecay } = this.options;
+    const { stepSize, epsilonHat, keep } = constants;
+    const weight =
+      typeof gradWeights[0] === 'number'
+        ? tf.tensor1d(gradWeights as [number, number])
+        : tf.stack(gradWeights as [Tensor, Tensor]);
+    const moments = ({ m, v }: Moments, g: Tensor) => {
+      m.assign(runFused('IsoflopAdamWMoment', { moment: m, g, weight }, { decay: beta1, power: 1 }) as Tensor);
+      v.assign(runFused('IsoflopAdamWMoment', { moment: v, g, weight }, { decay: beta2, power: 2 }) as Tensor);
+    };
+    const keepOf = (index: number) => ((this.parameters[index] as Parameter).decay && weightDecay > 0 ? keep : 1);
+    if (this.jointMoments && jointGrad) {
+      const { m, v } = this.jointMoments;
+      moments(this.jointMoments, jointGrad);
+      const change = tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsilonHat)), stepSize);
+      const shares = this.joint.length === 1 ? [change] : tf.split(change, this.jointSizes);
+      for (const [k, index] of this.joint.entries()) {
+        const w = (this.parameters[index] as Parameter).variable;
+        const share = tf.reshape(shares[k] as Tensor, w.shape);
+        w.assign(tf.sub(keepOf(index) === 1 ? w : tf.mul(w, keep), share));
+      }
+    }
+    for (const [k, index] of this.single.entries()) {
+      const pair = this.singleMoments[k] as Moments;
+      moments(pair, singleGrads[k] as Tensor);
+      const w = (this.parameters[index] as Parameter).variable;
+      w.assign(
+        runFused(
+          'IsoflopAdamWStep',
+          { w, m: pair.m, v: pair.v },
+          { keep: keepOf(index), stepSize, epsilonHat },
+        ) as Tensor,
+      );
     }
   }
 

@@ -3,6 +3,7 @@ import { IsoflopError } from '../contract/errors';
 import { installKernelSwaps } from './kernels';
 import { installFreeingTape } from './tape';
 import { tf } from './tf';
+import { installWebGpuFusedKernels } from './webgpu-fused';
 
 /**
  * Picks the training backend: the user's preference if it starts, else the first that starts in
@@ -21,6 +22,7 @@ export async function selectBackend(
       if (await tf.setBackend(name)) {
         await tf.ready();
         installKernelSwaps(name);
+        if (name === 'webgpu') installWebGpuFusedKernels();
         installFreeingTape();
         return name;
       }

@@ -9,6 +9,7 @@ import { createMlp } from './models/mlp';
 import type { Model } from './models/model';
 import { withStockTape } from './tape';
 import { tf } from './tf';
+import { fusedKernels, withoutFusedKernels } from './webgpu-fused';
 import { defaultTrainerOptions, Trainer } from './trainer';
 
 /**
@@ -178,15 +179,17 @@ function naiveLoop(model: Model, sampler: () => TokenSampler | RowSampler): Loop
     loss.dataSync();
     tf.dispose([loss, batch.x, batch.y]);
   };
-  // On stock tfjs kernels and tfjs's own tape, as a tfjs user's loop runs: the engine's kernel swaps and
-  // freeing tape are the engine's.
+  // On stock tfjs kernels and tfjs's own tape, as a tfjs user's loop runs: the engine's kernel swaps,
+  // fused WebGPU kernels and freeing tape are the engine's.
   const time = (steps: number) =>
     withStockKernels(() =>
-      withStockTape(() => {
-        const started = now();
-        for (let i = 0; i < steps; i++) step();
-        return now() - started;
-      }),
+      withoutFusedKernels(() =>
+        withStockTape(() => {
+          const started = now();
+          for (let i = 0; i < steps; i++) step();
+          return now() - started;
+        }),
+      ),
     );
   return {
     time,
@@ -275,7 +278,7 @@ export async function benchTraining(kind: BenchModel, steps: number, rounds = de
       baseline,
       ratio: engine.tokensPerSec / baseline.tokensPerSec,
       wasmThreads: wasmThreads(),
-      kernelSwaps: kernelSwaps(tf.getBackend()),
+      kernelSwaps: [...kernelSwaps(tf.getBackend()), ...fusedKernels(tf.getBackend())],
       countBytes: engineSetup.countBytes,
     };
   } finally {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src-main/training/node-backends';
+import { webGpuForTests } from '../../../src-main/training/training-fixture';
 import { Random } from '../../random';
 import { type Tensor, tf } from '../tf';
-import { gelu, layerNorm, maskedSoftmax } from './fused';
+import { fusedKernelsOn } from '../webgpu-fused';
+import { causalSoftmax, gelu, layerNorm } from './fused';
 
 // The fused ops against the tfjs composites they replace: the same values and gradients to float rounding.
 const composite = {
@@ -16,7 +18,7 @@ const composite = {
     const variance = tf.mean(tf.square(centred), -1, true);
     return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, 1e-5))), gain), bias);
   },
-  maskedSoftmax: (scores: Tensor, mask: Tensor, scale: number) => tf.softmax(tf.add(tf.mul(scores, scale), mask)),
+  causalSoftmax: (scores: Tensor, mask: Tensor, scale: number) => tf.softmax(tf.add(tf.mul(scores, scale), mask)),
 };
 
 function normal(shape: number[], seed: number, scale = 1): Tensor {
@@ -46,9 +48,14 @@ function expectClose(a: unknown, b: unknown, digits: number): void {
   for (const [i, v] of left.entries()) expect(v).toBeCloseTo(right[i] as number, digits);
 }
 
-describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
+// On WebGPU the fused ops run the WGSL kernels of webgpu-fused.ts; shapes wider than a workgroup (64) and
+// rows that are not a multiple of it exercise their loops and reductions.
+const backends = (await webGpuForTests()).available ? (['cpu', 'wasm', 'webgpu'] as const) : (['cpu', 'wasm'] as const);
+
+describe.each(backends)('fused ops on %s', (backend) => {
   it('GELU: the same values and gradient as the composite, over a wide range', async () => {
     await useNodeBackend(backend);
+    expect(fusedKernelsOn()).toBe(backend === 'webgpu');
     const x = normal([64, 48], 1, 3);
     const fused = await valueAndGrads(gelu, [x], 2);
     const reference = await valueAndGrads(composite.gelu, [x], 2);
@@ -59,7 +66,7 @@ describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
 
   it('layer norm: the same values and gradients for x, gain and bias', async () => {
     await useNodeBackend(backend);
-    const [x, gain, bias] = [normal([4, 16, 32], 3, 2), normal([32], 4), normal([32], 5)];
+    const [x, gain, bias] = [normal([3, 5, 70], 3, 2), normal([70], 4), normal([70], 5)];
     const fused = await valueAndGrads(layerNorm as (...xs: Tensor[]) => Tensor, [x, gain, bias], 6);
     const reference = await valueAndGrads(composite.layerNorm as (...xs: Tensor[]) => Tensor, [x, gain, bias], 6);
     expectClose(fused.value, reference.value, 5);
@@ -67,13 +74,13 @@ describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
     tf.dispose([x, gain, bias]);
   });
 
-  it('masked softmax: the same weights and gradient, nothing flowing to masked positions', async () => {
+  it('causal softmax: the same weights and gradient, nothing flowing to masked positions', async () => {
     await useNodeBackend(backend);
-    const scores = normal([2, 3, 8, 8], 7, 4);
-    const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([8, 8]), -1, 0)), -1e9));
-    const f = (s: Tensor) => maskedSoftmax(s, mask, 0.25);
+    const scores = normal([2, 3, 67, 67], 7, 4);
+    const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([67, 67]), -1, 0)), -1e9));
+    const f = (s: Tensor) => causalSoftmax(s, mask, 0.25);
     const fused = await valueAndGrads(f, [scores], 8);
-    const reference = await valueAndGrads((s: Tensor) => composite.maskedSoftmax(s, mask, 0.25), [scores], 8);
+    const reference = await valueAndGrads((s: Tensor) => composite.causalSoftmax(s, mask, 0.25), [scores], 8);
     expectClose(fused.value, reference.value, 5);
     expectClose(fused.grads, reference.grads, 5);
     const grad = (fused.grads[0] as number[][][][])[1]?.[2]?.[0] as number[];
@@ -83,12 +90,15 @@ describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
 
   it('leave no tensor behind, forward or backward', async () => {
     await useNodeBackend(backend);
-    const x = normal([8, 16], 9);
+    const x = normal([16, 16], 9);
     const [gain, bias] = [tf.ones([16]), tf.zeros([16])];
+    const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([16, 16]), -1, 0)), -1e9));
     const before = tf.memory().numTensors;
-    const grads = tf.grads((a: Tensor) => tf.sum(gelu(layerNorm(a, gain, bias))))([x]);
+    const grads = tf.grads((a: Tensor) =>
+      tf.sum(causalSoftmax(tf.reshape(gelu(layerNorm(a, gain, bias)), [1, 1, 16, 16]), mask, 0.5)),
+    )([x]);
     tf.dispose(grads);
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, gain, bias]);
+    tf.dispose([x, gain, bias, mask]);
   });
 });

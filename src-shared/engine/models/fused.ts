@@ -1,4 +1,5 @@
 import { type Tensor, tf } from '../tf';
+import { fusedKernelsOn, runFused } from '../webgpu-fused';
 
 /**
  * GELU and layer norm as single differentiable ops (tf.customGrad), on every backend. Written as tfjs
@@ -7,7 +8,7 @@ import { type Tensor, tf } from '../tf';
  * intermediates are freed as soon as it returns, only the input (and, for layer norm, the normalized
  * input and its reciprocal deviation) is kept for the backward pass, and the backward pass is the
  * derivative written out rather than one gradient per composite op. Both agree with the composites to
- * float rounding (fused.test.ts).
+ * float rounding (fused.test.ts). On WebGPU each is one or two WGSL kernels instead (`webgpu-fused.ts`).
  */
 
 type Save = (tensors: Tensor[]) => void;
@@ -49,6 +50,11 @@ const geluGate = (x: Tensor, squared: Tensor) =>
 /** GELU, the tanh approximation (Hendrycks & Gimpel) as GPT-2 uses: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))). */
 export const gelu = tf.customGrad(((x: Tensor, save: Save) => {
   save([x]);
+  if (fusedKernelsOn())
+    return {
+      value: runFused('IsoflopGelu', { x }),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => [runFused('IsoflopGeluGrad', { x: saved[0] as Tensor, dy })],
+    };
   const squared = tf.square(x);
   const gate = geluGate(x, squared);
   squared.dispose();
@@ -89,6 +95,28 @@ const epsilon = 1e-5;
 
 /** Layer norm over the last axis: (x − mean) / √(variance + 1e-5) · gain + bias. */
 export const layerNorm = tf.customGrad(((x: Tensor, gain: Tensor, bias: Tensor, save: Save) => {
+  if (fusedKernelsOn()) {
+    // Kept: the input and each row's mean and 1/σ (x̂ is recomputed from them).
+    const [value, stats] = runFused('IsoflopLayerNorm', { x, gain, bias }) as [Tensor, Tensor];
+    save([x, stats, gain]);
+    return {
+      value,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [input, rowStats, g] = saved as [Tensor, Tensor, Tensor];
+        const [dx, params] = runFused('IsoflopLayerNormGrad', { x: input, stats: rowStats, gain: g, dy }) as [
+          Tensor,
+          Tensor,
+        ];
+        const [dGain, dBias] = tf.split(params, 2, 0).map((part) => {
+          const shaped = tf.reshape(part, g.shape);
+          part.dispose();
+          return shaped;
+        }) as [Tensor, Tensor];
+        params.dispose();
+        return [dx, dGain, dBias];
+      },
+    };
+  }
   const [normalized, reciprocal] = tf.tidy(() => {
     const centred = tf.sub(x, tf.mean(x, -1, true));
     const inverse = tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), epsilon));
@@ -119,12 +147,23 @@ export const layerNorm = tf.customGrad(((x: Tensor, gain: Tensor, bias: Tensor, 
 }) as never) as (x: Tensor, gain: Tensor, bias: Tensor) => Tensor;
 
 /**
- * Attention's weights: softmax(scores · scale + mask) over the last axis, mask 0 where a position may look
- * and −1e9 where it may not. Only the weights are kept for the backward pass (the scaled and masked
- * scores, two more tensors of batch × heads × T × T, are freed at once).
+ * Attention's weights: softmax(scores · scale + mask) over the last axis, where `mask` is the causal mask
+ * (0 where a position may look, −1e9 where it may not; row t of each T × T block sees keys 0..t). Only the
+ * weights are kept for the backward pass (the scaled and masked scores, two more tensors of batch × heads
+ * × T × T, are freed at once). On WebGPU one kernel applies the scale and the causal mask itself.
  */
-export const maskedSoftmax = (scores: Tensor, mask: Tensor, scale: number): Tensor =>
+export const causalSoftmax = (scores: Tensor, mask: Tensor, scale: number): Tensor =>
   tf.customGrad(((s: Tensor, save: Save) => {
+    if (fusedKernelsOn()) {
+      const weights = runFused('IsoflopCausalSoftmax', { scores: s }, { scale }) as Tensor;
+      save([weights]);
+      return {
+        value: weights,
+        gradFunc: (dy: Tensor, saved: Tensor[]) => [
+          runFused('IsoflopSoftmaxGrad', { y: saved[0] as Tensor, dy }, { scale }) as Tensor,
+        ],
+      };
+    }
     const weights = tf.tidy(() => tf.softmax(tf.add(tf.mul(s, scale), mask)));
     save([weights]);
     return {

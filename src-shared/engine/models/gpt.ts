@@ -1,6 +1,6 @@
 import { type FlopCount, gptParamCount, gptShape, transformerTrainingFlops } from '../accounting';
 import { type Tensor, tf, type Variable } from '../tf';
-import { gelu, layerNorm, maskedSoftmax } from './fused';
+import { causalSoftmax, gelu, layerNorm } from './fused';
 import { type Batch, Initializer, type Model } from './model';
 
 /**
@@ -102,7 +102,7 @@ export function createGpt(config: GptConfig, seed: number): Model {
       k = applyRotary(k, rotary, length, headSize);
     }
     const mask = length === T ? causalMask : tf.slice(causalMask, [0, 0], [length, length]);
-    let scores = maskedSoftmax(tf.matMul(q, k, false, true), mask, 1 / Math.sqrt(headSize));
+    let scores = causalSoftmax(tf.matMul(q, k, false, true), mask, 1 / Math.sqrt(headSize));
     if (training && config.dropout > 0) scores = tf.dropout(scores, config.dropout, undefined, dropoutSeed);
     const mixed = tf.reshape(tf.transpose(tf.matMul(scores, v), [0, 2, 1, 3]), [batch * length, d]);
     return tf.reshape(tf.add(tf.matMul(mixed, block.proj[0]), block.proj[1]), [batch, length, d]);
