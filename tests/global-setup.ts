@@ -5,8 +5,9 @@ import { build } from 'esbuild';
 
 /**
  * The CSV importer reads on worker threads from a bundled script (dist/cli/table-worker.js in the
- * CLI). The unit tests import the TypeScript sources, which Node cannot start as a worker: bundle the
- * worker once for the run, as the build does, and name it to the importer.
+ * CLI), as data-parallel training does (dist/cli/gradient-worker.js). The unit tests import the
+ * TypeScript sources, which Node cannot start as a worker: bundle each worker once for the run, as the
+ * build does, and name it to its user.
  */
 export async function setup(): Promise<() => void> {
   const dir = mkdtempSync(join(tmpdir(), 'isoflop-test-worker-'));
@@ -21,5 +22,31 @@ export async function setup(): Promise<() => void> {
     logLevel: 'warning',
   });
   process.env.ISOFLOP_TABLE_WORKER = outfile;
+  // Data parallelism's helper threads (training/gradient-helpers.ts), the same way.
+  const gradients = join(dir, 'gradient-worker.mjs');
+  await build({
+    entryPoints: ['src-main/training/gradient-worker.ts'],
+    outfile: gradients,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    external: ['webgpu'],
+    // As the build's CLI bundles: bundled CommonJS (tfjs-backend-wasm's Emscripten loader) reads require and __dirname.
+    banner: {
+      js: [
+        "import { createRequire as __createRequire } from 'node:module';",
+        "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+        "import { dirname as __pathDirname } from 'node:path';",
+        'const require = __createRequire(import.meta.url);',
+        'const __filename = __fileURLToPath(import.meta.url);',
+        'const __dirname = __pathDirname(__filename);',
+      ].join(' '),
+    },
+    define: { __ISOFLOP_VERSION__: '"test"' },
+    logLevel: 'warning',
+  });
+  process.env.ISOFLOP_GRADIENT_WORKER = gradients;
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TrainingBench } from '../../src-shared/engine/bench';
+import { parallelMode } from '../training/node-backends';
 import { defaultWasmThreads } from '../training/wasm-threads';
 import { cli } from './cli-fixture';
 
 // `isoflop bench` trains the same model twice (engine and naive loop) in this process and prints both.
 describe('isoflop bench (training)', () => {
-  it('prints the JSON the issue names, with WASM on every core (at most 8) in Node', async () => {
+  it("prints the JSON the issue names, with WASM's threads as the mode gives them", async () => {
     const { code, out } = await cli(
       'bench',
       ...['--model', 'mlp', '--backend', 'wasm', '--steps', '3', '--rounds', '2', '--json'],
@@ -23,7 +24,10 @@ describe('isoflop bench (training)', () => {
       expect(loop.gflops).toBeCloseTo((loop.tokensPerSec * result.flopsPerToken) / 1e9, 6);
     }
     expect(result.ratio).toBeCloseTo(result.engine.tokensPerSec / result.baseline.tokensPerSec, 6);
-    expect(result.wasmThreads).toBe(defaultWasmThreads());
+    // ISOFLOP_PARALLEL=data (the default): one thread here, the others as helpers for large models;
+    // threads: XNNPACK's pool on every core (at most 8).
+    expect(result.wasmThreads).toBe(parallelMode() === 'data' ? 1 : defaultWasmThreads());
+    expect(result.dataParallel).toBeNull(); // the MLP's step is too small for helpers
   }, 120_000);
 
   it("prints a GPT step's peak beside what it needs by count, and the engine's peak is under twice that", async () => {
@@ -60,7 +64,10 @@ describe('isoflop bench (training)', () => {
     expect(json.kernelSwaps).toEqual([]);
     const wasm = await cli('bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1');
     expect(wasm.out).toContain('2 timed steps a round, fastest of 1 alternating rounds');
-    expect(wasm.out).toContain(`WASM threads: ${defaultWasmThreads()} (XNNPACK's pool`);
+    // By default (ISOFLOP_PARALLEL=data) this process's WASM computes on one thread; a model this small has
+    // no helper threads either (its step is below dataParallelMinFlops).
+    expect(wasm.out).toContain(`WASM threads: ${parallelMode() === 'data' ? 1 : defaultWasmThreads()} (XNNPACK's pool`);
+    expect(wasm.out).not.toContain('data parallel:');
     expect(wasm.out).toContain(
       'engine kernels: BatchMatMul (wasm), Tanh (wasm), Sum (wasm), Identity (wasm) in place of',
     );

@@ -6,10 +6,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName } from '../../src-shared/contract/backend';
 import { IsoflopError } from '../../src-shared/contract/errors';
+import type { ModelSpec } from '../../src-shared/contract/runs';
 import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
+import { familyOf } from '../../src-shared/engine/models/families';
+import { accountFor } from '../../src-shared/engine/planner';
 import type { BackendChoice, BackendPolicy, DeviceLike } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
 import { nodeWebGpu, probeDawnApart, resetWebGpuBackend } from './dawn';
+import { type RunningHelpers, startGradientHelpers } from './gradient-helpers';
 import { defaultWasmThreads, startWithWasmThreads } from './wasm-threads';
 
 /**
@@ -21,7 +25,9 @@ import { defaultWasmThreads, startWithWasmThreads } from './wasm-threads';
 export const nodeBackendPreferences = ['auto', 'webgpu', 'wasm', 'cpu'] as const;
 export type NodeBackendPreference = (typeof nodeBackendPreferences)[number];
 
-function wasmFolder(): string {
+export function wasmFolder(): string {
+  // A helper thread is told its parent's (gradient-helpers.ts): its script may be bundled elsewhere.
+  if (process.env.ISOFLOP_WASM_DIR) return process.env.ISOFLOP_WASM_DIR;
   // The bundled CLI ships the .wasm files beside it (dist/wasm); a source checkout reads node_modules.
   const beside = join(dirname(fileURLToPath(import.meta.url)), '..', 'wasm');
   if (existsSync(join(beside, 'tfjs-backend-wasm-simd.wasm'))) return beside;
@@ -74,7 +80,44 @@ export async function nodeBackendOrder(preference: NodeBackendPreference = 'auto
 export async function useNodeBackend(preference: NodeBackendPreference = 'auto'): Promise<BackendName> {
   setUp();
   const order = await nodeBackendOrder(preference);
-  return startWithWasmThreads(wasmThreadsWanted, () => selectBackend(order[0], order));
+  return startWithWasmThreads(mainWasmThreads(), () => selectBackend(order[0], order));
+}
+
+/**
+ * How a process spends its threads on WASM (ISOFLOP_PARALLEL): `data` (the default) gives a large model's
+ * run helper threads that each compute a part of every batch on their own copy of the model, WASM
+ * computing on one thread in each; `threads` gives XNNPACK's pool all the threads instead, which speeds
+ * up only the matrix products (tfjs-wasm's other kernels run on one thread).
+ */
+export function parallelMode(env: NodeJS.ProcessEnv = process.env): 'data' | 'threads' {
+  const asked = env.ISOFLOP_PARALLEL?.trim();
+  if (asked === undefined || asked === '' || asked === 'data') return 'data';
+  if (asked === 'threads') return 'threads';
+  throw new IsoflopError('BAD_REQUEST', `ISOFLOP_PARALLEL=${asked}: give data or threads.`);
+}
+
+/** The threads this process's own WASM computes with: all of them for `threads`, one for `data`. */
+function mainWasmThreads(): number {
+  return parallelMode() === 'data' ? 1 : wasmThreadsWanted;
+}
+
+/** Below this many FLOPs a step, a helper's per-step messages cost more than its part saves. */
+export const dataParallelMinFlops = 1e9;
+
+/**
+ * Helper threads for a run of `spec` (data parallelism, gradient-helpers.ts): on WASM in `data` mode, for a
+ * model whose step is large enough, one per thread this process has beyond its own; else null.
+ */
+export async function dataParallelHelpers(
+  backend: BackendName,
+  spec: ModelSpec,
+  seed: number,
+  batchSize: number,
+): Promise<RunningHelpers | null> {
+  if (backend !== 'wasm' || parallelMode() !== 'data' || wasmThreadsWanted < 2 || batchSize < 2) return null;
+  const flopsPerStep = accountFor(spec).flopsPerToken * familyOf(spec).positionsPerExample(spec) * batchSize;
+  if (flopsPerStep < dataParallelMinFlops) return null;
+  return startGradientHelpers(spec, seed, batchSize, Math.min(wasmThreadsWanted, batchSize) - 1);
 }
 
 /** What a run records of its backend: the GPU adapter, or WASM's SIMD and threads. */
@@ -100,10 +143,11 @@ export function nodeBackendPolicy(preference: NodeBackendPreference = 'auto'): B
     start: async () => described(await useNodeBackend(preference)),
     fallback: async (failed) => {
       if (failed !== 'webgpu') return null;
-      const next = await startWithWasmThreads(wasmThreadsWanted, () => selectBackend('wasm', ['wasm', 'cpu']));
+      const next = await startWithWasmThreads(mainWasmThreads(), () => selectBackend('wasm', ['wasm', 'cpu']));
       resetWebGpuBackend();
       return described(next);
     },
     device: webGpuDevice,
+    helpers: dataParallelHelpers,
   };
 }

@@ -28,9 +28,13 @@ async function losses(backend: 'wasm' | 'cpu') {
 
 describe.skipIf(!built)('WASM threads in Node', () => {
   it('gives XNNPACK the threads asked for, and trains with the same losses as one thread of JavaScript', async () => {
-    // Two threads even on a one-core machine: XNNPACK splits the work the same way.
+    // Two threads even on a one-core machine: XNNPACK splits the work the same way. ISOFLOP_PARALLEL=threads
+    // gives them to XNNPACK (by default each thread computes a part of the batch: gradient-helpers.test.ts).
+    process.env.ISOFLOP_PARALLEL = 'threads';
     setWasmThreads(2);
-    const threaded = await losses('wasm');
+    const threaded = await losses('wasm').finally(() => {
+      delete process.env.ISOFLOP_PARALLEL;
+    });
     expect(wasmThreads()).toBe(2);
     const reference = await losses('cpu');
     expect(threaded).toHaveLength(6);
@@ -39,7 +43,7 @@ describe.skipIf(!built)('WASM threads in Node', () => {
 
   it('lets the CLI exit when it is done (the pthread workers do not hold it), and says how many threads ran', async () => {
     const args = ['bench', '--model', 'mlp', '--backend', 'wasm', '--steps', '2', '--rounds', '1', '--json'];
-    const result = await isoflopProcess(args, { ISOFLOP_WASM_THREADS: '2' });
+    const result = await isoflopProcess(args, { ISOFLOP_WASM_THREADS: '2', ISOFLOP_PARALLEL: 'threads' });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.out).wasmThreads).toBe(2);
   }, 120_000);

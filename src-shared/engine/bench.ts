@@ -1,3 +1,4 @@
+import type { ModelSpec } from '../contract/runs';
 import { Random } from '../random';
 import { gptShape, transformerCountBytes } from './accounting';
 import { wasmThreads } from './backend';
@@ -9,8 +10,9 @@ import { createMlp } from './models/mlp';
 import type { Model } from './models/model';
 import { withStockTape } from './tape';
 import { tf } from './tf';
-import { fusedKernels, withoutFusedKernels } from './webgpu-fused';
 import { defaultTrainerOptions, Trainer } from './trainer';
+import type { GradientHelpers } from './trainer-types';
+import { fusedKernels, withoutFusedKernels } from './webgpu-fused';
 
 /**
  * Training throughput of the engine against a naive loop as a typical tfjs user writes it
@@ -45,6 +47,8 @@ export interface TrainingBench {
   /** the threads WASM computed with (1 where the page is not cross-origin isolated, and in Node); null on
    * other backends */
   wasmThreads: number | null;
+  /** the threads sharing each batch of the engine's loop (data parallelism), or null where one thread computes it */
+  dataParallel: number | null;
   /** the stock tfjs kernels the engine replaced on this backend (kernels.ts); the naive loop runs on stock ones */
   kernelSwaps: string[];
   /** for a GPT, the bytes a step needs by count (weights, gradients, AdamW's moments, the activations the
@@ -53,6 +57,8 @@ export interface TrainingBench {
 }
 
 interface Setup {
+  /** the model's spec, as a run records it (for helper threads that build their own copy) */
+  spec: ModelSpec;
   model: Model;
   sampler: () => TokenSampler | RowSampler;
   batchSize: number;
@@ -67,6 +73,7 @@ function setup(kind: BenchModel, seed: number): Setup {
     const config = { ...(kind === 'gpt-small' ? gptSmall : gptMedium), embedding } as const;
     const model = createGpt(config, seed);
     return {
+      spec: { family: 'gpt', ...config },
       model,
       sampler: () => new TokenSampler(tokens, gptSmall.contextLength, gptSmallBatch, seed),
       batchSize: gptSmallBatch,
@@ -75,11 +82,18 @@ function setup(kind: BenchModel, seed: number): Setup {
   }
   const random = new Random(seed);
   const rows = new Float32Array(20_000 * 17).map(() => random.normal());
+  const mlp = {
+    inputs: 16,
+    width: 256,
+    depth: 3,
+    activation: 'tanh',
+    dropout: 0,
+    task: 'regression',
+    outputs: 1,
+  } as const;
   return {
-    model: createMlp(
-      { inputs: 16, width: 256, depth: 3, activation: 'tanh', dropout: 0, task: 'regression', outputs: 1 },
-      seed,
-    ),
+    spec: { family: 'mlp', ...mlp },
+    model: createMlp(mlp, seed),
     sampler: () => new RowSampler(rows, 16, 256, seed, false),
     batchSize: 256,
     countBytes: null,
@@ -149,12 +163,13 @@ export async function timeEngineSteps(
   sampler: TokenSampler | RowSampler,
   batchSize: number,
   steps: number,
+  helpers: GradientHelpers | null = null,
 ): Promise<number> {
   const trainer = new Trainer(
     model,
     sampler,
     { ...defaultTrainerOptions, batchSize, plannedSteps: steps, evalSteps: [], readLossEvery: 10 },
-    { evaluate: async () => 0 },
+    { evaluate: async () => 0, ...(helpers ? { helpers } : {}) },
   );
   const started = now();
   try {
@@ -165,9 +180,17 @@ export async function timeEngineSteps(
   return now() - started;
 }
 
-function engineLoop(model: Model, sampler: () => TokenSampler | RowSampler, batchSize: number): Loop {
-  const time = (steps: number) => timeEngineSteps(model, sampler(), batchSize, steps);
-  return { time, peak: () => peakBufferBytes(() => time(2)), dispose: () => model.dispose() };
+function engineLoop(
+  model: Model,
+  sampler: () => TokenSampler | RowSampler,
+  batchSize: number,
+  helpers: GradientHelpers | null,
+): Loop {
+  const time = (steps: number) => timeEngineSteps(model, sampler(), batchSize, steps, helpers);
+  // The peak of one thread training the whole batch: with helpers, each thread holds a copy of the model
+  // and its part's activations, which this process's tensor count does not see.
+  const peak = () => peakBufferBytes(() => timeEngineSteps(model, sampler(), batchSize, 2, null));
+  return { time, peak, dispose: () => model.dispose() };
 }
 
 function naiveLoop(model: Model, sampler: () => TokenSampler | RowSampler): Loop {
@@ -201,8 +224,21 @@ function naiveLoop(model: Model, sampler: () => TokenSampler | RowSampler): Loop
   };
 }
 
-/** The engine's training loop on a bench model, for comparisons made elsewhere (`isoflop bench --vs-torch`). */
-export function engineBench(kind: BenchModel): {
+/** A bench model's spec, as a run records it (helper threads build their own copy from it). */
+export function benchSpec(kind: BenchModel): { spec: ModelSpec; batchSize: number } {
+  const { spec, model, batchSize } = setup(kind, 1);
+  model.dispose();
+  return { spec, batchSize };
+}
+
+/**
+ * The engine's training loop on a bench model, for comparisons made elsewhere (`isoflop bench --vs-torch`),
+ * with `helpers` sharing each batch where given (data parallelism).
+ */
+export function engineBench(
+  kind: BenchModel,
+  helpers: GradientHelpers | null = null,
+): {
   /** trains that many steps; seconds taken */
   time(steps: number): Promise<number>;
   tokensPerStep: number;
@@ -211,7 +247,7 @@ export function engineBench(kind: BenchModel): {
   dispose(): void;
 } {
   const { model, sampler, batchSize } = setup(kind, 1);
-  const loop = engineLoop(model, sampler, batchSize);
+  const loop = engineLoop(model, sampler, batchSize, helpers);
   return {
     time: loop.time,
     tokensPerStep: model.itemsPerBatch(batchSize),
@@ -226,12 +262,17 @@ export function engineBench(kind: BenchModel): {
  * loop's fastest round. Alternating puts both loops through the same spells of load on a busy machine,
  * which one measurement after the other does not. On WebGPU the engine's rounds all come first (below).
  */
-export async function benchTraining(kind: BenchModel, steps: number, rounds = defaultRounds): Promise<TrainingBench> {
+export async function benchTraining(
+  kind: BenchModel,
+  steps: number,
+  rounds = defaultRounds,
+  helpers: GradientHelpers | null = null,
+): Promise<TrainingBench> {
   const engineSetup = setup(kind, 1);
   const naiveSetup = setup(kind, 1);
   const { model, batchSize } = engineSetup;
   const loops = {
-    engine: engineLoop(model, engineSetup.sampler, batchSize),
+    engine: engineLoop(model, engineSetup.sampler, batchSize, helpers),
     baseline: naiveLoop(naiveSetup.model, naiveSetup.sampler),
   };
   try {
@@ -278,6 +319,7 @@ export async function benchTraining(kind: BenchModel, steps: number, rounds = de
       baseline,
       ratio: engine.tokensPerSec / baseline.tokensPerSec,
       wasmThreads: wasmThreads(),
+      dataParallel: helpers ? helpers.count + 1 : null,
       kernelSwaps: [...kernelSwaps(tf.getBackend()), ...fusedKernels(tf.getBackend())],
       countBytes: engineSetup.countBytes,
     };

@@ -95,6 +95,30 @@ export interface Checkpoint {
   tensors: Array<{ name: string; shape: number[]; values: Float32Array }>;
 }
 
+/** One part of a batch as arrays, to send to another thread. */
+export interface BatchPart {
+  x: { values: Float32Array | Int32Array; shape: number[]; dtype: 'float32' | 'int32' };
+  y: { values: Float32Array | Int32Array; shape: number[]; dtype: 'float32' | 'int32' };
+}
+
+/** What a helper sends back for its part: the part's mean loss and its gradients, in parameter order. */
+export interface PartGradients {
+  loss: number;
+  grads: Float32Array[];
+}
+
+/**
+ * Data parallelism: threads beside the trainer's, each with its own copy of the model (the Node host's
+ * `training/gradient-helpers.ts`). Each step the batch is split into `count + 1` parts by rows; the
+ * trainer computes the first part's gradients while each helper computes another's with the same
+ * weights, and the step applies their weighted mean: the full batch's gradient.
+ */
+export interface GradientHelpers {
+  readonly count: number;
+  /** each part's loss and gradients, parts[k] on helper k, at these weights (parameter order) */
+  compute(weights: Float32Array[], parts: BatchPart[], dropoutSeeds: number[]): Promise<PartGradients[]>;
+}
+
 export interface TrainerHooks {
   evaluate(): Promise<number>;
   /** classification: validation accuracy, measured at the same evaluations */
@@ -102,4 +126,6 @@ export interface TrainerHooks {
   onMetrics?(metrics: Metrics): void | Promise<void>;
   onCheckpoint?(checkpoint: Checkpoint): void | Promise<void>;
   now?(): number;
+  /** threads that compute parts of each batch (data parallelism); without them the trainer computes it all */
+  helpers?: GradientHelpers;
 }

@@ -3,7 +3,15 @@ import type { Sampler } from './data';
 import type { Batch, Model } from './models/model';
 import { learningRate, type Schedule } from './schedule';
 import { type Tensor, tf } from './tf';
-import type { Checkpoint, StopReason, TrainerHooks, TrainerOptions, TrainResult } from './trainer-types';
+import type {
+  Checkpoint,
+  GradientHelpers,
+  PartGradients,
+  StopReason,
+  TrainerHooks,
+  TrainerOptions,
+  TrainResult,
+} from './trainer-types';
 
 /**
  * The training loop: tf.variableGrads + AdamW, warmup and cosine over the planned steps, global-norm
@@ -55,6 +63,8 @@ export class Trainer {
   private best: { step: number; valLoss: number; score: number; weights: Tensor[] | null } | null = null;
   private evalsSinceBest = 0;
   private readonly now: () => number;
+  /** a helper failed: the rest of the run computes each batch here */
+  private helpersFailed = false;
 
   constructor(
     private readonly model: Model,
@@ -112,9 +122,16 @@ export class Trainer {
     return null;
   }
 
-  private lossWithPenalties(batch: Batch): tf.Scalar {
+  /** The step's dropout seed (a batch part's: `part` added). */
+  private dropoutSeed(part = 0): number {
+    return this.options.seed * 1_000_003 + this.step * 101 + part;
+  }
+
+  /** The batch's loss (times `weight`: a part's share of the batch) plus the L1/L2 penalties. */
+  private lossWithPenalties(batch: Batch, weight = 1): tf.Scalar {
     const { l1, l2 } = this.options;
-    let loss: Tensor = this.model.loss(batch, true, this.options.seed * 1_000_003 + this.step * 101);
+    let loss: Tensor = this.model.loss(batch, true, this.dropoutSeed());
+    if (weight !== 1) loss = tf.mul(loss, weight);
     for (const p of this.model.parameters) {
       if (!p.decay) continue;
       if (l2 > 0) loss = tf.add(loss, tf.mul(l2, tf.sum(tf.square(p.variable))));
@@ -137,6 +154,70 @@ export class Trainer {
     });
   }
 
+  /**
+   * One optimizer step with the batch split among this thread and the helpers (data parallelism): each
+   * part's mean loss weighted by its share of the rows, so the sum is the full batch's mean loss and its
+   * gradient the full batch's. A helper that fails ends data parallelism for this run: the step is
+   * computed here whole, as are the steps after it.
+   */
+  private async trainStepShared(batch: Batch, lr: number, helpers: GradientHelpers): Promise<Tensor> {
+    const rows = batch.x.shape[0] as number;
+    const count = Math.min(helpers.count + 1, rows);
+    const sizes = Array.from({ length: count }, (_, k) => Math.floor(rows / count) + (k < rows % count ? 1 : 0));
+    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
+    const variables = this.model.parameters.map((p) => p.variable);
+    const part = (t: Tensor, k: number) =>
+      tf.slice(t, [starts[k] as number, ...t.shape.slice(1).map(() => 0)], [sizes[k] as number, ...t.shape.slice(1)]);
+    const arrays = async (t: Tensor) => {
+      const values = (await t.data()) as Float32Array | Int32Array;
+      const shape = t.shape;
+      const dtype = t.dtype as 'float32' | 'int32';
+      t.dispose();
+      return { values, shape, dtype };
+    };
+    const [weights, parts] = await Promise.all([
+      Promise.all(variables.map(async (v) => (await v.data()) as Float32Array)),
+      Promise.all(
+        sizes
+          .slice(1)
+          .map(async (_, i) => ({ x: await arrays(part(batch.x, i + 1)), y: await arrays(part(batch.y, i + 1)) })),
+      ),
+    ]);
+    const pending = helpers.compute(
+      weights,
+      parts,
+      parts.map((_, i) => this.dropoutSeed(i + 1)),
+    );
+    const first = { x: part(batch.x, 0), y: part(batch.y, 0) };
+    const local = tf.tidy(() =>
+      tf.variableGrads(() => this.lossWithPenalties(first, (sizes[0] as number) / rows), variables),
+    );
+    tf.dispose([first.x, first.y]);
+    let results: PartGradients[];
+    try {
+      results = await pending;
+    } catch {
+      this.helpersFailed = true;
+      tf.dispose([local.value, ...Object.values(local.grads)]);
+      return this.trainStep(batch, lr);
+    }
+    const value = tf.tidy(() => {
+      const grads = variables.map((v, index) =>
+        results.reduce((sum, result, i) => {
+          const share = (sizes[i + 1] as number) / rows;
+          return tf.add(sum, tf.mul(tf.tensor(result.grads[index] as Float32Array, v.shape), share));
+        }, local.grads[v.name] as Tensor),
+      );
+      this.optimizer.apply(grads, lr, this.options.gradClip);
+      return results.reduce(
+        (sum, result, i) => tf.add(sum, (result.loss * (sizes[i + 1] as number)) / rows),
+        local.value,
+      );
+    });
+    tf.dispose([local.value, ...Object.values(local.grads)]);
+    return value;
+  }
+
   async run(): Promise<TrainResult> {
     const startedAt = this.now();
     let lossSum: Tensor = tf.scalar(0);
@@ -157,7 +238,9 @@ export class Trainer {
         }
         const lr = learningRate(this.step, this.schedule);
         const batch = this.sampler.next();
-        const loss = this.trainStep(batch, lr);
+        const helpers = this.hooks.helpers;
+        const loss =
+          helpers && !this.helpersFailed ? await this.trainStepShared(batch, lr, helpers) : this.trainStep(batch, lr);
         tf.dispose([batch.x, batch.y]);
         const nextSum = tf.add(lossSum, loss);
         tf.dispose([lossSum, loss]);

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type BenchModel, engineBench } from '../../../src-shared/engine/bench';
 import { tf } from '../../../src-shared/engine/tf';
+import type { GradientHelpers } from '../../../src-shared/engine/trainer-types';
 import { installedFile } from '../installed';
 
 /**
@@ -24,7 +25,8 @@ export interface VsTorch {
   model: BenchModel;
   steps: number;
   rounds: number;
-  engine: { tokensPerSec: number; gflops: number; backend: string; params: number };
+  /** dataParallel: the threads that shared each batch (data parallelism), or null for one */
+  engine: { tokensPerSec: number; gflops: number; backend: string; params: number; dataParallel: number | null };
   /** null where python3 cannot import torch (`torchMissing` says why) */
   torch: TorchFigures | null;
   torchMissing: string | null;
@@ -100,11 +102,12 @@ export async function benchVsTorch(
   steps: number,
   rounds: number,
   log: (line: string) => void,
+  helpers: GradientHelpers | null = null,
 ): Promise<VsTorch> {
   if (model === 'mlp') throw new Error('--vs-torch compares the transformer: use --model gpt-small or gpt-medium');
   const missing = torchUnavailable();
   if (missing) log(`PyTorch is not available: ${missing}. Measuring the engine alone.`);
-  const engine = engineBench(model);
+  const engine = engineBench(model, helpers);
   try {
     await engine.time(1); // compile kernels outside the timing
     let engineBest = Number.POSITIVE_INFINITY;
@@ -133,6 +136,7 @@ export async function benchVsTorch(
         gflops: (tokensPerSec * engine.flopsPerToken) / 1e9,
         backend: tf.getBackend(),
         params: engine.params,
+        dataParallel: helpers ? helpers.count + 1 : null,
       },
       torch: torchBest,
       torchMissing: missing,

@@ -1,12 +1,14 @@
 import {
   type BenchModel,
+  benchSpec,
   benchTraining,
   defaultRounds,
   profileTraining,
   type TrainingBench,
 } from '../../../src-shared/engine/bench';
+import type { GradientHelpers } from '../../../src-shared/engine/trainer-types';
 import { formatBytes } from '../../../src-shared/format';
-import { useNodeBackend } from '../../training/node-backends';
+import { dataParallelHelpers, useNodeBackend } from '../../training/node-backends';
 import { benchCharts, type ChartBenchRow } from '../bench/charts';
 import { benchDatasets } from '../bench/datasets';
 import { benchVsTorch, type VsTorch } from '../bench/torch';
@@ -52,6 +54,11 @@ function printTraining(result: TrainingBench, io: CliIo): void {
   if (result.wasmThreads !== null) {
     io.out(`WASM threads: ${result.wasmThreads} (XNNPACK's pool; ISOFLOP_WASM_THREADS sets how many)`);
   }
+  if (result.dataParallel !== null) {
+    io.out(
+      `data parallel: ${result.dataParallel} threads share each batch of the engine's loop, each with its own copy of the model (ISOFLOP_PARALLEL=threads gives XNNPACK the threads instead)`,
+    );
+  }
   if (result.kernelSwaps.length > 0) {
     io.out(`engine kernels: ${result.kernelSwaps.join(', ')} in place of stock tfjs's; the naive loop runs stock ones`);
   }
@@ -64,7 +71,7 @@ function printVsTorch(result: VsTorch, io: CliIo): void {
   );
   io.out('trainer                 tokens/s   on');
   io.out(
-    `engine (isoflop)   ${result.engine.tokensPerSec.toFixed(0).padStart(13)}   ${result.engine.backend}, ${result.engine.gflops.toFixed(2)} GFLOP/s`,
+    `engine (isoflop)   ${result.engine.tokensPerSec.toFixed(0).padStart(13)}   ${result.engine.backend}${result.engine.dataParallel ? ` on ${result.engine.dataParallel} threads (data parallel)` : ''}, ${result.engine.gflops.toFixed(2)} GFLOP/s`,
   );
   if (result.torch) {
     const { torch } = result;
@@ -202,34 +209,43 @@ export const bench: Command = {
       if (result.kernels.length > 25) io.out(`… and ${result.kernels.length - 25} more kernels`);
       return 0;
     }
-    if (values['vs-torch']) {
-      io.err(`Measuring ${model} on ${backend} against PyTorch: ${rounds} alternating rounds of ${steps} steps...`);
-      const result = await benchVsTorch(model, steps, rounds, (line) => io.err(line));
-      if (values.json)
-        io.out(
-          JSON.stringify(
-            {
-              engine: result.engine,
-              torch: result.torch,
-              ratio: result.ratio,
-              model,
-              steps,
-              rounds,
-              torchMissing: result.torchMissing,
-            },
-            null,
-            2,
-          ),
-        );
-      else printVsTorch(result, io);
+    const { spec, batchSize } = benchSpec(model);
+    const helpers = await dataParallelHelpers(backend, spec, 1, batchSize);
+    try {
+      return await measure(helpers);
+    } finally {
+      await helpers?.close();
+    }
+    async function measure(helpers: GradientHelpers | null): Promise<number> {
+      if (values['vs-torch']) {
+        io.err(`Measuring ${model} on ${backend} against PyTorch: ${rounds} alternating rounds of ${steps} steps...`);
+        const result = await benchVsTorch(model, steps, rounds, (line) => io.err(line), helpers);
+        if (values.json)
+          io.out(
+            JSON.stringify(
+              {
+                engine: result.engine,
+                torch: result.torch,
+                ratio: result.ratio,
+                model,
+                steps,
+                rounds,
+                torchMissing: result.torchMissing,
+              },
+              null,
+              2,
+            ),
+          );
+        else printVsTorch(result, io);
+        return 0;
+      }
+      io.err(
+        `Measuring ${model} on ${backend}: ${rounds} rounds of ${steps} steps with the engine, then with a naive loop...`,
+      );
+      const result = await benchTraining(model, steps, rounds, helpers);
+      if (values.json) io.out(JSON.stringify(result, null, 2));
+      else printTraining(result, io);
       return 0;
     }
-    io.err(
-      `Measuring ${model} on ${backend}: ${rounds} rounds of ${steps} steps with the engine, then with a naive loop...`,
-    );
-    const result = await benchTraining(model, steps, rounds);
-    if (values.json) io.out(JSON.stringify(result, null, 2));
-    else printTraining(result, io);
-    return 0;
   },
 };

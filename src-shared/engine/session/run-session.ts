@@ -4,7 +4,7 @@ import type { CheckpointManifest, MetricRow, ModelSpec, RunRecord } from '../../
 import { encodeCheckpoint } from '../checkpoint';
 import { activationLogLine } from '../memory';
 import { createModel, evaluationHooks, prepareRunData, type ReadSplit, trainerOptions } from '../run-data';
-import { type Checkpoint, Trainer, type TrainResult } from '../trainer';
+import { type Checkpoint, type GradientHelpers, Trainer, type TrainResult } from '../trainer';
 import { prunedReason, type RunEnd } from './run-status';
 
 /**
@@ -33,6 +33,16 @@ export interface BackendPolicy {
   fallback(failed: BackendName): Promise<BackendChoice | null>;
   /** The GPU device training uses now, whose loss stops the trainer; null where there is none. */
   device(): DeviceLike | null;
+  /**
+   * Threads that share each batch of a run of `spec` on `backend` (data parallelism), or null to train on
+   * this thread alone; closed when the run ends. Node's WASM has them (training/gradient-helpers.ts).
+   */
+  helpers?(
+    backend: BackendName,
+    spec: ModelSpec,
+    seed: number,
+    batchSize: number,
+  ): Promise<(GradientHelpers & { close(): Promise<void> }) | null>;
 }
 
 /** Where a run's progress goes. Calls come one after another, in order; a failing one stops the run. */
@@ -104,6 +114,8 @@ export class RunSession {
   private stopAs: 'interrupted' | 'cancelled' | null = null;
   /** the pruner, not a person, cancelled it */
   private pruned = false;
+  /** threads sharing each batch, while the run trains (BackendPolicy.helpers) */
+  private helpers: (GradientHelpers & { close(): Promise<void> }) | null = null;
   /** the last checkpoint taken, where a fallback goes on from */
   private checkpoint: Checkpoint | null = null;
   private readonly read: ReadSplit;
@@ -149,15 +161,29 @@ export class RunSession {
     else if (resumes) notes.push(`Started again on ${choice.backend} from step 0: it had no checkpoint.`);
     const memory = activationLogLine(run);
     if (memory !== null) notes.push(memory);
-    await sink.start({ ...choice, fromStep: this.checkpoint?.step ?? 0, notes });
-    let end: RunEnd;
+    const { seed, batchSize, model } = run.config;
+    this.helpers =
+      (await backends.helpers?.(choice.backend, modelSpecFor(model, choice.backend), seed, batchSize)) ?? null;
     try {
-      end = await this.train(choice);
-    } catch (error) {
-      end = { status: 'failed', result: null, error: error instanceof Error ? error.message : String(error) };
+      if (this.helpers) {
+        const threads = this.helpers.count + 1;
+        notes.push(
+          `Data parallel on ${threads} threads: each batch of ${batchSize} is split ${threads} ways, each part's gradients computed by its own copy of the model.`,
+        );
+      }
+      await sink.start({ ...choice, fromStep: this.checkpoint?.step ?? 0, notes });
+      let end: RunEnd;
+      try {
+        end = await this.train(choice);
+      } catch (error) {
+        end = { status: 'failed', result: null, error: error instanceof Error ? error.message : String(error) };
+      }
+      await sink.finish(end);
+      return end;
+    } finally {
+      await this.helpers?.close();
+      this.helpers = null;
     }
-    await sink.finish(end);
-    return end;
   }
 
   private async train(first: BackendChoice): Promise<RunEnd> {
@@ -196,6 +222,7 @@ export class RunSession {
       const { sampler, evalBatches } = await prepareRunData(dataset, run, this.read);
       trainer = new Trainer(model, sampler, trainerOptions(run), {
         ...evaluationHooks(model, evalBatches),
+        ...(this.helpers && choice.backend === 'wasm' ? { helpers: this.helpers } : {}),
         onMetrics: (metrics) => {
           lastStep = metrics.step;
           this.input.onMetrics?.(metrics);

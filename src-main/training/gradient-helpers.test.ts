@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { TokenSampler } from '../../src-shared/engine/data';
+import { createGpt } from '../../src-shared/engine/models/gpt';
+import { defaultTrainerOptions, type Metrics, Trainer } from '../../src-shared/engine/trainer';
+import type { GradientHelpers } from '../../src-shared/engine/trainer-types';
+import { startGradientHelpers } from './gradient-helpers';
+import { dataParallelHelpers, dataParallelMinFlops, setWasmThreads, useNodeBackend } from './node-backends';
+
+// Data parallelism on WASM: helper threads (the bundled gradient-worker, which tests/global-setup.ts builds)
+// each compute a part of every batch with their own copy of the model.
+
+const config = {
+  vocabSize: 256,
+  contextLength: 16,
+  dModel: 32,
+  nLayers: 2,
+  nHeads: 2,
+  dropout: 0,
+  embedding: 'onehot',
+  positions: 'learned',
+  tiedEmbedding: true,
+} as const;
+const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(60));
+
+/** Training losses of 8 steps of batch 12, read every step; `during` runs after each step's metrics. */
+async function losses(helpers: GradientHelpers | null, during?: (step: number) => void): Promise<number[]> {
+  const model = createGpt(config as never, 5);
+  const seen: number[] = [];
+  const trainer = new Trainer(
+    model,
+    new TokenSampler(text, 16, 12, 3),
+    {
+      ...defaultTrainerOptions,
+      batchSize: 12,
+      plannedSteps: 8,
+      warmupSteps: 2,
+      readLossEvery: 1,
+      evalSteps: [1, 2, 3, 4, 5, 6, 7],
+    },
+    {
+      evaluate: async () => 0,
+      onMetrics: (m: Metrics) => {
+        seen.push(m.trainLoss);
+        during?.(m.step);
+      },
+      ...(helpers ? { helpers } : {}),
+    },
+  );
+  try {
+    await trainer.run();
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+  return seen;
+}
+
+describe('data-parallel training on WASM', () => {
+  it('gives the same losses with 1 or 2 helper threads as this thread alone (parts of 12 rows: 6/6, 4/4/4)', async () => {
+    setWasmThreads(1);
+    expect(await useNodeBackend('wasm')).toBe('wasm');
+    const alone = await losses(null);
+    for (const count of [1, 2]) {
+      const helpers = await startGradientHelpers({ family: 'gpt', ...config } as never, 5, 12, count);
+      expect(helpers?.count).toBe(count);
+      try {
+        const shared = await losses(helpers);
+        expect(shared).toHaveLength(8);
+        for (const [i, loss] of shared.entries()) expect(loss).toBeCloseTo(alone[i] as number, 4);
+      } finally {
+        await helpers?.close();
+      }
+    }
+    expect(alone.at(-1)).toBeLessThan(alone[0] as number);
+  }, 120_000);
+
+  it('goes on alone when a helper thread dies mid-run, with the same losses', async () => {
+    await useNodeBackend('wasm');
+    const alone = await losses(null);
+    const helpers = await startGradientHelpers({ family: 'gpt', ...config } as never, 5, 12, 1);
+    if (!helpers) throw new Error('no helper started');
+    const shared = await losses(helpers, (step) => {
+      if (step === 3) void helpers.close();
+    });
+    expect(shared).toHaveLength(8);
+    for (const [i, loss] of shared.entries()) expect(loss).toBeCloseTo(alone[i] as number, 4);
+  }, 120_000);
+
+  it('starts helpers only on WASM, for a step large enough, in data mode', async () => {
+    const spec = { family: 'gpt', ...config } as never;
+    // This model's step is far below the threshold: the messages would cost more than the part saves.
+    expect(dataParallelMinFlops).toBe(1e9);
+    expect(await dataParallelHelpers('wasm', spec, 1, 12)).toBeNull();
+    const large = { family: 'gpt', ...config, dModel: 128, contextLength: 128 } as never;
+    expect(await dataParallelHelpers('cpu', large, 1, 64)).toBeNull();
+    const before = process.env.ISOFLOP_PARALLEL;
+    process.env.ISOFLOP_PARALLEL = 'threads';
+    try {
+      expect(await dataParallelHelpers('wasm', large, 1, 64)).toBeNull();
+    } finally {
+      if (before === undefined) delete process.env.ISOFLOP_PARALLEL;
+      else process.env.ISOFLOP_PARALLEL = before;
+    }
+    setWasmThreads(2);
+    const helpers = await dataParallelHelpers('wasm', large, 1, 64);
+    expect(helpers?.count).toBe(1);
+    await helpers?.close();
+  }, 60_000);
+});
