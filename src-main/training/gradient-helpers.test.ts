@@ -1,10 +1,21 @@
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TokenSampler } from '../../src-shared/engine/data';
+import { gptForParams } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';
 import { defaultTrainerOptions, type Metrics, Trainer } from '../../src-shared/engine/trainer';
 import type { GradientHelpers } from '../../src-shared/engine/trainer-types';
+import { ensureDataDir } from '../store/data-dir';
+import { ensureDemos } from '../store/datasets/demos/demos';
+import { DatasetStore } from '../store/datasets/store';
+import { RunStore } from '../store/runs';
+import { StudyStore } from '../store/studies';
+import { tempFolder } from '../testing';
+import { createStudy } from '../usecases/studies';
 import { startGradientHelpers } from './gradient-helpers';
 import { dataParallelHelpers, dataParallelMinFlops, setWasmThreads, useNodeBackend } from './node-backends';
+import { runStudy } from './study';
 
 // Data parallelism on WASM: helper threads (the bundled gradient-worker, which tests/global-setup.ts builds)
 // each compute a part of every batch with their own copy of the model.
@@ -106,4 +117,52 @@ describe('data-parallel training on WASM', () => {
     expect(helpers?.count).toBe(1);
     await helpers?.close();
   }, 60_000);
+
+  it.runIf(availableParallelism() >= 2)(
+    'a stored run of a large enough model trains data parallel, and its log says so',
+    async () => {
+      const folder = tempFolder();
+      try {
+        const dataDir = ensureDataDir(join(folder.dir, 'data'));
+        const stores = {
+          runs: new RunStore(dataDir),
+          datasets: new DatasetStore(dataDir),
+          studies: new StudyStore(dataDir),
+        };
+        await ensureDemos(stores.datasets);
+        const model = {
+          family: 'gpt' as const,
+          ...gptForParams(2e5, {
+            vocabSize: 256,
+            contextLength: 64,
+            positions: 'learned',
+            tiedEmbeddings: true,
+            dropout: 0,
+            embedding: 'onehot',
+          }),
+        };
+        // Over 1e9 FLOPs a step (about 6 · 200k parameters · 2,048 tokens): helpers start.
+        const study = await createStudy(stores, {
+          datasetId: 'demo-language',
+          space: { learningRate: { type: 'choice', values: [1e-3] } },
+          sampler: 'grid',
+          pruner: 'none',
+          trials: 1,
+          steps: 3,
+          seed: 1,
+          base: { model, batchSize: 32 },
+        });
+        setWasmThreads(2);
+        const done = await runStudy(stores, study.id, { backend: 'wasm' });
+        const run = await stores.runs.get(done.trials[0]?.runId as string);
+        expect(run.status).toBe('completed');
+        expect(run.log.map((entry) => entry.message)).toContain(
+          "Data parallel on 2 threads: each batch of 32 is split 2 ways, each part's gradients computed by its own copy of the model.",
+        );
+      } finally {
+        folder.cleanup();
+      }
+    },
+    120_000,
+  );
 });
