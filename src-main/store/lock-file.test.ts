@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,6 +42,30 @@ describe('lock files', () => {
     expect(await lockFileHolder(file, 60_000)).toBe('other');
     writeFileSync(file, elsewhere(new Date(Date.now() - 120_000)));
     expect(await lockFileHolder(file, 60_000)).toBeNull();
+  });
+
+  it('a release removes only its own lock, never one another process has taken since', async () => {
+    const file = lockPath();
+    const release = await tryLockFile(file, 60_000);
+    // As if this lock had gone stale and another process had taken it over.
+    const other = JSON.stringify({
+      pid: process.ppid,
+      host: hostname(),
+      at: new Date().toISOString(),
+      nonce: 'theirs',
+    });
+    writeFileSync(file, other);
+    await release?.();
+    expect(readFileSync(file, 'utf8')).toBe(other);
+    // A takeover lock left by a crash does not block a stale lock's takeover for long.
+    writeFileSync(file, JSON.stringify({ pid: deadPid(), host: hostname(), at: new Date().toISOString() }));
+    writeFileSync(`${file}.takeover`, '');
+    expect(await tryLockFile(file, 60_000)).toBeNull();
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${file}.takeover`, old, old);
+    expect(await tryLockFile(file, 60_000)).toBeNull(); // this try clears it...
+    expect(await tryLockFile(file, 60_000)).not.toBeNull(); // ...and the next takes the stale lock over
+    expect(existsSync(`${file}.takeover`)).toBe(false);
   });
 
   it('a lock file not yet written counts as held for a few seconds, then as stale', async () => {

@@ -1,72 +1,119 @@
+import { randomBytes } from 'node:crypto';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { IsoflopError } from '../../src-shared/contract';
 
 /**
  * A lock that processes on one data folder share: a file created exclusively, holding its holder's pid,
- * host and time. A run's lock (`runs/<id>/lock`) is held while the run trains; a study's
- * (`studies/<id>/lock`) for the few milliseconds it takes to read, change and write study.json.
- * A lock whose holder died on this host, or one older than `staleMs` from another host, is taken over.
+ * host, time and a nonce of its own. A run's lock (`runs/<id>/lock`) is held while the run trains; a
+ * study's (`studies/<id>/lock`) for the few milliseconds it takes to read, change and write study.json.
+ * A lock whose holder died on this host, or one older than `staleMs` from another host, is taken over,
+ * under a second lock (`<lock>.takeover`) so that two processes never both take over one stale lock; a
+ * holder releases only the lock file that still holds its own nonce.
  */
 
 type Holder = 'this process' | 'other' | null;
 
+interface Content {
+  pid: number;
+  host: string;
+  at: string;
+  nonce?: string;
+}
+
 /** How long a lock file may stay empty or torn while its creator writes it before it counts as stale. */
 const writingMs = 10_000;
 
-/** Who holds the lock at `file`: this process, another live one, or nobody (no file, or a stale one). */
-export async function lockFileHolder(file: string, staleMs: number): Promise<Holder> {
+async function readContent(file: string): Promise<{ content: Content | null; exists: boolean }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    return null;
+    return { content: null, exists: false };
   }
-  let holder: { pid: number; host: string; at: string };
   try {
-    holder = JSON.parse(text);
+    return { content: JSON.parse(text) as Content, exists: true };
   } catch {
+    return { content: null, exists: true };
+  }
+}
+
+/** Who holds the lock at `file`: this process, another live one, or nobody (no file, or a stale one). */
+export async function lockFileHolder(file: string, staleMs: number): Promise<Holder> {
+  const { content, exists } = await readContent(file);
+  if (!exists) return null;
+  if (!content) {
     // Created but not yet written (its creator is between open and write), or left torn by a crash.
     const info = await stat(file).catch(() => null);
     return info && Date.now() - info.mtimeMs < writingMs ? 'other' : null;
   }
-  if (holder.host !== hostname()) return Date.now() - Date.parse(holder.at) > staleMs ? null : 'other';
-  if (holder.pid === process.pid) return 'this process';
+  if (content.host !== hostname()) return Date.now() - Date.parse(content.at) > staleMs ? null : 'other';
+  if (content.pid === process.pid) return 'this process';
   try {
-    process.kill(holder.pid, 0);
+    process.kill(content.pid, 0);
     return 'other';
   } catch {
     return null;
   }
 }
 
+/** Creates the lock file exclusively; its release removes it only while it still holds this nonce. */
+async function claim(file: string): Promise<() => Promise<void>> {
+  const nonce = randomBytes(8).toString('hex');
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(
+      JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString(), nonce } satisfies Content),
+    );
+  } finally {
+    await handle.close();
+  }
+  return async () => {
+    const { content } = await readContent(file);
+    if (content?.nonce === nonce) await rm(file, { force: true });
+  };
+}
+
+const exists = (error: unknown) => (error as NodeJS.ErrnoException).code === 'EEXIST';
+
 /**
  * Takes the lock at `file` for this process, taking over a stale one. Returns its release, or null if it
  * is held (by this process too).
  */
 export async function tryLockFile(file: string, staleMs: number): Promise<(() => Promise<void>) | null> {
-  const claim = async () => {
-    const handle = await open(file, 'wx');
-    try {
-      await handle.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() }));
-    } finally {
-      await handle.close();
-    }
-    return async () => {
-      await rm(file, { force: true });
-    };
-  };
   try {
-    return await claim();
+    return await claim(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!exists(error)) throw error;
   }
   if ((await lockFileHolder(file, staleMs)) !== null) return null;
-  await rm(file, { force: true });
+  // Stale, or released meanwhile. Only the process holding `.takeover` may remove a stale lock, after
+  // reading it stale again: otherwise one process could remove the lock another has just taken.
+  const takeover = `${file}.takeover`;
+  let releaseTakeover: (() => Promise<void>) | null = null;
   try {
-    return await claim();
-  } catch {
+    releaseTakeover = await claim(takeover);
+  } catch (error) {
+    if (!exists(error)) throw error;
+    // Another process is taking it over; a takeover lock left by a crash goes after a while.
+    const info = await stat(takeover).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > writingMs) await rm(takeover, { force: true });
     return null;
+  }
+  try {
+    const { exists: present } = await readContent(file);
+    if (present) {
+      if ((await lockFileHolder(file, staleMs)) !== null) return null;
+      await rm(file, { force: true });
+    }
+    try {
+      return await claim(file);
+    } catch (error) {
+      if (!exists(error)) throw error;
+      return null;
+    }
+  } finally {
+    await releaseTakeover();
   }
 }
 

@@ -226,9 +226,9 @@ export class RunStore {
     return tryLockFile(join(this.folderOf(id), 'lock'), staleMinutes * 60_000);
   }
 
-  /** Removes a run's lock (its holder is done with it). */
+  /** Removes a run's lock if this process holds it (another process's is left alone). */
   async unlock(id: string): Promise<void> {
-    await rm(join(this.folderOf(id), 'lock'), { force: true });
+    if ((await this.lockHolder(id)) === 'this process') await rm(join(this.folderOf(id), 'lock'), { force: true });
   }
 
   /** Who holds a run's lock: this process, another live one, or nobody (no lock, or a stale one). */

@@ -51,8 +51,20 @@ export async function startGradientHelpers(
   const partRows = Math.ceil(batchSize / (count + 1));
   const workerData: GradientWorkerData = { spec, seed, batchSize: partRows };
   const helpers: Helper[] = [];
-  const ready = Array.from({ length: count }, () => {
-    const worker = new Worker(script, {
+  const close = async () => {
+    await Promise.all(helpers.map((helper) => helper.worker.terminate()));
+  };
+  const ready: Array<Promise<void>> = [];
+  try {
+    for (let k = 0; k < count; k++) ready.push(startHelper());
+  } catch {
+    // `new Worker` refused (no threads here): the helpers started go, their failures with them.
+    for (const started of ready) started.catch(() => undefined);
+    await close();
+    return null;
+  }
+  function startHelper(): Promise<void> {
+    const worker = new Worker(script as string, {
       workerData,
       env: { ...process.env, ISOFLOP_WASM_THREADS: '1', ISOFLOP_WASM_DIR: wasmFolder() },
     });
@@ -77,18 +89,15 @@ export async function startGradientHelpers(
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`a gradient helper thread exited (code ${code})`)));
     });
-  });
-  const close = async () => {
-    await Promise.all(helpers.map((helper) => helper.worker.terminate()));
-  };
+  }
   try {
     await Promise.all(ready);
   } catch {
     await close();
     return null;
   }
-  // Idle helpers do not keep a finished command alive.
-  for (const helper of helpers) helper.worker.unref();
+  // Not unref'd: while the trainer awaits a part, a helper is all that keeps Node's event loop alive. The
+  // run session and the bench close them when they are done.
   return {
     count,
     close,

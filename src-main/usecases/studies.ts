@@ -265,8 +265,19 @@ export async function nextTrial(
     // The run first (its id is the trial's, so a second caller or a retry after a crash finds it), then the
     // trial in study.json: until the study records it the run is not listed, and a crash between leaves
     // nothing that no study owns (RunStore.uncommitted).
-    const run = await stores.runs.create(trialRun(study, dataset, trialNumber, params), { ifAbsent: true });
-    if (options.claim) await stores.runs.tryLock(run.id);
+    const planned = trialRun(study, dataset, trialNumber, params);
+    // A run with this trial's id that the study does not record is a leftover of a process that died before
+    // saving the trial (under this lock, nobody else is creating it): it never trained. It is reused, unless
+    // its parameters differ from this proposal (TPE's depend on the trials pending now): then it goes.
+    const leftover = await stores.runs.get(planned.id).catch(() => null);
+    if (leftover && JSON.stringify(leftover.config) !== JSON.stringify(planned.config))
+      await stores.runs.delete(planned.id);
+    const run = await stores.runs.create(planned, { ifAbsent: true });
+    if (options.claim && !(await stores.runs.tryLock(run.id)))
+      throw new IsoflopError(
+        'CONFLICT',
+        `Run ${run.id} of study ${studyId} is held by another process; let it finish, then run tune --resume ${studyId} again.`,
+      );
     const trial: StudyTrial = {
       number: trialNumber,
       runId: run.id,

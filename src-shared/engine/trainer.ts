@@ -122,9 +122,12 @@ export class Trainer {
     return null;
   }
 
-  /** The step's dropout seed (a batch part's: `part` added). */
+  /**
+   * The step's dropout seed; a batch part's is offset by a large prime, clear of the offsets the models
+   * add per layer (so no part's layer shares another part's masks).
+   */
   private dropoutSeed(part = 0): number {
-    return this.options.seed * 1_000_003 + this.step * 101 + part;
+    return this.options.seed * 1_000_003 + this.step * 101 + part * 7_919_003;
   }
 
   /** The batch's loss (times `weight`: a part's share of the batch) plus the L1/L2 penalties. */
@@ -188,11 +191,17 @@ export class Trainer {
       parts,
       parts.map((_, i) => this.dropoutSeed(i + 1)),
     );
+    // Settled here too: if this thread's part throws, the helpers' answer (or failure) is nobody's to await.
+    pending.catch(() => undefined);
     const first = { x: part(batch.x, 0), y: part(batch.y, 0) };
-    const local = tf.tidy(() =>
-      tf.variableGrads(() => this.lossWithPenalties(first, (sizes[0] as number) / rows), variables),
-    );
-    tf.dispose([first.x, first.y]);
+    let local: ReturnType<typeof tf.variableGrads>;
+    try {
+      local = tf.tidy(() =>
+        tf.variableGrads(() => this.lossWithPenalties(first, (sizes[0] as number) / rows), variables),
+      );
+    } finally {
+      tf.dispose([first.x, first.y]);
+    }
     let results: PartGradients[];
     try {
       results = await pending;

@@ -132,6 +132,11 @@ export const tune: Command = {
       }
     }
     if (values.worker) return 0;
+    const held = (await stores.studies.get(id)).trials.filter((t) => t.state === 'running');
+    if (held.length > 0)
+      io.err(
+        `${held.length} trial${held.length === 1 ? ' is' : 's are'} still training in another process (${held.map((t) => t.number).join(', ')}): the best below is of the trials finished so far; tune --resume ${id} shows the rest once they end.`,
+      );
     const study = await stores.studies.get(studyId);
     const best = bestTrial(study);
     const complete = study.trials.filter((t) => t.state === 'complete');

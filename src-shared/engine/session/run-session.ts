@@ -74,6 +74,10 @@ export interface SessionInput {
   loseDeviceAtStep?: number | null;
 }
 
+/** The run log's line for a run whose batches `threads` threads share. */
+const dataParallelNote = (threads: number, batchSize: number) =>
+  `Data parallel on ${threads} threads: each batch of ${batchSize} is split ${threads} ways, each part's gradients computed by its own copy of the model.`;
+
 /** Tfjs's WASM backend has no gradient for gather: a GPT there embeds with a one-hot matmul. */
 export function modelSpecFor(spec: ModelSpec, backend: BackendName): ModelSpec {
   return spec.family === 'gpt' && backend === 'wasm' && spec.embedding !== 'onehot'
@@ -165,12 +169,7 @@ export class RunSession {
     this.helpers =
       (await backends.helpers?.(choice.backend, modelSpecFor(model, choice.backend), seed, batchSize)) ?? null;
     try {
-      if (this.helpers) {
-        const threads = this.helpers.count + 1;
-        notes.push(
-          `Data parallel on ${threads} threads: each batch of ${batchSize} is split ${threads} ways, each part's gradients computed by its own copy of the model.`,
-        );
-      }
+      if (this.helpers) notes.push(dataParallelNote(this.helpers.count + 1, batchSize));
       await sink.start({ ...choice, fromStep: this.checkpoint?.step ?? 0, notes });
       let end: RunEnd;
       try {
@@ -205,7 +204,15 @@ export class RunSession {
         `${choice.backend === 'webgpu' ? 'WebGPU' : choice.backend} stopped at step ${attempt.lastStep}: ` +
         `${attempt.failure}. The run goes on with ${next.backend} from ` +
         (fromStep > 0 ? `its checkpoint at step ${fromStep}.` : 'the start (it had no checkpoint yet).');
-      writes.add(() => sink.start({ ...next, fromStep, notes: [message] }));
+      const notes = [message];
+      // The backend it goes on with may share batches where the first did not (WASM in Node).
+      if (!this.helpers) {
+        const { seed, batchSize, model } = run.config;
+        this.helpers =
+          (await backends.helpers?.(next.backend, modelSpecFor(model, next.backend), seed, batchSize)) ?? null;
+        if (this.helpers) notes.push(dataParallelNote(this.helpers.count + 1, batchSize));
+      }
+      writes.add(() => sink.start({ ...next, fromStep, notes }));
       choice = next;
     }
   }
