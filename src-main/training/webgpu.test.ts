@@ -10,6 +10,7 @@ import type { Model } from '../../src-shared/engine/models/model';
 import { planSweep } from '../../src-shared/engine/planner';
 import { modelSpecFor } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
+import { fusedKernelsOn, setFusedKernels } from '../../src-shared/engine/webgpu-fused';
 import { cli, isoflopProcess } from '../cli/cli-fixture';
 import { ensureDataDir } from '../store/data-dir';
 import { DatasetStore } from '../store/datasets/store';
@@ -21,8 +22,10 @@ import { executeRun } from './run-executor';
 import { createSweep } from './sweep';
 import { sixStepLosses, webGpuForTests } from './training-fixture';
 
-// Headless WebGPU through Dawn, on SwiftShader (webGpuForTests).
+// Headless WebGPU through Dawn, on SwiftShader (webGpuForTests), with the fused kernels (webgpu-fused.ts),
+// which run on hardware adapters only by default: training here exercises them.
 const probe = await webGpuForTests();
+setFusedKernels('on');
 
 const folder = tempFolder();
 afterAll(() => folder.cleanup());
@@ -40,6 +43,12 @@ describe.skipIf(!probe.available)('headless WebGPU (Dawn)', () => {
     const auto = await nodeBackendOrder('auto');
     if (probe.adapter?.isSoftware) expect(auto).toEqual(['wasm', 'cpu']);
     else expect(auto[0]).toBe('webgpu');
+    // The fused kernels, by default, on a hardware adapter only.
+    expect(await useNodeBackend('webgpu')).toBe('webgpu');
+    setFusedKernels('auto');
+    expect(fusedKernelsOn()).toBe(!probe.adapter?.isSoftware);
+    setFusedKernels('on');
+    expect(fusedKernelsOn()).toBe(true);
     expect(await nodeBackendOrder('webgpu')).toEqual(['webgpu', 'wasm', 'cpu']);
   });
 

@@ -5,7 +5,7 @@ import { Random } from '../random';
 import { AdamW, jointUpdateMaxSize } from './adamw';
 import type { Parameter } from './models/model';
 import { tf } from './tf';
-import { fusedKernelsOn } from './webgpu-fused';
+import { fusedKernelsOn, setFusedKernels } from './webgpu-fused';
 
 /** Parameters on both sides of the joint-update size, with gradients of a fixed quadratic. */
 function setup() {
@@ -36,6 +36,8 @@ function setup() {
 
 // Three implementations: one loop per parameter on the CPU backend (in memory), tfjs kernels on WASM, and
 // the fused WGSL kernels on WebGPU (Dawn on SwiftShader, where it starts).
+// On SwiftShader too (by default they run on hardware adapters only).
+setFusedKernels('on');
 const backends = (await webGpuForTests()).available ? (['cpu', 'wasm', 'webgpu'] as const) : (['cpu', 'wasm'] as const);
 describe.each(backends)('AdamW on %s', (backend) => {
   beforeAll(async () => {

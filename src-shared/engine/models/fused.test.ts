@@ -3,7 +3,7 @@ import { useNodeBackend } from '../../../src-main/training/node-backends';
 import { webGpuForTests } from '../../../src-main/training/training-fixture';
 import { Random } from '../../random';
 import { type Tensor, tf } from '../tf';
-import { fusedKernelsOn } from '../webgpu-fused';
+import { fusedKernelsOn, setFusedKernels } from '../webgpu-fused';
 import { causalSoftmax, gelu, layerNorm } from './fused';
 
 // The fused ops against the tfjs composites they replace: the same values and gradients to float rounding.
@@ -50,6 +50,8 @@ function expectClose(a: unknown, b: unknown, digits: number): void {
 
 // On WebGPU the fused ops run the WGSL kernels of webgpu-fused.ts; shapes wider than a workgroup (64) and
 // rows that are not a multiple of it exercise their loops and reductions.
+// On SwiftShader too (by default they run on hardware adapters only).
+setFusedKernels('on');
 const backends = (await webGpuForTests()).available ? (['cpu', 'wasm', 'webgpu'] as const) : (['cpu', 'wasm'] as const);
 
 describe.each(backends)('fused ops on %s', (backend) => {
