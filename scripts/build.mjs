@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
+import { nodeEsmBanner } from './node-esm-banner.mjs';
 
 const root = new URL('..', import.meta.url);
 const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
@@ -13,16 +14,6 @@ const quiet = process.argv.includes('--quiet');
 await viteBuild({ configFile: new URL('vite.config.ts', root).pathname, logLevel: quiet ? 'warn' : 'info' });
 
 const common = { bundle: true, platform: 'node', target: 'node20', define, sourcemap: true, logLevel: 'warning' };
-const cliBanner = {
-  js: [
-    "import { createRequire as __createRequire } from 'node:module';",
-    "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-    "import { dirname as __pathDirname } from 'node:path';",
-    'const require = __createRequire(import.meta.url);',
-    'const __filename = __fileURLToPath(import.meta.url);',
-    'const __dirname = __pathDirname(__filename);',
-  ].join(' '),
-};
 await Promise.all([
   esbuild({
     ...common,
@@ -34,7 +25,7 @@ await Promise.all([
     // Loaded from node_modules: playwright-core to print PDFs, webgpu (Dawn, a native addon) to train on a GPU.
     external: ['playwright-core', 'webgpu'],
     // Bundled CommonJS code may call require() or read __dirname; give the ESM output both.
-    banner: cliBanner,
+    banner: nodeEsmBanner,
   }),
   // Data-parallel training's helper threads (gradient-helpers.ts), beside the CLI.
   esbuild({
@@ -44,7 +35,7 @@ await Promise.all([
     format: 'esm',
     mainFields: ['module', 'main'],
     external: ['webgpu'],
-    banner: cliBanner,
+    banner: nodeEsmBanner,
   }),
   // The CSV importer's reader threads (table-lanes.ts), beside each bundle that imports.
   esbuild({

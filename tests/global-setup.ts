@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { nodeEsmBanner } from '../scripts/node-esm-banner.mjs';
 
 /**
  * The CSV importer reads on worker threads from a bundled script (dist/cli/table-worker.js in the
@@ -33,17 +34,7 @@ export async function setup(): Promise<() => void> {
     target: 'node20',
     mainFields: ['module', 'main'],
     external: ['webgpu'],
-    // As the build's CLI bundles: bundled CommonJS (tfjs-backend-wasm's Emscripten loader) reads require and __dirname.
-    banner: {
-      js: [
-        "import { createRequire as __createRequire } from 'node:module';",
-        "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-        "import { dirname as __pathDirname } from 'node:path';",
-        'const require = __createRequire(import.meta.url);',
-        'const __filename = __fileURLToPath(import.meta.url);',
-        'const __dirname = __pathDirname(__filename);',
-      ].join(' '),
-    },
+    banner: nodeEsmBanner,
     define: { __ISOFLOP_VERSION__: '"test"' },
     logLevel: 'warning',
   });

@@ -272,7 +272,7 @@ describe('atomic creation', () => {
     // What nextTrial writes first, as a process killed before saving study.json would leave it.
     const study = await app.studies.get(studyId);
     const dataset = await app.datasets.get('demo-teacher');
-    const { trialRun, proposeParams } = await import('../usecases/studies');
+    const { trialRun, proposeParams } = await import('../usecases/study-trials');
     const early = await app.runs.create(trialRun(study, dataset, 1, proposeParams(study, 1)));
     const before = await call('runs.list', {});
     expect(before.ok && (before.value as { runs: Array<{ id: string }> }).runs.some((r) => r.id === early.id)).toBe(

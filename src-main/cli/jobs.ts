@@ -172,13 +172,39 @@ export function startJobs(
 }
 
 /** Waits for the job processes to end, and says so if any ended early (its runs are then resumed here). */
-export async function jobsEnded(workers: JobWorkers, io: CliIo): Promise<void> {
+async function jobsEnded(workers: JobWorkers, io: CliIo): Promise<void> {
   const codes = await workers.done;
   const lost = codes.filter((code) => code !== 0).length;
   if (lost > 0)
     io.err(
       `${lost} of ${codes.length} job processes ended early (exit ${codes.join(', ')}); their runs are resumed here.`,
     );
+}
+
+/**
+ * Runs `pass` in this process beside the job processes (none: just `pass`). Once they have ended, `pass`
+ * runs again, unless `again` says not (stopped): what a job that ended early left resumes here from its
+ * checkpoints. The jobs are stopped (after their runs' checkpoints) if this process fails first.
+ */
+export async function passWithJobs<T>(
+  workers: JobWorkers | null,
+  io: CliIo,
+  pass: () => Promise<T>,
+  again: () => boolean = () => true,
+): Promise<T> {
+  try {
+    let result = await pass();
+    if (workers) {
+      await jobsEnded(workers, io);
+      if (again()) result = await pass();
+    }
+    return result;
+  } finally {
+    if (workers) {
+      workers.stop();
+      await workers.done;
+    }
+  }
 }
 
 /**
@@ -228,16 +254,5 @@ export async function trainWithJobs(
       if (done && trained) options.onTrained(done, index);
     }
   };
-  try {
-    await pass();
-    if (workers) {
-      await jobsEnded(workers, io);
-      await pass();
-    }
-  } finally {
-    if (workers) {
-      workers.stop();
-      await workers.done;
-    }
-  }
+  await passWithJobs(workers, io, pass);
 }

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { TokenSampler } from '../../src-shared/engine/data';
 import { gptForParams } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';
-import { defaultTrainerOptions, type Metrics, Trainer } from '../../src-shared/engine/trainer';
 import type { GradientHelpers } from '../../src-shared/engine/trainer-types';
 import { ensureDataDir } from '../store/data-dir';
 import { ensureDemos } from '../store/datasets/demos/demos';
@@ -16,6 +15,7 @@ import { createStudy } from '../usecases/studies';
 import { startGradientHelpers } from './gradient-helpers';
 import { dataParallelHelpers, dataParallelMinFlops, setWasmThreads, useNodeBackend } from './node-backends';
 import { runStudy } from './study';
+import { stepLosses } from './training-fixture';
 
 // Data parallelism on WASM: helper threads (the bundled gradient-worker, which tests/global-setup.ts builds)
 // each compute a part of every batch with their own copy of the model.
@@ -33,38 +33,14 @@ const config = {
 } as const;
 const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog. '.repeat(60));
 
-/** Training losses of 8 steps of batch 12, read every step; `during` runs after each step's metrics. */
-async function losses(helpers: GradientHelpers | null, during?: (step: number) => void): Promise<number[]> {
-  const model = createGpt(config as never, 5);
-  const seen: number[] = [];
-  const trainer = new Trainer(
-    model,
-    new TokenSampler(text, 16, 12, 3),
-    {
-      ...defaultTrainerOptions,
-      batchSize: 12,
-      plannedSteps: 8,
-      warmupSteps: 2,
-      readLossEvery: 1,
-      evalSteps: [1, 2, 3, 4, 5, 6, 7],
-    },
-    {
-      evaluate: async () => 0,
-      onMetrics: (m: Metrics) => {
-        seen.push(m.trainLoss);
-        during?.(m.step);
-      },
-      ...(helpers ? { helpers } : {}),
-    },
-  );
-  try {
-    await trainer.run();
-  } finally {
-    trainer.dispose();
-    model.dispose();
-  }
-  return seen;
-}
+/** Training losses of 8 steps of batch 12; `during` runs after each step's loss. */
+const losses = (helpers: GradientHelpers | null, during?: (step: number) => void) =>
+  stepLosses(createGpt(config as never, 5), new TokenSampler(text, 16, 12, 3), {
+    batchSize: 12,
+    steps: 8,
+    helpers,
+    ...(during ? { onStep: during } : {}),
+  });
 
 describe('data-parallel training on WASM', () => {
   it('gives the same losses with 1 or 2 helper threads as this thread alone (parts of 12 rows: 6/6, 4/4/4)', async () => {

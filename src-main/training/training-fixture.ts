@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { RowSampler, TokenSampler } from '../../src-shared/engine/data';
 import type { Model } from '../../src-shared/engine/models/model';
-import { defaultTrainerOptions, type Metrics, Trainer } from '../../src-shared/engine/trainer';
+import { defaultTrainerOptions, type GradientHelpers, type Metrics, Trainer } from '../../src-shared/engine/trainer';
 import { nodeWebGpu } from './dawn';
 
 /**
@@ -23,12 +23,42 @@ export async function webGpuForTests(): Promise<Awaited<ReturnType<typeof nodeWe
  * `model` on whatever backend runs now. The model is disposed afterwards.
  */
 export async function sixStepLosses(model: Model, sampler: RowSampler | TokenSampler): Promise<number[]> {
+  return stepLosses(model, sampler);
+}
+
+/**
+ * The training loss after each of `steps` steps (batch `batchSize`, 2 warmup steps) of `model`, with
+ * `helpers` sharing each batch where given; `onStep` hears each step after its loss. The model is disposed.
+ */
+export async function stepLosses(
+  model: Model,
+  sampler: RowSampler | TokenSampler,
+  {
+    batchSize = 8,
+    steps = 6,
+    helpers = null,
+    onStep,
+  }: { batchSize?: number; steps?: number; helpers?: GradientHelpers | null; onStep?(step: number): void } = {},
+): Promise<number[]> {
   const seen: number[] = [];
   const trainer = new Trainer(
     model,
     sampler,
-    { ...defaultTrainerOptions, batchSize: 8, plannedSteps: 6, warmupSteps: 2, evalSteps: [1, 2, 3, 4, 5] },
-    { evaluate: async () => 0, onMetrics: (m: Metrics) => void seen.push(m.trainLoss) },
+    {
+      ...defaultTrainerOptions,
+      batchSize,
+      plannedSteps: steps,
+      warmupSteps: 2,
+      evalSteps: Array.from({ length: steps - 1 }, (_, i) => i + 1),
+    },
+    {
+      evaluate: async () => 0,
+      onMetrics: (m: Metrics) => {
+        seen.push(m.trainLoss);
+        onStep?.(m.step);
+      },
+      ...(helpers ? { helpers } : {}),
+    },
   );
   try {
     await trainer.run();

@@ -1,5 +1,8 @@
 import type { CheckpointManifest } from '../contract/runs';
-import type { Checkpoint } from './trainer';
+import type { MomentValues } from './adamw';
+import type { Parameter } from './models/model';
+import { tf } from './tf';
+import type { Checkpoint } from './trainer-types';
 
 export type { CheckpointManifest };
 
@@ -53,4 +56,35 @@ export function decodeCheckpoint(manifest: CheckpointManifest, weights: Uint8Arr
   });
   const { format: _format, version: _version, weightsManifest: _weights, ...rest } = manifest;
   return { ...rest, tensors };
+}
+
+/** The model's parameters and AdamW's moments, as a checkpoint holds them: by the model's own names. */
+export async function checkpointTensors(
+  parameters: Parameter[],
+  moments: MomentValues[],
+): Promise<Checkpoint['tensors']> {
+  const tensors: Checkpoint['tensors'] = [];
+  for (const p of parameters)
+    tensors.push({ name: p.name, shape: p.variable.shape, values: (await p.variable.data()) as Float32Array });
+  for (const [i, { m, v }] of moments.entries()) {
+    const { name, variable } = parameters[i] as Parameter;
+    tensors.push({ name: `${name}#m`, shape: variable.shape, values: m });
+    tensors.push({ name: `${name}#v`, shape: variable.shape, values: v });
+  }
+  return tensors;
+}
+
+/** Puts a checkpoint's parameters back into the model's variables; returns AdamW's moments, in parameter order. */
+export function restoreTensors(checkpoint: Checkpoint, parameters: Parameter[]): MomentValues[] {
+  const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
+  const saved = (name: string, size: number) => {
+    const tensor = byName.get(name);
+    if (!tensor || tensor.values.length !== size) throw new Error(`the checkpoint has no matching "${name}"`);
+    return tensor.values;
+  };
+  return parameters.map((p) => {
+    const values = saved(p.name, p.variable.size);
+    tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape)));
+    return { m: saved(`${p.name}#m`, p.variable.size), v: saved(`${p.name}#v`, p.variable.size) };
+  });
 }

@@ -1,4 +1,6 @@
 import { AdamW } from './adamw';
+import { sharedStep } from './batch-parts';
+import { checkpointTensors, restoreTensors } from './checkpoint';
 import type { Sampler } from './data';
 import type { Batch, Model } from './models/model';
 import { learningRate, type Schedule } from './schedule';
@@ -6,7 +8,6 @@ import { type Tensor, tf } from './tf';
 import type {
   Checkpoint,
   GradientHelpers,
-  PartGradients,
   StopReason,
   TrainerHooks,
   TrainerOptions,
@@ -164,67 +165,19 @@ export class Trainer {
    * computed here whole, as are the steps after it.
    */
   private async trainStepShared(batch: Batch, lr: number, helpers: GradientHelpers): Promise<Tensor> {
-    const rows = batch.x.shape[0] as number;
-    const count = Math.min(helpers.count + 1, rows);
-    const sizes = Array.from({ length: count }, (_, k) => Math.floor(rows / count) + (k < rows % count ? 1 : 0));
-    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
-    const variables = this.model.parameters.map((p) => p.variable);
-    const part = (t: Tensor, k: number) =>
-      tf.slice(t, [starts[k] as number, ...t.shape.slice(1).map(() => 0)], [sizes[k] as number, ...t.shape.slice(1)]);
-    const arrays = async (t: Tensor) => {
-      const values = (await t.data()) as Float32Array | Int32Array;
-      const shape = t.shape;
-      const dtype = t.dtype as 'float32' | 'int32';
-      t.dispose();
-      return { values, shape, dtype };
-    };
-    const [weights, parts] = await Promise.all([
-      Promise.all(variables.map(async (v) => (await v.data()) as Float32Array)),
-      Promise.all(
-        sizes
-          .slice(1)
-          .map(async (_, i) => ({ x: await arrays(part(batch.x, i + 1)), y: await arrays(part(batch.y, i + 1)) })),
-      ),
-    ]);
-    const pending = helpers.compute(
-      weights,
-      parts,
-      parts.map((_, i) => this.dropoutSeed(i + 1)),
+    const value = await sharedStep(
+      batch,
+      helpers,
+      this.model.parameters.map((p) => p.variable),
+      {
+        loss: (part, share) => this.lossWithPenalties(part, share),
+        seed: (part) => this.dropoutSeed(part),
+        apply: (grads) => this.optimizer.apply(grads, lr, this.options.gradClip),
+      },
     );
-    // Settled here too: if this thread's part throws, the helpers' answer (or failure) is nobody's to await.
-    pending.catch(() => undefined);
-    const first = { x: part(batch.x, 0), y: part(batch.y, 0) };
-    let local: ReturnType<typeof tf.variableGrads>;
-    try {
-      local = tf.tidy(() =>
-        tf.variableGrads(() => this.lossWithPenalties(first, (sizes[0] as number) / rows), variables),
-      );
-    } finally {
-      tf.dispose([first.x, first.y]);
-    }
-    let results: PartGradients[];
-    try {
-      results = await pending;
-    } catch {
-      this.helpersFailed = true;
-      tf.dispose([local.value, ...Object.values(local.grads)]);
-      return this.trainStep(batch, lr);
-    }
-    const value = tf.tidy(() => {
-      const grads = variables.map((v, index) =>
-        results.reduce((sum, result, i) => {
-          const share = (sizes[i + 1] as number) / rows;
-          return tf.add(sum, tf.mul(tf.tensor(result.grads[index] as Float32Array, v.shape), share));
-        }, local.grads[v.name] as Tensor),
-      );
-      this.optimizer.apply(grads, lr, this.options.gradClip);
-      return results.reduce(
-        (sum, result, i) => tf.add(sum, (result.loss * (sizes[i + 1] as number)) / rows),
-        local.value,
-      );
-    });
-    tf.dispose([local.value, ...Object.values(local.grads)]);
-    return value;
+    if (value) return value;
+    this.helpersFailed = true;
+    return this.trainStep(batch, lr);
   }
 
   async run(): Promise<TrainResult> {
@@ -394,15 +347,7 @@ export class Trainer {
   }
 
   async checkpoint(startedAt = this.now()): Promise<Checkpoint> {
-    const tensors: Checkpoint['tensors'] = [];
-    const parameters = this.model.parameters;
-    for (const p of parameters)
-      tensors.push({ name: p.name, shape: p.variable.shape, values: (await p.variable.data()) as Float32Array });
-    for (const [i, { m, v }] of (await this.optimizer.moments()).entries()) {
-      const { name, variable } = parameters[i] as (typeof parameters)[number];
-      tensors.push({ name: `${name}#m`, shape: variable.shape, values: m });
-      tensors.push({ name: `${name}#v`, shape: variable.shape, values: v });
-    }
+    const tensors = await checkpointTensors(this.model.parameters, await this.optimizer.moments());
     return {
       step: this.step,
       tokens: this.tokens,
@@ -425,18 +370,7 @@ export class Trainer {
 
   /** Puts the model, optimizer and sampler back where a checkpoint left them. */
   restore(checkpoint: Checkpoint): void {
-    const byName = new Map(checkpoint.tensors.map((t) => [t.name, t]));
-    const saved = (name: string, size: number) => {
-      const tensor = byName.get(name);
-      if (!tensor || tensor.values.length !== size) throw new Error(`the checkpoint has no matching "${name}"`);
-      return tensor.values;
-    };
-    const moments = this.model.parameters.map((p) => {
-      const values = saved(p.name, p.variable.size);
-      tf.tidy(() => p.variable.assign(tf.tensor(values, p.variable.shape)));
-      return { m: saved(`${p.name}#m`, p.variable.size), v: saved(`${p.name}#v`, p.variable.size) };
-    });
-    this.optimizer.setMoments(moments);
+    this.optimizer.setMoments(restoreTensors(checkpoint, this.model.parameters));
     this.optimizer.step = checkpoint.adamStep;
     this.step = checkpoint.step;
     this.tokens = checkpoint.tokens;

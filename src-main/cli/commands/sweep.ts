@@ -35,7 +35,7 @@ import {
   stringOption,
   UsageError,
 } from '../command';
-import { endWithParent, jobsEnded, jobsFor, startJobs } from '../jobs';
+import { endWithParent, jobsFor, passWithJobs, startJobs } from '../jobs';
 
 const PlanFile = z.object({
   datasetId: z.string(),
@@ -313,12 +313,8 @@ export const sweep: Command = {
             if (io.progress) io.progress(text, false);
           },
         });
-      let runs = await train();
-      if (workers) {
-        await jobsEnded(workers, io);
-        // A job that crashed left its run with a dead lock: resume what is left, in this process.
-        if (!stopping) runs = await train();
-      }
+      // A job that crashed left its run with a dead lock: the second pass resumes it, in this process.
+      const runs = await passWithJobs(workers, io, train, () => !stopping);
       io.progress?.('', true);
       if (values.worker) return 0;
       const sweep = await s.sweeps.get(sweepId);
@@ -326,11 +322,6 @@ export const sweep: Command = {
       return report(runs, sweepId, context, values, io);
     } finally {
       process.off('SIGINT', onSignal);
-      // This process failed or was stopped: the job processes stop too (after their runs' checkpoints).
-      if (workers) {
-        workers.stop();
-        await workers.done;
-      }
     }
   },
 };

@@ -19,7 +19,7 @@ import {
   stringOption,
   UsageError,
 } from '../command';
-import { endWithParent, jobsEnded, jobsFor, startJobs } from '../jobs';
+import { endWithParent, jobsFor, passWithJobs, startJobs } from '../jobs';
 
 /**
  * `isoflop tune`: a study of MLP hyper-parameters on a table dataset, kept in `<data>/studies/` (the app's
@@ -118,19 +118,7 @@ export const tune: Command = {
             `trial ${trial.number}/${study.trialsPlanned}: ${trial.state}${trial.value !== null ? ` ${trial.value.toFixed(5)}` : ''}  ${JSON.stringify(trial.params)}`,
           ),
       });
-    try {
-      await train();
-      if (workers) {
-        await jobsEnded(workers, io);
-        // The trials of a job that ended early resume here from their checkpoints.
-        await train();
-      }
-    } finally {
-      if (workers) {
-        workers.stop();
-        await workers.done;
-      }
-    }
+    await passWithJobs(workers, io, train);
     if (values.worker) return 0;
     const held = (await stores.studies.get(id)).trials.filter((t) => t.state === 'running');
     if (held.length > 0)
