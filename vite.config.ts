@@ -1,6 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
-import { tfjsWasmThreads } from './scripts/vite-tfjs-wasm-threads.ts';
 
 // The renderer: built to dist/renderer, served by the custom protocol (Electron) or `isoflop serve`.
 export default defineConfig({
@@ -13,5 +12,5 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
   },
-  worker: { format: 'es', plugins: () => [tfjsWasmThreads()] },
+  worker: { format: 'es' },
 });

@@ -65,11 +65,14 @@ await Promise.all([
     external: ['electron'],
   }),
 ]);
-// The WASM backend's binaries, beside the CLI (dist/wasm) and the renderer (dist/renderer/wasm).
+// The WASM backend's binaries, beside the CLI (dist/wasm) and the renderer (dist/renderer/wasm). The app's
+// workers run the single-threaded builds (their threads are data-parallel helpers, gradient-pool.ts); Node
+// keeps the threaded one for ISOFLOP_PARALLEL=threads.
 const wasmSource = new URL('node_modules/@tensorflow/tfjs-backend-wasm/dist/', root);
 for (const target of ['dist/wasm', 'dist/renderer/wasm']) {
   mkdirSync(new URL(`${target}/`, root), { recursive: true });
   for (const file of readdirSync(wasmSource).filter((name) => name.endsWith('.wasm'))) {
+    if (target === 'dist/renderer/wasm' && file.includes('threaded')) continue;
     copyFileSync(new URL(file, wasmSource), new URL(`${target}/${file}`, root));
   }
 }

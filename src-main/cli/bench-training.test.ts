@@ -28,6 +28,7 @@ describe('isoflop bench (training)', () => {
     // threads: XNNPACK's pool on every core (at most 8).
     expect(result.wasmThreads).toBe(parallelMode() === 'data' ? 1 : defaultWasmThreads());
     expect(result.dataParallel).toBeNull(); // the MLP's step is too small for helpers
+    expect(result.oneThread).toBeNull(); // and so there is no one-thread loop to set beside it
   }, 120_000);
 
   it("prints a GPT step's peak beside what it needs by count, and the engine's peak is under twice that", async () => {

@@ -1,7 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { benchSpec, benchTraining } from '../../src-shared/engine/bench';
 import { TokenSampler } from '../../src-shared/engine/data';
+import { dataParallelMinFlops } from '../../src-shared/engine/gradient-pool';
 import { gptForParams } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';
 import type { GradientHelpers } from '../../src-shared/engine/trainer-types';
@@ -13,7 +15,7 @@ import { StudyStore } from '../store/studies';
 import { tempFolder } from '../testing';
 import { createStudy } from '../usecases/studies';
 import { startGradientHelpers } from './gradient-helpers';
-import { dataParallelHelpers, dataParallelMinFlops, setWasmThreads, useNodeBackend } from './node-backends';
+import { dataParallelHelpers, setWasmThreads, useNodeBackend } from './node-backends';
 import { runStudy } from './study';
 import { stepLosses } from './training-fixture';
 
@@ -93,6 +95,22 @@ describe('data-parallel training on WASM', () => {
     expect(helpers?.count).toBe(1);
     await helpers?.close();
   }, 60_000);
+
+  it('the bench times gpt-small data parallel and on one thread, in the same alternating rounds', async () => {
+    await useNodeBackend('wasm');
+    const { spec, batchSize } = benchSpec('gpt-small');
+    const helpers = await startGradientHelpers(spec, 1, batchSize, 1);
+    if (!helpers) throw new Error('no helper started');
+    try {
+      const result = await benchTraining('gpt-small', 1, 1, helpers);
+      expect(result.dataParallel).toBe(2);
+      const oneThread = result.oneThread;
+      expect(oneThread?.tokensPerSec).toBeGreaterThan(0);
+      expect(oneThread?.speedup).toBeCloseTo(result.engine.tokensPerSec / (oneThread?.tokensPerSec ?? 0), 6);
+    } finally {
+      await helpers.close();
+    }
+  }, 120_000);
 
   it.runIf(availableParallelism() >= 2)(
     'a stored run of a large enough model trains data parallel, and its log says so',

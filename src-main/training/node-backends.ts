@@ -8,12 +8,11 @@ import type { BackendName } from '../../src-shared/contract/backend';
 import { IsoflopError } from '../../src-shared/contract/errors';
 import type { ModelSpec } from '../../src-shared/contract/runs';
 import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
-import { familyOf } from '../../src-shared/engine/models/families';
-import { accountFor } from '../../src-shared/engine/planner';
+import { helpersFor, type RunningHelpers } from '../../src-shared/engine/gradient-pool';
 import type { BackendChoice, BackendPolicy, DeviceLike } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
 import { nodeWebGpu, probeDawnApart, resetWebGpuBackend } from './dawn';
-import { type RunningHelpers, startGradientHelpers } from './gradient-helpers';
+import { startGradientHelpers } from './gradient-helpers';
 import { defaultWasmThreads, startWithWasmThreads } from './wasm-threads';
 
 /**
@@ -101,12 +100,9 @@ function mainWasmThreads(): number {
   return parallelMode() === 'data' ? 1 : wasmThreadsWanted;
 }
 
-/** Below this many FLOPs a step, a helper's per-step messages cost more than its part saves. */
-export const dataParallelMinFlops = 1e9;
-
 /**
- * Helper threads for a run of `spec` (data parallelism, gradient-helpers.ts): on WASM in `data` mode, for a
- * model whose step is large enough, one per thread this process has beyond its own; else null.
+ * Data parallelism for a run in this process (see gradient-pool.ts): in `data` mode, helpers for every
+ * thread WASM may use beyond this one, where the run's steps are large enough to pay for them.
  */
 export async function dataParallelHelpers(
   backend: BackendName,
@@ -114,10 +110,9 @@ export async function dataParallelHelpers(
   seed: number,
   batchSize: number,
 ): Promise<RunningHelpers | null> {
-  if (backend !== 'wasm' || parallelMode() !== 'data' || wasmThreadsWanted < 2 || batchSize < 2) return null;
-  const flopsPerStep = accountFor(spec).flopsPerToken * familyOf(spec).positionsPerExample(spec) * batchSize;
-  if (flopsPerStep < dataParallelMinFlops) return null;
-  return startGradientHelpers(spec, seed, batchSize, Math.min(wasmThreadsWanted, batchSize) - 1);
+  if (parallelMode() !== 'data') return null;
+  const count = helpersFor(backend, spec, batchSize, wasmThreadsWanted);
+  return count > 0 ? startGradientHelpers(spec, seed, batchSize, count) : null;
 }
 
 /** What a run records of its backend: the GPU adapter, or WASM's SIMD and threads. */

@@ -43,7 +43,14 @@ export interface TrainOptions {
 /** The UI thread's handle on the engine worker. */
 export interface Engine {
   probeBackends(): Promise<BackendReport>;
-  benchTraining(model: BenchModel, steps: number, rounds: number, backend: BackendName | null): Promise<TrainingBench>;
+  /** `threads`: the threads the engine's loop may use (data parallelism), all the cores when absent */
+  benchTraining(
+    model: BenchModel,
+    steps: number,
+    rounds: number,
+    backend: BackendName | null,
+    threads?: number,
+  ): Promise<TrainingBench>;
   /** a few seconds of the plan's smallest and largest models on `backend`, in the benchmark worker */
   calibrate(plan: PlannedRun[], batchSize: number, backend: BackendName, seconds: number): Promise<Calibration>;
   fit(runs: RunObservation[], options: AnalysisOptions): Promise<FrontierAnalysis>;
@@ -170,8 +177,8 @@ export function startEngine(): Engine {
       if (reply.type !== 'probe') throw new Error('The training worker answered out of turn.');
       return BackendReport.parse(reply.report);
     },
-    async benchTraining(model, steps, rounds, backend) {
-      const reply = await inBenchWorker({ type: 'bench', model, steps, rounds, backend }, (r) =>
+    async benchTraining(model, steps, rounds, backend, threads) {
+      const reply = await inBenchWorker({ type: 'bench', model, steps, rounds, backend, threads }, (r) =>
         r.type === 'bench' ? r.result.engine.backend : null,
       );
       if (reply.type !== 'bench') throw new Error('The benchmark worker answered out of turn.');

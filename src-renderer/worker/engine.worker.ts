@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Input } from '../../src-shared/contract/api';
 import type { BackendName, BackendReport } from '../../src-shared/contract/backend';
-import { selectBackend, wasmThreads, withWasmThreads } from '../../src-shared/engine/backend';
-import { benchTraining } from '../../src-shared/engine/bench';
+import { selectBackend } from '../../src-shared/engine/backend';
+import { benchSpec, benchTraining } from '../../src-shared/engine/bench';
 import { calibrateSpeed } from '../../src-shared/engine/calibrate';
 import { decodeCheckpoint } from '../../src-shared/engine/checkpoint';
 import { type GpuLike, probeBackends, trainingOrder, type WebGlLike } from '../../src-shared/engine/probe';
@@ -13,6 +13,7 @@ import { type ApiCall, apiRunSink } from '../../src-shared/engine/session/api-si
 import { type DeviceLike, RunSession } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
 import { analyzeRuns } from '../../src-shared/science/analysis';
+import { startWorkerHelpers } from './gradient-helpers';
 import type { HostRequest, WorkerReply, WorkerRequest } from './protocol';
 
 // Training runs here, off the UI thread. The few parts of the worker's global scope used here
@@ -20,12 +21,10 @@ import type { HostRequest, WorkerReply, WorkerRequest } from './protocol';
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
-  crossOriginIsolated?: boolean;
 };
 
-// The build copies the WASM backend's binaries, and the scripts its threads start from, to /wasm/, beside
-// /assets/ where this worker lives (see scripts/vite-tfjs-wasm-threads.ts). Threads need the page to be
-// cross-origin isolated, which the app's headers make it.
+// The build copies the WASM backend's single-threaded binaries to /wasm/, beside /assets/ where this worker
+// lives (scripts/build.mjs).
 setWasmPaths(new URL(/* @vite-ignore */ '../wasm/', import.meta.url).href);
 
 function createWebGl2(): WebGlLike | null {
@@ -40,45 +39,30 @@ async function probe(): Promise<BackendReport> {
     gpu: (navigator as Navigator & { gpu?: GpuLike }).gpu,
     createWebGl2: typeof OffscreenCanvas === 'undefined' ? undefined : createWebGl2,
     webAssembly: typeof WebAssembly === 'undefined' ? undefined : WebAssembly,
-    sharedMemory: scope.crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined',
+    threads: typeof Worker === 'undefined' ? 1 : coreShare(),
   });
   return report;
 }
 
-/**
- * Runs `start` so that WASM, if it starts there, gets one thread per core the browser reports (at most 8),
- * or, in a lane of a queue that trains several runs at once, the share its name gives ("threads=N").
- * tfjs caps XNNPACK's pool at half of navigator.hardwareConcurrency (it assumes two hyper-threads a core),
- * which gave a 2-core machine one thread: while the backend starts, the worker reports twice the cores.
- */
-async function withCoreThreads<T>(start: () => Promise<T>): Promise<T> {
+/** The cores this worker may use (at most 8), or in a lane of a queue that trains several runs at once, the
+ * share its name gives ("threads=N"). */
+function coreShare(): number {
   const share = Number(/\bthreads=(\d+)/.exec(self.name)?.[1]);
-  const cores = share > 0 ? share : Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
-  setThreadsCount(cores);
-  Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * cores, configurable: true });
-  try {
-    return await start();
-  } finally {
-    // The prototype's getter answers again.
-    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
-  }
+  return share > 0 ? share : Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 }
 
-/** Starts the preferred backend, else the first in `order` that starts (training order by default). */
+/**
+ * Starts the preferred backend, else the first in `order` that starts (training order by default). WASM
+ * computes on this thread alone, in its plain SIMD build: a large enough run gets its share of the cores as
+ * helper workers instead, each computing a part of every batch (data parallelism, gradient-helpers.ts).
+ * XNNPACK's pool multi-threads only the matrix products: two of its threads gave gpt-small 1.28-1.31x
+ * here, where two data-parallel threads give 1.78x.
+ */
 async function useBackend(preference: BackendName | null, order?: BackendName[]): Promise<BackendName> {
   const chosen = order ?? trainingOrder(await probe());
-  const backend = await withCoreThreads(() => selectBackend(preference ?? undefined, chosen));
-  // Once WASM runs, its probe (and so a run's record of it) says how many threads it got.
-  const threads = wasmThreads();
-  if (report && threads !== null) {
-    report = {
-      ...report,
-      probes: report.probes.map((p) =>
-        p.backend === 'wasm' ? { ...p, detail: withWasmThreads(p.detail, threads) } : p,
-      ),
-    };
-  }
-  return backend;
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  setThreadsCount(1);
+  return selectBackend(preference ?? undefined, chosen);
 }
 
 /** What the probe says of a backend (its adapter, or WASM's threads), as a run records it. */
@@ -156,6 +140,7 @@ async function train(request: Extract<WorkerRequest, { type: 'train' }>): Promis
         return { backend, adapter: detailOf(backend) };
       },
       device: webGpuDevice,
+      helpers: (backend, spec, seed, batchSize) => startWorkerHelpers(backend, spec, seed, batchSize, coreShare()),
     },
     ...(request.prunes
       ? { prune: async (metrics) => (await askHost(request.id, { kind: 'prune', metrics })) === true }
@@ -196,9 +181,16 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
       if (request.type === 'probe') {
         scope.postMessage({ id: request.id, type: 'probe', report: await probe() });
       } else if (request.type === 'bench') {
-        await useBackend(request.backend);
-        const result = await benchTraining(request.model, request.steps, request.rounds);
-        scope.postMessage({ id: request.id, type: 'bench', result });
+        const backend = await useBackend(request.backend);
+        const { spec, batchSize } = benchSpec(request.model);
+        const threads = Math.max(1, Math.min(coreShare(), request.threads ?? coreShare()));
+        const helpers = await startWorkerHelpers(backend, spec, 1, batchSize, threads);
+        try {
+          const result = await benchTraining(request.model, request.steps, request.rounds, helpers);
+          scope.postMessage({ id: request.id, type: 'bench', result });
+        } finally {
+          await helpers?.close();
+        }
       } else if (request.type === 'calibrate') {
         await useBackend(request.backend);
         const result = await calibrateSpeed(request.plan, request.batchSize, request.seconds);

@@ -15,7 +15,17 @@ export type HostRequest = { kind: 'api'; channel: Channel; input: unknown } | { 
 
 export type WorkerRequest =
   | { id: number; type: 'probe' }
-  | { id: number; type: 'bench'; model: BenchModel; steps: number; rounds: number; backend: BackendName | null }
+  | {
+      id: number;
+      type: 'bench';
+      model: BenchModel;
+      steps: number;
+      rounds: number;
+      backend: BackendName | null;
+      /** threads for the engine's loop (data parallelism, where the model's steps are large enough); all the
+       * worker's cores when absent */
+      threads?: number;
+    }
   | { id: number; type: 'fit'; runs: RunObservation[]; options: AnalysisOptions }
   /** a few seconds of the plan's smallest and largest models: time estimates before any run has finished */
   | { id: number; type: 'calibrate'; plan: PlannedRun[]; batchSize: number; backend: BackendName; seconds: number }

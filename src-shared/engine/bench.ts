@@ -49,6 +49,9 @@ export interface TrainingBench {
   wasmThreads: number | null;
   /** the threads sharing each batch of the engine's loop (data parallelism), or null where one thread computes it */
   dataParallel: number | null;
+  /** with data parallelism, the engine's loop on one thread too, in the same alternating rounds: its tokens/s,
+   * and the data-parallel loop's speed-up over it */
+  oneThread: { tokensPerSec: number; speedup: number } | null;
   /** the stock tfjs kernels the engine replaced on this backend (kernels.ts); the naive loop runs on stock ones */
   kernelSwaps: string[];
   /** for a GPT, the bytes a step needs by count (weights, gradients, AdamW's moments, the activations the
@@ -274,12 +277,20 @@ export async function benchTraining(
   const loops = {
     engine: engineLoop(model, engineSetup.sampler, batchSize, helpers),
     baseline: naiveLoop(naiveSetup.model, naiveSetup.sampler),
+    // The same model on this thread alone: what the helpers add, measured through the same spells of load.
+    single: helpers ? engineLoop(model, engineSetup.sampler, batchSize, null) : null,
   };
   try {
-    const best = { engine: Number.POSITIVE_INFINITY, baseline: Number.POSITIVE_INFINITY };
+    const best = {
+      engine: Number.POSITIVE_INFINITY,
+      baseline: Number.POSITIVE_INFINITY,
+      single: Number.POSITIVE_INFINITY,
+    };
     const peaks: { engine?: number } = {};
-    const measure = async (name: 'engine' | 'baseline', times: number) => {
-      for (let i = 0; i < times; i++) best[name] = Math.min(best[name], await loops[name].time(steps));
+    const measure = async (name: 'engine' | 'baseline' | 'single', times: number) => {
+      const loop = loops[name];
+      if (!loop) return;
+      for (let i = 0; i < times; i++) best[name] = Math.min(best[name], await loop.time(steps));
     };
     // Compile kernels and shaders outside the timing.
     await loops.engine.time(1);
@@ -293,16 +304,18 @@ export async function benchTraining(
       await measure('baseline', rounds);
     } else {
       await loops.baseline.time(1);
+      await loops.single?.time(1);
       for (let round = 0; round < rounds; round++) {
         await measure('engine', 1);
+        await measure('single', 1);
         await measure('baseline', 1);
       }
     }
+    const tokensPerSec = (seconds: number) => (steps * model.itemsPerBatch(batchSize)) / seconds;
     const figures = async (loop: Loop, seconds: number, peak?: number): Promise<LoopFigures> => {
-      const tokensPerSec = (steps * model.itemsPerBatch(batchSize)) / seconds;
       return {
-        tokensPerSec,
-        gflops: (tokensPerSec * model.flops.perToken) / 1e9,
+        tokensPerSec: tokensPerSec(seconds),
+        gflops: (tokensPerSec(seconds) * model.flops.perToken) / 1e9,
         backend: tf.getBackend(),
         peakBytes: peak ?? (await loop.peak()),
       };
@@ -320,6 +333,7 @@ export async function benchTraining(
       ratio: engine.tokensPerSec / baseline.tokensPerSec,
       wasmThreads: wasmThreads(),
       dataParallel: helpers ? helpers.count + 1 : null,
+      oneThread: loops.single ? { tokensPerSec: tokensPerSec(best.single), speedup: best.single / best.engine } : null,
       kernelSwaps: [...kernelSwaps(tf.getBackend()), ...fusedKernels(tf.getBackend())],
       countBytes: engineSetup.countBytes,
     };

@@ -3,11 +3,12 @@ import { probeBackends, probeWasm, probeWebGl, probeWebGpu, trainingOrder } from
 
 describe('backend probe', () => {
   it("finds Node's own WebAssembly, with SIMD", () => {
-    const probe = probeWasm({ webAssembly: WebAssembly, sharedMemory: true });
+    const probe = probeWasm({ webAssembly: WebAssembly, threads: 4 });
     expect(probe.available).toBe(true);
     expect(probe.detail).toContain('SIMD');
     expect(probe.detail).not.toContain('no SIMD');
-    expect(probe.detail).toContain('threads');
+    expect(probe.detail).toContain('4 threads (data parallel');
+    expect(probeWasm({ webAssembly: WebAssembly }).detail).toBe('SIMD, 1 thread');
   });
 
   it('says why WebGPU is missing', async () => {

@@ -33,8 +33,9 @@ export interface ProbeEnvironment {
   gpu?: GpuLike | undefined;
   createWebGl2?: (() => WebGlLike | null) | undefined;
   webAssembly?: { validate(bytes: Uint8Array<ArrayBuffer>): boolean } | undefined;
-  /** true where SharedArrayBuffer may be used (cross-origin isolated pages, Node). */
-  sharedMemory?: boolean;
+  /** the threads a WASM run may use: its own, and helpers that each compute a part of every batch of a large
+   * enough model (data parallelism, gradient-pool.ts); 1 where there are no workers */
+  threads?: number;
 }
 
 const softwareRenderers = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
@@ -106,8 +107,11 @@ export function probeWasm(env: ProbeEnvironment): BackendProbe {
     return { backend: 'wasm', available: false, detail: 'WebAssembly is not available here.', adapter: null };
   }
   const simd = wasm.validate(simdModule);
-  const threads = env.sharedMemory === true;
-  const features = [simd ? 'SIMD' : 'no SIMD', threads ? 'threads' : 'single thread (page not cross-origin isolated)'];
+  const threads = Math.max(1, Math.floor(env.threads ?? 1));
+  const features = [
+    simd ? 'SIMD' : 'no SIMD',
+    threads > 1 ? `${threads} threads (data parallel, for large models)` : '1 thread',
+  ];
   return { backend: 'wasm', available: true, detail: features.join(', '), adapter: null };
 }
 

@@ -58,6 +58,11 @@ function printTraining(result: TrainingBench, io: CliIo): void {
     io.out(
       `data parallel: ${result.dataParallel} threads share each batch of the engine's loop, each with its own copy of the model (ISOFLOP_PARALLEL=threads gives XNNPACK the threads instead)`,
     );
+    if (result.oneThread) {
+      io.out(
+        `one thread: ${result.oneThread.tokensPerSec.toFixed(0)} tokens/s in the same alternating rounds; ${result.dataParallel} threads are ${result.oneThread.speedup.toFixed(2)}x of it`,
+      );
+    }
   }
   if (result.kernelSwaps.length > 0) {
     io.out(`engine kernels: ${result.kernelSwaps.join(', ')} in place of stock tfjs's; the naive loop runs stock ones`);
