@@ -57,6 +57,7 @@ test.describe('web mode: the first screen', () => {
     await expect(table.locator('tr[data-backend="cpu"]')).toContainText('available');
     // WASM's threads: data-parallel helpers, one per core the browser reports (at most 8).
     await expect(table.locator('tr[data-backend="wasm"]')).toContainText(/SIMD, \d+ threads?/);
+    await expect(table.locator('tr[data-backend="wasm"]')).not.toContainText('no SIMD');
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     await expect(page.getByTestId('system-info')).toContainText(resolve(store));
     await expect(page.getByTestId('transport')).toHaveText(/web mode/);

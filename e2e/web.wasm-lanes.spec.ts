@@ -1,9 +1,7 @@
 import { expect, test } from './fixtures';
 
 // A sweep on WASM trains one run per core at once, each in a worker of its own, and the UI stays responsive.
-test('trains a sweep on WASM with one run per core at once, each worker on its share of the cores', async ({
-  page,
-}, info) => {
+test('trains a sweep on WASM with one run per core at once, each worker on one WASM thread', async ({ page }, info) => {
   test.setTimeout(300_000);
   await page.goto('/#/system');
   await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 30_000 });
@@ -49,6 +47,7 @@ test('trains a sweep on WASM with one run per core at once, each worker on its s
     sweepId: string | null;
     status: string;
     environment: { backend: string; adapter: string | null } | null;
+    log: Array<{ message: string }>;
   }>;
   const swept = runs.filter((run) => run.sweepId !== null);
   expect(swept).toHaveLength(count);
@@ -56,9 +55,10 @@ test('trains a sweep on WASM with one run per core at once, each worker on its s
     expect(run.status).toBe('completed');
     expect(run.environment?.backend).toBe('wasm');
   }
-  // Each lane's WASM computed on its share of the cores, as the runs' records say.
-  const share = Math.max(1, Math.floor(Math.min(8, cores) / lanes));
-  expect(swept.map((run) => run.environment?.adapter)).toContainEqual(
-    expect.stringMatching(new RegExp(`\\b${share} threads?\\b`)),
-  );
+  // Each lane's WASM computed on one thread, as the runs' records say: a lane's share of the cores goes to
+  // data-parallel helpers only for a model over 1e9 FLOPs a step, which these MLPs are far below.
+  for (const run of swept) {
+    expect(run.environment?.adapter).toBe('SIMD, 1 thread');
+    expect(run.log.map((entry) => entry.message).join('\n')).not.toContain('Data parallel');
+  }
 });

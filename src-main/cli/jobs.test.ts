@@ -93,6 +93,7 @@ describe('isoflop sweep --jobs', () => {
         /Training with \d+ processes \(wasm: \d+ cores, memory for \d+, 6 runs to train; --jobs N to choose\)/,
       );
       expect(err).toMatch(/\[job 2\] \[\d+\/\d+\] /);
+      expect(err).toContain('Largest budget first, so that the longest runs start early');
       const sweepId = err.match(/Sweep (\S+):/)?.[1] as string;
       child.kill('SIGKILL');
       // Every process training this store ends within seconds, not after its run (nor at its next line

@@ -38,7 +38,10 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** COOP/COEP make the page cross-origin isolated, which WASM threads (SharedArrayBuffer) need. */
+/**
+ * COOP/COEP make the page cross-origin isolated: no other origin's window or resource shares its process, and
+ * SharedArrayBuffer and precise timers are there for it (WASM's data-parallel helpers need neither).
+ */
 export function securityHeaders(): Record<string, string> {
   return {
     'Content-Security-Policy': contentSecurityPolicy,

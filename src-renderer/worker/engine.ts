@@ -163,7 +163,7 @@ export function startEngine(): Engine {
       return reply;
     } finally {
       // After WebGPU (or a failure) the worker goes, and its device with it. Otherwise it stays for the
-      // next measurement: ending a worker that started WASM's threads costs the UI thread a 55-80 ms task.
+      // next measurement, its WASM compiled.
       if (!keep) {
         worker.worker.terminate();
         if (bench === worker) bench = null;

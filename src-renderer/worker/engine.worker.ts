@@ -26,6 +26,12 @@ const scope = self as unknown as {
 // The build copies the WASM backend's single-threaded binaries to /wasm/, beside /assets/ where this worker
 // lives (scripts/build.mjs).
 setWasmPaths(new URL(/* @vite-ignore */ '../wasm/', import.meta.url).href);
+// WASM computes on this thread alone, in its plain SIMD build: a large enough run gets its share of the cores
+// as helper workers instead, each computing a part of every batch (data parallelism, gradient-helpers.ts).
+// XNNPACK's pool multi-threads only the matrix products: two of its threads gave gpt-small 1.28-1.31x here,
+// where two data-parallel threads give 1.78x.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+setThreadsCount(1);
 
 function createWebGl2(): WebGlLike | null {
   if (typeof OffscreenCanvas === 'undefined') return null;
@@ -51,23 +57,20 @@ function coreShare(): number {
   return share > 0 ? share : Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
 }
 
-/**
- * Starts the preferred backend, else the first in `order` that starts (training order by default). WASM
- * computes on this thread alone, in its plain SIMD build: a large enough run gets its share of the cores as
- * helper workers instead, each computing a part of every batch (data parallelism, gradient-helpers.ts).
- * XNNPACK's pool multi-threads only the matrix products: two of its threads gave gpt-small 1.28-1.31x
- * here, where two data-parallel threads give 1.78x.
- */
+/** Starts the preferred backend, else the first in `order` that starts (training order by default). */
 async function useBackend(preference: BackendName | null, order?: BackendName[]): Promise<BackendName> {
   const chosen = order ?? trainingOrder(await probe());
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  setThreadsCount(1);
   return selectBackend(preference ?? undefined, chosen);
 }
 
-/** What the probe says of a backend (its adapter, or WASM's threads), as a run records it. */
+/**
+ * What a run records of its backend: the probe's word on its adapter; for WASM, what it computed on (one
+ * thread in this worker; helpers, where a run gets them, are in its log), as Node's runs record it.
+ */
 function detailOf(backend: BackendName): string | null {
-  return report?.probes.find((p) => p.backend === backend)?.detail ?? null;
+  const detail = report?.probes.find((p) => p.backend === backend)?.detail ?? null;
+  if (backend !== 'wasm' || detail === null) return detail;
+  return `${detail.startsWith('SIMD') ? 'SIMD' : 'no SIMD'}, 1 thread`;
 }
 
 // One request at a time in each worker: a probe must not share the GPU with training. (The UI side gives a

@@ -6,6 +6,21 @@ import {
   type RunningHelpers,
   startHelperPool,
 } from '../../src-shared/engine/gradient-pool';
+import { runTensorBytes } from '../../src-shared/engine/memory';
+import { accountFor } from '../../src-shared/engine/planner';
+
+/**
+ * How many helpers fit in half the device memory the browser reports (navigator.deviceMemory, in GB; Chromium
+ * says at most 8): each holds a copy of the model, its gradients and its part's activations, counted (with room
+ * to spare: a helper keeps no optimizer moments) as a run's tensors for a part of the batch (runTensorBytes).
+ * Unbounded where the browser does not say.
+ */
+function helpersMemoryAllows(spec: ModelSpec, batchSize: number): number {
+  const gigabytes = (navigator as { deviceMemory?: number }).deviceMemory;
+  if (gigabytes === undefined) return Number.POSITIVE_INFINITY;
+  const perHelper = runTensorBytes(spec, Math.ceil(batchSize / 2), accountFor(spec).params);
+  return Math.floor((gigabytes * 1e9) / 2 / perHelper);
+}
 
 /**
  * Data parallelism in the app (src-shared/engine/gradient-pool.ts): the training worker starts helper
@@ -20,7 +35,7 @@ export function startWorkerHelpers(
   batchSize: number,
   threads: number,
 ): Promise<RunningHelpers | null> {
-  const count = helpersFor(backend, spec, batchSize, threads);
+  const count = helpersFor(backend, spec, batchSize, Math.min(threads, 1 + helpersMemoryAllows(spec, batchSize)));
   if (count < 1 || typeof Worker === 'undefined') return Promise.resolve(null);
   return startHelperPool(spec, seed, batchSize, count, (setup) => {
     const worker = new Worker(new URL('./gradient.worker.ts', import.meta.url), {

@@ -18,14 +18,22 @@ const scope = self as unknown as {
 
 setWasmPaths(new URL(/* @vite-ignore */ '../wasm/', import.meta.url).href);
 
+// Requests come only once this helper has answered `ready` (startHelperPool waits for it), by which time
+// `handle` is set; a second setup, or a request before the first setup, is refused as the bug it would be.
+let setUp = false;
 let handle: ((request: GradientRequest) => void) | null = null;
 scope.onmessage = (event) => {
   if (handle) {
     handle(event.data as GradientRequest);
     return;
   }
+  if (setUp || !('spec' in event.data)) {
+    scope.postMessage({ kind: 'error', message: 'a gradient helper got a request before its model was ready' });
+    return;
+  }
+  setUp = true;
   void serveGradients(
-    event.data as GradientSetup,
+    event.data,
     () => {
       // The plain SIMD build: no pthreads, and no cross-origin isolation needed.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

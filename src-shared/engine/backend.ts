@@ -38,8 +38,8 @@ export async function selectBackend(
 }
 
 /**
- * How many threads the WASM backend computes with (1 without cross-origin isolation, and in Node);
- * null on the other backends. Read from the backend's Emscripten module, which counts XNNPACK's pool.
+ * How many threads the WASM backend computes with (XNNPACK's pool: 1 in the app's workers, and in Node's
+ * data-parallel mode); null on the other backends. Read from the backend's Emscripten module, which counts XNNPACK's pool.
  */
 export function wasmThreads(): number | null {
   if (tf.getBackend() !== 'wasm') return null;

@@ -44,7 +44,7 @@ export interface TrainingBench {
   baseline: LoopFigures;
   /** engine tokens/s over baseline tokens/s */
   ratio: number;
-  /** the threads WASM computed with (1 where the page is not cross-origin isolated, and in Node); null on
+  /** the threads WASM computed with (XNNPACK's pool: 1 in the app, and in Node's data-parallel mode); null on
    * other backends */
   wasmThreads: number | null;
   /** the threads sharing each batch of the engine's loop (data parallelism), or null where one thread computes it */
@@ -333,11 +333,15 @@ export async function benchTraining(
       ratio: engine.tokensPerSec / baseline.tokensPerSec,
       wasmThreads: wasmThreads(),
       dataParallel: helpers ? helpers.count + 1 : null,
-      oneThread: loops.single ? { tokensPerSec: tokensPerSec(best.single), speedup: best.single / best.engine } : null,
+      oneThread:
+        loops.single && Number.isFinite(best.single)
+          ? { tokensPerSec: tokensPerSec(best.single), speedup: best.single / best.engine }
+          : null,
       kernelSwaps: [...kernelSwaps(tf.getBackend()), ...fusedKernels(tf.getBackend())],
       countBytes: engineSetup.countBytes,
     };
   } finally {
+    // `single` trains the engine loop's model: disposed with it.
     loops.engine.dispose();
     loops.baseline.dispose();
   }

@@ -43,6 +43,9 @@ export interface RunningHelpers extends GradientHelpers {
   close(): Promise<void>;
 }
 
+/** How long helpers may take to start (their WASM compiled, their model built) before a run goes on alone. */
+export const helperStartMs = 60_000;
+
 /** Below this many FLOPs a step, a helper's per-step messages cost more than its part saves. */
 export const dataParallelMinFlops = 1e9;
 
@@ -54,7 +57,8 @@ export const dataParallelMinFlops = 1e9;
 export function helpersFor(backend: BackendName, spec: ModelSpec, batchSize: number, threads: number): number {
   if (backend !== 'wasm' || threads < 2 || batchSize < 2) return 0;
   const flopsPerStep = accountFor(spec).flopsPerToken * familyOf(spec).positionsPerExample(spec) * batchSize;
-  return flopsPerStep < dataParallelMinFlops ? 0 : Math.min(threads, batchSize) - 1;
+  // (Not `<`: a spec the accounting cannot count gives NaN, and gets no helpers.)
+  return flopsPerStep >= dataParallelMinFlops ? Math.min(threads, batchSize) - 1 : 0;
 }
 
 /** One helper thread as the pool sees it, whatever the host's threads are. */
@@ -83,6 +87,7 @@ export async function startHelperPool(
   batchSize: number,
   count: number,
   start: (setup: GradientSetup) => HelperThread,
+  startMs = helperStartMs,
 ): Promise<RunningHelpers | null> {
   if (count < 1) return null;
   const setup: GradientSetup = { spec, seed, batchSize: Math.ceil(batchSize / (count + 1)) };
@@ -113,14 +118,22 @@ export async function startHelperPool(
       }, fail);
     });
   };
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     for (let k = 0; k < count; k++) ready.push(startOne());
-    await Promise.all(ready);
+    // A helper that never answers (its WASM never compiles; a browser worker that dies says nothing) must not
+    // hold the run: past the deadline the run goes on without helpers.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('gradient helpers did not start in time')), startMs);
+    });
+    await Promise.race([Promise.all(ready), deadline]);
   } catch {
     // A thread refused to start, or failed before it was ready: the others go, their failures with them.
     for (const started of ready) started.catch(() => undefined);
     await close();
     return null;
+  } finally {
+    clearTimeout(timer);
   }
   return {
     count,
@@ -164,22 +177,26 @@ export async function serveGradients(
     const model = createModel(setup.spec, setup.seed, setup.batchSize);
     const variables = model.parameters.map((p) => p.variable);
     port.onRequest(({ weights, part, dropoutSeed }) => {
+      const made: tf.Tensor[] = [];
       try {
         tf.tidy(() => {
           for (const [i, v] of variables.entries()) v.assign(tf.tensor(weights[i] as Float32Array, v.shape));
         });
         const x = tf.tensor(part.x.values, part.x.shape, part.x.dtype);
         const y = tf.tensor(part.y.values, part.y.shape, part.y.dtype);
+        made.push(x, y);
         const { value, grads } = tf.variableGrads(() => model.loss({ x, y }, true, dropoutSeed), variables);
+        made.push(value, ...Object.values(grads));
         const arrays = variables.map((v) => Float32Array.from((grads[v.name] as tf.Tensor).dataSync()));
         const loss = value.dataSync()[0] as number;
-        tf.dispose([x, y, value, ...Object.values(grads)]);
         port.answer(
           { kind: 'gradients', loss, grads: arrays },
           arrays.map((a) => a.buffer as ArrayBuffer),
         );
       } catch (error) {
         failed(error);
+      } finally {
+        tf.dispose(made);
       }
     });
     port.answer({ kind: 'ready' });

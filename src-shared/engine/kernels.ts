@@ -156,7 +156,7 @@ function wasmScalar(backend: WasmBackend, value: number): TensorInfo {
 
 /**
  * Tanh on WASM as 2σ(2x) − 1, all four steps tfjs-wasm kernels: its Tanh is a scalar loop, its Sigmoid
- * and binary ops are XNNPACK's, on its thread pool (10x faster here than the Tanh kernel, 5x faster than
+ * and binary ops are XNNPACK's (10x faster here than the Tanh kernel, 5x faster than
  * the same arithmetic as JavaScript loops over the heap). The absolute error stays within float32's
  * spacing at 1 (1.2e-7): near 0 the result loses the relative precision a direct tanh keeps, which
  * neither an activation nor GELU notices.

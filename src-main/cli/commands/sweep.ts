@@ -260,7 +260,7 @@ export const sweep: Command = {
         flags,
       );
       sweepId = created.id;
-      io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}, smallest budget first.`);
+      io.err(`Sweep ${sweepId}: ${plan.length} runs over ${dataset.name}.`);
     }
     const given = intOption(values, 'jobs', 1, 64);
     if (given !== undefined && given > 1 && shard)
@@ -275,6 +275,13 @@ export const sweep: Command = {
             (await nodeBackendOrder(backend))[0] ?? 'wasm',
             await Promise.all((await s.sweeps.get(sweepId)).runIds.map((id) => s.runs.get(id))),
           );
+    if (!values.worker) {
+      io.err(
+        jobs > 1
+          ? 'Largest budget first, so that the longest runs start early and no process waits alone on one at the end.'
+          : 'Smallest budget first.',
+      );
+    }
     // The cores are shared: each of the N processes computes WASM on its share.
     const workers = values.worker
       ? null

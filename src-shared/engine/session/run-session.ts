@@ -35,7 +35,7 @@ export interface BackendPolicy {
   device(): DeviceLike | null;
   /**
    * Threads that share each batch of a run of `spec` on `backend` (data parallelism), or null to train on
-   * this thread alone; closed when the run ends. Node's WASM has them (training/gradient-helpers.ts).
+   * this thread alone; closed when the run ends. WASM has them in Node and in the app (engine/gradient-pool.ts).
    */
   helpers?(
     backend: BackendName,
@@ -205,7 +205,7 @@ export class RunSession {
         `${attempt.failure}. The run goes on with ${next.backend} from ` +
         (fromStep > 0 ? `its checkpoint at step ${fromStep}.` : 'the start (it had no checkpoint yet).');
       const notes = [message];
-      // The backend it goes on with may share batches where the first did not (WASM in Node).
+      // The backend it goes on with may share batches where the first did not (WASM).
       if (!this.helpers) {
         const { seed, batchSize, model } = run.config;
         this.helpers =
