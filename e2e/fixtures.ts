@@ -121,3 +121,22 @@ export async function startOneRunSweep(page: Page, budget: string): Promise<Set<
   await form.getByRole('button', { name: /Start sweep/ }).click();
   return before;
 }
+
+/** The URLs of the data-parallel helper workers the page starts from now on (the app's gradient.worker). */
+export function watchHelperWorkers(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('worker', (worker) => {
+    if (/\/assets\/gradient\.worker-[\w-]+\.js$/.test(worker.url())) urls.push(worker.url());
+  });
+  return urls;
+}
+
+/** Skips a test of data parallelism where the browser reports one core. */
+export async function skipOnOneCore(page: Page): Promise<number> {
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  test.skip(
+    cores < 2,
+    'this browser reports one core: the app then trains on one thread, so there is no second thread to share batches with',
+  );
+  return cores;
+}

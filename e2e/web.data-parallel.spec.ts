@@ -1,15 +1,11 @@
-import { expect, listRuns, test } from './fixtures';
+import { expect, listRuns, skipOnOneCore, test, watchHelperWorkers } from './fixtures';
 
 // A single run of a model large enough (over 1e9 FLOPs a step) trains data parallel in the app: the training
 // worker starts helper workers that each compute a part of every batch, and the run's log says so.
 test('a large GPT run on WASM trains data parallel in the app, and its log says so', async ({ page }) => {
   test.setTimeout(420_000);
-  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-  test.skip(cores < 2, 'this browser reports one core: there is no second thread to share the batches with');
-  const helperWorkers: string[] = [];
-  page.on('worker', (worker) => {
-    if (/\/assets\/gradient\.worker-[\w-]+\.js$/.test(worker.url())) helperWorkers.push(worker.url());
-  });
+  const cores = await skipOnOneCore(page);
+  const helperWorkers = watchHelperWorkers(page);
   await page.goto('/#/system');
   await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 30_000 });
   await page.getByTestId('training-backend').selectOption('wasm');

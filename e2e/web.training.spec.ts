@@ -1,4 +1,4 @@
-import { expect, test } from './fixtures';
+import { expect, skipOnOneCore, test, watchHelperWorkers } from './fixtures';
 
 // Training runs in the worker: the page's main thread must stay free while it does.
 test.describe('web mode: training in the worker', () => {
@@ -89,12 +89,8 @@ test.describe('web mode: training in the worker', () => {
     page,
   }) => {
     test.setTimeout(180_000);
-    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-    test.skip(cores < 2, 'this browser reports one core: there is no second thread to share the batches with');
-    const helperWorkers: string[] = [];
-    page.on('worker', (worker) => {
-      if (/\/assets\/gradient\.worker-[\w-]+\.js$/.test(worker.url())) helperWorkers.push(worker.url());
-    });
+    await skipOnOneCore(page);
+    const helperWorkers = watchHelperWorkers(page);
     await page.goto('/#/system');
     await expect(page.getByTestId('backend-table')).toBeVisible({ timeout: 20_000 });
     await page.getByTestId('bench-model').selectOption('gpt-small');

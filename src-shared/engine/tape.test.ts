@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src-main/training/node-backends';
 import { gptShape, transformerCountBytes } from './accounting';
-import { peakBufferBytes } from './bench';
 import { gptSmall } from './ladder';
 import { createGpt, type GptConfig } from './models/gpt';
 import { createMlp } from './models/mlp';
 import type { Batch, Model } from './models/model';
+import { peakBufferBytes } from './peak-memory';
 import { withStockTape } from './tape';
 import { type Tensor, tf } from './tf';
 

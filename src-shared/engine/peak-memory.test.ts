@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../src-main/training/node-backends';
-import { peakBufferBytes } from './bench';
+import { peakBufferBytes } from './peak-memory';
 import { tf } from './tf';
 
 beforeAll(async () => {
