@@ -74,6 +74,8 @@ test.describe('web mode: training in the worker', () => {
         for (const url of workers) expect(url).toMatch(/\/assets\/engine\.worker-[\w-]+\.js$/);
         const cores = await page.evaluate(() => Math.max(1, Math.min(8, navigator.hardwareConcurrency)));
         await expect(page.getByTestId('bench-kernels')).toContainText('BatchMatMul (wasm)');
+        // The fused kernels' SIMD module runs on the worker's WASM heap (compiled under the app's CSP).
+        await expect(page.getByTestId('bench-kernels')).toContainText('IsoflopAdamWStep (wasm)');
         await expect(page.getByTestId('bench-wasm-threads')).toHaveText(
           cores > 1 ? "WASM on 1 thread: this model's steps are too small to share among threads" : 'WASM on 1 thread',
         );

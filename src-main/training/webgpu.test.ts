@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from '../../src-shared/engine/adamw';
 import { RowSampler, TokenSampler } from '../../src-shared/engine/data';
+import { fusedKernelsOn, setFusedKernels } from '../../src-shared/engine/fused-kernels';
 import { gptSmall } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';
 import { createMlp } from '../../src-shared/engine/models/mlp';
@@ -10,7 +11,6 @@ import type { Model } from '../../src-shared/engine/models/model';
 import { planSweep } from '../../src-shared/engine/planner';
 import { modelSpecFor } from '../../src-shared/engine/session/run-session';
 import { tf } from '../../src-shared/engine/tf';
-import { fusedKernelsOn, setFusedKernels } from '../../src-shared/engine/webgpu-fused';
 import { cli, isoflopProcess } from '../cli/cli-fixture';
 import { ensureDataDir } from '../store/data-dir';
 import { DatasetStore } from '../store/datasets/store';
@@ -22,7 +22,7 @@ import { executeRun } from './run-executor';
 import { createSweep } from './sweep';
 import { sixStepLosses, webGpuForTests } from './training-fixture';
 
-// Headless WebGPU through Dawn, on SwiftShader (webGpuForTests), with the fused kernels (webgpu-fused.ts),
+// Headless WebGPU through Dawn, on SwiftShader (webGpuForTests), with the fused kernels (webgpu-fused-kernels.ts),
 // which run on hardware adapters only by default: training here exercises them.
 const probe = await webGpuForTests();
 setFusedKernels('on');

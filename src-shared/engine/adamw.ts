@@ -1,6 +1,6 @@
+import { fusedKernelsOn, runFused } from './fused-kernels';
 import type { Parameter } from './models/model';
 import { type Tensor, tf, type Variable } from './tf';
-import { fusedKernelsOn, runFused } from './webgpu-fused';
 
 /**
  * Adam with decoupled weight decay (Loshchilov & Hutter) and global-norm gradient clipping.
@@ -12,7 +12,8 @@ import { fusedKernelsOn, runFused } from './webgpu-fused';
  * dispatch, and those dispatches were most of a small model's step. Large matrices keep their own
  * moments: joining them costs copies (on WebGL, a reshape of a packed texture is a copy) that outweigh
  * the dispatches saved. Measured in Chromium on WebGL: see the note on issue 4. On WebGPU each moment is
- * one fused kernel and a parameter's step another (`webgpu-fused.ts`): three dispatches a parameter.
+ * one fused kernel and a parameter's step another (`fused-kernels.ts`): three dispatches a parameter; on WASM
+ * the same kernels make one pass over memory each.
  */
 
 export interface AdamWOptions {

@@ -1,9 +1,9 @@
 import { type BackendName, backendOrder } from '../contract/backend';
 import { IsoflopError } from '../contract/errors';
+import { installFusedKernels } from './fused-kernels';
 import { installKernelSwaps } from './kernels';
 import { installFreeingTape } from './tape';
 import { tf } from './tf';
-import { installWebGpuFusedKernels } from './webgpu-fused';
 
 /**
  * Picks the training backend: the user's preference if it starts, else the first that starts in
@@ -22,7 +22,7 @@ export async function selectBackend(
       if (await tf.setBackend(name)) {
         await tf.ready();
         installKernelSwaps(name);
-        if (name === 'webgpu') installWebGpuFusedKernels();
+        await installFusedKernels(name);
         installFreeingTape();
         return name;
       }

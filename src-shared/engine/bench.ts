@@ -3,6 +3,7 @@ import { Random } from '../random';
 import { gptShape, transformerCountBytes } from './accounting';
 import { wasmThreads } from './backend';
 import { RowSampler, TokenSampler } from './data';
+import { fusedKernels, withoutFusedKernels } from './fused-kernels';
 import { kernelSwaps, withStockKernels } from './kernels';
 import { gptMedium, gptSmall, gptSmallBatch } from './ladder';
 import { createGpt } from './models/gpt';
@@ -13,7 +14,6 @@ import { withStockTape } from './tape';
 import { tf } from './tf';
 import { defaultTrainerOptions, Trainer } from './trainer';
 import type { GradientHelpers } from './trainer-types';
-import { fusedKernels, withoutFusedKernels } from './webgpu-fused';
 
 /**
  * Training throughput of the engine against a naive loop as a typical tfjs user writes it

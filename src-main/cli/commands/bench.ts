@@ -65,7 +65,9 @@ function printTraining(result: TrainingBench, io: CliIo): void {
     }
   }
   if (result.kernelSwaps.length > 0) {
-    io.out(`engine kernels: ${result.kernelSwaps.join(', ')} in place of stock tfjs's; the naive loop runs stock ones`);
+    io.out(
+      `engine kernels: ${result.kernelSwaps.join(', ')} in place of stock tfjs's kernels and composites; the naive loop runs stock tfjs`,
+    );
   }
   io.out(`engine / naive: ${result.ratio.toFixed(2)}x`);
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { useNodeBackend } from '../../../src-main/training/node-backends';
 import { webGpuForTests } from '../../../src-main/training/training-fixture';
 import { Random } from '../../random';
+import { fusedKernelsOn, setFusedKernels } from '../fused-kernels';
 import { type Tensor, tf } from '../tf';
-import { fusedKernelsOn, setFusedKernels } from '../webgpu-fused';
 import { causalSoftmax, gelu, layerNorm } from './fused';
 
 // The fused ops against the tfjs composites they replace: the same values and gradients to float rounding.
@@ -48,17 +48,18 @@ function expectClose(a: unknown, b: unknown, digits: number): void {
   for (const [i, v] of left.entries()) expect(v).toBeCloseTo(right[i] as number, digits);
 }
 
-// On WebGPU the fused ops run the WGSL kernels of webgpu-fused.ts; shapes wider than a workgroup (64) and
-// rows that are not a multiple of it exercise their loops and reductions.
-// On SwiftShader too (by default they run on hardware adapters only).
+// On WebGPU the fused ops run the WGSL kernels of webgpu-fused-kernels.ts (on SwiftShader too: by default
+// they run on hardware adapters only), on WASM the SIMD module of wasm-fused-kernels.ts. Shapes wider than a
+// workgroup (64) and rows that are not a multiple of it exercise the shaders' loops and reductions; widths
+// and sizes that are not a multiple of 4 exercise the WASM kernels' one-lane tails.
 setFusedKernels('on');
 const backends = (await webGpuForTests()).available ? (['cpu', 'wasm', 'webgpu'] as const) : (['cpu', 'wasm'] as const);
 
 describe.each(backends)('fused ops on %s', (backend) => {
   it('GELU: the same values and gradient as the composite, over a wide range', async () => {
     await useNodeBackend(backend);
-    expect(fusedKernelsOn()).toBe(backend === 'webgpu');
-    const x = normal([64, 48], 1, 3);
+    expect(fusedKernelsOn()).toBe(backend !== 'cpu');
+    const x = normal([61, 47], 1, 3); // 2,867 values: WASM's last 3 take the one-lane path
     const fused = await valueAndGrads(gelu, [x], 2);
     const reference = await valueAndGrads(composite.gelu, [x], 2);
     expectClose(fused.value, reference.value, 5);

@@ -1,5 +1,5 @@
+import { fusedKernelsOn, runFused } from '../fused-kernels';
 import { type Tensor, tf } from '../tf';
-import { fusedKernelsOn, runFused } from '../webgpu-fused';
 
 /**
  * GELU and layer norm as single differentiable ops (tf.customGrad), on every backend. Written as tfjs
@@ -8,7 +8,7 @@ import { fusedKernelsOn, runFused } from '../webgpu-fused';
  * intermediates are freed as soon as it returns, only the input (and, for layer norm, the normalized
  * input and its reciprocal deviation) is kept for the backward pass, and the backward pass is the
  * derivative written out rather than one gradient per composite op. Both agree with the composites to
- * float rounding (fused.test.ts). On WebGPU each is one or two WGSL kernels instead (`webgpu-fused.ts`).
+ * float rounding (fused.test.ts). On WebGPU and WASM each is one or two fused kernels instead (`fused-kernels.ts`).
  */
 
 type Save = (tensors: Tensor[]) => void;
