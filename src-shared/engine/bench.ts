@@ -339,15 +339,19 @@ export async function profileTraining(
       wallMs = (await engine.time(steps)) * 1000;
       return [];
     });
+    // Only registered kernels: tf.customGrad's forward functions are recorded too (as "unnamed scope"),
+    // timed around the kernels they run, which are recorded themselves.
+    const backend = tf.getBackend();
+    const kernelsRun = info.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
     const times = await Promise.all(
-      info.kernels.map(async (k) => {
+      kernelsRun.map(async (k) => {
         const value = await (k as { kernelTimeMs: number | { error: string } | Promise<number | { error: string }> })
           .kernelTimeMs;
         return typeof value === 'number' && Number.isFinite(value) ? value : 0;
       }),
     );
     const byName = new Map<string, { calls: number; ms: number }>();
-    info.kernels.forEach((k, i) => {
+    kernelsRun.forEach((k, i) => {
       const entry = byName.get(k.name) ?? { calls: 0, ms: 0 };
       entry.calls++;
       entry.ms += times[i] as number;
@@ -357,7 +361,7 @@ export async function profileTraining(
     const kernels = [...byName]
       .map(([kernel, { calls, ms }]) => ({ kernel, calls, ms, share: kernelMs > 0 ? ms / kernelMs : 0 }))
       .sort((a, b) => b.ms - a.ms);
-    return { model: kind, backend: tf.getBackend(), steps, wallMs, kernelMs, kernels };
+    return { model: kind, backend, steps, wallMs, kernelMs, kernels };
   } finally {
     engine.dispose();
   }
