@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { wasmThreads } from '../../src-shared/engine/backend';
 import { TokenSampler } from '../../src-shared/engine/data';
+import { fusedKernelsOn } from '../../src-shared/engine/fused-kernels';
 import { gptSmall } from '../../src-shared/engine/ladder';
 import { createGpt } from '../../src-shared/engine/models/gpt';
 import { isoflopProcess } from '../cli/cli-fixture';
@@ -36,6 +37,8 @@ describe.skipIf(!built)('WASM threads in Node', () => {
       delete process.env.ISOFLOP_PARALLEL;
     });
     expect(wasmThreads()).toBe(2);
+    // The fused SIMD kernels need the backend's heap, which the threaded build does not export: composites.
+    expect(fusedKernelsOn()).toBe(false);
     const reference = await losses('cpu');
     expect(threaded).toHaveLength(6);
     for (const [i, loss] of threaded.entries()) expect(loss).toBeCloseTo(reference[i] as number, 4);

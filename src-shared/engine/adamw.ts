@@ -204,8 +204,8 @@ export class AdamW {
   }
 
   /**
-   * The same update on WebGPU's fused kernels: each moment one dispatch, each large parameter's step one
-   * (the small ones share their moments' step, then take their shares). `gradWeights` are the moments'
+   * The same update on the fused kernels (WebGPU, WASM): each moment one kernel, each large parameter's step
+   * one (the small ones share their moments' step, then take their shares). `gradWeights` are the moments'
    * weights of the gradient, (1 − β1, 1 − β2) scaled by the clipping factor.
    */
   private applyFused(

@@ -5,7 +5,7 @@ import { kernelsWasmBase64 } from './wasm-fused/kernels.wasm';
  * The fused kernels on WASM (when they run: `fused-kernels.ts`): one pass over memory each, four lanes at
  * a time, where tfjs's composites take one kernel call and one pass per op (GELU 6 forward and 11
  * backward, layer norm 8 and 15, the causal softmax 3 and 5, AdamW about 13 a parameter). The module is
- * AssemblyScript (`wasm-fused/kernels.as.ts`, compiled by `npm run build:wasm-kernels` into
+ * AssemblyScript (`wasm-fused/kernels.as.ts`, compiled by `node scripts/wasm-kernels.mjs` into
  * `wasm-fused/kernels.wasm.ts`); it imports tfjs-backend-wasm's memory, so it reads the inputs where the
  * backend keeps them and writes into outputs the backend allocated: no copies. The kernels' names, inputs
  * and outputs are those of the WGSL kernels (`webgpu-fused-kernels.ts`); each is tested equal to its
@@ -66,9 +66,12 @@ function moduleBytes(): Uint8Array {
 }
 
 /**
- * Instantiates the kernels on `backend`'s heap, once per backend. Leaves them off (the composites run)
- * where the heap cannot be imported: tfjs's threaded build shares its memory, which this module does not
- * declare, and a build that hides its memory has nothing to import.
+ * Instantiates the kernels on `backend`'s heap, once per backend. Leaves them off (the composites run, and
+ * WASM trains as before) wherever they cannot run:
+ * - tfjs's threaded build creates its memory in JavaScript and exports none (and that memory is shared,
+ *   which this module does not declare);
+ * - a WebAssembly without SIMD (tfjs then runs its plain build) cannot compile the module.
+ * Never throws: the kernels are a speed-up, and WASM must start without them.
  */
 export async function startWasmFusedKernels(backend: unknown): Promise<void> {
   const wasm = backend as WasmBackend;
@@ -76,9 +79,13 @@ export async function startWasmFusedKernels(backend: unknown): Promise<void> {
   const memory = wasm.wasm?.asm?.memory;
   if (!(memory instanceof platform.WebAssembly.Memory)) return;
   if (platform.SharedArrayBuffer && memory.buffer instanceof platform.SharedArrayBuffer) return;
-  compiled ??= platform.WebAssembly.compile(moduleBytes());
-  const instance = await platform.WebAssembly.instantiate(await compiled, { env: { memory } });
-  instances.set(wasm, instance.exports as unknown as Kernels);
+  try {
+    compiled ??= platform.WebAssembly.compile(moduleBytes());
+    const instance = await platform.WebAssembly.instantiate(await compiled, { env: { memory } });
+    instances.set(wasm, instance.exports as unknown as Kernels);
+  } catch {
+    compiled = null;
+  }
 }
 
 /** Whether the kernels run on `backend`. */

@@ -1,7 +1,7 @@
 import type { tf } from './tf';
 
 /**
- * The fused WGSL kernels for WebGPU (when they run: `webgpu-fused.ts`). Each op the model's hot path composes from several tfjs kernels is one or
+ * The fused WGSL kernels for WebGPU (when they run: `fused-kernels.ts`). Each op the model's hot path composes from several tfjs kernels is one or
  * two shader dispatches here. On a GPU a small model's step is bound by dispatches, not arithmetic: the
  * composites cost GELU 6 dispatches forward and 11 backward, layer norm 8 and 15, the causal softmax 3
  * and 5, and AdamW about 13 a parameter; here they cost 1 and 1, 2 and 2, 1 and 1, and 3.

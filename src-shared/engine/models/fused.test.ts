@@ -88,6 +88,16 @@ describe.each(backends)('fused ops on %s', (backend) => {
     expectClose(fused.grads, reference.grads, 5);
     const grad = (fused.grads[0] as number[][][][])[1]?.[2]?.[0] as number[];
     expect(grad.slice(1).every((g) => g === 0)).toBe(true);
+    // Masked weights are exactly 0, also in memory that held something before (a tensor just freed).
+    tf.fill(scores.shape, 7).dispose();
+    const out = f(scores);
+    const rows = (await out.array()) as number[][][][];
+    out.dispose();
+    for (const row of [0, 1, 30, 66]) {
+      const weights = rows[1]?.[2]?.[row] as number[];
+      expect(weights.slice(row + 1).every((w) => w === 0)).toBe(true);
+      expect(weights.slice(0, row + 1).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    }
     tf.dispose([scores, mask]);
   });
 
