@@ -1,3 +1,4 @@
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../contract/runs';
 import { type GradientAnswer, type HelperThread, helpersFor, startHelperPool } from './gradient-pool';
@@ -54,6 +55,48 @@ describe('the helper pool', () => {
     await expect(step).rejects.toThrow('the helper thread exited');
     await pool.close();
     expect(dying.ended).toEqual([true]);
+  });
+
+  it("moves each part's arrays to its helper and the weights to the last one, the others getting copies", async () => {
+    const received: Array<{ weights: Float32Array[]; rows: Int32Array }> = [];
+    const threads = (): HelperThread => {
+      // A real MessageChannel: a buffer posted twice after being moved, or moved twice, would throw.
+      const { port1, port2 } = new MessageChannel();
+      let onAnswer: (answer: GradientAnswer) => void = () => undefined;
+      port2.on('message', (request: { weights: Float32Array[]; part: { x: { values: Int32Array } } }) => {
+        received.push({ weights: request.weights, rows: request.part.x.values });
+        onAnswer({ kind: 'gradients', loss: 1, grads: [] });
+      });
+      return {
+        post: (message, transfer) => port1.postMessage(message, transfer ?? []),
+        listen: (answer) => {
+          onAnswer = answer;
+          answer({ kind: 'ready' });
+        },
+        terminate: () => {
+          port1.close();
+          return undefined;
+        },
+      };
+    };
+    const pool = await startHelperPool(spec, 1, 32, 3, threads, 1_000);
+    if (!pool) throw new Error('the pool did not start');
+    const weights = [Float32Array.from([1, 2, 3]), Float32Array.from([4])];
+    const parts = [1, 2, 3].map((k) => {
+      const x = { values: Int32Array.from([k, k]), shape: [2], dtype: 'int32' as const };
+      return { x, y: { ...x, values: Int32Array.from([k]) } };
+    });
+    await pool.compute(weights, parts, [1, 2, 3]);
+    await pool.close();
+    expect(received.map((r) => [...r.rows])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    for (const r of received) expect(r.weights.map((w) => [...w])).toEqual([[1, 2, 3], [4]]);
+    // Moved: the parts' arrays and, after the last post, the weights are detached here.
+    expect(parts.every((part) => part.x.values.byteLength === 0 && part.y.values.byteLength === 0)).toBe(true);
+    expect(weights.every((w) => w.byteLength === 0)).toBe(true);
   });
 
   it('gives a GPT on WASM one helper per thread beyond the first, for steps of 1e9 FLOPs or more', () => {

@@ -115,7 +115,10 @@ export interface PartGradients {
  */
 export interface GradientHelpers {
   readonly count: number;
-  /** each part's loss and gradients, parts[k] on helper k, at these weights (parameter order) */
+  /**
+   * Each part's loss and gradients, parts[k] on helper k, at these weights (parameter order). The arrays
+   * are handed over: their buffers may be moved to the helpers' threads (transferred), so pass copies.
+   */
   compute(weights: Float32Array[], parts: BatchPart[], dropoutSeeds: number[]): Promise<PartGradients[]>;
 }
 
