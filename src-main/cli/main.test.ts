@@ -296,6 +296,29 @@ describe('isoflop fit', () => {
     );
   });
 
+  it('says why approach 1 is missing, and prints an interval the runs leave open as unbounded in the approaches too', async () => {
+    // Noise-free runs of sizes far too small for their budgets: the largest size wins at every budget, and every
+    // bootstrap resample lands on the same law.
+    const law = { E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28 };
+    const lines = ['params,flops,loss'];
+    for (const flops of [1e18, 3e18, 1e19])
+      for (const params of [1e6, 3e6, 1e7]) {
+        const tokens = flops / (6 * params);
+        lines.push(`${params},${flops},${law.E + law.A / params ** law.alpha + law.B / tokens ** law.beta}`);
+      }
+    const folder = testFolder();
+    const path = join(folder.dir, 'runs.csv');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const result = await cli('fit', path, '--bootstrap', '20');
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toMatch(/^ {2}1 {2}none: approach 1 .*one size \(10\.0M parameters\) holds the lowest loss/m);
+    expect(result.out).toMatch(/^ {2}3 {2}a = +[\d.]+ \[unbounded\] +b = +[\d.]+ \[unbounded\] +parametric fit/m);
+    expect(result.out).toMatch(/- Approach 1 \(the lower envelope of loss against compute\) has no exponents/);
+    const json = JSON.parse((await cli('fit', path, '--bootstrap', '20', '--json')).out);
+    expect(json.approachOneMissing).toMatch(/has no exponents/);
+    expect(json.approaches.map((row: { approach: number }) => row.approach)).toEqual([2, 3]);
+  });
+
   it('backtests on the largest budget with --holdout-largest, and refuses non-embedding N where the CSV has none', async () => {
     const folder = testFolder();
     const path = join(folder.dir, 'runs.csv');

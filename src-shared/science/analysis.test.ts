@@ -141,6 +141,29 @@ describe('what the runs cannot support', () => {
     expect(analysis.warnings.some((w) => w.includes('Only 6 runs'))).toBe(true);
   });
 
+  it('says why approach 1 has no answer when one size holds the lowest loss at every compute', () => {
+    // Models far too small for every budget: the largest wins everywhere, so the envelope holds one size.
+    const random = new Random(8);
+    const runs: RunObservation[] = [];
+    for (const flops of [1e18, 3e18, 1e19])
+      for (const n of [1e6, 3e6, 1e7]) {
+        const d = flops / (6 * n);
+        runs.push({ n, d, loss: noisy(random, 0.001, n, d), flops, budget: flops });
+      }
+    const analysis = analyzeRuns(runs, { bootstrap: 20, seed: 1, budgets: [] });
+    expect(analysis.approaches.map((row) => row.approach)).toEqual([2, 3]);
+    expect(analysis.approachOneMissing).toMatch(
+      /one size \(10\.0M parameters\) holds the lowest loss at every compute/,
+    );
+    expect(analysis.warnings).toContain(
+      `${analysis.approachOneMissing?.[0]?.toUpperCase()}${analysis.approachOneMissing?.slice(1)}.`,
+    );
+    // With the valley inside the sizes, approach 1 is back and nothing is said of it.
+    const good = analyzeRuns(grid(7, 0.005), { bootstrap: 0, seed: 1, budgets: [] });
+    expect(good.approaches.map((row) => row.approach)).toEqual([1, 2, 3]);
+    expect(good.approachOneMissing).toBeNull();
+  });
+
   it('puts the three approaches side by side, and compares E with a known floor', () => {
     const analysis = analyzeRuns(grid(7, 0.005), {
       bootstrap: 50,

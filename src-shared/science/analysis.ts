@@ -1,3 +1,4 @@
+import { formatCount } from '../format';
 import { Random } from '../random';
 import { type Backtest, backtestLargest } from './backtest';
 import { type ComputeMeasure, describeCompute, fitComputeModel } from './compute';
@@ -53,6 +54,8 @@ export interface FrontierAnalysis {
   isoflop: IsoflopFit | null;
   /** why approach 2 has no answer, when it has none */
   isoflopMissing: string | null;
+  /** why approach 1 has no row in `approaches`, when it has none */
+  approachOneMissing: string | null;
   approaches: ApproachExponents[];
   allocation: Allocation[];
   backtest: Backtest | null;
@@ -111,11 +114,17 @@ function approachOne(
   strata: number[],
   options: AnalysisOptions,
   compute: ComputeMeasure,
-): ApproachExponents | null {
+): ApproachExponents | { missing: string } {
   const points = (sample: RunObservation[]) =>
     sample.map((run) => ({ flops: flopsOf(run), loss: run.loss, params: run.n }));
   const fit = fitEnvelope(points(runs), 30, compute.model);
-  if (!fit || !Number.isFinite(fit.a)) return null;
+  if (!fit) return { missing: `approach 1 (the lower envelope) needs 4 runs or more; there are ${runs.length}` };
+  if (!Number.isFinite(fit.a)) {
+    const size = fit.envelope[0]?.params ?? runs[0]?.n ?? 0;
+    return {
+      missing: `approach 1 (the lower envelope of loss against compute) has no exponents: one size (${formatCount(size)} parameters) holds the lowest loss at every compute, so the envelope cannot say how N* moves with compute; widen the sizes or the budgets`,
+    };
+  }
   const random = new Random(options.seed + 1);
   const groups = byStratum(runs, strata);
   const as: number[] = [];
@@ -157,8 +166,9 @@ export function analyzeRuns(input: RunObservation[], options: AnalysisOptions): 
   const isoflopMissing = isoflop ? null : whyNoIsoflop(asRuns);
   const parametric = { ...law, ...exponents(law, compute.model) };
   const one = approachOne(runs, flopsOf, strata, options, compute);
+  const approachOneMissing = 'missing' in one ? one.missing : null;
   const approaches: ApproachExponents[] = [
-    ...(one ? [one] : []),
+    ...('missing' in one ? [] : [one]),
     ...(isoflop
       ? [
           {
@@ -189,6 +199,7 @@ export function analyzeRuns(input: RunObservation[], options: AnalysisOptions): 
     ci95,
     isoflop,
     isoflopMissing,
+    approachOneMissing,
     approaches,
     budgets: groups.length,
     floor: options.floor ?? null,
@@ -210,6 +221,7 @@ export function analyzeRuns(input: RunObservation[], options: AnalysisOptions): 
     largestFlops,
     isoflop,
     isoflopMissing,
+    approachOneMissing,
     approaches,
     allocation,
     backtest,

@@ -129,6 +129,7 @@ function fitJson(analysis: FrontierAnalysis, context: ReturnType<typeof datasetC
         }
       : null,
     isoflopMissing: analysis.isoflopMissing,
+    approachOneMissing: analysis.approachOneMissing,
     approaches: analysis.approaches,
     knownFloor: analysis.floor,
     backtest: analysis.backtest,
