@@ -36,6 +36,13 @@ function problems(page: Page): Promise<string[]> {
         if (/(auto|scroll)/.test(getComputedStyle(box).overflowX)) return true;
       return false;
     };
+    // A table wider than its card spills over the card beside it unless it scrolls in its own box.
+    for (const table of Array.from(main.querySelectorAll('table'))) {
+      const card = table.closest('.card');
+      if (!card || scrolls(table)) continue;
+      const past = table.getBoundingClientRect().right - card.getBoundingClientRect().right;
+      if (past > 1) out.push(`a table (${table.className || 'unnamed'}) ends ${Math.round(past)}px past its card`);
+    }
     for (const el of Array.from(main.querySelectorAll('button, a, input, select, h1, h2, code'))) {
       const rect = el.getBoundingClientRect();
       const name = `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
@@ -106,6 +113,19 @@ test.beforeAll(async () => {
     '--out',
     `${store}/reports/${sweep.sweepId}-2026-12-03T15-00-00-000Z.json`,
   );
+});
+
+test.describe('web mode at 1280 px', () => {
+  test.use({ viewport: { width: 1280, height: 800 } });
+
+  test('every view fits beside the full sidebar: nothing past its edge or its card', async ({ page }, info) => {
+    test.setTimeout(120_000);
+    for (const view of views) {
+      await open(page, view);
+      await page.screenshot({ path: info.outputPath(`${view}-1280.png`) });
+      expect(await problems(page), `the ${view} view at 1280 px`).toEqual([]);
+    }
+  });
 });
 
 test.describe('web mode at 900 px', () => {
