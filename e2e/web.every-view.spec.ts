@@ -124,6 +124,11 @@ test.describe('web mode at 1280 px', () => {
       await open(page, view);
       await page.screenshot({ path: info.outputPath(`${view}-1280.png`) });
       expect(await problems(page), `the ${view} view at 1280 px`).toEqual([]);
+      if (view === 'frontier') {
+        // The approaches table fits half the window: its box never needs to scroll.
+        const hidden = await page.locator('.approaches-scroll').evaluate((box) => box.scrollWidth - box.clientWidth);
+        expect(hidden, 'the approaches table at 1280 px: pixels scrolled out of view').toBeLessThanOrEqual(1);
+      }
     }
   });
 });

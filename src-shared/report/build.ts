@@ -182,7 +182,7 @@ export function buildReport(input: ReportInput): ReportData {
         .map((note) => `${note} `)
         .join('') +
       (overtrained.length > 0
-        ? `${overtrained.length} runs are over-trained for their budget: ${overtrained.slice(0, 4).join(', ')}${overtrained.length > 4 ? ` and ${overtrained.length - 4} more` : ''}.`
+        ? `${overtrained.length} ${overtrained.length === 1 ? 'run is' : 'runs are'} over-trained for their budget: ${overtrained.slice(0, 4).join(', ')}${overtrained.length > 4 ? ` and ${overtrained.length - 4} more` : ''}.`
         : 'No run is over-trained for its budget.');
   } else {
     const folds = cvs[0];

@@ -118,11 +118,15 @@ function approachOne(
   const points = (sample: RunObservation[]) =>
     sample.map((run) => ({ flops: flopsOf(run), loss: run.loss, params: run.n }));
   const fit = fitEnvelope(points(runs), 30, compute.model);
-  if (!fit) return { missing: `approach 1 (the lower envelope) needs 4 runs or more; there are ${runs.length}` };
-  if (!Number.isFinite(fit.a)) {
-    const size = fit.envelope[0]?.params ?? runs[0]?.n ?? 0;
+  // analyzeRuns needs 5 runs for approach 3, and an envelope needs 4, so only a single size can leave it without a slope.
+  if (!fit || !Number.isFinite(fit.a)) {
+    const sizes = new Set((fit?.envelope ?? []).map((point) => point.params));
+    const size = fit?.envelope[0]?.params;
     return {
-      missing: `approach 1 (the lower envelope of loss against compute) has no exponents: one size (${formatCount(size)} parameters) holds the lowest loss at every compute, so the envelope cannot say how N* moves with compute; widen the sizes or the budgets`,
+      missing:
+        sizes.size === 1 && size !== undefined
+          ? `one size (${formatCount(size)} parameters) holds the lowest loss at every compute, so the lower envelope cannot say how N* moves with compute; widen the sizes or the budgets`
+          : 'the lower envelope of loss against compute holds too few runs to fit a slope; train more sizes and budgets',
     };
   }
   const random = new Random(options.seed + 1);

@@ -26,7 +26,7 @@ export interface DiagnosisInput {
   ci95: Ci95 | null;
   isoflop: IsoflopFit | null;
   isoflopMissing: string | null;
-  approachOneMissing?: string | null;
+  approachOneMissing: string | null;
   approaches: Array<{ approach: number; a: number; aCi95: [number, number] | null }>;
   /** how many budgets the runs form */
   budgets: number;
@@ -92,8 +92,7 @@ export function diagnose(input: DiagnosisInput): { warnings: string[]; unbounded
     );
 
   if (input.isoflopMissing) warnings.push(`No IsoFLOP profiles: ${input.isoflopMissing}.`);
-  if (input.approachOneMissing)
-    warnings.push(`${input.approachOneMissing[0]?.toUpperCase()}${input.approachOneMissing.slice(1)}.`);
+  if (input.approachOneMissing) warnings.push(`No approach 1: ${input.approachOneMissing}.`);
   if (isoflop) {
     const missed = isoflop.budgets.filter((budget) => budget.edge !== null);
     if (missed.length === isoflop.budgets.length)
