@@ -115,21 +115,38 @@ test.beforeAll(async () => {
   );
 });
 
+/**
+ * Opens every view at this width, keeps a screenshot of each, and asserts nothing sticks out; in `view`, the
+ * table box `selector` must also show all its columns without scrolling.
+ */
+async function everyViewFits(
+  page: Page,
+  outputPath: (name: string) => string,
+  width: number,
+  scrollBox: { view: (typeof views)[number]; selector: string; what: string },
+): Promise<void> {
+  for (const view of views) {
+    await open(page, view);
+    await page.screenshot({ path: outputPath(`${view}-${width}.png`) });
+    expect(await problems(page), `the ${view} view at ${width} px`).toEqual([]);
+    if (view === scrollBox.view) {
+      const hidden = await page.locator(scrollBox.selector).evaluate((box) => box.scrollWidth - box.clientWidth);
+      expect(hidden, `${scrollBox.what} at ${width} px: pixels scrolled out of view`).toBeLessThanOrEqual(1);
+    }
+  }
+}
+
 test.describe('web mode at 1280 px', () => {
   test.use({ viewport: { width: 1280, height: 800 } });
 
   test('every view fits beside the full sidebar: nothing past its edge or its card', async ({ page }, info) => {
     test.setTimeout(120_000);
-    for (const view of views) {
-      await open(page, view);
-      await page.screenshot({ path: info.outputPath(`${view}-1280.png`) });
-      expect(await problems(page), `the ${view} view at 1280 px`).toEqual([]);
-      if (view === 'frontier') {
-        // The approaches table fits half the window: its box never needs to scroll.
-        const hidden = await page.locator('.approaches-scroll').evaluate((box) => box.scrollWidth - box.clientWidth);
-        expect(hidden, 'the approaches table at 1280 px: pixels scrolled out of view').toBeLessThanOrEqual(1);
-      }
-    }
+    // The approaches table fits half the window: its box never needs to scroll.
+    await everyViewFits(page, (name) => info.outputPath(name), 1280, {
+      view: 'frontier',
+      selector: '.approaches-scroll',
+      what: 'the approaches table',
+    });
   });
 });
 
@@ -138,16 +155,12 @@ test.describe('web mode at 900 px', () => {
 
   test('every view fits: no sideways scrolling, nothing past the edge, no cut labels', async ({ page }, info) => {
     test.setTimeout(120_000);
-    for (const view of views) {
-      await open(page, view);
-      await page.screenshot({ path: info.outputPath(`${view}-900.png`) });
-      expect(await problems(page), `the ${view} view at 900 px`).toEqual([]);
-      if (view === 'runs') {
-        // The Runs table fits too: its Time column and the runs' actions in view without scrolling its box.
-        const hidden = await page.locator('.runs-scroll').evaluate((box) => box.scrollWidth - box.clientWidth);
-        expect(hidden, 'the Runs table at 900 px: pixels scrolled out of view').toBeLessThanOrEqual(1);
-      }
-    }
+    // The Runs table fits too: its Time column and the runs' actions in view without scrolling its box.
+    await everyViewFits(page, (name) => info.outputPath(name), 900, {
+      view: 'runs',
+      selector: '.runs-scroll',
+      what: 'the Runs table',
+    });
   });
 
   test('the sidebar folds to its icons below 1,100 px, keeps their names, and unfolds on request', async ({ page }) => {

@@ -1,6 +1,6 @@
 import { formatCount, formatFlops, formatKnownFloor, formatSig } from '../../src-shared/format';
 import type { FrontierAnalysis } from '../../src-shared/science/analysis';
-import { budgetNotes, formatInterval } from '../../src-shared/science/diagnostics';
+import { approachInterval, budgetNotes, formatInterval } from '../../src-shared/science/diagnostics';
 
 /** A fit as `isoflop fit` prints it: the law, how compute was counted, the three approaches, budgets, warnings. */
 
@@ -35,15 +35,13 @@ export function analysisLines(
   lines.push(`Compute: ${analysis.compute.description}.`);
   lines.push('The three approaches (N* ∝ C^a, D* ∝ C^b):');
   if (analysis.approachOneMissing) lines.push(`  1  none: ${analysis.approachOneMissing}`);
-  // Approach 3's a and b are the law's: an interval the runs leave open is printed as such, as above.
-  const open = (row: { approach: number }, key: 'a' | 'b') => (row.approach === 3 ? unbounded[key] : undefined);
   for (const row of analysis.approaches) {
     const name =
       row.approach === 2 && isoflop
         ? `${row.name} (${isoflop.budgets.length} budgets, ${isoflop.runsUsed} of ${analysis.n} runs, by ${isoflop.groupedBy})`
         : row.name;
     lines.push(
-      `  ${row.approach}  a = ${formatSig(row.a).padStart(6)} ${formatInterval(row.aCi95, open(row, 'a')).padEnd(18)} b = ${formatSig(row.b).padStart(6)} ${formatInterval(row.bCi95, open(row, 'b')).padEnd(18)} ${name}`,
+      `  ${row.approach}  a = ${formatSig(row.a).padStart(6)} ${approachInterval(row, 'a', unbounded).padEnd(18)} b = ${formatSig(row.b).padStart(6)} ${approachInterval(row, 'b', unbounded).padEnd(18)} ${name}`,
     );
   }
   if (isoflop) {

@@ -1,6 +1,6 @@
 import type { ReportData, StudyRecord } from '../contract';
 import { formatFlops, formatKnownFloor, formatMeanStd, formatParamValue, formatSig } from '../format';
-import { formatInterval, type Unbounded } from '../science/diagnostics';
+import { approachInterval } from '../science/diagnostics';
 import { renderParallelCoordinates } from './parallel';
 import { bestSoFarSeries, parallelSpec } from './study-charts';
 import { type ChartSeries, type ChartSpec, escapeHtml } from './svg';
@@ -101,13 +101,10 @@ export function crossValidationSection(report: ReportData, figure: Figure): stri
 
 /** Under the fitted law: how compute was counted, the three approaches side by side, the backtest, the warnings. */
 export function fitDetails(fit: NonNullable<ReportData['fit']>, floor: ReportData['dataset']['knownFloor']): string {
-  // Approach 3's a and b are the law's: an end the runs leave open is written as such.
-  const open = (row: { approach: number }, key: 'a' | 'b') =>
-    row.approach === 3 ? (fit.unbounded[key] as Unbounded | undefined) : undefined;
   const approaches = fit.approaches
     .map(
       (row) =>
-        `<tr><td>${row.approach}</td><td>${escapeHtml(row.name)}</td><td class="num">${formatSig(row.a)}</td><td class="num">${escapeHtml(formatInterval(row.aCi95, open(row, 'a')))}</td><td class="num">${formatSig(row.b)}</td><td class="num">${escapeHtml(formatInterval(row.bCi95, open(row, 'b')))}</td></tr>`,
+        `<tr><td>${row.approach}</td><td>${escapeHtml(row.name)}</td><td class="num">${formatSig(row.a)}</td><td class="num">${escapeHtml(approachInterval(row, 'a', fit.unbounded))}</td><td class="num">${formatSig(row.b)}</td><td class="num">${escapeHtml(approachInterval(row, 'b', fit.unbounded))}</td></tr>`,
     )
     .join('');
   const backtest = fit.backtest;

@@ -156,6 +156,18 @@ export function formatInterval(interval: [number, number] | null, open?: Unbound
 }
 
 /**
+ * An approach's interval for a or b. Approach 3's a and b are the law's, so an end the runs leave open is
+ * written as such, as in the law's own table.
+ */
+export function approachInterval(
+  row: { approach: number; aCi95: [number, number] | null; bCi95: [number, number] | null },
+  key: 'a' | 'b',
+  unbounded: Partial<Record<string, Unbounded>>,
+): string {
+  return formatInterval(key === 'a' ? row.aCi95 : row.bCi95, row.approach === 3 ? unbounded[key] : undefined);
+}
+
+/**
  * What a figure for a budget rests on: how far beyond the largest run it extrapolates, and whether its D*
  * repeats the data (Muennighoff et al.'s effective data).
  */
